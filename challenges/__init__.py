@@ -1,0 +1,1 @@
+"""The challenge side: tracks, their milestone timeline, teams, data, submissions, metrics, leaderboards."""

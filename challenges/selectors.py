@@ -1,0 +1,28 @@
+"""Reads of the challenge side."""
+
+from conference.selectors import DatedEvent
+
+from .models import Milestone
+
+
+def challenge_dates_for_workshop(*, workshop) -> list[DatedEvent]:
+    """Challenge milestones for the dates page. Tracks that share a milestone's date are listed once
+    under "Challenges", as MAI's own page does; a track with its own date is listed by name."""
+    # The challenge-paper deadline is the paper side's own date (conference lists it), not repeated here.
+    milestones = list(Milestone.objects.filter(challenge__workshop=workshop)
+                      .exclude(kind=Milestone.Kind.CHALLENGE_PAPERS).select_related("challenge"))
+    n_challenges = len({m.challenge_id for m in milestones})
+    by_key: dict[tuple[str, object], list[Milestone]] = {}
+    for m in milestones:
+        by_key.setdefault((m.kind, m.at), []).append(m)
+    events = []
+    for (kind, at), group in by_key.items():
+        label = Milestone.Kind(kind).label
+        if len(group) == n_challenges:
+            events.append(DatedEvent(title=label, at=at, category="Challenges",
+                                     uid=f"challenges-{kind}@{workshop.slug}"))
+        else:
+            for m in group:
+                events.append(DatedEvent(title=label, at=at, category=f"Challenge: {m.challenge.title}",
+                                         uid=f"milestone-{m.pk}@{workshop.slug}"))
+    return events

@@ -1,0 +1,1 @@
+"""The workshop side: editions, their public pages, people (profiles, roles), mail, papers."""

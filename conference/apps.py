@@ -1,0 +1,20 @@
+"""App configuration of `conference`."""
+
+from django.apps import AppConfig
+
+
+class ConferenceConfig(AppConfig):
+    name = "conference"
+    verbose_name = "Workshop and papers"
+
+    def important_dates(self, workshop):
+        """Dates this app contributes to a workshop's dates page and iCalendar feed."""
+        from .selectors import workshop_own_dates
+
+        return workshop_own_dates(workshop=workshop)
+
+    def seed_demo(self, *, stdout):
+        """Creates the demo workshops and accounts (idempotent)."""
+        from .seed import seed_demo
+
+        return seed_demo(stdout=stdout)

@@ -1,0 +1,1 @@
+"""Double-blind reviewing: committee, conflicts, bidding, assignment, reviews, discussion, decisions."""

@@ -1,0 +1,1 @@
+"""Reviewing models (committee, conflicts, bids, assignments, reviews, decisions)."""

@@ -1,0 +1,5 @@
+"""URLs of reviewing, under /<workshop>/review/."""
+
+app_name = "reviewing"
+
+urlpatterns: list = []

@@ -1,0 +1,80 @@
+"""Accounts: sign-up with verification, log-in by e-mail, rate limits, the profile, password hashing."""
+
+import re
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+
+from conference.models import OutgoingMail, Profile
+
+pytestmark = pytest.mark.django_db
+
+
+def test_signup_stores_profile_and_queues_verification_mail(client):
+    response = client.post("/accounts/signup/", {
+        "email": "new@uni.example", "password1": "a-Long-test-passw0rd", "password2": "a-Long-test-passw0rd",
+        "full_name": "Nina New", "affiliation": "Uni Example",
+    })
+    assert response.status_code == 302
+    user = get_user_model().objects.get(email="new@uni.example")
+    assert user.password.startswith("argon2")
+    assert Profile.objects.get(user=user).full_name == "Nina New"
+    mail = OutgoingMail.objects.get(to=["new@uni.example"])
+    assert "confirm" in mail.subject.lower()
+    assert re.search(r"http://testserver/accounts/confirm-email/\S+/", mail.body)
+    # not verified yet: cannot log in
+    response = client.post("/accounts/login/", {"login": "new@uni.example", "password": "a-Long-test-passw0rd"})
+    assert not EmailAddress.objects.get(email="new@uni.example").verified
+    assert "_auth_user_id" not in client.session
+
+
+def test_login_by_email(client, make_user, password):
+    make_user(email="known@example.org")
+    response = client.post("/accounts/login/", {"login": "known@example.org", "password": password})
+    assert response.status_code == 302
+    assert "_auth_user_id" in client.session
+
+
+def test_failed_logins_are_rate_limited(client, make_user, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    make_user(email="target@example.org")
+    pages = [
+        client.post("/accounts/login/", {"login": "target@example.org", "password": f"wrong{i}"}).content.decode()
+        for i in range(7)
+    ]
+    assert "Too many failed login attempts" not in pages[0]
+    assert "Too many failed login attempts" in pages[-1]
+    cache.clear()
+
+
+def test_profile_lists_emails_and_domains(client, make_user, password):
+    user = make_user(email="me@ethz.ch")
+    client.login(username=user.email, password=password)
+    response = client.post("/profile/", {
+        "full_name": "Me Myself", "affiliation": "ETH Zurich", "country": "Switzerland",
+        "other_emails": "Me@Old-Uni.edu\nme@gmail.com", "institution_domains": "vision.ee.ethz.ch",
+    })
+    assert response.status_code == 302
+    profile = Profile.objects.get(user=user)
+    assert profile.other_emails == ["me@old-uni.edu", "me@gmail.com"]
+    assert set(profile.all_domains()) == {"ethz.ch", "old-uni.edu", "gmail.com", "vision.ee.ethz.ch"}
+
+
+def test_profile_refuses_bad_addresses_and_keeps_old_values(client, make_user, password):
+    user = make_user(email="me2@ethz.ch")
+    Profile.objects.filter(user=user).update(other_emails=["kept@example.org"])
+    client.login(username=user.email, password=password)
+    response = client.post("/profile/", {"full_name": "Me", "other_emails": "not-an-address",
+                                         "institution_domains": "https://ethz.ch"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "“not-an-address”" in page and "Enter a domain such as ethz.ch" in page
+    assert Profile.objects.get(user=user).other_emails == ["kept@example.org"]
+
+
+def test_profile_needs_login(client):
+    response = client.get("/profile/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]

@@ -1,0 +1,125 @@
+"""Shared fixtures: users, the seeded demo, a real Celery worker process, the browser for e2e tests."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright drives Debian's chromium; nothing is downloaded."""
+    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "headless": True,
+            "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def password():
+    return "a-Long-test-passw0rd"
+
+
+@pytest.fixture
+def make_user(db, password):
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth import get_user_model
+
+    from conference.models import Profile
+
+    counter = {"n": 0}
+
+    def make(email=None, full_name="Test Person", affiliation="Test University", **profile):
+        counter["n"] += 1
+        email = email or f"user{counter['n']}@example.org"
+        user = get_user_model().objects.create_user(username=email, email=email, password=password)
+        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+        Profile.objects.create(user=user, full_name=full_name, affiliation=affiliation, **profile)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def seeded(db):
+    """The demo MAI workshops, as `make run` seeds them."""
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    from conference.models import Workshop
+
+    return {w.slug: w for w in Workshop.objects.all()}
+
+
+def _worker_env(extra: dict | None = None) -> dict:
+    env = dict(os.environ)
+    db = settings.DATABASES["default"]
+    # The worker must see the test database, not the one the settings name.
+    env["DATABASE_URL"] = f"postgres://{db['USER'] or 'postgres'}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+    env["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL
+    env["CELERY_RESULT_BACKEND"] = settings.CELERY_RESULT_BACKEND
+    env.update(extra or {})
+    return env
+
+
+def start_celery_worker(queues: str, *, name: str, extra_env: dict | None = None,
+                        concurrency: int = 1, pool: str = "prefork") -> subprocess.Popen:
+    """Starts a real `celery worker` process on the test database and Redis and waits until it answers."""
+    from config.celery import app
+
+    cmd = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queues, "-n", f"{name}@%h",
+           "--concurrency", str(concurrency), "--pool", pool, "--loglevel", "INFO", "--without-gossip",
+           "--without-mingle", "--without-heartbeat"]
+    log = open(Path(os.environ["VAR_DIR"]) / f"worker-{name}.log", "w")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=_worker_env(extra_env), stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"celery worker exited: see {log.name}")
+        replies = app.control.ping(timeout=0.5, destination=[f"{name}@{os.uname().nodename}"])
+        if replies:
+            return proc
+    proc.kill()
+    raise RuntimeError("celery worker did not come up in 60 s")
+
+
+@pytest.fixture(scope="session")
+def _purged_broker(django_db_setup):
+    from config.celery import app
+
+    with app.connection_for_write() as conn:
+        for queue in ("default", "scoring"):
+            try:
+                conn.default_channel.queue_purge(queue)
+            except Exception:  # noqa: BLE001 - queue may not exist yet
+                pass
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, _purged_broker):
+    """A real Celery worker process consuming `default` and `scoring` on Redis, for tests that use
+    `transactional_db` (the worker is another process: it sees only committed rows)."""
+    proc = start_celery_worker("default,scoring", name="tests")
+    yield proc
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def wait_for(predicate, timeout: float = 30, interval: float = 0.1):
+    """Polls until predicate() is truthy; returns its value or fails the test."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"condition not met within {timeout} s")
