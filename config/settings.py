@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "conference",
     "conference.reviewing",
     "challenges",
+    "challenges.finalphase",
     "evaluation",
 ]
 

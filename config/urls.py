@@ -25,6 +25,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include(api_urlpatterns)),
     path("evaluation/", include("evaluation.urls")),
+    path("<slug:workshop>/challenges/<slug:challenge>/final/", include("challenges.finalphase.urls")),
     path("<slug:workshop>/challenges/", include("challenges.urls")),
     path("<slug:workshop>/review/", include("conference.reviewing.urls")),
     path("<slug:workshop>/", include("conference.urls")),

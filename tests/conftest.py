@@ -123,3 +123,11 @@ def wait_for(predicate, timeout: float = 30, interval: float = 0.1):
             return value
         time.sleep(interval)
     pytest.fail(f"condition not met within {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def tflite_models(tmp_path_factory) -> dict[str, Path]:
+    """Real TensorFlow-made .tflite files (see tests/tflite_models.py), built once per session."""
+    from tests.tflite_models import build_test_models
+
+    return build_test_models(tmp_path_factory.mktemp("tflite-models"))

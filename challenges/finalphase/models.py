@@ -1,0 +1,1 @@
+"""Final-phase models."""

@@ -1,0 +1,99 @@
+"""The runner interface every transport implements, with plain inputs and outputs (no database).
+
+A device worker turns a queued job into `RunOptions`, calls `Runner.run`, and reports the `RunResult`
+(or the error's message) back to the site. Errors are split into the participant's fault (`ModelError`:
+the job fails with that message) and the device's (`DeviceUnavailable`: the job is retried on the same
+device when it returns or on a twin, and never counted twice)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+
+class Accelerator:
+    CPU = "cpu"
+    XNNPACK = "xnnpack"
+    GPU = "gpu"
+    NNAPI = "nnapi"
+    HEXAGON = "hexagon"
+    NPU = "npu"  # vendor NPU through an external delegate
+
+    ALL = [CPU, XNNPACK, GPU, NNAPI, HEXAGON, NPU]
+    LABELS = {CPU: "CPU", XNNPACK: "CPU (XNNPACK)", GPU: "GPU", NNAPI: "NNAPI", HEXAGON: "Hexagon DSP",
+              NPU: "NPU (external delegate)"}
+
+
+@dataclass
+class RunOptions:
+    accelerator: str = Accelerator.CPU
+    threads: int = 1
+    warmup_runs: int = 1
+    timed_runs: int = 20
+    time_limit_s: float = 300.0
+    pin_big_cores: bool = False
+    # Shapes to resize dynamic inputs to before allocation, e.g. {0: [1, 544, 960, 4]}.
+    input_shapes: dict[int, list[int]] = field(default_factory=dict)
+    require_full_delegation: bool = False
+
+
+@dataclass
+class RunResult:
+    init_ms: float | None
+    first_inference_ms: float | None
+    mean_ms: float
+    median_ms: float | None
+    std_ms: float | None
+    min_ms: float | None
+    max_ms: float | None
+    peak_memory_mb: float | None
+    runtime_version: str
+    raw_log: str = ""
+    count: int | None = None
+    fully_delegated: bool | None = None
+    delegate_kernels: int | None = None
+    power_w: float | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class DeviceInfo:
+    """What a runner finds out about the device it drives, for registration."""
+
+    slug: str
+    name: str
+    platform: str  # "linux", "android"
+    soc: str
+    transport: str  # "local", "adb", "ssh"
+    accelerators: list[str]
+    details: dict = field(default_factory=dict)
+
+
+class RunnerError(Exception):
+    """Base: `message` is shown to the participant as is."""
+
+    def __init__(self, message: str, *, log: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.log = log
+
+
+class ModelError(RunnerError):
+    """The model (or the chosen options) cannot run: the job fails with this message."""
+
+
+class JobTimeout(ModelError):
+    """The run exceeded the job's time limit and was stopped."""
+
+
+class DeviceUnavailable(RunnerError):
+    """The device went away (unplugged, unreachable, out of space…): retry, do not fail the job."""
+
+
+class Runner(Protocol):
+    def probe(self) -> DeviceInfo: ...
+
+    def run(self, model_path: Path, options: RunOptions) -> RunResult: ...
