@@ -198,3 +198,207 @@ class OutgoingMail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {', '.join(self.to)} ({self.state})"
+
+
+# --- Papers --------------------------------------------------------------------------------------
+
+
+def private_storage():
+    """The storage of files that are never served directly (papers, supplementary material)."""
+    from django.core.files.storage import storages
+
+    return storages["private"]
+
+
+def paper_original_path(instance: "PaperVersion", filename: str) -> str:
+    # Only ids in the path: the author's own file name is kept in `original_name`, never on disk.
+    return f"papers/{instance.paper.workshop_id}/{instance.paper_id}/v{instance.number}/original.pdf"
+
+
+def paper_review_copy_path(instance: "PaperVersion", filename: str) -> str:
+    return (
+        f"papers/{instance.paper.workshop_id}/{instance.paper_id}/v{instance.number}/"
+        f"paper-{instance.paper.number}.pdf"
+    )
+
+
+def paper_supplementary_path(instance: "PaperVersion", filename: str) -> str:
+    extension = "zip" if filename.lower().endswith(".zip") else "pdf"
+    return (
+        f"papers/{instance.paper.workshop_id}/{instance.paper_id}/v{instance.number}/"
+        f"paper-{instance.paper.number}-supplementary.{extension}"
+    )
+
+
+class Paper(models.Model):
+    """A paper submitted to one workshop edition, numbered per edition (1, 2, 3…).
+
+    Lifecycle (`status`), owned by this app except the decision:
+    - DRAFT: created, but no uploaded version has passed the blocking PDF checks yet (the check is
+      pending or found an error). A draft is not a submission: it does not go to review.
+    - SUBMITTED: at least one version passed the blocking checks; `paper_current_version` is the
+      newest such version.
+    - WITHDRAWN: withdrawn by an author (or a chair); kept, never deleted.
+    - ACCEPTED / REJECTED: set only by `conference.reviewing` (its decision service) on SUBMITTED
+      papers; this app never sets them.
+
+    Author identity lives ONLY in: `PaperAuthor` (name, email, affiliation, user), `Paper.submitter`,
+    `PaperVersion.original` (the uploaded file with its metadata), `PaperVersion.original_name`,
+    `PaperVersion.uploaded_by`, `PaperVersion.supplementary` (authors' own material, unchecked) and
+    `PaperChange.user`/`PaperChange.details`. Everything a reviewer may see: title, abstract,
+    topics, kind, challenge, number, and the review copy (`selectors.paper_review_file`).
+    """
+
+    class Kind(models.TextChoices):
+        REGULAR = "regular", "Regular paper"
+        CHALLENGE = "challenge", "Challenge paper"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft (PDF not accepted yet)"
+        SUBMITTED = "submitted", "Submitted"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+
+    workshop = models.ForeignKey(Workshop, on_delete=models.PROTECT, related_name="papers")
+    number = models.PositiveIntegerField(help_text="Paper number within the edition.")
+    title = models.CharField(max_length=300)
+    abstract = models.TextField(max_length=5000)
+    topics = models.ManyToManyField(Topic, related_name="papers", blank=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.REGULAR)
+    challenge = models.ForeignKey(
+        "challenges.Challenge", on_delete=models.PROTECT, null=True, blank=True, related_name="papers",
+        help_text="The challenge a challenge paper describes a solution of; empty for regular papers.",
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    dual_submission = models.BooleanField(
+        default=False, help_text="Also submitted to the host conference's main track."
+    )
+    dual_submission_id = models.CharField(
+        max_length=100, blank=True, help_text="The main-conference submission ID."
+    )
+    submitter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="submitted_papers"
+    )
+    deadline_extended_until = models.DateTimeField(
+        null=True, blank=True, help_text="A chair's per-paper extension of the submission deadline."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["workshop", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["workshop", "number"], name="unique_paper_number"),
+            models.CheckConstraint(
+                condition=models.Q(kind="regular", challenge__isnull=True)
+                | models.Q(kind="challenge", challenge__isnull=False),
+                name="paper_challenge_matches_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("conference:paper", kwargs={"workshop": self.workshop.slug, "number": self.number})
+
+
+class PaperAuthor(models.Model):
+    """One author of a paper, in order. `user` is set when the address belongs to an account
+    (at submission, or later when the co-author signs up and confirms that address)."""
+
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="authors")
+    order = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=200)
+    email = models.EmailField()
+    affiliation = models.CharField(max_length=300)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="paper_authorships",
+    )
+    invited_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["paper", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["paper", "email"], name="unique_paper_author_email"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+class PaperVersion(models.Model):
+    """One uploaded PDF of a paper, kept forever; the newest version that passed the blocking checks
+    is the paper's current one. `review_copy` is the anonymised copy reviewers get (metadata
+    stripped, neutral name paper-<number>.pdf); `check_report` is the PDF check's result."""
+
+    class CheckState(models.TextChoices):
+        PENDING = "pending", "Checking"
+        PASSED = "passed", "Passed"
+        WARNINGS = "warnings", "Passed with warnings"
+        FAILED = "failed", "Refused"
+
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    original = models.FileField(storage=private_storage, upload_to=paper_original_path, max_length=300)
+    original_name = models.CharField(max_length=255, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    review_copy = models.FileField(
+        storage=private_storage, upload_to=paper_review_copy_path, max_length=300, blank=True
+    )
+    supplementary = models.FileField(
+        storage=private_storage, upload_to=paper_supplementary_path, max_length=300, blank=True
+    )
+    page_count = models.PositiveIntegerField(null=True, blank=True)
+    check_state = models.CharField(max_length=20, choices=CheckState.choices, default=CheckState.PENDING)
+    check_report = models.JSONField(default=dict, blank=True)
+    check_seconds = models.FloatField(null=True, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["paper", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["paper", "number"], name="unique_paper_version_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Paper #{self.paper.number} version {self.number}"
+
+    @property
+    def is_usable(self) -> bool:
+        return self.check_state in (self.CheckState.PASSED, self.CheckState.WARNINGS)
+
+
+class PaperChange(models.Model):
+    """The change log of a paper: who did what, when (shown to its authors and the chairs)."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        EDITED = "edited", "Edited"
+        PDF_UPLOADED = "pdf_uploaded", "PDF uploaded"
+        PDF_CHECKED = "pdf_checked", "PDF checked"
+        SUBMITTED = "submitted", "Submitted"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        EXTENDED = "extended", "Deadline extended"
+        AUTHOR_LINKED = "author_linked", "Author linked to account"
+        DECISION = "decision", "Decision"
+
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="changes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+    action = models.CharField(max_length=20, choices=Action.choices)
+    summary = models.TextField()
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.paper.number} {self.get_action_display()} at {self.at:%Y-%m-%d %H:%M}"

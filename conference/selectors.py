@@ -5,9 +5,10 @@ from datetime import datetime
 
 from django.apps import apps
 from django.db.models import QuerySet
+from django.db.models.fields.files import FieldFile
 from django.http import Http404
 
-from .models import ImportantDate, Workshop
+from .models import ImportantDate, Paper, PaperVersion, Workshop
 
 
 @dataclass(frozen=True)
@@ -53,3 +54,34 @@ def workshop_dates(*, workshop: Workshop) -> list[DatedEvent]:
 
 def workshop_deadline(*, workshop: Workshop, kind: str) -> ImportantDate | None:
     return ImportantDate.objects.filter(workshop=workshop, kind=kind).order_by("at").first()
+
+
+# --- Papers --------------------------------------------------------------------------------------
+# Author identity is carried only by PaperAuthor (name, email, affiliation, user), Paper.submitter,
+# PaperVersion.original / original_name / uploaded_by / supplementary and PaperChange.user/details.
+# Reviewer-facing code must use the selectors below that say "review" and nothing else.
+
+
+def paper_current_version(*, paper: Paper) -> PaperVersion | None:
+    """The newest version that passed the blocking PDF checks (None while there is none)."""
+    return (
+        PaperVersion.objects.filter(
+            paper=paper, check_state__in=[PaperVersion.CheckState.PASSED, PaperVersion.CheckState.WARNINGS]
+        )
+        .order_by("-number")
+        .first()
+    )
+
+
+def paper_review_file(*, paper: Paper) -> FieldFile | None:
+    """The anonymised review copy of the paper's current version (metadata stripped, stored as
+    paper-<number>.pdf in the private storage), or None when there is none yet. Open it with
+    `.open("rb")`; serve it under the name `paper_review_file_name(paper=paper)`."""
+    version = paper_current_version(paper=paper)
+    if version is None or not version.review_copy:
+        return None
+    return version.review_copy
+
+
+def paper_review_file_name(*, paper: Paper) -> str:
+    return f"paper-{paper.number}.pdf"
