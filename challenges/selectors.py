@@ -1,8 +1,14 @@
-"""Reads of the challenge side."""
+"""Reads of the challenge side: dates for the workshop pages, a challenge's timeline, teams, limits,
+leaderboards."""
+
+import datetime as dt
+
+from django.utils import timezone
 
 from conference.selectors import DatedEvent
 
-from .models import Milestone
+from . import timeline
+from .models import Challenge, Milestone, Registration, Team, TeamMembership
 
 
 def challenge_dates_for_workshop(*, workshop) -> list[DatedEvent]:
@@ -26,3 +32,30 @@ def challenge_dates_for_workshop(*, workshop) -> list[DatedEvent]:
                 events.append(DatedEvent(title=label, at=at, category=f"Challenge: {m.challenge.title}",
                                          uid=f"milestone-{m.pk}@{workshop.slug}"))
     return events
+
+
+def timeline_for(challenge: Challenge) -> timeline.Timeline:
+    """The challenge's milestones as a pure `timeline.Timeline` (one query)."""
+    return timeline.Timeline(
+        milestones={m.kind: m.at for m in Milestone.objects.filter(challenge=challenge)},
+        grace=dt.timedelta(minutes=challenge.grace_minutes),
+    )
+
+
+def registration_for(user, challenge: Challenge) -> Registration | None:
+    if not user or not user.is_authenticated:
+        return None
+    return Registration.objects.filter(challenge=challenge, user=user).first()
+
+
+def team_for(user, challenge: Challenge) -> Team | None:
+    """The user's team in this challenge, or None."""
+    if not user or not user.is_authenticated:
+        return None
+    membership = (TeamMembership.objects.filter(challenge=challenge, user=user)
+                  .select_related("team").first())
+    return membership.team if membership else None
+
+
+def now() -> dt.datetime:
+    return timezone.now()
