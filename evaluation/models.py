@@ -1,1 +1,168 @@
-"""Devices and runtime jobs."""
+"""Devices, the hosts that drive them, and runtime jobs (a model measured on one device)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from .runners.base import Accelerator
+
+
+def private_storage():
+    """Models are private: only the owner (pages, API) and the device (a signed URL) ever read them."""
+    from django.core.files.storage import storages
+
+    return storages["private"]
+
+
+def runtime_job_model_path(job: RuntimeJob, filename: str) -> str:
+    return f"evaluation/jobs/{job.uid}/model.tflite"
+
+
+class DeviceHost(models.Model):
+    """A machine that runs `manage.py device_worker` for one or more devices, known by its token.
+
+    The token is the host's name signed with the site's key (`evaluation.tokens`); disabling the host
+    here revokes it."""
+
+    name = models.SlugField(max_length=100, unique=True)
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField(null=True, blank=True)
+    address = models.CharField(max_length=200, blank=True, help_text="Where the host last reported from.")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Device(models.Model):
+    """A phone, a board or this host's CPU that measures models. Devices of the same `group` are twins:
+    a job for a device that is offline goes to an online twin."""
+
+    class Transport(models.TextChoices):
+        LOCAL = "local", "This host (LiteRT)"
+        ADB = "adb", "Android over adb"
+        SSH = "ssh", "Linux board over SSH"
+
+    class Status(models.TextChoices):
+        ONLINE = "online", "Online"
+        BUSY = "busy", "Busy"
+        OFFLINE = "offline", "Offline"
+
+    class Platform(models.TextChoices):
+        LINUX = "linux", "Linux"
+        ANDROID = "android", "Android"
+
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    platform = models.CharField(max_length=20, choices=Platform.choices, default=Platform.LINUX)
+    soc = models.CharField("SoC", max_length=200, blank=True)
+    accelerators = models.JSONField(default=list, help_text="Accelerator codes, e.g. [\"cpu\", \"xnnpack\"].")
+    transport = models.CharField(max_length=10, choices=Transport.choices, default=Transport.LOCAL)
+    host = models.CharField(max_length=200, blank=True, help_text="Name of the host machine that drives it.")
+    device_host = models.ForeignKey(DeviceHost, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="devices")
+    group = models.SlugField(max_length=100, blank=True,
+                             help_text="Devices with the same group are twins (same model of phone or board).")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OFFLINE)
+    last_heartbeat = models.DateTimeField(null=True, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    enabled = models.BooleanField(default=True, help_text="Disabled devices are hidden and take no jobs.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def queue(self) -> str:
+        return f"device.{self.slug}"
+
+    @property
+    def twin_group(self) -> str:
+        return self.group or self.slug
+
+    def accelerator_labels(self) -> list[str]:
+        return [Accelerator.LABELS.get(a, a) for a in self.accelerators]
+
+
+class RuntimeJob(models.Model):
+    """One measurement: a model on a device with an accelerator and options. States: queued → running →
+    done | failed; a device lost mid-run puts the job back to queued (attempts counts the tries)."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    FINISHED = (State.DONE, State.FAILED)
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="runtime_jobs",
+                              null=True, blank=True)
+    purpose = models.CharField(max_length=40, default="check",
+                               help_text="Who asked: \"check\" (Check my runtime) or an app's own label.")
+    model_file = models.FileField(storage=private_storage, upload_to=runtime_job_model_path, max_length=300)
+    model_name = models.CharField(max_length=200, help_text="The file name the participant uploaded.")
+    model_size = models.PositiveBigIntegerField(default=0)
+    model_info = models.JSONField(default=dict, blank=True, help_text="What intake found (evaluation.tflite).")
+    device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="jobs")
+    requested_device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="+", null=True,
+                                         blank=True, help_text="The device asked for, when a twin took the job.")
+    accelerator = models.CharField(max_length=20, choices=[(a, Accelerator.LABELS[a]) for a in Accelerator.ALL])
+    options = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Results
+    init_ms = models.FloatField(null=True, blank=True)
+    first_inference_ms = models.FloatField(null=True, blank=True)
+    mean_ms = models.FloatField(null=True, blank=True)
+    median_ms = models.FloatField(null=True, blank=True)
+    std_ms = models.FloatField(null=True, blank=True)
+    min_ms = models.FloatField(null=True, blank=True)
+    max_ms = models.FloatField(null=True, blank=True)
+    peak_memory_mb = models.FloatField(null=True, blank=True)
+    fully_delegated = models.BooleanField(null=True, blank=True)
+    runs = models.PositiveIntegerField(null=True, blank=True)
+    power_w = models.FloatField(null=True, blank=True)
+    runtime_version = models.CharField(max_length=200, blank=True)
+    raw_log = models.TextField(blank=True)
+    error_message = models.TextField(blank=True)
+    # Times
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=200, blank=True, help_text="The worker that ran the last attempt.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["device", "state", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"Job {self.pk} ({self.model_name} on {self.device_id})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("evaluation:job-detail", kwargs={"uid": self.uid})
+
+    @property
+    def finished(self) -> bool:
+        return self.state in self.FINISHED
+
+    @property
+    def accelerator_label(self) -> str:
+        return Accelerator.LABELS.get(self.accelerator, self.accelerator)
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.finished_at and self.created_at:
+            return (self.finished_at - self.created_at).total_seconds()
+        return None

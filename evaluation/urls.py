@@ -8,4 +8,7 @@ app_name = "evaluation"
 
 urlpatterns = [
     path("check-runtime/", views.check_runtime, name="check-runtime"),
+    path("devices/", views.device_list, name="device-list"),
+    path("jobs/<uuid:uid>/", views.job_detail, name="job-detail"),
+    path("jobs/<uuid:uid>/status/", views.job_status, name="job-status"),
 ]

@@ -1,0 +1,348 @@
+"""Writes of evaluation: device registration and heartbeats, runtime jobs from upload to result.
+
+A job's life: `runtime_job_create` (checks the device, accelerator, options, rate limit and the model in
+the sandbox, stores the model privately, picks the device or an online twin) → after commit the job is
+sent to the device's queue `device.<slug>` → the device worker calls `runtime_job_claim` (which returns
+a fresh signed model URL) → `runtime_job_report` records the result once; a redelivered or late report
+changes nothing. `runtime_job_finished` (evaluation.signals) fires once, after commit, when a job ends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import asdict
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .models import Device, DeviceHost, RuntimeJob
+from .runners.base import Accelerator, DeviceInfo, RunOptions
+from .signals import runtime_job_finished
+from .tflite import Contract, ModelRejected, format_bytes, inspect_model, validate_against_contract
+from .tokens import model_download_path
+
+logger = logging.getLogger(__name__)
+
+RUN_TASK = "evaluation.run_on_device"
+
+OPTION_LIMITS = {"threads": (1, 8), "warmup_runs": (1, 100), "timed_runs": (1, 1000)}
+
+
+def setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+class RuntimeJobRefused(ValidationError):
+    """The job cannot be created; `messages` are for the participant (one per problem)."""
+
+
+class RateLimited(RuntimeJobRefused):
+    pass
+
+
+def max_model_bytes() -> int:
+    return int(setting("EVALUATION_MAX_MODEL_BYTES", 200 * 1024 * 1024))
+
+
+# --- Devices ---------------------------------------------------------------------------------------
+
+def device_host_get_or_create(*, name: str) -> DeviceHost:
+    host, _ = DeviceHost.objects.get_or_create(name=name)
+    return host
+
+
+def device_register(*, host: DeviceHost, info: DeviceInfo | dict, address: str = "") -> Device:
+    """Creates or updates a device from what its runner found (`DeviceInfo`); it comes online."""
+    data = asdict(info) if isinstance(info, DeviceInfo) else dict(info)
+    accelerators = [a for a in data.get("accelerators", []) if a in Accelerator.ALL]
+    details = dict(data.get("details") or {})
+    now = timezone.now()
+    device, _ = Device.objects.update_or_create(
+        slug=data["slug"],
+        defaults={
+            "name": data.get("name") or data["slug"], "platform": data.get("platform") or "linux",
+            "soc": data.get("soc", ""), "transport": data.get("transport") or "local",
+            "accelerators": accelerators, "host": host.name, "device_host": host,
+            "details": details, "last_heartbeat": now,
+        },
+        create_defaults={
+            "name": data.get("name") or data["slug"], "platform": data.get("platform") or "linux",
+            "soc": data.get("soc", ""), "transport": data.get("transport") or "local",
+            "accelerators": accelerators, "host": host.name, "device_host": host, "details": details,
+            "last_heartbeat": now, "status": Device.Status.ONLINE, "group": details.get("group", ""),
+        },
+    )
+    if device.status == Device.Status.OFFLINE:
+        device.status = Device.Status.ONLINE
+        device.save(update_fields=["status"])
+    DeviceHost.objects.filter(pk=host.pk).update(last_seen=now, address=address[:200])
+    return device
+
+
+def device_heartbeat(*, host: DeviceHost, slugs: list[str], address: str = "") -> int:
+    """Marks the host's devices as seen now; offline ones come back online (busy ones stay busy)."""
+    now = timezone.now()
+    devices = Device.objects.filter(device_host=host, slug__in=slugs)
+    devices.update(last_heartbeat=now)
+    devices.filter(status=Device.Status.OFFLINE).update(status=Device.Status.ONLINE)
+    DeviceHost.objects.filter(pk=host.pk).update(last_seen=now, address=address[:200])
+    return devices.count()
+
+
+def offline_after() -> dt.timedelta:
+    return dt.timedelta(seconds=float(setting("EVALUATION_OFFLINE_AFTER_S", 45)))
+
+
+def devices_mark_offline(*, now: dt.datetime | None = None) -> int:
+    """Devices that missed their heartbeats for `EVALUATION_OFFLINE_AFTER_S` seconds go offline."""
+    cutoff = (now or timezone.now()) - offline_after()
+    stale = Device.objects.exclude(status=Device.Status.OFFLINE).filter(last_heartbeat__lt=cutoff)
+    return stale.update(status=Device.Status.OFFLINE)
+
+
+def device_is_online(device: Device, *, now: dt.datetime | None = None) -> bool:
+    if device.status == Device.Status.OFFLINE or device.last_heartbeat is None:
+        return False
+    return device.last_heartbeat >= (now or timezone.now()) - offline_after()
+
+
+def device_pick(*, device: Device, accelerator: str) -> Device:
+    """The device itself when online, else its online twin (same group, same accelerator) with the
+    shortest queue; with no twin online, the device itself (the job waits for it)."""
+    if device_is_online(device) or not device.group:
+        return device
+    twins = [d for d in Device.objects.filter(group=device.group, enabled=True).exclude(pk=device.pk)
+             if accelerator in d.accelerators and device_is_online(d)]
+    if not twins:
+        return device
+    return min(twins, key=lambda d: RuntimeJob.objects.filter(
+        device=d, state__in=[RuntimeJob.State.QUEUED, RuntimeJob.State.RUNNING]).count())
+
+
+# --- Runtime jobs ----------------------------------------------------------------------------------
+
+def runtime_job_options(options: dict | None) -> RunOptions:
+    """Checks the participant's options against the limits; unknown keys are ignored."""
+    options = dict(options or {})
+    errors = []
+    values = {}
+    for key, (low, high) in OPTION_LIMITS.items():
+        if options.get(key) in (None, ""):
+            continue
+        try:
+            value = int(options[key])
+        except (TypeError, ValueError):
+            errors.append(f"{key.replace('_', ' ').capitalize()} must be a whole number.")
+            continue
+        if not low <= value <= high:
+            errors.append(f"{key.replace('_', ' ').capitalize()} must be between {low} and {high}.")
+        values[key] = value
+    if errors:
+        raise RuntimeJobRefused(errors)
+    run = RunOptions(**values)
+    run.time_limit_s = float(setting("EVALUATION_JOB_TIME_LIMIT_S", 120))
+    for key in ("input_shapes", "input_range", "require_full_delegation"):
+        if options.get(key) is not None:
+            setattr(run, key, options[key])
+    return run
+
+
+def runtime_job_check_rate(*, owner) -> None:
+    """At most EVALUATION_RATE_LIMIT jobs per user per hour, and EVALUATION_MAX_ACTIVE_JOBS unfinished."""
+    if owner is None:
+        return
+    per_hour = int(setting("EVALUATION_RATE_LIMIT", 30))
+    active_limit = int(setting("EVALUATION_MAX_ACTIVE_JOBS", 3))
+    now = timezone.now()
+    recent = list(RuntimeJob.objects.filter(owner=owner, purpose="check", created_at__gte=now - dt.timedelta(hours=1))
+                  .order_by("created_at").values_list("created_at", flat=True))
+    if len(recent) >= per_hour:
+        wait = recent[len(recent) - per_hour] + dt.timedelta(hours=1) - now
+        minutes = max(1, int(wait.total_seconds() // 60) + 1)
+        raise RateLimited([f"You have started {len(recent)} runtime checks in the last hour; the limit is "
+                           f"{per_hour} per hour. You can start the next one in {minutes} minute"
+                           f"{'s' if minutes != 1 else ''}."], code="rate_limited")
+    active = RuntimeJob.objects.filter(owner=owner, purpose="check",
+                                       state__in=[RuntimeJob.State.QUEUED, RuntimeJob.State.RUNNING]).count()
+    if active >= active_limit:
+        raise RateLimited([f"You already have {active} runtime checks queued or running; the limit is "
+                           f"{active_limit}. Wait for one to finish."], code="rate_limited")
+
+
+def runtime_job_create(*, owner, model_file, device: Device | str, accelerator: str, options: dict | None = None,
+                       contract: Contract | dict | None = None, purpose: str = "check",
+                       model_name: str | None = None, check_rate: bool = True) -> RuntimeJob:
+    """Validates everything, stores the model privately and queues the job (sent after commit).
+
+    `model_file` is a Django File/UploadedFile or bytes. Raises `RuntimeJobRefused` (or `RateLimited`)
+    whose `.messages` say what to fix; nothing is stored then."""
+    if isinstance(device, str):
+        found = Device.objects.filter(slug=device, enabled=True).first()
+        if found is None:
+            raise RuntimeJobRefused([f"There is no device “{device}”. Choose one from the device list."],
+                                    code="unknown_device")
+        device = found
+    elif not device.enabled:
+        raise RuntimeJobRefused([f"The device “{device.name}” is not taking jobs."], code="unknown_device")
+    if accelerator not in device.accelerators:
+        offered = ", ".join(device.accelerator_labels()) or "none"
+        label = Accelerator.LABELS.get(accelerator, accelerator)
+        raise RuntimeJobRefused([f"{device.name} has no {label} accelerator; it offers {offered}."],
+                                code="unknown_accelerator")
+    run_options = runtime_job_options(options)
+    if check_rate and purpose == "check":
+        runtime_job_check_rate(owner=owner)
+
+    if isinstance(model_file, bytes | bytearray):
+        data = bytes(model_file)
+        name = model_name or "model.tflite"
+    else:
+        size = getattr(model_file, "size", None)
+        if size is not None and size > max_model_bytes():
+            raise RuntimeJobRefused([too_big_message(size)], code="too_big")
+        model_file.seek(0)
+        data = model_file.read()
+        name = model_name or getattr(model_file, "name", None) or "model.tflite"
+    if len(data) > max_model_bytes():
+        raise RuntimeJobRefused([too_big_message(len(data))], code="too_big")
+    try:
+        info = inspect_model(data, input_shapes=run_options.input_shapes or None,
+                             max_tensor_bytes=int(setting("EVALUATION_MAX_TENSOR_BYTES", 2 * 2**30)))
+    except ModelRejected as exc:
+        raise RuntimeJobRefused([exc.message], code="bad_model") from None
+    problems = validate_against_contract(info, contract)
+    if problems:
+        raise RuntimeJobRefused(problems, code="contract")
+    if info.has_dynamic_inputs and not run_options.input_shapes:
+        run_options.input_shapes = {i: [max(d, 1) if d >= 0 else 224 for d in t.shape_signature]
+                                    for i, t in enumerate(info.inputs) if t.is_dynamic}
+
+    target = device_pick(device=device, accelerator=accelerator)
+    with transaction.atomic():
+        job = RuntimeJob(owner=owner, purpose=purpose, model_name=str(name).rsplit("/", 1)[-1][:200],
+                         model_size=len(data), model_info=info.as_dict(), device=target,
+                         requested_device=device if target != device else None, accelerator=accelerator,
+                         options=asdict(run_options))
+        job.model_file.save("model.tflite", ContentFile(data), save=False)
+        job.save()
+        transaction.on_commit(lambda: runtime_job_send(job_id=job.pk))
+    return job
+
+
+def too_big_message(size: int) -> str:
+    return (f"The file is {format_bytes(size)}; the largest model accepted is {format_bytes(max_model_bytes())}.")
+
+
+def runtime_job_send(*, job_id: int) -> None:
+    """Puts the job on its device's queue. The payload is plain data: the worker needs no database."""
+    from config.celery import app
+
+    job = RuntimeJob.objects.select_related("device").get(pk=job_id)
+    if job.finished:
+        return
+    payload = {"job": str(job.uid), "device": job.device.slug, "accelerator": job.accelerator,
+               "options": job.options}
+    app.send_task(RUN_TASK, args=[payload], queue=job.device.queue, routing_key=job.device.queue)
+
+
+def runtime_job_claim(*, uid, host: DeviceHost, device_slug: str, worker: str = "") -> dict:
+    """A device is about to run the job: returns {"run": bool, "attempt", "model_url", "reason"}.
+
+    A finished job (a redelivery after its result was recorded) is not run again."""
+    with transaction.atomic():
+        job = RuntimeJob.objects.select_for_update().filter(uid=uid).first()
+        if job is None:
+            return {"run": False, "reason": "unknown job"}
+        if job.finished:
+            return {"run": False, "reason": f"already {job.state}"}
+        device = Device.objects.filter(slug=device_slug, device_host=host).first()
+        if device is None:
+            return {"run": False, "reason": "device not registered by this host"}
+        if job.device_id != device.pk:
+            # Redirected to a twin by the host (same group): record where it really ran.
+            job.device = device
+        job.state = RuntimeJob.State.RUNNING
+        job.attempts = F("attempts") + 1
+        job.started_at = timezone.now()
+        job.worker = worker[:200]
+        job.save(update_fields=["device", "state", "attempts", "started_at", "worker"])
+        job.refresh_from_db(fields=["attempts"])
+        Device.objects.filter(pk=device.pk).update(status=Device.Status.BUSY, last_heartbeat=timezone.now())
+    return {"run": True, "attempt": job.attempts, "model_url": model_download_path(job), "options": job.options}
+
+
+RESULT_FIELDS = ["init_ms", "first_inference_ms", "mean_ms", "median_ms", "std_ms", "min_ms", "max_ms",
+                 "peak_memory_mb", "fully_delegated", "power_w"]
+
+
+def runtime_job_report(*, uid, host: DeviceHost, attempt: int | None = None, result: dict | None = None,
+                       error: str = "", log: str = "") -> bool:
+    """Records a result (or the error message) once. Returns False when nothing changed: the job had
+    already finished, or the report comes from an older attempt than the current one."""
+    with transaction.atomic():
+        job = RuntimeJob.objects.select_for_update().select_related("device").filter(uid=uid).first()
+        if job is None or job.finished:
+            return False
+        if job.device.device_host_id != host.pk:
+            return False
+        if attempt is not None and attempt != job.attempts:
+            return False
+        now = timezone.now()
+        if result is not None:
+            for name in RESULT_FIELDS:
+                value = result.get(name)
+                setattr(job, name, value)
+            job.runs = result.get("count")
+            job.runtime_version = str(result.get("runtime_version") or "")[:200]
+            job.raw_log = str(result.get("raw_log") or log)[:200000]
+            job.state = RuntimeJob.State.DONE
+            job.error_message = ""
+        else:
+            job.state = RuntimeJob.State.FAILED
+            job.error_message = error or "The job failed."
+            job.raw_log = (log or "")[:200000]
+        job.finished_at = now
+        job.save()
+        Device.objects.filter(pk=job.device_id, status=Device.Status.BUSY).update(
+            status=Device.Status.ONLINE, last_heartbeat=now)
+        succeeded = job.state == RuntimeJob.State.DONE
+        transaction.on_commit(lambda: runtime_job_finished.send(sender=RuntimeJob, job=job, succeeded=succeeded))
+    return True
+
+
+def runtime_job_release(*, uid, host: DeviceHost, reason: str = "") -> bool:
+    """The device went away mid-run (DeviceUnavailable): the job goes back to queued, to be retried."""
+    with transaction.atomic():
+        job = RuntimeJob.objects.select_for_update().select_related("device").filter(uid=uid).first()
+        if job is None or job.finished or job.device.device_host_id != host.pk:
+            return False
+        job.state = RuntimeJob.State.QUEUED
+        job.save(update_fields=["state"])
+        Device.objects.filter(pk=job.device_id).update(status=Device.Status.OFFLINE)
+    logger.warning("job %s released by %s: %s", uid, host.name, reason)
+    return True
+
+
+def runtime_job_fail_stuck(*, now: dt.datetime | None = None) -> int:
+    """Jobs that tried too often (EVALUATION_MAX_ATTEMPTS) fail with a message instead of looping."""
+    limit = int(setting("EVALUATION_MAX_ATTEMPTS", 3))
+    count = 0
+    for job in RuntimeJob.objects.filter(state=RuntimeJob.State.RUNNING, attempts__gt=limit):
+        with transaction.atomic():
+            locked = RuntimeJob.objects.select_for_update().get(pk=job.pk)
+            if locked.finished:
+                continue
+            locked.state = RuntimeJob.State.FAILED
+            locked.error_message = (f"The device stopped {locked.attempts} times while running this model; it "
+                                    "was not measured. Try again, or try another device.")
+            locked.finished_at = now or timezone.now()
+            locked.save()
+            transaction.on_commit(lambda j=locked: runtime_job_finished.send(sender=RuntimeJob, job=j,
+                                                                             succeeded=False))
+            count += 1
+    return count
