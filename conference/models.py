@@ -45,6 +45,9 @@ class Workshop(models.Model):
     submission_grace_minutes = models.PositiveIntegerField(
         default=0, help_text="Grace period after every paper deadline, enforced by the server."
     )
+    body_font_pt = models.FloatField(default=10, help_text="Body font size the PDF check expects.")
+    text_block_width_in = models.FloatField(default=6.875, help_text="Text block width (inches).")
+    text_block_height_in = models.FloatField(default=8.875, help_text="Text block height (inches).")
     is_public = models.BooleanField(default=True)
 
     class Meta:
@@ -287,6 +290,14 @@ class Paper(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawal_reason = models.TextField(blank=True)
+    revision = models.PositiveIntegerField(
+        default=0, help_text="Incremented on every change; an edit form made from an older revision is refused."
+    )
+    submission_token = models.UUIDField(
+        null=True, blank=True, unique=True, editable=False,
+        help_text="The submit form's one-time token: the same form posted twice creates one paper.",
+    )
 
     class Meta:
         ordering = ["workshop", "number"]
