@@ -136,6 +136,7 @@ def benchmark(request: dict) -> dict:
     one is reported as the first inference), then timed runs of invoke() on generated inputs."""
     import ai_edge_litert
     import numpy as np
+    from ai_edge_litert import interpreter  # noqa: F401 - loaded before the baseline is taken
 
     baseline_mb = _rss_mb()
     input_shapes = request.get("input_shapes") or {}

@@ -260,6 +260,10 @@ def runtime_job_claim(*, uid, host: DeviceHost, device_slug: str, worker: str = 
             return {"run": False, "reason": "unknown job"}
         if job.finished:
             return {"run": False, "reason": f"already {job.state}"}
+        if job.attempts >= int(setting("EVALUATION_MAX_ATTEMPTS", 3)):
+            _job_fail(job, f"The device stopped {job.attempts} times while running this model; it was not "
+                           "measured. Try again, or try another device.")
+            return {"run": False, "reason": "too many attempts"}
         device = Device.objects.filter(slug=device_slug, device_host=host).first()
         if device is None:
             return {"run": False, "reason": "device not registered by this host"}
@@ -328,21 +332,30 @@ def runtime_job_release(*, uid, host: DeviceHost, reason: str = "") -> bool:
     return True
 
 
+def _job_fail(job: RuntimeJob, message: str) -> None:
+    """Inside the caller's transaction, with the job locked."""
+    job.state = RuntimeJob.State.FAILED
+    job.error_message = message
+    job.finished_at = timezone.now()
+    job.save()
+    Device.objects.filter(pk=job.device_id, status=Device.Status.BUSY).update(status=Device.Status.ONLINE)
+    transaction.on_commit(lambda: runtime_job_finished.send(sender=RuntimeJob, job=job, succeeded=False))
+
+
 def runtime_job_fail_stuck(*, now: dt.datetime | None = None) -> int:
-    """Jobs that tried too often (EVALUATION_MAX_ATTEMPTS) fail with a message instead of looping."""
-    limit = int(setting("EVALUATION_MAX_ATTEMPTS", 3))
+    """Jobs running far longer than their time limit (their device died and never came back) fail with
+    a message instead of showing "running" forever."""
+    now = now or timezone.now()
     count = 0
-    for job in RuntimeJob.objects.filter(state=RuntimeJob.State.RUNNING, attempts__gt=limit):
+    for job in RuntimeJob.objects.filter(state=RuntimeJob.State.RUNNING, started_at__isnull=False):
+        limit = float(job.options.get("time_limit_s") or 300)
+        if job.started_at + dt.timedelta(seconds=limit * 2 + float(setting("EVALUATION_STUCK_GRACE_S", 600))) > now:
+            continue
         with transaction.atomic():
             locked = RuntimeJob.objects.select_for_update().get(pk=job.pk)
-            if locked.finished:
+            if locked.state != RuntimeJob.State.RUNNING:
                 continue
-            locked.state = RuntimeJob.State.FAILED
-            locked.error_message = (f"The device stopped {locked.attempts} times while running this model; it "
-                                    "was not measured. Try again, or try another device.")
-            locked.finished_at = now or timezone.now()
-            locked.save()
-            transaction.on_commit(lambda j=locked: runtime_job_finished.send(sender=RuntimeJob, job=j,
-                                                                             succeeded=False))
+            _job_fail(locked, "The device stopped answering while running this model; it was not measured. "
+                              "Try again, or try another device.")
             count += 1
     return count

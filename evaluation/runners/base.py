@@ -36,6 +36,9 @@ class RunOptions:
     # Shapes to resize dynamic inputs to before allocation, e.g. {0: [1, 544, 960, 4]}.
     input_shapes: dict[int, list[int]] = field(default_factory=dict)
     require_full_delegation: bool = False
+    # Real values generated inputs are drawn from (the track's declared range); None: [0, 255] for
+    # float inputs, the dtype's full range for integer ones.
+    input_range: list[float] | None = None
 
 
 @dataclass

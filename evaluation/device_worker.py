@@ -1,0 +1,217 @@
+"""The device worker: what a device host runs. It needs only the broker URL, the site URL and a device
+token; it never touches the database and does not import Django.
+
+`python -m evaluation.device_worker --device local:host-cpu [--device adb:SERIAL …]` (or
+`python manage.py device_worker`, which fills in the embedded defaults) probes each device, registers it
+with the site, then starts one Celery worker process per device on the queue `device.<slug>` (one job at
+a time per device) and heartbeats every few seconds. A task (`evaluation.run_on_device`) claims the job
+(the site answers with a signed, expiring model URL, or "already finished"), downloads the model, runs it
+with the device's runner and reports the result or the participant-readable error.
+
+Tasks are `acks_late` with `reject_on_worker_lost`: a worker process killed mid-run puts the message
+back on the queue and the job is run again; the site's claim/report are idempotent, so a job is never
+lost and never counted twice.
+
+Environment: `CELERY_BROKER_URL`, `SITE_URL`, `DEVICE_TOKEN`; for the per-device Celery processes also
+`DEVICE_SPEC` (set by the parent).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import fields
+from pathlib import Path
+
+from celery import Celery
+
+from .device_client import SiteClient, SiteRefused, SiteUnavailable
+from .runners import runner_from_spec
+from .runners.base import DeviceUnavailable, JobTimeout, ModelError, RunOptions
+
+logger = logging.getLogger("evaluation.device_worker")
+
+RUN_TASK = "evaluation.run_on_device"
+MAX_MODEL_BYTES = int(os.environ.get("DEVICE_MAX_MODEL_BYTES", str(500 * 1024 * 1024)))
+
+
+def make_app() -> Celery:
+    broker = os.environ.get("CELERY_BROKER_URL", "")
+    app = Celery("mai-device", broker=broker or None)
+    app.conf.update(
+        task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True, task_ignore_result=True, worker_hijack_root_logger=True,
+        broker_transport_options=({"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))}
+                                  if broker.startswith("redis") else {}),
+    )
+    if broker.startswith("sqla+"):
+        from kombu.transport import sqlalchemy as _sqla
+
+        _sqla.Transport.polling_interval = 0.1
+    return app
+
+
+app = make_app()
+_RUNNERS: dict = {}
+
+
+def _runner_for(slug: str):
+    """The runner of this process's device (`DEVICE_SPEC`), built once per process."""
+    if slug not in _RUNNERS:
+        spec = os.environ.get("DEVICE_SPEC", "local:host-cpu")
+        runner = runner_from_spec(spec)
+        _RUNNERS[getattr(runner, "slug", None) or runner.probe().slug] = runner
+    return _RUNNERS.get(slug)
+
+
+def client_from_env() -> SiteClient:
+    return SiteClient(os.environ["SITE_URL"], os.environ["DEVICE_TOKEN"])
+
+
+def run_options(data: dict) -> RunOptions:
+    known = {f.name for f in fields(RunOptions)}
+    return RunOptions(**{k: v for k, v in (data or {}).items() if k in known})
+
+
+def execute_job(payload: dict, *, client: SiteClient, worker: str) -> str:
+    """Claims, downloads, runs and reports one job. Returns what happened (for the log). Raises
+    `SiteUnavailable` (retry later) and `DeviceUnavailable` (the job was released; retry)."""
+    uid, slug = payload["job"], payload["device"]
+    runner = _runner_for(slug)
+    if runner is None:
+        client.release(uid, reason=f"device {slug} is not driven by this worker")
+        return "released: not our device"
+    claim = client.claim(uid, device=slug, worker=worker)
+    if not claim.get("run"):
+        return f"skipped: {claim.get('reason', '')}"
+    attempt = claim["attempt"]
+    options = run_options(claim.get("options") or payload.get("options"))
+    options.accelerator = payload.get("accelerator", options.accelerator)
+    with tempfile.TemporaryDirectory(prefix="mai-job-") as tmp:
+        model_path = Path(tmp) / "model.tflite"
+        try:
+            client.download(claim["model_url"], model_path, max_bytes=MAX_MODEL_BYTES)
+        except SiteRefused as exc:
+            client.report(uid, attempt=attempt, error=f"The model could not be fetched from the site ({exc}).")
+            return "failed: download refused"
+        started = time.monotonic()
+        try:
+            result = runner.run(model_path, options)
+        except DeviceUnavailable as exc:
+            client.release(uid, reason=exc.message)
+            raise
+        except JobTimeout as exc:
+            client.report(uid, attempt=attempt, error=exc.message, log=exc.log)
+            return "failed: time limit"
+        except ModelError as exc:
+            client.report(uid, attempt=attempt, error=exc.message, log=exc.log)
+            return "failed: model error"
+        except Exception as exc:  # noqa: BLE001 - an unexpected runner failure must still end the job
+            logger.exception("runner failed on job %s", uid)
+            client.report(uid, attempt=attempt, error=f"The device could not run this model: {exc}")
+            return "failed: runner error"
+    answer = client.report(uid, attempt=attempt, result=result.as_dict())
+    return f"done in {time.monotonic() - started:.2f} s (recorded: {answer.get('recorded')})"
+
+
+@app.task(name=RUN_TASK, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+def run_on_device(self, payload: dict) -> str:
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    try:
+        return execute_job(payload, client=client_from_env(), worker=worker)
+    except SiteUnavailable as exc:
+        logger.warning("site unavailable for job %s: %s", payload.get("job"), exc)
+        raise self.retry(countdown=min(60, 2 ** min(self.request.retries, 6))) from None
+    except DeviceUnavailable as exc:
+        logger.warning("device unavailable for job %s: %s", payload.get("job"), exc.message)
+        raise self.retry(countdown=30) from None
+
+
+# --- The host process: register, heartbeat, supervise one Celery worker per device ----------------
+
+def _start_device_worker(spec: str, slug: str, env: dict, loglevel: str) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "celery", "-A", "evaluation.device_worker", "worker", "-Q", f"device.{slug}",
+           "-n", f"device-{slug}@{socket.gethostname()}", "--concurrency", "1", "--pool", "prefork",
+           "--loglevel", loglevel, "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    return subprocess.Popen(cmd, env={**env, "DEVICE_SPEC": spec}, cwd=Path(__file__).resolve().parent.parent)
+
+
+def serve(specs: list[str], *, site_url: str, token: str, broker_url: str, heartbeat_s: float = 10,
+          loglevel: str = "INFO") -> int:
+    client = SiteClient(site_url, token)
+    runners = [(spec, runner_from_spec(spec)) for spec in specs]
+    infos = [(spec, runner.probe()) for spec, runner in runners]
+    for attempt in range(1, 10**9):
+        try:
+            client.register([info for _, info in infos])
+            break
+        except SiteUnavailable as exc:
+            logger.warning("site not reachable yet (%s); retrying", exc)
+            time.sleep(min(10, 0.5 * attempt))
+        except SiteRefused as exc:
+            logger.error("the site refused this device host: %s", exc)
+            return 2
+    logger.info("registered %s with %s", ", ".join(info.slug for _, info in infos), site_url)
+    env = {**os.environ, "CELERY_BROKER_URL": broker_url, "SITE_URL": site_url, "DEVICE_TOKEN": token}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    children = {info.slug: (spec, _start_device_worker(spec, info.slug, env, loglevel)) for spec, info in infos}
+    stopping = {"now": False}
+
+    def stop(signum, frame):
+        stopping["now"] = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        while not stopping["now"]:
+            try:
+                client.heartbeat(list(children))
+            except (SiteUnavailable, SiteRefused) as exc:
+                logger.warning("heartbeat failed: %s", exc)
+            for slug, (spec, proc) in list(children.items()):
+                if proc.poll() is not None and not stopping["now"]:
+                    logger.warning("worker for %s exited (%s); restarting", slug, proc.returncode)
+                    children[slug] = (spec, _start_device_worker(spec, slug, env, loglevel))
+            deadline = time.monotonic() + heartbeat_s
+            while time.monotonic() < deadline and not stopping["now"]:
+                time.sleep(0.2)
+    finally:
+        for _, proc in children.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for _, proc in children.values():
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="device_worker", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--device", action="append", dest="devices", metavar="TRANSPORT:TARGET",
+                        help="a device to serve, e.g. local:host-cpu, adb:SERIAL, ssh:pi@10.0.0.7 (repeatable)")
+    parser.add_argument("--site-url", default=os.environ.get("SITE_URL", ""))
+    parser.add_argument("--token", default=os.environ.get("DEVICE_TOKEN", ""))
+    parser.add_argument("--broker-url", default=os.environ.get("CELERY_BROKER_URL", ""))
+    parser.add_argument("--heartbeat", type=float, default=float(os.environ.get("DEVICE_HEARTBEAT_S", "10")))
+    parser.add_argument("--loglevel", default="INFO")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.loglevel, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    missing = [name for name, value in (("--site-url/SITE_URL", args.site_url), ("--token/DEVICE_TOKEN", args.token),
+                                        ("--broker-url/CELERY_BROKER_URL", args.broker_url)) if not value]
+    if missing:
+        parser.error("missing " + ", ".join(missing))
+    return serve(args.devices or ["local:host-cpu"], site_url=args.site_url, token=args.token,
+                 broker_url=args.broker_url, heartbeat_s=args.heartbeat, loglevel=args.loglevel)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
