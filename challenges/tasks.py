@@ -1,0 +1,11 @@
+"""Celery tasks of `challenges`: thin callers of the services, on the `scoring` queue."""
+
+from celery import shared_task
+
+
+@shared_task(name="challenges.score_submission", queue="scoring", acks_late=True, reject_on_worker_lost=True)
+def score_submission(submission_id: int) -> str:
+    from .services import submission_score
+
+    submission = submission_score(submission_id=submission_id)
+    return submission.status if submission else "missing"
