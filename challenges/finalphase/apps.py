@@ -1,9 +1,21 @@
-"""App configuration of `challenges.finalphase` (label `finalphase`)."""
+"""App configuration of `challenges.finalphase` (label `finalphase`): connects the receiver of
+`evaluation.signals.runtime_job_finished` that records a final-phase model's runtime."""
 
 from django.apps import AppConfig
+
+
+def _on_runtime_job_finished(sender, job, succeeded, **kwargs):
+    from .services import model_submission_record_runtime
+
+    model_submission_record_runtime(job=job, succeeded=succeeded)
 
 
 class FinalPhaseConfig(AppConfig):
     name = "challenges.finalphase"
     label = "finalphase"
     verbose_name = "Challenges: final phase"
+
+    def ready(self):
+        from evaluation.signals import runtime_job_finished
+
+        runtime_job_finished.connect(_on_runtime_job_finished, dispatch_uid="finalphase.runtime_job_finished")

@@ -1,0 +1,224 @@
+"""Fidelity of a final-phase model on the hidden test data: plain Python, no database.
+
+- `load_arrays(name, data)` reads hidden test inputs or ground truth: an .npz (one array per input), an
+  .npy (a stack), a zip of images (PNG/JPEG, named like the inputs) or of .npy files, or a .csv of
+  `name,label` rows (classification ground truth).
+- `run_model(model_path, inputs, …)` runs the untrusted model on every input in a sandboxed child
+  process (`_fidelity_child.py`: address-space limit, wall-clock watchdog, own process group), resizing a
+  dynamic input, and returns the outputs; a crash, NaN outputs, a shape mismatch or the time limit raise
+  `FidelityError` with the reason for the team.
+- `compute_metrics(keys, outputs, ground_truth, …)` averages the track's metrics over the test inputs
+  with `challenges.metrics`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+CHILD = Path(__file__).with_name("_fidelity_child.py")
+RUNTIME_ADDRESS_SPACE_MB = 1536
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+MAX_UNCOMPRESSED = 4 * 2**30
+
+
+class FidelityError(Exception):
+    """The fidelity run failed; `message` is shown to the team as is."""
+
+    def __init__(self, message: str, *, log: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.log = log
+
+
+def _stem(name: str) -> str:
+    return Path(name).stem
+
+
+def load_arrays(name: str, data: bytes) -> dict[str, np.ndarray]:
+    """Arrays keyed by the input's stem ("0001" for "0001.png"), in name order."""
+    lower = name.lower()
+    try:
+        if lower.endswith(".npz"):
+            with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+                return {_stem(k): np.asarray(npz[k]) for k in sorted(npz.files)}
+        if lower.endswith(".npy"):
+            stack = np.load(io.BytesIO(data), allow_pickle=False)
+            return {f"{i:04d}": stack[i] for i in range(len(stack))}
+        if lower.endswith(".csv"):
+            rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+            if rows and not rows[0][-1].strip().lstrip("-").isdigit():
+                rows = rows[1:]
+            return {_stem(r[0]): np.asarray(int(r[-1])) for r in sorted(rows) if r}
+        if lower.endswith(".zip"):
+            return _load_zip(data)
+    except (ValueError, OSError, zipfile.BadZipFile, UnicodeDecodeError, IndexError) as exc:
+        raise FidelityError(f"The hidden data file {name} cannot be read ({exc}).")
+    raise FidelityError(f"The hidden data file {name} is not an .npz, .npy, .csv or .zip.")
+
+
+def _load_zip(data: bytes) -> dict[str, np.ndarray]:
+    from PIL import Image
+
+    out = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        members = [i for i in zf.infolist() if not i.is_dir() and not Path(i.filename).name.startswith(".")]
+        if sum(i.file_size for i in members) > MAX_UNCOMPRESSED:
+            raise ValueError("archive expands past the size limit")
+        for info in sorted(members, key=lambda i: i.filename):
+            lower = info.filename.lower()
+            if lower.endswith(".npy"):
+                out[_stem(info.filename)] = np.load(io.BytesIO(zf.read(info)), allow_pickle=False)
+            elif lower.endswith(IMAGE_EXTENSIONS):
+                with Image.open(io.BytesIO(zf.read(info))) as image:
+                    out[_stem(info.filename)] = np.asarray(image)
+    return out
+
+
+def run_model(model_path: Path, inputs: dict[str, np.ndarray], *, threads: int = 1,
+              fidelity_shape: list[int] | None = None, time_limit_s: float = 600,
+              memory_limit_mb: int = 4096, on_progress: Callable[[int, int], None] | None = None
+              ) -> dict[str, np.ndarray]:
+    """The model's (dequantised, float) output for every input, keyed like `inputs`."""
+    names = list(inputs)
+    if not names:
+        raise FidelityError("The challenge has no hidden test inputs yet; the organisers have been told.")
+    with tempfile.TemporaryDirectory(prefix="mai-fidelity-") as tmp:
+        tmpdir = Path(tmp)
+        np.savez(tmpdir / "inputs.npz", **{f"i{i}": inputs[n] for i, n in enumerate(names)})
+        request = {"model_path": str(model_path), "inputs_path": str(tmpdir / "inputs.npz"),
+                   "outputs_path": str(tmpdir / "outputs.npz"), "progress_path": str(tmpdir / "progress"),
+                   "names": names, "threads": threads, "fidelity_shape": fidelity_shape or None}
+        (tmpdir / "request.json").write_text(json.dumps(request))
+        result_path = tmpdir / "result.json"
+        log_path = tmpdir / "log.txt"
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": tmp, "TMPDIR": tmp,
+               "TF_CPP_MIN_LOG_LEVEL": "2", "OMP_NUM_THREADS": str(threads), "LANG": "C.UTF-8"}
+        limit = (RUNTIME_ADDRESS_SPACE_MB + memory_limit_mb) * 2**20
+
+        def limit_child():
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+        with open(log_path, "wb") as log_file:
+            proc = subprocess.Popen([sys.executable, "-I", str(CHILD), str(tmpdir / "request.json"), str(result_path)],
+                                    stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT, cwd=tmp,
+                                    env=env, preexec_fn=limit_child, start_new_session=True, close_fds=True)
+            deadline = time.monotonic() + time_limit_s
+            last = None
+            try:
+                while proc.poll() is None:
+                    if time.monotonic() > deadline:
+                        raise FidelityError(f"The model did not finish the {len(names)} test inputs within "
+                                            f"{time_limit_s:g} s and was stopped.", log=_tail(log_path))
+                    progress = _read_progress(tmpdir / "progress")
+                    if on_progress and progress and progress != last:
+                        on_progress(*progress)
+                        last = progress
+                    time.sleep(0.1)
+            finally:
+                if proc.poll() is None:
+                    try:
+                        os.killpg(proc.pid, signal.SIGKILL)
+                    except (ProcessLookupError, PermissionError):
+                        proc.kill()
+                    proc.wait(timeout=10)
+        log = _tail(log_path)
+        if proc.returncode < 0:
+            name = signal.Signals(-proc.returncode).name
+            done = (_read_progress(tmpdir / "progress") or (0, len(names)))[0]
+            raise FidelityError(f"The model crashed LiteRT ({name}) on test input “{names[min(done, len(names) - 1)]}”: "
+                                "it passes the contract but cannot run on real inputs.", log=log)
+        if not result_path.exists():
+            raise FidelityError(f"The model's run ended (status {proc.returncode}) without a result.", log=log)
+        result = json.loads(result_path.read_text())
+        if not result.get("ok"):
+            reasons = {"nan": "The model produced invalid numbers: {detail}.",
+                       "shape": "The model cannot take the hidden test data: {detail}.",
+                       "memory": "The model ran out of memory on the hidden test data ({detail})."}
+            template = reasons.get(result.get("error"), "The model failed on the hidden test data "
+                                                        "({error}: {detail}).")
+            raise FidelityError(template.format(**{"error": result.get("error"), "detail": result.get("detail", "")}),
+                                log=log)
+        with np.load(tmpdir / "outputs.npz") as npz:
+            return {n: np.asarray(npz[f"o{i}"]) for i, n in enumerate(names)}
+
+
+def _read_progress(path: Path) -> tuple[int, int] | None:
+    try:
+        done, total = path.read_text().split()
+        return int(done), int(total)
+    except (OSError, ValueError):
+        return None
+
+
+def _tail(path: Path, limit: int = 8000) -> str:
+    try:
+        return path.read_bytes()[-limit:].decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+IMAGE_METRICS = {"psnr", "ssim"}
+CLASS_METRICS = {"accuracy_top1", "accuracy_top3"}
+DEPTH_METRICS = {"si_rmse", "rmse"}
+
+
+def compute_metrics(keys: list[str], outputs: dict[str, np.ndarray], ground_truth: dict[str, np.ndarray],
+                    *, data_range: float = 255.0) -> dict[str, float]:
+    """The track's metrics averaged over the test inputs (top-k: the fraction of inputs right)."""
+    from . import metrics_adapter as m
+
+    missing = [n for n in outputs if n not in ground_truth]
+    if missing:
+        raise FidelityError(f"Hidden ground truth is missing for {len(missing)} test input(s) (e.g. {missing[0]}); "
+                            "the organisers have been told.")
+    values: dict[str, list[float]] = {k: [] for k in keys}
+    for name, out in outputs.items():
+        gt = np.asarray(ground_truth[name])
+        if keys and set(keys) & CLASS_METRICS:
+            scores = out.reshape(-1)
+            label = int(np.asarray(gt).reshape(-1)[0])
+            for k in keys:
+                if k in CLASS_METRICS:
+                    values[k].append(m.top_k_hit(scores, label, 1 if k == "accuracy_top1" else 3))
+            continue
+        pred = np.squeeze(out)
+        target = np.squeeze(gt).astype(np.float64)
+        if pred.shape != target.shape:
+            raise FidelityError(f"The model's output for test input “{name}” is {'×'.join(map(str, out.shape))}; "
+                                f"the ground truth is {'×'.join(map(str, gt.shape))}.")
+        for k in keys:
+            if k in IMAGE_METRICS:
+                clipped = np.clip(pred, 0, data_range)
+                values[k].append(m.psnr(clipped, target, data_range) if k == "psnr"
+                                 else m.ssim(clipped, target, data_range))
+            elif k == "si_rmse":
+                values[k].append(m.si_rmse(pred, target))
+            elif k == "rmse":
+                values[k].append(m.rmse(pred, target))
+    result = {}
+    for k, vs in values.items():
+        if not vs:
+            continue
+        mean = float(np.mean(vs))
+        if not np.isfinite(mean):
+            if k == "psnr":  # identical images: PSNR is infinite; cap as the MAI scripts did
+                mean = 100.0
+            else:
+                raise FidelityError(f"{k} could not be computed on the model's outputs.")
+        result[k] = mean
+    return result

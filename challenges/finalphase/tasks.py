@@ -1,0 +1,17 @@
+"""Celery tasks of the final phase: thin callers of `services` that take ids. The fidelity job runs on
+the `scoring` queue; starting the runtime job (which `evaluation` sends to the device's own queue) on
+`default`."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(name="finalphase.run_fidelity", acks_late=True, reject_on_worker_lost=True)
+def run_fidelity(submission_id: int) -> None:
+    services.model_submission_run_fidelity(submission_id=submission_id)
+
+
+@shared_task(name="finalphase.start_runtime", acks_late=True, reject_on_worker_lost=True)
+def start_runtime(submission_id: int) -> None:
+    services.model_submission_start_runtime(submission_id=submission_id)

@@ -1,0 +1,302 @@
+"""Final-phase pages (thin views over `services` and `selectors`); every object view checks its
+permission (`rules.py`). Live status of a submission comes from an htmx fragment polled every second."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from challenges import timeline
+from challenges.models import Challenge
+from challenges.selectors import team_for, timeline_for
+from conference.selectors import workshop_get
+
+from . import selectors, services
+from .forms import CodeForm, FactSheetForm, FinalSettingsForm, MemberFormSet, ModelSubmissionForm
+from .models import CodeSubmission, FactSheet, ModelSubmission
+
+EXPORT_TYPES = {"csv", "tex", "pdf", "svg", "zip"}
+
+
+def _challenge(request, workshop: str, challenge: str) -> Challenge:
+    ws = workshop_get(slug=workshop, user=request.user)
+    return get_object_or_404(Challenge.objects.select_related("workshop"), workshop=ws, slug=challenge)
+
+
+def _context(request, ch: Challenge, **extra) -> dict:
+    tl = timeline_for(ch)
+    now = timezone.now()
+    settings = services.final_settings_get(challenge=ch)
+    return {
+        "workshop": ch.workshop, "challenge": ch, "settings": settings,
+        "is_organiser": request.user.has_perm("finalphase.manage", ch),
+        "phase_open": timeline.accepts_submissions(tl, timeline.Phase.FINAL, now),
+        "factsheets_open": timeline.factsheets_open(tl, now),
+        "final_opens_at": tl.at(timeline.K_TEST_DATA),
+        "final_closes_at": timeline.phase_closes_at(tl, timeline.Phase.FINAL),
+        "factsheet_deadline": tl.at(timeline.K_FACTSHEET_DEADLINE),
+        "results_released_at": tl.at(timeline.K_PRELIMINARY),
+        **extra,
+    }
+
+
+def final_home(request, workshop, challenge):
+    """The team's final-phase page: submit a model, its submissions, fact sheet and code status."""
+    ch = _challenge(request, workshop, challenge)
+    team = team_for(request.user, ch)
+    ctx = _context(request, ch, team=team, form=ModelSubmissionForm())
+    if team is not None:
+        ctx["submissions"] = selectors.submissions_for_team(team=team)
+        ctx["used"] = services.submissions_counted_against_limit(team=team)
+        ctx["left"] = max(ctx["settings"].max_submissions - ctx["used"], 0)
+        ctx["factsheet"] = FactSheet.objects.filter(team=team).first()
+        ctx["code"] = CodeSubmission.objects.filter(team=team).first()
+        ctx["own_visible"] = selectors.own_results_visible_to(request.user, ch, settings=ctx["settings"])
+        ctx["counted"] = selectors.counted_submission(team=team, settings=ctx["settings"],
+                                                      closes_at=ctx["final_closes_at"])
+    ctx["leaderboard_visible"] = selectors.leaderboard_visible_to(request.user, ch, settings=ctx["settings"])
+    return render(request, "finalphase/home.html", ctx)
+
+
+@login_required
+@require_POST
+def submission_create(request, workshop, challenge):
+    ch = _challenge(request, workshop, challenge)
+    form = ModelSubmissionForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            submission = services.model_submission_create(
+                challenge=ch, user=request.user, model_file=form.cleaned_data["model"],
+                dynamic_model_file=form.cleaned_data.get("dynamic_model"),
+                results_file=form.cleaned_data.get("results"), method_name=form.cleaned_data.get("method_name", ""))
+        except services.FinalPhaseRefused as exc:
+            for m in exc.messages:
+                form.add_error(None, m)
+        else:
+            messages.success(request, "Model accepted: its fidelity and runtime are being measured.")
+            return redirect(submission.get_absolute_url())
+    team = team_for(request.user, ch)
+    ctx = _context(request, ch, team=team, form=form)
+    if team is not None:
+        ctx["submissions"] = selectors.submissions_for_team(team=team)
+        ctx["used"] = services.submissions_counted_against_limit(team=team)
+        ctx["left"] = max(ctx["settings"].max_submissions - ctx["used"], 0)
+        ctx["factsheet"] = FactSheet.objects.filter(team=team).first()
+        ctx["code"] = CodeSubmission.objects.filter(team=team).first()
+        ctx["own_visible"] = selectors.own_results_visible_to(request.user, ch, settings=ctx["settings"])
+    return render(request, "finalphase/home.html", ctx, status=400)
+
+
+def _submission(request, workshop, challenge, pk) -> ModelSubmission:
+    ch = _challenge(request, workshop, challenge)
+    submission = get_object_or_404(ModelSubmission.objects.select_related("team", "challenge__workshop"),
+                                   challenge=ch, public_id=pk)
+    if not request.user.has_perm("finalphase.view_team_material", submission):
+        raise Http404("No such submission.")  # not 403: do not confirm that it exists
+    return submission
+
+
+def _submission_context(request, submission) -> dict:
+    ch = submission.challenge
+    return _context(request, ch, submission=submission, team=submission.team,
+                    own_visible=selectors.own_results_visible_to(request.user, ch),
+                    columns=selectors.leaderboard_columns(ch, [submission]),
+                    quantities=submission.quantities())
+
+
+@login_required
+def submission_detail(request, workshop, challenge, pk):
+    submission = _submission(request, workshop, challenge, pk)
+    return render(request, "finalphase/submission.html", _submission_context(request, submission))
+
+
+@login_required
+def submission_status(request, workshop, challenge, pk):
+    """The htmx fragment: both measurements' progress; stops polling once the submission is final."""
+    submission = _submission(request, workshop, challenge, pk)
+    return render(request, "finalphase/_status.html", _submission_context(request, submission))
+
+
+@login_required
+@require_POST
+def submission_select(request, workshop, challenge, pk):
+    submission = _submission(request, workshop, challenge, pk)
+    try:
+        services.model_submission_select(submission=submission, user=request.user)
+    except services.FinalPhaseRefused as exc:
+        for m in exc.messages:
+            messages.error(request, m)
+    else:
+        messages.success(request, "This submission now counts for your team.")
+    return redirect(reverse("finalphase:home", args=[workshop, challenge]))
+
+
+def _initial_members(team) -> list[dict]:
+    members = []
+    for m in team.memberships.select_related("user__profile"):
+        profile = getattr(m.user, "profile", None)
+        members.append({"name": getattr(profile, "full_name", "") or m.user.get_username(),
+                        "affiliation": getattr(profile, "affiliation", ""), "email": m.user.email})
+    return members
+
+
+@login_required
+def factsheet_edit(request, workshop, challenge):
+    ch = _challenge(request, workshop, challenge)
+    team = team_for(request.user, ch)
+    if team is None:
+        raise PermissionDenied("Only a team of this challenge has a fact sheet.")
+    sheet = FactSheet.objects.filter(team=team).first()
+    size = max(ch.max_team_size, len(sheet.members) if sheet else 0)
+    if request.method == "POST":
+        form = FactSheetForm(request.POST, request.FILES)
+        formset = MemberFormSet(request.POST, prefix="members")
+        if form.is_valid() and formset.is_valid():
+            data = {k: v for k, v in form.cleaned_data.items() if k != "attachment"}
+            members = [f.cleaned_data for f in formset.forms if f.cleaned_data]
+            try:
+                services.factsheet_save(challenge=ch, user=request.user, data=data, members=members,
+                                        attachment=form.cleaned_data.get("attachment"))
+            except services.FinalPhaseRefused as exc:
+                for m in exc.messages:
+                    form.add_error(None, m)
+            else:
+                messages.success(request, "Fact sheet saved.")
+                return redirect(reverse("finalphase:home", args=[workshop, challenge]))
+        status = 400
+    else:
+        if sheet:
+            initial = {k: getattr(sheet, k) for k in FactSheetForm.base_fields if k != "attachment"}
+            members = sheet.members
+        else:
+            profile = getattr(request.user, "profile", None)
+            initial = {"team_name": team.name, "contact_email": request.user.email,
+                       "contact_name": getattr(profile, "full_name", "")}
+            members = _initial_members(team)
+        members = members + [{}] * (size - len(members))
+        form = FactSheetForm(initial=initial)
+        formset = MemberFormSet(initial=members, prefix="members")
+        status = 200
+    return render(request, "finalphase/factsheet_form.html",
+                  _context(request, ch, team=team, form=form, formset=formset, sheet=sheet), status=status)
+
+
+@login_required
+def factsheet_pdf(request, workshop, challenge, team_id=None):
+    """A team's fact sheet as PDF: the team's own, or any team's for organisers."""
+    ch = _challenge(request, workshop, challenge)
+    if team_id is None:
+        team = team_for(request.user, ch)
+        sheet = FactSheet.objects.filter(team=team).select_related("challenge__workshop").first() if team else None
+    else:
+        sheet = FactSheet.objects.filter(challenge=ch, team_id=team_id).select_related("challenge__workshop").first()
+    if sheet is None or not request.user.has_perm("finalphase.view_team_material", sheet):
+        raise Http404("No fact sheet.")
+    data = selectors.factsheet_pdf_bytes(sheet=sheet)
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="factsheet-{ch.slug}-{sheet.team_id}.pdf"'
+    return response
+
+
+@login_required
+def code_edit(request, workshop, challenge):
+    ch = _challenge(request, workshop, challenge)
+    team = team_for(request.user, ch)
+    if team is None:
+        raise PermissionDenied("Only a team of this challenge submits code.")
+    code = CodeSubmission.objects.filter(team=team).first()
+    status = 200
+    if request.method == "POST":
+        form = CodeForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                services.code_submission_save(challenge=ch, user=request.user,
+                                              archive=form.cleaned_data.get("archive"),
+                                              repository_url=form.cleaned_data.get("repository_url", ""))
+            except services.FinalPhaseRefused as exc:
+                for m in exc.messages:
+                    form.add_error(None, m)
+            else:
+                messages.success(request, "Code saved.")
+                return redirect(reverse("finalphase:home", args=[workshop, challenge]))
+        status = 400
+    else:
+        form = CodeForm(initial={"repository_url": code.repository_url if code else ""})
+    return render(request, "finalphase/code_form.html", _context(request, ch, team=team, form=form, code=code),
+                  status=status)
+
+
+def leaderboard(request, workshop, challenge):
+    ch = _challenge(request, workshop, challenge)
+    ctx = _context(request, ch)
+    if not request.user.has_perm("finalphase.view_leaderboard", ch):
+        return render(request, "finalphase/leaderboard_hidden.html", ctx, status=403)
+    board = selectors.final_leaderboard(challenge=ch)
+    team = team_for(request.user, ch)
+    own = selectors.standing_for_team(board, team)
+    rows = [{"standing": s, "values": [(c, s.submission.quantities().get(c.key)) for c in board.columns],
+             "own": own is not None and s is own} for s in board.standings]
+    ctx.update(board=board, rows=rows, plots=board.plots(), own=own, team=team,
+               paper_url=selectors.paper_submission_url(challenge=ch, team=team) if own and own.ranked else None)
+    return render(request, "finalphase/leaderboard.html", ctx)
+
+
+def results_export(request, workshop, challenge, fmt):
+    ch = _challenge(request, workshop, challenge)
+    if fmt not in EXPORT_TYPES:
+        raise Http404("Unknown export format.")
+    allowed = (request.user.has_perm("finalphase.manage", ch) if fmt == "zip"
+               else request.user.has_perm("finalphase.view_leaderboard", ch))
+    if not allowed:
+        raise PermissionDenied("The final results are not released yet.")
+    content, content_type, filename = selectors.results_export(challenge=ch, fmt=fmt)
+    response = HttpResponse(content, content_type=content_type)
+    disposition = "inline" if fmt in ("pdf", "svg") else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    return response
+
+
+@login_required
+def factsheets_all(request, workshop, challenge):
+    ch = _challenge(request, workshop, challenge)
+    if not request.user.has_perm("finalphase.manage", ch):
+        raise PermissionDenied("Only the challenge's organisers download all fact sheets.")
+    data = selectors.factsheets_merged_pdf(challenge=ch)
+    if data is None:
+        messages.info(request, "No team has filled in its fact sheet yet.")
+        return redirect(reverse("finalphase:leaderboard", args=[workshop, challenge]))
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{ch.workshop.slug}-{ch.slug}-factsheets.pdf"'
+    return response
+
+
+@login_required
+def settings_edit(request, workshop, challenge):
+    ch = _challenge(request, workshop, challenge)
+    if not request.user.has_perm("finalphase.manage", ch):
+        raise PermissionDenied("Only the challenge's organisers change its final-phase settings.")
+    settings = services.final_settings_get(challenge=ch)
+    status = 200
+    if request.method == "POST":
+        form = FinalSettingsForm(request.POST, instance=settings)
+        if form.is_valid():
+            fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
+            try:
+                services.final_settings_update(challenge=ch, **fields)
+            except services.FinalPhaseRefused as exc:
+                for m in exc.messages:
+                    form.add_error("score_formula" if exc.code == "formula" else None, m)
+            else:
+                messages.success(request, "Settings saved; every score was recomputed.")
+                return redirect(reverse("finalphase:settings", args=[workshop, challenge]))
+        status = 400
+        settings.refresh_from_db()
+    else:
+        form = FinalSettingsForm(instance=settings)
+    return render(request, "finalphase/settings_form.html", _context(request, ch, form=form), status=status)
