@@ -172,7 +172,9 @@ def serve(specs: list[str], *, site_url: str, token: str, broker_url: str, heart
     try:
         while not stopping["now"]:
             try:
-                client.heartbeat(list(children))
+                seen = client.heartbeat(list(children)).get("seen", 0)
+                if seen < len(children):  # the site does not know (all of) them: register again
+                    client.register([info for _, info in infos])
             except (SiteUnavailable, SiteRefused) as exc:
                 logger.warning("heartbeat failed: %s", exc)
             for slug, (spec, proc) in list(children.items()):

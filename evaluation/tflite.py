@@ -153,9 +153,9 @@ def format_shape(shape) -> str:
 
 def format_bytes(n: float) -> str:
     for unit in ("bytes", "KB", "MB", "GB", "TB"):
-        if n < 1000 or unit == "TB":
+        if n < 1024 or unit == "TB":
             return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1000
+        n /= 1024
     return ""
 
 
@@ -210,7 +210,7 @@ def explain_memory_refusal(refusal: dict, limit: int) -> str:
 def explain_load_error(error_type: str, detail: str) -> str:
     """Turns LiteRT's error text into a sentence for the participant (keeping LiteRT's own words)."""
     text = (detail or "").strip()
-    custom = re.search(r"unresolved custom op:?\s*([\w.-]+)", text, re.I)
+    custom = re.search(r"unresolved custom op:?\s*([\w-]+(?:\.[\w-]+)*)", text, re.I)
     if custom:
         return (f"The model uses the operator “{custom.group(1)}”, which LiteRT does not provide. Use "
                 "only TFLite built-in operators (converter.target_spec.supported_ops = "

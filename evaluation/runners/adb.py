@@ -343,6 +343,8 @@ class AdbRunner:
         self._ensure_tool(device)
         job_dir = f"{self.work_root}/jobs/{uuid.uuid4().hex[:12]}"
         graph = f"{job_dir}/model.tflite"
+        # A job cut off earlier (device unplugged) may still run there: it would skew this one's timings.
+        self._shell(device, f"pkill -9 -f {shlex.quote(self._jobs_pattern())}; rm -rf {shlex.quote(self.work_root)}/jobs")
         try:
             self._check_space(device, model_path.stat().st_size)
             self._shell(device, f"mkdir -p {shlex.quote(job_dir)}")
@@ -392,11 +394,17 @@ class AdbRunner:
                 f"kernels, the rest on the CPU); this track requires full delegation", log=log)
         return result
 
+    def _jobs_pattern(self, job_dir: str = "") -> str:
+        """A `pkill -f` pattern for benchmark processes under the jobs folder that does not match the
+        shell running pkill itself (`job[s]` matches `jobs` but is not the text `jobs`)."""
+        pattern = f"{self.work_root}/job[s]/"
+        return pattern + job_dir.rsplit("/", 1)[-1] if job_dir else pattern
+
     def _kill_job(self, job_dir: str) -> None:
         """Kills whatever still runs from the job's folder (a host-side timeout leaves it running)."""
         try:
             device = self._device(wait_s=1)
-            self._shell(device, f"pkill -9 -f {shlex.quote(job_dir)} || true", timeout=15)
+            self._shell(device, f"pkill -9 -f {shlex.quote(self._jobs_pattern(job_dir))} || true", timeout=15)
         except Exception:  # noqa: BLE001 - best effort
             logger.warning("could not kill the job in %s on %s", job_dir, self.serial)
 

@@ -1,0 +1,91 @@
+"""Helpers for tests that run jobs through real device workers: bad models derived from the session's
+TensorFlow-made ones, and a device worker started as a separate process with no database settings."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+TEST_HOST = "test-device-host"
+
+
+def derived_models(tflite_models: dict[str, Path], folder: Path) -> dict[str, Path]:
+    """Broken and hostile files made from a real model: random bytes, a truncated model, a model whose
+    input asks for 10 GB, a model with an operator LiteRT lacks."""
+    import numpy as np
+    from ai_edge_litert import schema_py_generated as schema
+    from ai_edge_litert.tools import flatbuffer_utils as fu
+
+    folder.mkdir(parents=True, exist_ok=True)
+    source = tflite_models["conv_float"].read_bytes()
+    out = {}
+
+    huge = fu.read_model_from_bytearray(bytearray(source))
+    tensor = huge.subgraphs[0].tensors[huge.subgraphs[0].inputs[0]]
+    tensor.shape = np.array([1, 30000, 30000, 3], dtype=np.int32)
+    tensor.shapeSignature = None
+    out["huge_input"] = bytes(fu.convert_object_to_bytearray(huge))
+
+    custom = fu.read_model_from_bytearray(bytearray(source))
+    code = custom.operatorCodes[-1]
+    code.builtinCode = code.deprecatedBuiltinCode = schema.BuiltinOperator.CUSTOM
+    code.customCode = b"MaiSecretOp"
+    out["custom_op"] = bytes(fu.convert_object_to_bytearray(custom))
+
+    out["truncated"] = source[: len(source) // 2]
+    out["random"] = np.random.default_rng(1).bytes(4096)
+    paths = {}
+    for name, data in out.items():
+        path = folder / f"{name}.tflite"
+        path.write_bytes(data)
+        paths[name] = path
+    return paths
+
+
+def start_device_worker(*, site_url: str, token: str, broker_url: str, name: str = "device",
+                        devices: tuple[str, ...] = ("local:host-cpu",)) -> subprocess.Popen:
+    """`python -m evaluation.device_worker` with only the broker URL, the site URL and the token: no
+    DATABASE_URL, no DJANGO_SETTINGS_MODULE, no SECRET_KEY in its environment."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"),
+           "LANG": "C.UTF-8", "CELERY_BROKER_URL": broker_url, "SITE_URL": site_url, "DEVICE_TOKEN": token,
+           "DEVICE_HEARTBEAT_S": "0.5"}
+    log = open(Path(os.environ["VAR_DIR"]) / f"{name}.log", "w")
+    cmd = [sys.executable, "-m", "evaluation.device_worker", "--loglevel", "INFO"]
+    for spec in devices:
+        cmd += ["--device", spec]
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def wait_for_consumer(slug: str, timeout: float = 60) -> None:
+    """Waits until the Celery worker of device `slug` answers a ping."""
+    from config.celery import app
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if app.control.ping(timeout=0.5, destination=[f"device-{slug}@{os.uname().nodename}"]):
+            return
+    raise RuntimeError(f"the device worker for {slug} did not come up in {timeout} s")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def purge_device_queue(slug: str) -> None:
+    from config.celery import app
+
+    with app.connection_for_write() as conn:
+        try:
+            conn.default_channel.queue_purge(f"device.{slug}")
+        except Exception:  # noqa: BLE001 - the queue may not exist yet
+            pass
