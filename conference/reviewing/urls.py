@@ -1,5 +1,29 @@
 """URLs of reviewing, under /<workshop>/review/."""
 
+from django.urls import path
+
+from . import views
+
 app_name = "reviewing"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("invitation/<str:token>/", views.invitation, name="invitation"),
+    path("profile/", views.profile, name="profile"),
+    path("committee/", views.committee, name="committee"),
+    path("conflicts/", views.conflicts, name="conflicts"),
+    path("conflicts/<int:pk>/", views.conflict_decide, name="conflict-decide"),
+    path("settings/", views.review_settings, name="settings"),
+    path("bids/", views.bids, name="bids"),
+    path("bids/<int:number>/", views.bid, name="bid"),
+    path("assignment/", views.assignment, name="assignment"),
+    path("papers/<int:number>/", views.paper, name="paper"),
+    path("papers/<int:number>/paper.pdf", views.paper_pdf, name="paper-pdf"),
+    path("papers/<int:number>/review/", views.review, name="review"),
+    path("papers/<int:number>/discussion/", views.discuss, name="discuss"),
+    path("papers/<int:number>/meta-review/", views.meta_review, name="meta-review"),
+    path("decisions/", views.decisions, name="decisions"),
+    path("release/", views.release, name="release"),
+    path("my-papers/<int:number>/reviews/", views.author_reviews, name="author-reviews"),
+    path("my-papers/<int:number>/conflicts/", views.author_conflicts, name="author-conflicts"),
+]

@@ -1,0 +1,102 @@
+"""Affinity between papers and reviewers, from plain inputs (no Django): bids, topic overlap and the
+text similarity (TF-IDF cosine, numpy/scipy only) between a paper's abstract and what the reviewer
+wrote about their expertise or their own past abstracts.
+
+affinity = bid_weight · bid + topic_weight · Jaccard(topics) + text_weight · cosine(TF-IDF)
+with bids eager = 1, willing = 0.5, no bid = 0, not willing = −1 (a "conflict" bid is a conflict, not
+an affinity, and is handled by the caller).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from scipy import sparse
+
+BID_VALUES = {"eager": 1.0, "willing": 0.5, "not_willing": -1.0}
+
+STOP_WORDS = frozenset("""
+a about above after again against all also am an and any are as at be because been before being below
+between both but by can could did do does doing down during each few for from further had has have having
+he her here hers him his how i if in into is it its itself just me more most my no nor not of off on once
+only or other our ours out over own same she should so some such than that the their them then there these
+they this those through to too under until up very was we were what when where which while who whom why
+will with would you your paper propose proposed method methods approach results show using use based
+""".split())
+
+TOKEN = re.compile(r"[a-z][a-z0-9\-]+")
+
+
+def tokenize(text: str) -> list[str]:
+    return [t for t in TOKEN.findall(text.lower()) if t not in STOP_WORDS and len(t) > 2]
+
+
+def tfidf_cosine(paper_texts: Sequence[str], reviewer_texts: Sequence[str]) -> np.ndarray:
+    """Cosine similarity of TF-IDF vectors (sublinear tf, smoothed idf over both sides), papers ×
+    reviewers, in [0, 1]. Empty texts give 0."""
+    docs = [tokenize(t or "") for t in list(paper_texts) + list(reviewer_texts)]
+    vocabulary: dict[str, int] = {}
+    rows, cols, vals = [], [], []
+    for d, tokens in enumerate(docs):
+        counts: dict[int, int] = {}
+        for token in tokens:
+            term = vocabulary.setdefault(token, len(vocabulary))
+            counts[term] = counts.get(term, 0) + 1
+        for term, count in counts.items():
+            rows.append(d)
+            cols.append(term)
+            vals.append(1.0 + math.log(count))
+    n_docs, n_terms = len(docs), max(len(vocabulary), 1)
+    matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(n_docs, n_terms), dtype=np.float64)
+    df = np.bincount(cols, minlength=n_terms) if cols else np.zeros(n_terms)
+    idf = np.log((1 + n_docs) / (1 + df)) + 1.0
+    matrix = matrix @ sparse.diags(idf)
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    matrix = sparse.diags(1.0 / norms) @ matrix
+    n_p = len(paper_texts)
+    return np.asarray((matrix[:n_p] @ matrix[n_p:].T).todense())
+
+
+def topic_jaccard(paper_topics: Sequence[set], reviewer_topics: Sequence[set]) -> np.ndarray:
+    """|P ∩ R| / |P ∪ R| for every paper × reviewer (0 when both are empty)."""
+    all_topics = sorted({t for s in list(paper_topics) + list(reviewer_topics) for t in s}, key=str)
+    index = {t: i for i, t in enumerate(all_topics)}
+    pm = np.zeros((len(paper_topics), max(len(index), 1)))
+    rm = np.zeros((len(reviewer_topics), max(len(index), 1)))
+    for i, topics in enumerate(paper_topics):
+        pm[i, [index[t] for t in topics]] = 1
+    for j, topics in enumerate(reviewer_topics):
+        rm[j, [index[t] for t in topics]] = 1
+    overlap = pm @ rm.T
+    union = pm.sum(1)[:, None] + rm.sum(1)[None, :] - overlap
+    return np.divide(overlap, union, out=np.zeros_like(overlap), where=union > 0)
+
+
+def affinity_matrix(
+    *,
+    papers: Sequence,
+    reviewers: Sequence,
+    paper_topics: Mapping,
+    reviewer_topics: Mapping,
+    paper_texts: Mapping,
+    reviewer_texts: Mapping,
+    bids: Mapping[tuple, str],
+    bid_weight: float = 1.0,
+    topic_weight: float = 0.5,
+    text_weight: float = 0.5,
+) -> np.ndarray:
+    """The affinity of every paper (rows, in `papers` order) with every reviewer (columns)."""
+    topic = topic_jaccard([set(paper_topics.get(p, ())) for p in papers],
+                          [set(reviewer_topics.get(r, ())) for r in reviewers])
+    text = tfidf_cosine([paper_texts.get(p, "") for p in papers], [reviewer_texts.get(r, "") for r in reviewers])
+    bid = np.zeros((len(papers), len(reviewers)))
+    p_index = {p: i for i, p in enumerate(papers)}
+    r_index = {r: j for j, r in enumerate(reviewers)}
+    for (p, r), value in bids.items():
+        if p in p_index and r in r_index:
+            bid[p_index[p], r_index[r]] = BID_VALUES.get(value, 0.0)
+    return bid_weight * bid + topic_weight * topic + text_weight * text
