@@ -1,0 +1,64 @@
+"""Fixtures of the challenge tests: the seeded live edition's tracks, participants in teams."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from challenges import services
+from challenges.models import Challenge, DataFile, Milestone
+
+
+@pytest.fixture
+def live(seeded):
+    return seeded["mai-live"]
+
+
+@pytest.fixture
+def denoising(live) -> Challenge:
+    """Image denoising of the live edition: validation phase open now, generated data stored."""
+    return Challenge.objects.get(workshop=live, slug="image-denoising")
+
+
+@pytest.fixture
+def depth(live) -> Challenge:
+    return Challenge.objects.get(workshop=live, slug="depth-estimation")
+
+
+@pytest.fixture
+def scenes(live) -> Challenge:
+    return Challenge.objects.get(workshop=live, slug="scene-detection")
+
+
+def ground_truth_bytes(challenge, split=DataFile.Split.VALIDATION_GT) -> bytes:
+    f = challenge.data_files.get(split=split)
+    with f.file.open("rb") as fh:
+        return fh.read()
+
+
+def move(challenge, kind, at):
+    Milestone.objects.filter(challenge=challenge, kind=kind).update(at=at)
+
+
+@pytest.fixture
+def participant(make_user):
+    """make participant(challenge, team_name=…) → a registered user in a (new) team."""
+
+    def make(challenge, team_name="Team A", **user_kwargs):
+        user = make_user(**user_kwargs)
+        services.challenge_register(challenge=challenge, user=user, accept_terms=True)
+        if team_name:
+            services.team_create(challenge=challenge, user=user, name=team_name)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def now():
+    return timezone.now()
+
+
+@pytest.fixture
+def hours():
+    return lambda n: dt.timedelta(hours=n)
