@@ -227,11 +227,17 @@ def runtime_job_create(*, owner, model_file, device: Device | str, accelerator: 
         job = RuntimeJob(owner=owner, purpose=purpose, model_name=str(name).rsplit("/", 1)[-1][:200],
                          model_size=len(data), model_info=info.as_dict(), device=target,
                          requested_device=device if target != device else None, accelerator=accelerator,
-                         options=asdict(run_options))
+                         options=_options_json(run_options))
         job.model_file.save("model.tflite", ContentFile(data), save=False)
         job.save()
         transaction.on_commit(lambda: runtime_job_send(job_id=job.pk))
     return job
+
+
+def _options_json(options: RunOptions) -> dict:
+    data = asdict(options)
+    data["input_shapes"] = {str(k): [int(d) for d in v] for k, v in (options.input_shapes or {}).items()}
+    return data
 
 
 def too_big_message(size: int) -> str:
