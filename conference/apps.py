@@ -7,6 +7,9 @@ class ConferenceConfig(AppConfig):
     name = "conference"
     verbose_name = "Workshop and papers"
 
+    def ready(self):
+        from . import signals  # noqa: F401 - connects the receivers
+
     def important_dates(self, workshop):
         """Dates this app contributes to a workshop's dates page and iCalendar feed."""
         from .selectors import workshop_own_dates

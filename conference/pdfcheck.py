@@ -467,5 +467,7 @@ def make_review_copy(source: str | Path, destination: str | Path) -> None:
         for key in ("/Metadata", "/PieceInfo"):
             if NameObject(key) in page:
                 del page[NameObject(key)]
+    # The clone still holds the detached objects (XMP streams…): drop everything unreachable.
+    writer.compress_identical_objects(remove_duplicates=False, remove_unreferenced=True)
     with open(destination, "wb") as handle:
         writer.write(handle)

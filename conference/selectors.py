@@ -4,11 +4,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.apps import apps
-from django.db.models import QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.fields.files import FieldFile
 from django.http import Http404
 
-from .models import ImportantDate, Paper, PaperVersion, Workshop
+from .models import ImportantDate, Paper, PaperVersion, Topic, Workshop
 
 
 @dataclass(frozen=True)
@@ -85,3 +85,72 @@ def paper_review_file(*, paper: Paper) -> FieldFile | None:
 
 def paper_review_file_name(*, paper: Paper) -> str:
     return f"paper-{paper.number}.pdf"
+
+
+def paper_list_for_author(*, user, workshop: Workshop | None = None) -> QuerySet[Paper]:
+    """Papers the user submitted or is a linked author of (all editions unless one is given)."""
+    papers = Paper.objects.filter(Q(submitter=user) | Q(authors__user=user)).distinct()
+    if workshop is not None:
+        papers = papers.filter(workshop=workshop)
+    return papers.select_related("workshop").prefetch_related("authors", "versions").order_by(
+        "-workshop__start_date", "number")
+
+
+def paper_get(*, workshop: Workshop, number: int) -> Paper:
+    paper = (Paper.objects.filter(workshop=workshop, number=number)
+             .select_related("workshop", "challenge", "submitter").first())
+    if paper is None:
+        raise Http404("No such paper.")
+    return paper
+
+
+def _latest_version_state() -> Subquery:
+    return Subquery(PaperVersion.objects.filter(paper=OuterRef("pk")).order_by("-number")
+                    .values("check_state")[:1])
+
+
+def paper_list_for_chairs(*, workshop: Workshop, q: str = "", kind: str = "", status: str = "",
+                          topic: Topic | None = None, check: str = "") -> QuerySet[Paper]:
+    """The chairs' list with its filters; `latest_check` is the newest version's check state and
+    `usable_warnings` the warning count of the current (usable) version."""
+    papers = Paper.objects.filter(workshop=workshop).annotate(latest_check=_latest_version_state())
+    if q:
+        match = (Q(title__icontains=q) | Q(abstract__icontains=q) | Q(authors__name__icontains=q)
+                 | Q(authors__email__icontains=q) | Q(authors__affiliation__icontains=q))
+        if q.strip().lstrip("#").isdigit():
+            match |= Q(number=int(q.strip().lstrip("#")))
+        papers = papers.filter(match)
+    if kind:
+        papers = papers.filter(kind=kind)
+    if status:
+        papers = papers.filter(status=status)
+    if topic is not None:
+        papers = papers.filter(topics=topic)
+    usable = [PaperVersion.CheckState.PASSED, PaperVersion.CheckState.WARNINGS]
+    if check == "warnings":
+        papers = papers.filter(latest_check=PaperVersion.CheckState.WARNINGS)
+    elif check == "clean":
+        papers = papers.filter(latest_check=PaperVersion.CheckState.PASSED)
+    elif check == "pending":
+        papers = papers.filter(latest_check=PaperVersion.CheckState.PENDING)
+    elif check == "errors":
+        papers = papers.exclude(versions__check_state__in=usable)
+    return (papers.distinct().select_related("challenge", "workshop")
+            .prefetch_related("topics", "authors", "versions").order_by("number"))
+
+
+def paper_topic_counts(*, workshop: Workshop) -> list[tuple[Topic, int]]:
+    """Papers per topic (withdrawn papers not counted), in the workshop's topic order."""
+    active = ~Q(papers__status=Paper.Status.WITHDRAWN)
+    topics = workshop.topics.annotate(
+        n=Count("papers", filter=Q(papers__workshop=workshop) & active, distinct=True))
+    return [(t, t.n) for t in topics]
+
+
+def paper_status_counts(*, workshop: Workshop) -> dict[str, int]:
+    rows = Paper.objects.filter(workshop=workshop).values("status").annotate(n=Count("id"))
+    return {row["status"]: row["n"] for row in rows}
+
+
+def paper_latest_version(*, paper: Paper) -> PaperVersion | None:
+    return paper.versions.order_by("-number").first()

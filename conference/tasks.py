@@ -13,3 +13,12 @@ def send_outgoing_mail(self, mail_id: int) -> str:
     except Exception as exc:  # noqa: BLE001
         raise self.retry(exc=exc)
     return mail.state if mail else "missing"
+
+
+@shared_task(name="conference.check_paper_version", acks_late=True)
+def check_paper_version(version_id: int) -> str:
+    """The PDF check of one uploaded version (queued on `scoring`)."""
+    from .services import paper_version_check
+
+    version = paper_version_check(version_id=version_id)
+    return version.check_state if version else "missing"

@@ -1,0 +1,354 @@
+"""Paper pages of one edition: submit, my papers, a paper with its versions, check report and change
+log, edit, withdraw, file downloads, and the chairs' list (filters, counts, CSV, extensions).
+
+Thin: permissions come from conference/rules.py, reads from selectors, writes from services. Upload
+views refuse an oversized request from its Content-Length before reading the body, and stop reading
+a file that grows past its limit (LimitedUploadHandler).
+"""
+
+import csv
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_POST
+
+from . import selectors, services
+from .forms import AuthorFormSet, ExtensionForm, PaperFilterForm, PaperForm, WithdrawForm
+from .models import Paper, PaperVersion
+
+
+class LimitedUploadHandler(FileUploadHandler):
+    """Stops reading an uploaded file as soon as it exceeds its field's limit."""
+
+    def __init__(self, request, limits: dict[str, int]):
+        super().__init__(request)
+        self.limits = limits
+        self.seen = 0
+        self.limit = 0
+
+    def new_file(self, field_name, *args, **kwargs):
+        super().new_file(field_name, *args, **kwargs)
+        self.seen = 0
+        self.limit = self.limits.get(field_name, min(self.limits.values()))
+
+    def receive_data_chunk(self, raw_data, start):
+        self.seen += len(raw_data)
+        if self.seen > self.limit:
+            self.request.upload_refused = (
+                f"The file “{self.file_name}” is larger than {self.limit // (1024 * 1024)} MB and was refused; "
+                "nothing was saved.")
+            raise StopUpload(connection_reset=True)
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
+def _limits() -> dict[str, int]:
+    return {"pdf": services.PDF_MAX_BYTES, "supplementary": services.SUPPLEMENTARY_MAX_BYTES}
+
+
+def _guard_upload(request) -> str | None:
+    """Before the body is read: refuse by Content-Length, else install the per-file limit."""
+    if request.method != "POST":
+        return None
+    limits = _limits()
+    total = sum(limits.values()) + 1024 * 1024
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > total:
+        return (f"The upload is {length / (1024 * 1024):.0f} MB: the PDF may have at most "
+                f"{limits['pdf'] // (1024 * 1024)} MB and the supplementary material "
+                f"{limits['supplementary'] // (1024 * 1024)} MB. Nothing was read or saved.")
+    request.upload_handlers.insert(0, LimitedUploadHandler(request, limits))
+    return None
+
+
+def _user_emails(user) -> list[str]:
+    emails = {user.email.lower()} if user.email else set()
+    emails |= {e.email.lower() for e in user.emailaddress_set.filter(verified=True)}
+    return sorted(emails)
+
+
+def _paper_for(request, workshop: str, number: int, perm: str) -> Paper:
+    ws = selectors.workshop_get(slug=workshop, user=request.user)
+    paper = selectors.paper_get(workshop=ws, number=number)
+    if not request.user.has_perm(perm, paper):
+        if request.user.has_perm("conference.paper_see", paper):
+            raise PermissionDenied("You may not do this with this paper.")
+        raise Http404("No such paper.")  # nobody learns which numbers exist
+    return paper
+
+
+def _windows(ws):
+    return {kind: services.submission_window(workshop=ws, kind=kind) for kind in Paper.Kind.values}
+
+
+# --- Authors ----------------------------------------------------------------------------------------
+
+
+@login_required
+def my_papers(request, workshop):
+    ws = selectors.workshop_get(slug=workshop, user=request.user)
+    papers = selectors.paper_list_for_author(user=request.user, workshop=ws)
+    windows = _windows(ws)
+    now = timezone.now()
+    return render(request, "conference/papers/mine.html", {
+        "workshop": ws, "papers": papers, "windows": windows,
+        "can_submit": any(w.is_open(now) for w in windows.values()),
+    })
+
+
+@csrf_exempt
+def paper_submit(request, workshop):
+    # csrf_exempt here, csrf_protect on the inner view: the size guard must run before anything
+    # (the CSRF check included) reads the request body.
+    refused = _guard_upload(request)
+    if refused:
+        messages.error(request, refused)
+        return redirect("conference:paper-submit", workshop=workshop)
+    return _paper_submit(request, workshop)
+
+
+@csrf_protect
+@login_required
+def _paper_submit(request, workshop):
+    now = timezone.now()
+    ws = selectors.workshop_get(slug=workshop, user=request.user)
+    windows = _windows(ws)
+    profile = getattr(request.user, "profile", None)
+    me = {"name": profile.full_name if profile else request.user.get_full_name(),
+          "email": request.user.email, "affiliation": profile.affiliation if profile else ""}
+    form = PaperForm(workshop=ws, initial={"submission_token": uuid.uuid4()})
+    authors = AuthorFormSet(prefix="authors", initial=[me], user_emails=_user_emails(request.user))
+    if request.method == "POST":
+        if getattr(request, "upload_refused", None):
+            messages.error(request, request.upload_refused)
+            return redirect("conference:paper-submit", workshop=ws.slug)
+        form = PaperForm(request.POST, request.FILES, workshop=ws)
+        authors = AuthorFormSet(request.POST, prefix="authors", user_emails=_user_emails(request.user))
+        if form.is_valid() & authors.is_valid():
+            data = form.cleaned_data
+            try:
+                paper, created = services.paper_create(
+                    workshop=ws, submitter=request.user, title=data["title"], abstract=data["abstract"],
+                    topics=list(data["topics"]), kind=data["kind"], challenge=data.get("challenge"),
+                    dual_submission=data.get("dual_submission", False),
+                    dual_submission_id=data.get("dual_submission_id", ""), authors=authors.authors(),
+                    pdf=data["pdf"], supplementary=data.get("supplementary"),
+                    submission_token=data.get("submission_token"), now=now,
+                )
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                if created:
+                    messages.success(request, f"Paper #{paper.number} was received; its PDF is being checked.")
+                else:
+                    messages.info(request, f"This form was already sent: it created paper #{paper.number}.")
+                return redirect(paper.get_absolute_url())
+    return render(request, "conference/papers/form.html", {
+        "workshop": ws, "form": form, "authors": authors, "windows": windows, "editing": False,
+        "now": now, "open": {k: w.is_open(now) for k, w in windows.items()},
+    })
+
+
+def _form_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+@login_required
+def paper_detail(request, workshop, number):
+    paper = _paper_for(request, workshop, number, "conference.paper_see")
+    versions = list(paper.versions.order_by("-number"))
+    return render(request, "conference/papers/detail.html", {
+        "workshop": paper.workshop, "paper": paper, "versions": versions,
+        "latest": versions[0] if versions else None,
+        "current": selectors.paper_current_version(paper=paper),
+        "authors": paper.authors.order_by("order"), "changes": paper.changes.select_related("user")[:100],
+        "window": services.submission_window(workshop=paper.workshop, kind=paper.kind, paper=paper),
+        "editable": services.paper_is_editable(paper=paper),
+        "can_edit": request.user.has_perm("conference.paper_edit", paper),
+        "can_withdraw": request.user.has_perm("conference.paper_withdraw", paper)
+        and paper.status in (Paper.Status.DRAFT, Paper.Status.SUBMITTED),
+        "is_chair": request.user.has_perm("conference.paper_extend", paper),
+        "extension_form": ExtensionForm(workshop=paper.workshop),
+    })
+
+
+@login_required
+def paper_check_status(request, workshop, number):
+    """The htmx fragment of the newest version's check (polled every second while pending)."""
+    paper = _paper_for(request, workshop, number, "conference.paper_see")
+    return render(request, "conference/papers/_check.html", {
+        "workshop": paper.workshop, "paper": paper, "latest": selectors.paper_latest_version(paper=paper)})
+
+
+@csrf_exempt
+def paper_edit(request, workshop, number):
+    refused = _guard_upload(request)
+    if refused:
+        messages.error(request, refused)
+        return redirect("conference:paper-edit", workshop=workshop, number=number)
+    return _paper_edit(request, workshop, number)
+
+
+@csrf_protect
+@login_required
+def _paper_edit(request, workshop, number):
+    now = timezone.now()
+    paper = _paper_for(request, workshop, number, "conference.paper_edit")
+    ws = paper.workshop
+    if not services.paper_is_editable(paper=paper, now=now):
+        messages.error(request, "This paper can no longer be edited (the deadline has passed or it was "
+                       "withdrawn). Only withdrawal is possible.")
+        return redirect(paper.get_absolute_url())
+    initial = {"title": paper.title, "abstract": paper.abstract, "topics": list(paper.topics.all()),
+               "kind": paper.kind, "challenge": paper.challenge, "dual_submission": paper.dual_submission,
+               "dual_submission_id": paper.dual_submission_id, "revision": paper.revision}
+    author_initial = [{"name": a.name, "email": a.email, "affiliation": a.affiliation}
+                      for a in paper.authors.order_by("order")]
+    form = PaperForm(workshop=ws, editing=True, initial=initial)
+    authors = AuthorFormSet(prefix="authors", initial=author_initial, user_emails=_user_emails(request.user))
+    if request.method == "POST":
+        if getattr(request, "upload_refused", None):
+            messages.error(request, request.upload_refused)
+            return redirect("conference:paper-edit", workshop=ws.slug, number=paper.number)
+        form = PaperForm(request.POST, request.FILES, workshop=ws, editing=True, initial=initial)
+        authors = AuthorFormSet(request.POST, prefix="authors", initial=author_initial,
+                                user_emails=_user_emails(request.user))
+        if form.is_valid() & authors.is_valid():
+            data = form.cleaned_data
+            try:
+                services.paper_update(
+                    paper=paper, user=request.user, expected_revision=data.get("revision"),
+                    title=data["title"], abstract=data["abstract"], topics=list(data["topics"]),
+                    kind=data["kind"], challenge=data.get("challenge"),
+                    dual_submission=data.get("dual_submission", False),
+                    dual_submission_id=data.get("dual_submission_id", ""), authors=authors.authors(),
+                    pdf=data.get("pdf"), supplementary=data.get("supplementary"), now=now,
+                )
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, "Your changes were saved."
+                                 + (" The new PDF is being checked." if data.get("pdf") else ""))
+                return redirect(paper.get_absolute_url())
+    return render(request, "conference/papers/form.html", {
+        "workshop": ws, "paper": paper, "form": form, "authors": authors, "editing": True, "now": now,
+        "window": services.submission_window(workshop=ws, kind=paper.kind, paper=paper),
+    })
+
+
+@login_required
+def paper_withdraw(request, workshop, number):
+    paper = _paper_for(request, workshop, number, "conference.paper_withdraw")
+    form = WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.paper_withdraw(paper=paper, user=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"Paper #{paper.number} was withdrawn.")
+        return redirect(paper.get_absolute_url())
+    return render(request, "conference/papers/withdraw.html", {"workshop": paper.workshop, "paper": paper,
+                                                                "form": form})
+
+
+@login_required
+def paper_file(request, workshop, number, version, which):
+    """A stored file of one version, for the paper's authors and chairs (never served directly)."""
+    paper = _paper_for(request, workshop, number, "conference.paper_see")
+    found = PaperVersion.objects.filter(paper=paper, number=version).first()
+    if found is None:
+        raise Http404("No such version.")
+    field, name = {
+        "pdf": (found.original, f"paper-{paper.number}-v{found.number}.pdf"),
+        "review": (found.review_copy, selectors.paper_review_file_name(paper=paper)),
+        "supplementary": (found.supplementary, None),
+    }[which]
+    if not field:
+        raise Http404("This version has no such file.")
+    name = name or f"paper-{paper.number}-supplementary.{field.name.rsplit('.', 1)[-1]}"
+    return FileResponse(field.open("rb"), as_attachment=which == "supplementary", filename=name)
+
+
+# --- Chairs -----------------------------------------------------------------------------------------
+
+
+@login_required
+def papers_manage(request, workshop):
+    ws = selectors.workshop_get(slug=workshop, user=request.user)
+    if not request.user.has_perm("conference.manage_workshop", ws):
+        raise PermissionDenied("Only the chairs of this edition see all submissions.")
+    filters = PaperFilterForm(request.GET or None, workshop=ws)
+    criteria = filters.cleaned_data if filters.is_valid() else {}
+    papers = selectors.paper_list_for_chairs(
+        workshop=ws, q=criteria.get("q", "").strip(), kind=criteria.get("kind", ""),
+        status=criteria.get("status", ""), topic=criteria.get("topic"), check=criteria.get("check", ""))
+    if request.GET.get("format") == "csv":
+        return _papers_csv(ws, papers)
+    return render(request, "conference/papers/manage.html", {
+        "workshop": ws, "papers": papers, "filters": filters,
+        "topic_counts": selectors.paper_topic_counts(workshop=ws),
+        "status_counts": selectors.paper_status_counts(workshop=ws),
+        "query": request.GET.urlencode(),
+    })
+
+
+def _papers_csv(ws, papers) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{ws.slug}-papers.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["number", "title", "kind", "challenge", "status", "topics", "authors", "emails",
+                     "affiliations", "pages", "check", "warnings", "errors", "submitted_at",
+                     "dual_submission_id", "extended_until"])
+    for paper in papers:
+        authors = sorted(paper.authors.all(), key=lambda a: a.order)
+        latest = max(paper.versions.all(), key=lambda v: v.number, default=None)
+        report = latest.check_report if latest else {}
+        writer.writerow([
+            paper.number, _cell(paper.title), paper.kind, _cell(str(paper.challenge or "")), paper.status,
+            "; ".join(t.name for t in paper.topics.all()), _cell("; ".join(a.name for a in authors)),
+            "; ".join(a.email for a in authors), _cell("; ".join(a.affiliation for a in authors)),
+            latest.page_count if latest else "", latest.check_state if latest else "",
+            report.get("warning_count", ""), report.get("error_count", ""),
+            paper.submitted_at.isoformat() if paper.submitted_at else "", _cell(paper.dual_submission_id),
+            paper.deadline_extended_until.isoformat() if paper.deadline_extended_until else "",
+        ])
+    return response
+
+
+def _cell(value: str) -> str:
+    """Neutralises spreadsheet formulas in author-controlled text (CSV injection)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+@require_POST
+@login_required
+def paper_extend(request, workshop, number):
+    paper = _paper_for(request, workshop, number, "conference.paper_extend")
+    form = ExtensionForm(request.POST, workshop=paper.workshop)
+    if form.is_valid():
+        try:
+            services.paper_extend_deadline(paper=paper, user=request.user, until=form.cleaned_data["until"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"The deadline of paper #{paper.number} was extended.")
+    else:
+        messages.error(request, "Enter the date and time the extension ends.")
+    return redirect(paper.get_absolute_url())
