@@ -79,3 +79,31 @@ def page_text(response) -> str:
     import re
 
     return re.sub(r"\s+", " ", response.content.decode())
+
+
+@pytest.fixture
+def reviewed(edition):
+    """The edition in the middle of discussion: conflicts detected, assignments committed, reviews
+    (one draft), a discussion message, a meta-review and recorded (unreleased) decisions."""
+    from conference.reviewing import services
+    from conference.reviewing.models import Assignment
+
+    ws, r, papers, chair = edition["workshop"], edition["reviewers"], edition["papers"], edition["chair"]
+    services.conflicts_detect(workshop=ws)
+    for number, key in [(1, "rita"), (1, "sam"), (2, "sam"), (2, "ursula"), (3, "ursula"), (3, "sam")]:
+        services.assignment_add(paper=papers[number - 1], user=r[key])
+    services.assignments_commit(workshop=ws)
+    full = {"confidence": 3, "strengths": "Clear writing.", "weaknesses": "Few baselines.",
+            "justification": "Solid.", "comments_to_authors": "Please add latency on more phones.",
+            "confidential_comments": "CONFIDENTIAL-NOTE-FOR-CHAIRS"}
+    for number, key, rating in [(1, "rita", 4), (1, "sam", 2), (2, "sam", 5), (3, "ursula", 3)]:
+        a = Assignment.objects.get(paper=papers[number - 1], user=r[key])
+        services.review_save(assignment=a, data={**full, "rating": rating}, submit=True)
+    services.review_save(assignment=Assignment.objects.get(paper=papers[2], user=r["sam"]),
+                         data={"strengths": "draft only"}, submit=False)
+    services.comment_post(paper=papers[0], user=r["rita"], text="I think the latency claim holds.", as_chair=False)
+    services.comment_post(paper=papers[0], user=chair, text="Please converge by Friday.", as_chair=True)
+    services.meta_review_save(paper=papers[0], user=chair, text="The reviewers agree on the contribution.")
+    services.decision_set(papers=[papers[0]], outcome="accept", user=chair)
+    services.decision_set(papers=[papers[1]], outcome="reject", user=chair)
+    return edition

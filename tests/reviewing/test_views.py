@@ -1,0 +1,160 @@
+"""Pages of reviewing: permissions (404 for papers one may not see, 403 for chair pages), what each
+role reads, and the chair's flows through the forms."""
+
+import pytest
+
+from conference.models import Membership
+from conference.reviewing.models import Assignment, Bid, Conflict, Decision, Invitation
+from tests.reviewing.conftest import page_text
+
+pytestmark = pytest.mark.django_db
+BASE = "/rev-test/review"
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_reviewer_cannot_open_unassigned_or_conflicted_paper_by_url(client, reviewed):
+    r = reviewed["reviewers"]
+    login(client, r["rita"])
+    for url in [f"{BASE}/papers/3/", f"{BASE}/papers/3/paper.pdf", f"{BASE}/papers/3/review/"]:
+        response = client.get(url)
+        assert response.status_code == 404
+        assert "Learned camera ISP" not in page_text(response)
+    assert client.post(f"{BASE}/papers/3/discussion/", {"text": "hi"}).status_code == 404
+    # A committed row that is in conflict (made behind the services' back) still opens nothing.
+    Assignment.objects.create(paper=reviewed["papers"][0], user=r["ursula"], state="committed", number=9)
+    login(client, r["ursula"])
+    assert client.get(f"{BASE}/papers/1/").status_code == 404
+    assert client.get(f"{BASE}/papers/1/paper.pdf").status_code == 404
+
+
+def test_assigned_reviewer_sees_others_only_after_submitting(client, reviewed):
+    papers, r = reviewed["papers"], reviewed["reviewers"]
+    login(client, r["sam"])
+    text = page_text(client.get(f"{BASE}/papers/3/"))  # Sam's review of #3 is a draft
+    assert "You are <strong>Reviewer 2</strong>" in text
+    assert "open once you submit your own review" in text and "Clear writing." not in text
+    text = page_text(client.get(f"{BASE}/papers/1/"))  # Sam submitted on #1
+    assert "Reviewer 1" in text and "Reviewer 2" in text and "Please add latency on more phones." in text
+    assert "I think the latency claim holds." in text and "Please converge by Friday." in text
+    assert "CONFIDENTIAL-NOTE-FOR-CHAIRS" not in text
+    assert "rita@rev-one.edu" not in text and "Rita Reviewer" not in text
+    pdf = client.get(f"{BASE}/papers/1/paper.pdf")
+    assert pdf["Content-Type"] == "application/pdf"
+    assert 'filename="paper-1.pdf"' in pdf["Content-Disposition"]
+    assert b"".join(pdf.streaming_content)[:5] == b"%PDF-"
+    del papers
+
+
+def test_chair_pages_are_for_chairs_only(client, reviewed):
+    login(client, reviewed["reviewers"]["rita"])
+    for page in ["committee", "conflicts", "assignment", "decisions", "release", "settings"]:
+        assert client.get(f"{BASE}/{page}/").status_code == 403, page
+    login(client, reviewed["chair"])
+    text = page_text(client.get(f"{BASE}/papers/1/"))
+    assert "CONFIDENTIAL-NOTE-FOR-CHAIRS" in text and "Reviewer 1: rita@rev-one.edu" in text
+
+
+def test_author_reads_reviews_only_after_release(client, reviewed):
+    alice = reviewed["author"]
+    login(client, alice)
+    assert client.get(f"{BASE}/my-papers/1/reviews/").status_code == 404
+    assert "under review" in page_text(client.get(f"{BASE}/"))
+    login(client, reviewed["chair"])
+    response = client.post(f"{BASE}/release/", {"subject": "[{workshop}] {decision}", "body": "See {url}",
+                                                "action": "send"})
+    assert response.status_code == 302
+    assert Decision.objects.filter(released_at__isnull=False).count() == 2
+    login(client, alice)
+    text = page_text(client.get(f"{BASE}/my-papers/1/reviews/"))
+    assert 'Decision: <strong id="decision">Accept</strong>' in text
+    assert "Reviewer 1" in text and "Reviewer 2" in text and "4: Weak accept" in text and "2: Weak reject" in text
+    assert "The reviewers agree on the contribution." in text
+    for secret in ["CONFIDENTIAL-NOTE-FOR-CHAIRS", "rita@rev-one.edu", "Rita Reviewer", "sam@rev-two.edu",
+                   "Sam Second", "I think the latency claim holds."]:
+        assert secret not in text
+    assert client.get(f"{BASE}/my-papers/3/reviews/").status_code == 404  # not her paper
+
+
+def test_bidding_page_hides_conflicted_titles_and_saves_bids_with_htmx(client, reviewed):
+    login(client, reviewed["reviewers"]["ursula"])
+    text = page_text(client.get(f"{BASE}/bids/"))
+    assert "Monocular depth on a Raspberry Pi" in text and "Tiny super-resolution" not in text
+    assert "Alice" not in text and "Bob" not in text
+    assert client.post(f"{BASE}/bids/1/", {"value": "eager"}).status_code == 404
+    response = client.post(f"{BASE}/bids/2/", {"value": "eager"}, HTTP_HX_REQUEST="true")
+    assert "Saved: Eager" in response.content.decode()
+    assert Bid.objects.get(user=reviewed["reviewers"]["ursula"]).value == "eager"
+    text = page_text(client.get(f"{BASE}/bids/?q=isp"))
+    assert "1 paper(s)." in text and "Learned camera ISP" in text
+
+
+def test_chair_runs_previews_edits_and_commits(client, edition):
+    login(client, edition["chair"])
+    client.post(f"{BASE}/conflicts/")
+    response = client.post(f"{BASE}/assignment/", {"action": "run", "k": "3"}, follow=True)
+    text = page_text(response)
+    assert "No full assignment exists" in text
+    assert "Paper #1: needs 3 reviewers, has 2; only 2 of 4 reviewers are eligible" in text
+    assert "Load histogram" in text
+    response = client.post(f"{BASE}/assignment/", {"action": "add", "paper": "1",
+                                                   "user": edition["reviewers"]["tom"].id}, follow=True)
+    assert "conflict of interest with paper #1" in page_text(response)
+    client.post(f"{BASE}/assignment/", {"action": "run", "k": "2"})
+    assert Assignment.objects.filter(state="proposed").count() == 6
+    client.post(f"{BASE}/assignment/", {"action": "commit"})
+    assert Assignment.objects.filter(state="committed").count() == 6
+
+
+def test_chair_dismisses_conflict_with_reason_from_the_page(client, edition):
+    login(client, edition["chair"])
+    client.post(f"{BASE}/conflicts/")
+    conflict = Conflict.objects.get(user=edition["reviewers"]["ursula"])
+    text = page_text(client.get(f"{BASE}/conflicts/"))
+    assert "Same institution domain: reviewer domain uni-a.edu ~ author domain uni-a.edu" in text
+    response = client.post(f"{BASE}/conflicts/{conflict.pk}/", {"decision": "dismiss", "reason": ""}, follow=True)
+    assert "Give a reason" in page_text(response)
+    client.post(f"{BASE}/conflicts/{conflict.pk}/", {"decision": "dismiss", "reason": "Other campus"})
+    client.post(f"{BASE}/conflicts/")
+    conflict.refresh_from_db()
+    assert conflict.state == "dismissed"
+
+
+def test_decision_dashboard_sorts_and_bulk_decides(client, reviewed):
+    login(client, reviewed["chair"])
+    text = page_text(client.get(f"{BASE}/decisions/?sort=mean"))
+    assert text.index("#2 Monocular") < text.index("#1 Tiny") < text.index("#3 Learned")
+    client.post(f"{BASE}/decisions/", {"paper": ["2", "3"], "outcome": "accept"})
+    assert dict(Decision.objects.values_list("paper__number", "outcome")) == {1: "accept", 2: "accept", 3: "accept"}
+
+
+def test_invitation_link_without_account(client, edition):
+    invitation = Invitation.objects.create(workshop=edition["workshop"], email="new@far-uni.edu")
+    url = f"{BASE}/invitation/{invitation.token}/"
+    assert "Accept" in page_text(client.get(url))
+    text = page_text(client.post(url, {"answer": "accept"}, follow=True))
+    assert "Accepted" in text and "create an account" in text
+    assert client.get(f"{BASE}/invitation/not-a-token/").status_code == 404
+
+
+def test_invitation_accepted_while_logged_in_gives_the_role(client, edition, make_user):
+    user = make_user("someone@far-uni.edu")
+    invitation = Invitation.objects.create(workshop=edition["workshop"], email="other-address@far-uni.edu")
+    login(client, user)
+    client.post(f"{BASE}/invitation/{invitation.token}/", {"answer": "accept"})
+    assert Membership.objects.filter(workshop=edition["workshop"], user=user, role="reviewer").exists()
+
+
+def test_review_form_draft_and_submit(client, reviewed):
+    login(client, reviewed["reviewers"]["sam"])
+    response = client.post(f"{BASE}/papers/3/review/", {"strengths": "Better now", "action": "submit"}, follow=True)
+    assert "To submit, fill in an overall rating" in page_text(response)
+    assert "Better now" in page_text(response)
+    response = client.post(f"{BASE}/papers/3/review/", {
+        "rating": "4", "confidence": "2", "strengths": "Better now", "weaknesses": "w", "comments_to_authors": "c",
+        "action": "submit"}, follow=True)
+    assert "Your review was submitted." in page_text(response)
+    assert "Reviewer 1" in page_text(response)  # Ursula's review of #3 is visible now
