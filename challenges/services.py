@@ -234,11 +234,11 @@ def submission_create(*, challenge: Challenge, user, name: str, data: bytes, met
         raise ChallengeError("Join or create a team first: submissions are made by teams.")
     Team.objects.select_for_update().get(pk=team.pk)  # serialise a team's submissions: limits hold
     limits = selectors.submission_limits(team=team, challenge=challenge, now=now)
+    if limits.left_total <= 0:
+        raise ChallengeError(f"Your team has used all {limits.total} submissions of this phase.")
     if limits.left_today <= 0:
         raise ChallengeError(f"Your team has used all {limits.per_day} submissions for today "
                              f"(the day ends at midnight UTC).")
-    if limits.left_total <= 0:
-        raise ChallengeError(f"Your team has used all {limits.total} submissions of this phase.")
     gt = ground_truth_for(challenge)
     if gt is None:
         raise ChallengeError("The organisers have not uploaded the validation ground truth yet.")
