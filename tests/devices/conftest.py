@@ -65,3 +65,13 @@ def adb_device(adb_server, tmp_path):
     yield device
     device.stop()
     adb("disconnect", device.serial)
+
+
+@pytest.fixture
+def sshd(tmp_path):
+    """A real sshd on loopback with throw-away keys; the "board" is this machine."""
+    from tests.devices.sshd import SshTestServer
+
+    server = SshTestServer(tmp_path / "sshd", free_port(22222)).start()
+    yield server
+    server.stop()
