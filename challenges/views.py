@@ -1,6 +1,7 @@
 """Challenge pages (thin views over `services`, `selectors`, `timeline` and the `rules` permissions)."""
 
 import csv
+import datetime as dt
 from functools import wraps
 
 from django.contrib import messages
@@ -254,7 +255,7 @@ def leaderboard_csv(request, ch):
         writer.writerow([row.rank, row.team,
                          *[("" if row.scores.get(m["key"]) is None else f"{row.scores[m['key']]:.{m.get('precision', 4)}f}")
                            for m in ch.metrics],
-                         row.method, row.submitted_at.astimezone(timezone.UTC).isoformat()])
+                         row.method, row.submitted_at.astimezone(dt.UTC).isoformat()])
     return response
 
 
