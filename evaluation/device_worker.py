@@ -154,7 +154,7 @@ def serve(specs: list[str], *, site_url: str, token: str, broker_url: str, heart
             break
         except SiteUnavailable as exc:
             logger.warning("site not reachable yet (%s); retrying", exc)
-            time.sleep(min(10, 0.5 * attempt))
+            time.sleep(min(5, 0.5 * attempt))
         except SiteRefused as exc:
             logger.error("the site refused this device host: %s", exc)
             return 2

@@ -319,7 +319,9 @@ class AdbRunner:
             flags.append("--require_full_delegation=true")
         if options.input_shapes:
             names = input_names or []
-            pairs = [(names[i], shape) for i, shape in sorted(options.input_shapes.items()) if i < len(names)]
+            # Keys are input indices (strings once the options went through JSON).
+            shapes = sorted((int(i), shape) for i, shape in options.input_shapes.items())
+            pairs = [(names[i], shape) for i, shape in shapes if i < len(names)]
             flags.append("--input_layer=" + ",".join(name for name, _ in pairs))
             flags.append("--input_layer_shape=" + ":".join(",".join(map(str, s)) for _, s in pairs))
         limit = max(1, int(options.time_limit_s + 0.999))
@@ -433,3 +435,33 @@ class AdbRunner:
         except (DeviceUnavailable, Exception):  # noqa: BLE001 - health is informative only
             pass
         return info
+
+
+ADB_SETTINGS = {"benchmark_model", "accelerators", "slug", "name", "tool_version", "external_delegate_path",
+                "external_delegate_options", "big_cores", "adb_host", "adb_port", "work_root", "tcp"}
+
+
+def runner_from_spec(target: str) -> AdbRunner:
+    """`adb:SERIAL[?key=value&…]` → an AdbRunner with the settings of `evaluation.runners.hostconfig`
+    (`benchmark_model` is required: the path of the binary for the device's ABI on this host)."""
+    from evaluation.runners.hostconfig import device_settings
+
+    serial, settings = device_settings("adb", target)
+    if not serial:
+        raise ValueError("an adb device spec needs the device's serial: adb:SERIAL")
+    unknown = set(settings) - ADB_SETTINGS
+    if unknown:
+        raise ValueError(f"unknown adb device settings {sorted(unknown)}; known: {sorted(ADB_SETTINGS)}")
+    if not settings.get("benchmark_model"):
+        raise ValueError(f"adb device {serial}: set benchmark_model (the benchmark_model binary for its ABI) "
+                         f"in DEVICE_HOST_CONFIG or the spec")
+    accelerators = settings.pop("accelerators", None)
+    if accelerators is not None:
+        bad = [a for a in accelerators if a not in Accelerator.ALL]
+        if bad:
+            raise ValueError(f"adb device {serial}: unknown accelerators {bad}; use {Accelerator.ALL}")
+    if "adb_port" in settings:
+        settings["adb_port"] = int(settings["adb_port"])
+    if isinstance(settings.get("tcp"), str):
+        settings["tcp"] = settings["tcp"].lower() in ("1", "true", "yes")
+    return AdbRunner(serial, accelerators=accelerators, **settings)
