@@ -42,13 +42,17 @@ class LimitedUploadHandler(FileUploadHandler):
         self.seen += len(raw_data)
         if self.seen > self.limit:
             self.request.upload_refused = (
-                f"The file “{self.file_name}” is larger than {self.limit // (1024 * 1024)} MB and was refused; "
+                f"The file “{self.file_name}” is larger than {_size(self.limit)} and was refused; "
                 "nothing was saved.")
             raise StopUpload(connection_reset=True)
         return raw_data
 
     def file_complete(self, file_size):
         return None
+
+
+def _size(value: int) -> str:
+    return f"{value / (1024 * 1024):.0f} MB" if value >= 1024 * 1024 else f"{value / 1024:.0f} KB"
 
 
 def _limits() -> dict[str, int]:
@@ -66,9 +70,8 @@ def _guard_upload(request) -> str | None:
     except ValueError:
         length = 0
     if length > total:
-        return (f"The upload is {length / (1024 * 1024):.0f} MB: the PDF may have at most "
-                f"{limits['pdf'] // (1024 * 1024)} MB and the supplementary material "
-                f"{limits['supplementary'] // (1024 * 1024)} MB. Nothing was read or saved.")
+        return (f"The upload is {_size(length)}: the PDF may have at most {_size(limits['pdf'])} and the "
+                f"supplementary material {_size(limits['supplementary'])}. Nothing was read or saved.")
     request.upload_handlers.insert(0, LimitedUploadHandler(request, limits))
     return None
 
@@ -131,6 +134,7 @@ def _paper_submit(request, workshop):
     form = PaperForm(workshop=ws, initial={"submission_token": uuid.uuid4()})
     authors = AuthorFormSet(prefix="authors", initial=[me], user_emails=_user_emails(request.user))
     if request.method == "POST":
+        request.FILES  # noqa: B018 - parses the body now, through LimitedUploadHandler
         if getattr(request, "upload_refused", None):
             messages.error(request, request.upload_refused)
             return redirect("conference:paper-submit", workshop=ws.slug)
@@ -223,6 +227,7 @@ def _paper_edit(request, workshop, number):
     form = PaperForm(workshop=ws, editing=True, initial=initial)
     authors = AuthorFormSet(prefix="authors", initial=author_initial, user_emails=_user_emails(request.user))
     if request.method == "POST":
+        request.FILES  # noqa: B018 - parses the body now, through LimitedUploadHandler
         if getattr(request, "upload_refused", None):
             messages.error(request, request.upload_refused)
             return redirect("conference:paper-edit", workshop=ws.slug, number=paper.number)
