@@ -1,8 +1,19 @@
-"""Admin of the challenge side."""
+"""Admin of the challenge side (organisers' day-to-day work has its own pages under …/manage/)."""
 
 from django.contrib import admin
+from django.db import transaction
 
-from .models import Challenge, Milestone
+from . import services
+from .models import (
+    Challenge,
+    DataFile,
+    Milestone,
+    Registration,
+    Submission,
+    Team,
+    TeamInvitation,
+    TeamMembership,
+)
 
 
 class MilestoneInline(admin.TabularInline):
@@ -12,6 +23,61 @@ class MilestoneInline(admin.TabularInline):
 
 @admin.register(Challenge)
 class ChallengeAdmin(admin.ModelAdmin):
-    list_display = ["title", "workshop", "target_platform"]
+    list_display = ["title", "workshop", "target_platform", "result_format", "leaderboard_policy"]
     list_filter = ["workshop"]
+    filter_horizontal = ["organisers"]
     inlines = [MilestoneInline]
+
+
+@admin.register(Registration)
+class RegistrationAdmin(admin.ModelAdmin):
+    list_display = ["user", "challenge", "approved", "created_at"]
+    list_filter = ["challenge", "approved"]
+    actions = ["approve"]
+
+    @admin.action(description="Approve the selected registrations")
+    def approve(self, request, queryset):
+        for registration in queryset.filter(approved=False):
+            services.registration_approve(registration=registration)
+
+
+class TeamMembershipInline(admin.TabularInline):
+    model = TeamMembership
+    extra = 0
+    fields = ["user", "role", "joined_at"]
+    readonly_fields = ["joined_at"]
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "challenge", "created_at"]
+    list_filter = ["challenge"]
+    search_fields = ["name"]
+    inlines = [TeamMembershipInline]
+
+
+@admin.register(TeamInvitation)
+class TeamInvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "team", "created_at", "accepted_at"]
+
+
+@admin.register(DataFile)
+class DataFileAdmin(admin.ModelAdmin):
+    list_display = ["title", "challenge", "split", "size", "uploaded_at"]
+    list_filter = ["challenge", "split"]
+
+
+@admin.register(Submission)
+class SubmissionAdmin(admin.ModelAdmin):
+    list_display = ["team", "challenge", "status", "created_at", "scores"]
+    list_filter = ["challenge", "status"]
+    readonly_fields = ["public_id", "scores", "per_file", "error", "started_at", "finished_at"]
+    actions = ["rescore"]
+
+    @admin.action(description="Score again (e.g. after the ground truth was replaced)")
+    def rescore(self, request, queryset):
+        from .tasks import score_submission
+
+        for sub in queryset:
+            Submission.objects.filter(pk=sub.pk).update(status=Submission.Status.QUEUED, error="")
+            transaction.on_commit(lambda pk=sub.pk: score_submission.delay(pk))
