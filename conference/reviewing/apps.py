@@ -1,5 +1,5 @@
 """App configuration of `conference.reviewing` (label `reviewing`): registers the reminder in Celery
-beat and links accepted invitations to accounts at log-in."""
+beat, links accepted invitations to accounts at log-in, seeds demo reviewers."""
 
 from django.apps import AppConfig
 
@@ -23,6 +23,12 @@ class ReviewingConfig(AppConfig):
         user_logged_in.connect(_link_invitations, dispatch_uid="reviewing-link-login")
         user_signed_up.connect(_link_invitations, dispatch_uid="reviewing-link-signup")
         email_confirmed.connect(_link_confirmed, dispatch_uid="reviewing-link-confirmed")
+
+    def seed_demo(self, *, stdout):
+        """Demo reviewers with expertise and bids on the live edition (idempotent)."""
+        from .seed import seed_demo
+
+        return seed_demo(stdout=stdout)
 
 
 def _link_invitations(sender, request=None, user=None, **kwargs):

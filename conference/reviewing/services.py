@@ -443,10 +443,16 @@ def review_save(*, assignment: Assignment, data: dict, submit: bool) -> Review:
         raise ValidationError("Decisions have been released: reviews can no longer change.")
     with transaction.atomic():
         review, _ = Review.objects.select_for_update().get_or_create(assignment=assignment)
+        was_submitted = review.state == Review.State.SUBMITTED
         for field in REVIEW_FIELDS:
             if field in data:
                 empty = None if field in ("rating", "confidence") else ""
                 setattr(review, field, data[field] if data[field] not in ("", None) else empty)
+        if was_submitted:
+            # A submitted review stays complete: an edit that empties a required field is refused.
+            missing = [label for field, label in REQUIRED_TO_SUBMIT.items() if not getattr(review, field)]
+            if missing:
+                raise ValidationError(f"A submitted review needs {', '.join(missing)}; your change was not saved.")
         review.save()
     if submit:
         missing = [label for field, label in REQUIRED_TO_SUBMIT.items() if not getattr(review, field)]

@@ -140,6 +140,11 @@ def test_review_draft_then_submit_keeps_what_was_typed(edition):
                                                       "comments_to_authors": "Nice."}, submit=True)
     review.refresh_from_db()
     assert (review.state, review.rating, review.strengths) == ("submitted", 4, "Fast.")
+    with pytest.raises(ValidationError, match="A submitted review needs weaknesses; your change was not saved"):
+        services.review_save(assignment=assignment, data={"weaknesses": ""}, submit=False)
+    services.review_save(assignment=assignment, data={"weaknesses": "Small data, one phone."}, submit=False)
+    review.refresh_from_db()
+    assert (review.state, review.weaknesses) == ("submitted", "Small data, one phone.")
 
 
 def test_reminders_go_to_late_reviewers_once_per_interval(edition):
@@ -220,3 +225,17 @@ def test_dashboard_scores_sorted(edition):
         (2, 4.0, 0, 3.0), (1, 3.5, 3, 3.0), (3, None, None, None)]
     assert [s.paper.number for s in selectors.decision_dashboard(workshop=edition["workshop"], sort="spread")] == [1, 2, 3]
     assert Bid.objects.count() == 0
+
+
+def test_seed_demo_adds_reviewers_with_expertise_idempotently(seeded):
+    from django.core.management import call_command
+
+    live = seeded["mai-live"]
+    emails = set(Membership.objects.filter(workshop=live, role="reviewer").values_list("user__email", flat=True))
+    assert {"reviewer@example.com", "morgan.mobile@example.com", "jordan.jpeg@example.com"} <= emails
+    profile = ReviewerProfile.objects.get(workshop=live, user__email="jordan.jpeg@example.com")
+    assert profile.max_load == 4 and profile.topics.count() == 4
+    before = (ReviewerProfile.objects.count(), Bid.objects.count())
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    assert (ReviewerProfile.objects.count(), Bid.objects.count()) == before
+    assert selectors.review_settings_get(workshop=live).review_deadline > timezone.now()
