@@ -166,6 +166,11 @@ class AdbRunner:
             return "missing"
         return "missing"
 
+    def available(self) -> bool:
+        """Whether the device can take a job now (for the worker's heartbeat: an unplugged phone must
+        show offline)."""
+        return self.state() == "device"
+
     def _device(self, wait_s: float = 5.0):
         import adbutils
 

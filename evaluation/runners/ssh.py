@@ -118,6 +118,10 @@ class SshRunner:
         client.close()
         return "online"
 
+    def available(self) -> bool:
+        """Whether the board can take a job now (for the worker's heartbeat)."""
+        return self.state() == "online"
+
     def _exec(self, client, command: str, timeout: float = 60.0) -> tuple[int, str, str]:
         """Runs a command; (exit status, stdout, stderr). Raises socket.timeout past `timeout` and
         DeviceUnavailable when the connection goes away before the command ends."""

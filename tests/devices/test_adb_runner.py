@@ -54,6 +54,8 @@ def test_probe_reads_identity_and_pushes_the_tool_once(runner, adb_device, stand
     assert again.probe().details["benchmark_model_sha256"] == info.details["benchmark_model_sha256"]
     assert tool.stat().st_mtime_ns == first_mtime
     assert sum("chmod 755" in c for c in adb_device.commands) == 1
+    health = runner.health()
+    assert health["state"] == "device" and health["free_mb"] > 1
 
 
 def test_soc_falls_back_to_board_platform(adb_server, tmp_path, standin_benchmark_model):
@@ -160,6 +162,7 @@ def test_no_space_makes_the_device_unavailable(runner, adb_device, tflite_models
     adb_device.fault = "nospace"
     with pytest.raises(DeviceUnavailable, match="no space left on device"):
         runner.run(tflite_models["conv_float"], RunOptions(timed_runs=2))
+    assert runner.health()["free_mb"] == 0.1  # what the full device's df says
 
 
 def test_unplugged_mid_job_then_back(runner, adb_device, tflite_models):
@@ -167,7 +170,7 @@ def test_unplugged_mid_job_then_back(runner, adb_device, tflite_models):
     adb_device.fault = "disconnect"
     with pytest.raises(DeviceUnavailable, match="went away during the job"):
         runner.run(tflite_models["conv_float"], RunOptions(timed_runs=200, time_limit_s=60))
-    assert runner.state() in ("offline", "missing")
+    assert runner.state() in ("offline", "missing") and not runner.available()
     assert processes_under(adb_device.data_dir / "mai" / "jobs")  # still running on the "phone"
     with pytest.raises(DeviceUnavailable):
         runner.run(tflite_models["conv_float"], RunOptions(timed_runs=2))
@@ -176,7 +179,7 @@ def test_unplugged_mid_job_then_back(runner, adb_device, tflite_models):
     adb_device.replug()
     result = runner.run(tflite_models["conv_float"], RunOptions(timed_runs=2))
     assert result.count == 2
-    assert runner.state() == "device"
+    assert runner.state() == "device" and runner.available()
     # The orphaned benchmark was killed before the retried job ran, and its files are gone.
     assert processes_under(adb_device.data_dir / "mai" / "jobs") == []
     assert leftover_jobs(adb_device) == []

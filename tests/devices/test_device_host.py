@@ -12,7 +12,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from evaluation import services
 from evaluation.models import Device, RuntimeJob
-from evaluation.runners.hostconfig import device_settings
 from tests.conftest import ROOT, wait_for
 from tests.devices.test_ssh_runner import LITERT_BENCHMARK
 
@@ -29,24 +28,6 @@ def start_worker(*, site_url, token, broker_url, devices, extra_env) -> subproce
     for spec in devices:
         cmd += ["--device", spec]
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-
-
-def test_spec_settings_merge_file_and_spec():
-    config = {"adb": {"benchmark_model": "/opt/bm", "accelerators": ["cpu"],
-                      "R5CR10": {"slug": "exynos-2100", "big_cores": "80"}}}
-    name, settings = device_settings("adb", "R5CR10?accelerators=cpu,gpu", config=config)
-    assert name == "R5CR10"
-    assert settings == {"benchmark_model": "/opt/bm", "accelerators": ["cpu", "gpu"], "slug": "exynos-2100",
-                        "big_cores": "80"}
-    from evaluation.runners import runner_from_spec
-
-    with pytest.raises(ValueError, match="benchmark_model"):
-        runner_from_spec("adb:SERIAL")
-    with pytest.raises(ValueError, match="USER@HOST"):
-        runner_from_spec("ssh:10.0.0.7")
-    runner = runner_from_spec("ssh:pi@10.0.0.7:2222?key=/k&accelerators=cpu,gpu&slug=pi4")
-    assert (runner.host, runner.port, runner.username, runner.accelerators, runner.slug) == (
-        "10.0.0.7", 2222, "pi", ["cpu", "gpu"], "pi4")
 
 
 def test_jobs_on_a_phone_and_a_board_through_the_device_worker(

@@ -32,6 +32,7 @@ def test_probe(board):
     assert info.details["arch"] == subprocess.run(["uname", "-m"], capture_output=True, text=True).stdout.strip()
     assert info.soc  # the CPU model here; a Pi reports its SoC from the device tree
     assert board.state() == "online"
+    assert board.health()["free_mb"] > 1
 
 
 def test_job_end_to_end_matches_the_tools_own_json(board, tflite_models, tmp_path):
@@ -113,7 +114,7 @@ def test_board_lost_mid_job_then_back(sshd, board, tflite_models):
     sshd.stop()
     thread.join(60)
     assert len(errors) == 1 and isinstance(errors[0], DeviceUnavailable), errors
-    assert board.state() == "offline"
+    assert board.state() == "offline" and not board.available()
     with pytest.raises(DeviceUnavailable, match="unreachable"):
         board.run(tflite_models["conv_float"], RunOptions(timed_runs=2))
     sshd.start()
