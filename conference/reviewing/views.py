@@ -2,6 +2,7 @@
 write through `services`, every object is checked with the predicates of `rules`. A paper the user may
 not see answers 404 with a message that names nothing but its number."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -277,8 +278,13 @@ def paper_pdf(request, workshop, number):
     file = paper_review_file(paper=paper)
     if file is None:
         raise Http404("The review copy of this paper is not ready.")
-    return FileResponse(file.open("rb"), content_type="application/pdf", as_attachment=False,
-                        filename=paper_review_file_name(paper=paper))
+    name = paper_review_file_name(paper=paper)
+    if settings.PRIVATE_ACCEL_REDIRECT:
+        response = HttpResponse(content_type="application/pdf")
+        response["X-Accel-Redirect"] = settings.PRIVATE_ACCEL_REDIRECT.rstrip("/") + "/" + file.name
+        response["Content-Disposition"] = f'inline; filename="{name}"'
+        return response
+    return FileResponse(file.open("rb"), content_type="application/pdf", as_attachment=False, filename=name)
 
 
 @login_required
