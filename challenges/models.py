@@ -308,6 +308,7 @@ class Submission(models.Model):
     method_description = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     error = models.TextField(blank=True, help_text="Why scoring failed, in words for the team.")
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Scoring runs started.")
     scores = models.JSONField(default=dict, blank=True, help_text="{metric key: value}")
     per_file = models.JSONField(default=list, blank=True, help_text='[{"name": …, metric key: value…}]')
     created_at = models.DateTimeField(auto_now_add=True)

@@ -12,7 +12,7 @@ import logging
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -271,7 +271,8 @@ def submission_score(*, submission_id: int) -> Submission | None:
             return submission
         submission.status = Submission.Status.SCORING
         submission.started_at = timezone.now()
-        submission.save(update_fields=["status", "started_at"])
+        submission.attempts += 1
+        submission.save(update_fields=["status", "started_at", "attempts"])
     challenge = submission.challenge
     try:
         gt = ground_truth_for(challenge)
@@ -302,3 +303,35 @@ def _finish(submission: Submission, *, status: str, error: str = "", scores=None
     submission.finished_at = timezone.now()
     submission.save(update_fields=["status", "error", "scores", "per_file", "finished_at"])
     return submission
+
+
+STALE_QUEUED = dt.timedelta(minutes=2)
+STALE_SCORING = dt.timedelta(minutes=10)
+MAX_ATTEMPTS = 3
+
+
+def submission_requeue_stale(*, now: dt.datetime | None = None) -> list[int]:
+    """Nothing stays "queued" or "scoring" forever: a submission queued for 2 minutes without a worker
+    picking it up is queued again; one scoring for 10 minutes (its worker died) is queued again, up to
+    3 runs, then failed with a reason (failed scorings do not count against the limits)."""
+    from .tasks import score_submission
+
+    now = now or timezone.now()
+    requeued = []
+    with transaction.atomic():
+        stale = Submission.objects.select_for_update(skip_locked=True).filter(
+            models.Q(status=Submission.Status.QUEUED, created_at__lt=now - STALE_QUEUED, started_at__isnull=True)
+            | models.Q(status=Submission.Status.QUEUED, started_at__lt=now - STALE_QUEUED)
+            | models.Q(status=Submission.Status.SCORING, started_at__lt=now - STALE_SCORING))
+        for sub in stale:
+            if sub.attempts >= MAX_ATTEMPTS:
+                _finish(sub, status=Submission.Status.FAILED,
+                        error=f"Scoring did not finish after {sub.attempts} attempts; this does not count "
+                              "against your limits. The organisers were told.")
+                continue
+            sub.status = Submission.Status.QUEUED
+            sub.started_at = now  # marks when it was queued again
+            sub.save(update_fields=["status", "started_at"])
+            requeued.append(sub.pk)
+            transaction.on_commit(lambda pk=sub.pk: score_submission.delay(pk))
+    return requeued

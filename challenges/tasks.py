@@ -9,3 +9,10 @@ def score_submission(submission_id: int) -> str:
 
     submission = submission_score(submission_id=submission_id)
     return submission.status if submission else "missing"
+
+
+@shared_task(name="challenges.requeue_stale_submissions", acks_late=True)
+def requeue_stale_submissions() -> int:
+    from .services import submission_requeue_stale
+
+    return len(submission_requeue_stale())

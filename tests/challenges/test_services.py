@@ -229,3 +229,27 @@ def test_leaderboard_best_latest_and_ties(denoising, participant):
     denoising.save()
     assert [r.team for r in selectors.leaderboard_validation(challenge=denoising)] == ["Alpha", "Charlie", "Bravo"]
     assert Team.objects.count() == 3
+
+
+def test_stale_submissions_requeued_then_failed(denoising, participant):
+    user = participant(denoising)
+    sub = submit(denoising, user)
+    now = timezone.now()
+    assert services.submission_requeue_stale(now=now) == []  # fresh: left alone
+    Submission.objects.filter(pk=sub.pk).update(created_at=now - dt.timedelta(minutes=3))
+    assert services.submission_requeue_stale(now=now) == [sub.pk]
+    Submission.objects.filter(pk=sub.pk).update(status="scoring", attempts=1,
+                                                started_at=now - dt.timedelta(minutes=11))
+    assert services.submission_requeue_stale(now=now) == [sub.pk]
+    sub.refresh_from_db()
+    assert sub.status == "queued"
+    Submission.objects.filter(pk=sub.pk).update(status="scoring", attempts=3,
+                                                started_at=now - dt.timedelta(minutes=11))
+    assert services.submission_requeue_stale(now=now) == []
+    sub.refresh_from_db()
+    assert sub.status == "failed" and "did not finish after 3 attempts" in sub.error
+    # A finished scoring of a requeued submission is still scored once: the state machine runs.
+    Submission.objects.filter(pk=sub.pk).update(status="queued", attempts=1)
+    services.submission_score(submission_id=sub.pk)
+    sub.refresh_from_db()
+    assert sub.status == "done" and sub.attempts == 2
