@@ -128,7 +128,7 @@ def main(argv):
             delegate = delegate or name
     if flags.get("external_delegate_path"):
         log("INFO", f"External delegate path: [{flags['external_delegate_path']}]")
-        delegate = delegate or "External"
+        delegate = delegate or "EXTERNAL"
     start_rss = rss_mb()
     t_init = time.perf_counter()
     from ai_edge_litert.interpreter import Interpreter, OpResolverType

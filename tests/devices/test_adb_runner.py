@@ -212,3 +212,35 @@ def test_adb_server_restart(runner, adb_device, tflite_models):
     assert len(errors) == 1 and isinstance(errors[0], DeviceUnavailable), errors
     adb_device.fault = ""
     assert runner.run(tflite_models["conv_float"], RunOptions(timed_runs=2)).count == 2
+
+
+def test_flags_per_accelerator(standin_benchmark_model):
+    runner = AdbRunner("SERIAL", benchmark_model=standin_benchmark_model, accelerators=Accelerator.ALL,
+                       external_delegate_path="/vendor/lib64/libneuron_delegate.so",
+                       external_delegate_options="priority:high")
+    expected = {Accelerator.CPU: "--use_xnnpack=false", Accelerator.XNNPACK: "--use_xnnpack=true",
+                Accelerator.GPU: "--use_gpu=true", Accelerator.NNAPI: "--use_nnapi=true",
+                Accelerator.HEXAGON: "--use_hexagon=true",
+                Accelerator.NPU: "--external_delegate_path=/vendor/lib64/libneuron_delegate.so "
+                                 "--external_delegate_options=priority:high"}
+    for accelerator, flags in expected.items():
+        command = runner.command_for("/data/local/tmp/mai/jobs/x/model.tflite",
+                                     RunOptions(accelerator=accelerator, threads=4, warmup_runs=3, timed_runs=50,
+                                                time_limit_s=120.5))
+        assert command == (
+            "timeout -k 5 121 /data/local/tmp/mai/bin/benchmark_model "
+            "--graph=/data/local/tmp/mai/jobs/x/model.tflite --num_threads=4 --warmup_runs=3 --num_runs=50 "
+            f"--warmup_min_secs=0 --min_secs=0 --max_secs=120 --report_peak_memory_footprint=true {flags}")
+
+
+def test_npu_through_an_external_delegate(adb_device, standin_benchmark_model, tflite_models):
+    runner = AdbRunner(adb_device.serial, benchmark_model=standin_benchmark_model,
+                       accelerators=[Accelerator.CPU, Accelerator.NPU],
+                       external_delegate_path="/vendor/lib64/libneuron_delegate.so")
+    result = runner.run(tflite_models["conv_int8"], RunOptions(accelerator=Accelerator.NPU, timed_runs=3))
+    assert result.fully_delegated is True
+    assert "Explicitly applied EXTERNAL delegate" in result.raw_log
+    unconfigured = AdbRunner(adb_device.serial, benchmark_model=standin_benchmark_model,
+                             accelerators=[Accelerator.NPU])
+    with pytest.raises(ModelError, match="no NPU delegate configured"):
+        unconfigured.run(tflite_models["conv_int8"], RunOptions(accelerator=Accelerator.NPU))
