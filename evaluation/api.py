@@ -10,6 +10,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.urls import path
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import authentication, exceptions, parsers, permissions, serializers, status
 from rest_framework.response import Response
@@ -72,6 +73,11 @@ class RuntimeJobCreateSerializer(serializers.Serializer):
     timed_runs = serializers.IntegerField(required=False, min_value=1, max_value=1000)
 
 
+class UploadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The upload is too large."
+
+
 # --- Participants ----------------------------------------------------------------------------------
 
 class DeviceListView(APIView):
@@ -81,6 +87,7 @@ class DeviceListView(APIView):
 
 
 class RuntimeJobListView(APIView):
+    serializer_class = RuntimeJobSerializer
     parser_classes = [parsers.MultiPartParser, parsers.FormParser]
 
     @extend_schema(responses=RuntimeJobSerializer(many=True), summary="Your runtime checks, newest first")
@@ -88,15 +95,19 @@ class RuntimeJobListView(APIView):
         jobs = selectors.runtime_job_list_for_user(user=request.user)[:100]
         return Response(RuntimeJobSerializer(jobs, many=True, context={"request": request}).data)
 
+    def initial(self, request, *args, **kwargs):
+        """Refuses an oversized upload from its Content-Length, before authentication (whose CSRF check
+        would parse the body) and before anything reads it."""
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        if request.method == "POST" and length > services.max_model_bytes() + 64 * 1024:
+            raise UploadTooLarge({"errors": [services.too_big_message(length)]})
+        super().initial(request, *args, **kwargs)
+
     @extend_schema(request={"multipart/form-data": RuntimeJobCreateSerializer}, responses={
         201: RuntimeJobSerializer, 400: inline_serializer("RuntimeJobErrors", {"errors": serializers.ListField(
             child=serializers.CharField())}), 413: None, 429: None},
         summary="Check a model's runtime on a device")
     def post(self, request):
-        limit = services.max_model_bytes()
-        if int(request.META.get("CONTENT_LENGTH") or 0) > limit + 64 * 1024:
-            return Response({"errors": [services.too_big_message(int(request.META["CONTENT_LENGTH"]))]},
-                            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
         form = RuntimeJobCreateSerializer(data=request.data)
         if not form.is_valid():
             return Response({"errors": [f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items()]},
@@ -144,6 +155,15 @@ class DeviceTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return self.keyword
+
+
+class DeviceTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "evaluation.api.DeviceTokenAuthentication"
+    name = "deviceToken"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "Authorization",
+                "description": "`Device <token>`, the token `manage.py device_token HOST` prints."}
 
 
 class IsDeviceHost(permissions.BasePermission):

@@ -66,9 +66,7 @@ def check_runtime(request):
         limit = services.max_model_bytes()
         if length > limit + 64 * 1024:
             form = RuntimeCheckForm(devices=selectors.device_list())
-            response = _page(request, form=form, status=413, errors=[services.too_big_message(length)])
-            response["Connection"] = "close"
-            return response
+            return _page(request, form=form, status=413, errors=[services.too_big_message(length)])
         request.upload_handlers.insert(0, LimitedUploadHandler(request, limit=limit + 64 * 1024))
     return _check_runtime_protected(request)
 
