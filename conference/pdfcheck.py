@@ -202,10 +202,7 @@ def _page_layout(textpage, width: float, height: float, step: int) -> dict | Non
     return {"box": box, "two_columns": two_columns, "sizes": sizes}
 
 
-def _fonts_not_embedded(path: Path, pages: int) -> list[str]:
-    from pypdf import PdfReader
-
-    reader = PdfReader(str(path))
+def _fonts_not_embedded(reader, pages: int) -> list[str]:
     missing: set[str] = set()
     seen: set[int] = set()
 
@@ -241,11 +238,8 @@ def _fonts_not_embedded(path: Path, pages: int) -> list[str]:
     return sorted(missing)
 
 
-def _metadata_text(path: Path) -> tuple[str, list[str]]:
+def _metadata_text(reader) -> tuple[str, list[str]]:
     """The PDF metadata (document information and XMP) as one string, and the fields present."""
-    from pypdf import PdfReader
-
-    reader = PdfReader(str(path))
     parts, present = [], []
     info = reader.metadata or {}
     for key, value in info.items():
@@ -394,7 +388,10 @@ def _check_contents(path: Path, report: Report, rules: FormatRules, identity: Id
                    "and the checks need real text.")
 
     # Embedded fonts.
-    missing = _fonts_not_embedded(path, report.pages)
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(path))
+    missing = _fonts_not_embedded(reader, report.pages)
     if missing:
         report.add("fonts", Level.WARNING, "Fonts embedded",
                    f"Not embedded: {', '.join(missing[:8])}{'…' if len(missing) > 8 else ''}. "
@@ -412,7 +409,7 @@ def _check_contents(path: Path, report: Report, rules: FormatRules, identity: Id
         emails = sorted(set(EMAIL_RE.findall(body_text)) - {e.lower() for e in identity.emails})
         if emails:
             found.append("e-mail address " + ", ".join(f"“{e}”" for e in emails[:3]))
-        meta_text, present = _metadata_text(path)
+        meta_text, present = _metadata_text(reader)
         meta_found = _find_identity(_normalise(meta_text), identity)
         if found:
             report.add("anonymity_text", Level.WARNING, "Anonymity of the text",
