@@ -71,40 +71,6 @@ def _band(rows: int, cols: int, kernel: np.ndarray, offset: int = 0) -> np.ndarr
     return np.where(inside, kernel[np.clip(idx, 0, len(kernel) - 1)], 0.0)
 
 
-class _ValidGaussian:
-    """Separable Gaussian correlation in valid mode, as matrix products."""
-
-    def __init__(self, width: int, kernel: np.ndarray):
-        self.k = kernel
-        self.p = (len(kernel) - 1) // 2
-        self.width = width
-        self.blocks = -(-width // _BLOCK)
-        self.padded = self.blocks * _BLOCK
-        # Horizontal: own block (BLOCK inputs → BLOCK outputs) plus the next block's first 2p inputs.
-        self.h_own = _band(_BLOCK, _BLOCK, kernel)
-        self.h_next = _band(2 * self.p, _BLOCK, kernel, offset=_BLOCK)
-        self._vert: dict[int, np.ndarray] = {}
-
-    def vertical(self, out_rows: int) -> np.ndarray:
-        if out_rows not in self._vert:
-            self._vert[out_rows] = _band(out_rows + 2 * self.p, out_rows, self.k).T.copy()
-        return self._vert[out_rows]
-
-    def apply(self, maps: np.ndarray) -> np.ndarray:
-        """maps: (n_rows, n_maps, width) → (n_rows − 2p, n_maps, width − 2p)."""
-        n, m, w = maps.shape
-        h = n - 2 * self.p
-        v = self.vertical(h) @ maps.reshape(n, m * w)  # (h, m·w)
-        v = v.reshape(h * m, w)
-        if self.padded != w:
-            v = np.pad(v, ((0, 0), (0, self.padded - w)))
-        blocks = v.reshape(h * m, self.blocks, _BLOCK)
-        out = blocks @ self.h_own
-        if self.blocks > 1:
-            out[:, :-1] += blocks[:, 1:, : 2 * self.p] @ self.h_next
-        return out.reshape(h, m, self.padded)[:, :, : w - 2 * self.p]
-
-
 def ssim(target: np.ndarray, pred: np.ndarray, *, data_range: float = 255.0) -> float:
     """Mean structural similarity (Gaussian window σ=1.5, 11×11; mean over channels)."""
     _check_pair(target, pred)
@@ -119,33 +85,65 @@ def ssim(target: np.ndarray, pred: np.ndarray, *, data_range: float = 255.0) -> 
         raise MetricError(f"images must be at least {2 * p + 1}×{2 * p + 1} pixels for SSIM")
     c1 = (K1 * data_range) ** 2
     c2 = (K2 * data_range) ** 2
-    gauss = _ValidGaussian(width, kernel)
-    total = 0.0
+    # Horizontal pass: each block of _BLOCK outputs = own block @ h_own + next block @ h_next.
+    n_blocks = -(-width // _BLOCK)
+    padded = n_blocks * _BLOCK
+    h_own = _band(_BLOCK, _BLOCK, kernel)
+    h_next = np.zeros((_BLOCK, _BLOCK))
+    h_next[: 2 * p] = _band(2 * p, _BLOCK, kernel, offset=_BLOCK)
+    vertical: dict[int, np.ndarray] = {}
     out_rows = height - 2 * p
+    strip_in = _STRIP + 2 * p
+    products = np.empty((2, strip_in, padded))
+    scratch = np.empty((strip_in, padded))
+    v_buf = np.empty((4, _STRIP, padded))
+    h_buf = np.empty((4 * _STRIP, n_blocks, _BLOCK))
+    n_buf = np.empty((4 * _STRIP, n_blocks, _BLOCK))
+    total = 0.0
     for c in range(channels):
-        x_all = np.ascontiguousarray(target[..., c], dtype=np.float64)
-        y_all = np.ascontiguousarray(pred[..., c], dtype=np.float64)
+        x_all = np.zeros((height, padded))
+        x_all[:, :width] = target[..., c]
+        y_all = np.zeros((height, padded))
+        y_all[:, :width] = pred[..., c]
         for r0 in range(0, out_rows, _STRIP):
-            r1 = min(r0 + _STRIP, out_rows)
-            x = x_all[r0 : r1 + 2 * p]
-            y = y_all[r0 : r1 + 2 * p]
-            maps = np.empty((x.shape[0], 4, width))
-            maps[:, 0] = x
-            maps[:, 1] = y
-            np.multiply(x, x, out=maps[:, 2])
-            maps[:, 2] += y * y
-            np.multiply(x, y, out=maps[:, 3])
-            f = gauss.apply(maps)
-            ux, uy, sq, xy = f[:, 0], f[:, 1], f[:, 2], f[:, 3]
-            uxuy = ux * uy
-            uu = ux * ux
-            uu += uy * uy
-            num = 2 * uxuy + c1
-            num *= 2 * (xy - uxuy) + c2
-            den = uu + c1
-            den *= sq - uu + c2
-            num /= den
-            total += float(num.sum())
+            h = min(_STRIP, out_rows - r0)
+            n = h + 2 * p
+            if h not in vertical:
+                vertical[h] = _band(n, h, kernel).T.copy()
+            v = vertical[h]
+            x, y = x_all[r0 : r0 + n], y_all[r0 : r0 + n]
+            prod, tmp = products[:, :n], scratch[:n]
+            np.multiply(x, x, out=prod[0])
+            np.multiply(y, y, out=tmp)
+            prod[0] += tmp  # x² + y²
+            np.multiply(x, y, out=prod[1])
+            prod[1] *= 2  # 2xy
+            vb = v_buf[:, :h]
+            np.matmul(v, x, out=vb[0])
+            np.matmul(v, y, out=vb[1])
+            np.matmul(v, prod, out=vb[2:])
+            blocks = vb.reshape(4 * h, n_blocks, _BLOCK)
+            hb, nb = h_buf[: 4 * h], n_buf[: 4 * h]
+            np.matmul(blocks, h_own, out=hb)
+            np.matmul(blocks, h_next, out=nb)
+            hb[:, :-1] += nb[:, 1:]
+            ux, uy, sq, xy2 = hb.reshape(4, h, padded)[:, :, : width - 2 * p]
+            # A1 = 2·ux·uy + C1; A2 = 2·σxy + C2 = 2xy̅ − (A1 − C1) + C2; B1 = ux² + uy² + C1;
+            # B2 = σx² + σy² + C2 = (x²+y²)̅ − (B1 − C1) + C2.
+            a1 = ux * uy
+            a1 *= 2
+            a1 += c1
+            a2 = xy2 - a1
+            a2 += c1 + c2
+            b1 = ux * ux
+            b1 += uy * uy
+            b1 += c1
+            b2 = sq - b1
+            b2 += c1 + c2
+            a1 *= a2
+            b1 *= b2
+            a1 /= b1
+            total += float(a1.sum())
     return total / (channels * out_rows * (width - 2 * p))
 
 
