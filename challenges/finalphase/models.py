@@ -105,6 +105,7 @@ class ModelSubmission(models.Model):
         RUNNING = "running", "Running"
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Not run (the other measurement failed)"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     challenge = models.ForeignKey("challenges.Challenge", on_delete=models.CASCADE, related_name="model_submissions")

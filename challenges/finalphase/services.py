@@ -46,7 +46,12 @@ CODE_TYPES = (".zip", ".tar.gz", ".tgz", ".tar", ".7z")
 
 
 class FinalPhaseRefused(ValidationError):
-    """A refused upload or change; `.messages` say what to fix. Nothing was stored."""
+    """A refused upload or change; `.messages` say what to fix, `.reason` names the rule. Nothing was
+    stored."""
+
+    def __init__(self, messages: list[str], *, code: str = "invalid"):
+        super().__init__(messages)
+        self.reason = code
 
 
 # --- Settings and scores ---------------------------------------------------------------------------
@@ -261,8 +266,10 @@ def model_submission_run_fidelity(*, submission_id: int) -> None:
     with transaction.atomic():
         submission = (ModelSubmission.objects.select_for_update().select_related("challenge")
                       .filter(pk=submission_id).first())
-        if submission is None or submission.fidelity_status in (ModelSubmission.Step.DONE,
-                                                                 ModelSubmission.Step.FAILED):
+        # Done, failed or skipped: a redelivered task does nothing. Running: the worker that ran it was
+        # lost (acks_late redelivers), so run it again.
+        if submission is None or submission.fidelity_status in (
+                ModelSubmission.Step.DONE, ModelSubmission.Step.FAILED, ModelSubmission.Step.SKIPPED):
             return
         submission.fidelity_status = ModelSubmission.Step.RUNNING
         submission.fidelity_progress = "Loading the hidden test data"
@@ -360,6 +367,11 @@ def model_submission_conclude(*, submission_id: int) -> None:
         submission.finished_at = timezone.now()
         if failed:
             submission.status = ModelSubmission.Status.FAILED
+            # A step that has not started yet is not worth running any more.
+            if submission.fidelity_status == ModelSubmission.Step.QUEUED:
+                submission.fidelity_status = ModelSubmission.Step.SKIPPED
+            if submission.runtime_status == ModelSubmission.Step.QUEUED and not submission.runtime_job_id:
+                submission.runtime_status = ModelSubmission.Step.SKIPPED
             reasons = [r for r in (submission.fidelity_error and f"Fidelity: {submission.fidelity_error}",
                                    submission.runtime_error and f"Runtime: {submission.runtime_error}") if r]
             submission.error = " ".join(reasons)

@@ -291,7 +291,7 @@ def settings_edit(request, workshop, challenge):
                 services.final_settings_update(challenge=ch, **fields)
             except services.FinalPhaseRefused as exc:
                 for m in exc.messages:
-                    form.add_error("score_formula" if exc.code == "formula" else None, m)
+                    form.add_error("score_formula" if exc.reason == "formula" else None, m)
             else:
                 messages.success(request, "Settings saved; every score was recomputed.")
                 return redirect(reverse("finalphase:settings", args=[workshop, challenge]))
