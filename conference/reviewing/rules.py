@@ -31,7 +31,7 @@ def has_submitted_review(user, paper) -> bool:
 def is_author_after_release(user, paper) -> bool:
     if not user or not user.is_authenticated or paper is None:
         return False
-    if paper.id not in selectors.authored_paper_ids(workshop=paper.workshop, user=user):
+    if paper.id not in selectors.authored_paper_ids(workshop=paper.workshop, user=user, confirmed_only=True):
         return False
     return selectors.released_decision(paper=paper) is not None
 
@@ -40,7 +40,7 @@ def is_author_after_release(user, paper) -> bool:
 def is_author(user, paper) -> bool:
     if not user or not user.is_authenticated or paper is None:
         return False
-    return paper.id in selectors.authored_paper_ids(workshop=paper.workshop, user=user)
+    return paper.id in selectors.authored_paper_ids(workshop=paper.workshop, user=user, confirmed_only=True)
 
 
 rules.add_perm("reviewing.chair_workshop", is_chair)

@@ -35,9 +35,15 @@ def papers_under_review(*, workshop: Workshop) -> QuerySet[Paper]:
     ])
 
 
-def authored_paper_ids(*, workshop: Workshop, user) -> set[int]:
-    """Papers of the edition that the user is an author or the submitter of (any of their addresses)."""
-    emails = user_emails(user=user)
+def authored_paper_ids(*, workshop: Workshop, user, confirmed_only: bool = False) -> set[int]:
+    """Papers of the edition that the user is an author or the submitter of. For conflicts every
+    address the user listed counts; for an author's rights (`confirmed_only`) only verified ones."""
+    if confirmed_only:
+        from allauth.account.models import EmailAddress
+
+        emails = [e.lower() for e in EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)]
+    else:
+        emails = user_emails(user=user)
     return set(
         PaperAuthor.objects.filter(paper__workshop=workshop)
         .filter(Q(user=user) | Q(email__in=emails)).values_list("paper_id", flat=True)

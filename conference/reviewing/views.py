@@ -52,7 +52,8 @@ def home(request, workshop):
     services.invitations_link_user(user=request.user)
     is_chair = request.user.has_perm("reviewing.chair_workshop", ws)
     is_reviewer = request.user.has_perm("reviewing.bid_in_workshop", ws)
-    authored = Paper.objects.filter(id__in=selectors.authored_paper_ids(workshop=ws, user=request.user))
+    authored = Paper.objects.filter(id__in=selectors.authored_paper_ids(workshop=ws, user=request.user,
+                                                                       confirmed_only=True))
     return render(request, "reviewing/home.html", {
         "workshop": ws, "is_chair": is_chair, "is_reviewer": is_reviewer,
         "assignments": selectors.assignments_of_reviewer(workshop=ws, user=request.user) if is_reviewer else [],

@@ -158,3 +158,18 @@ def test_review_form_draft_and_submit(client, reviewed):
         "action": "submit"}, follow=True)
     assert "Your review was submitted." in page_text(response)
     assert "Reviewer 1" in page_text(response)  # Ursula's review of #3 is visible now
+
+
+def test_an_unconfirmed_address_conflicts_but_gives_no_author_rights(client, reviewed, make_user):
+    from conference.reviewing import services
+
+    services.decisions_release(workshop=reviewed["workshop"], subject="s", body="b", user=reviewed["chair"])
+    # Someone lists Alice's address as one of theirs without confirming it.
+    mallory = make_user("mallory@evil.example", other_emails=["alice@uni-a.edu"])
+    Membership.objects.create(workshop=reviewed["workshop"], user=mallory, role="reviewer")
+    login(client, mallory)
+    assert client.get(f"{BASE}/my-papers/1/reviews/").status_code == 404
+    assert client.get(f"{BASE}/my-papers/1/conflicts/").status_code == 404
+    assert "Tiny super-resolution" not in page_text(client.get(f"{BASE}/bids/"))  # but conflicted
+    login(client, reviewed["author"])
+    assert client.get(f"{BASE}/my-papers/1/reviews/").status_code == 200
