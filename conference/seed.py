@@ -176,6 +176,93 @@ def seed_demo(*, stdout=None) -> dict[str, Workshop]:
 
         role_chair.user_permissions.add(*Permission.objects.filter(
             content_type__app_label__in=["conference", "reviewing", "challenges", "evaluation"]))
+    _seed_demo_papers(demo)
     if stdout:
         stdout.write("Demo workshops: /mai-2021/ and /mai-live/")
     return {"mai-2021": mai2021, "mai-live": demo}
+
+
+DEMO_PAPERS = [
+    ("Real-Time Learned ISP for Smartphone Cameras",
+     "We replace the camera ISP of a smartphone with a small network that runs in 30 ms on its NPU.",
+     [0, 3], 7),
+    ("Quantized Super-Resolution under 10 ms on Mobile NPUs",
+     "An INT8 super-resolution network with a quantization-aware training recipe for mobile NPUs.",
+     [1, 14], 6),
+]
+
+
+def _demo_pdf(title: str, body_pages: int) -> bytes:
+    """A small two-column paper written by hand (Times-Roman, 10 pt) with a references page: fast
+    enough for every seed run, real enough for the PDF checks."""
+    import io
+
+    line = "Mobile networks run under strict latency budgets on phones and NPUs"
+    pages = []
+    for number in range(body_pages + 1):
+        ops = ["BT /F1 10 Tf 12 TL"]
+        if number == body_pages:
+            ops.append("58 720 Td (References) Tj T*")
+            ops += [f"([{i}] A. Researcher. Fast mobile networks {i}. CVPR Workshops, 2021.) Tj T*"
+                    for i in range(1, 30)]
+        else:
+            for column, x in enumerate((58, 320)):
+                ops.append(f"1 0 0 1 {x} 720 Tm")
+                if number == 0 and column == 0:
+                    ops.append(f"({title[:40]}) Tj T*")
+                ops += [f"({line[: 44 + (i % 3)]}) Tj T*" for i in range(52)]
+        ops.append("ET")
+        pages.append("\n".join(ops).encode())
+    count = len(pages)
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [%s] /Count %d >>" % (
+                   b" ".join(b"%d 0 R" % (4 + 2 * i) for i in range(count)), count),
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Times-Roman >>"]
+    for i, content in enumerate(pages):
+        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R "
+                       b">> >> /Contents %d 0 R >>" % (5 + 2 * i))
+        objects.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    out.write(b"".join(b"%010d 00000 n \n" % offset for offset in offsets))
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    return out.getvalue()
+
+
+def _seed_demo_papers(workshop: Workshop) -> None:
+    """Two papers by author@example.com in the live edition, checked, with their review copies."""
+    from django.core.files.base import ContentFile
+    from django.db.models import Max
+
+    from .models import Paper, PaperAuthor, PaperChange, PaperVersion
+    from .services import paper_version_check
+
+    author = get_user_model().objects.filter(email="author@example.com").first()
+    if author is None:
+        return
+    topics = list(workshop.topics.all())
+    for title, abstract, topic_indexes, pages in DEMO_PAPERS:
+        if Paper.objects.filter(workshop=workshop, title=title).exists():
+            continue
+        number = (Paper.objects.filter(workshop=workshop).aggregate(n=Max("number"))["n"] or 0) + 1
+        paper = Paper.objects.create(workshop=workshop, number=number, title=title, abstract=abstract,
+                                     submitter=author)
+        paper.topics.set([topics[i] for i in topic_indexes if i < len(topics)])
+        PaperAuthor.objects.create(paper=paper, order=1, name="Alex Author", email=author.email,
+                                   affiliation="Institute of Mobile Vision", user=author)
+        PaperAuthor.objects.create(paper=paper, order=2, name="Jamie Coauthor", email="coauthor@example.com",
+                                   affiliation="Edge AI Startup")
+        PaperChange.objects.create(paper=paper, user=author, action=PaperChange.Action.CREATED,
+                                   summary=f"Created paper #{number} “{title}” (demo data)")
+        version = PaperVersion(paper=paper, number=1, uploaded_by=author, original_name="paper.pdf")
+        data = _demo_pdf(title, pages)
+        version.size = len(data)
+        version.original.save("original.pdf", ContentFile(data), save=False)
+        version.save()
+        paper_version_check(version_id=version.pk, notify=False)

@@ -395,7 +395,7 @@ def paper_identity(*, paper: Paper) -> pdfcheck.Identity:
     )
 
 
-def paper_version_check(*, version_id: int) -> PaperVersion | None:
+def paper_version_check(*, version_id: int, notify: bool = True) -> PaperVersion | None:
     """Runs the PDF check of one version, writes its review copy when it passes, and moves a draft
     paper to SUBMITTED. Running it twice for the same version does nothing the second time."""
     version = PaperVersion.objects.select_related("paper__workshop").filter(pk=version_id).first()
@@ -462,7 +462,8 @@ def paper_version_check(*, version_id: int) -> PaperVersion | None:
                 body = (f"PDF version {version.number} passed the checks"
                         + (" with warnings:\n" + "\n".join(lines) if lines else ".")
                         + f"\nThe paper is {paper.get_status_display().lower()}.")
-            paper_notify_authors(paper=paper, subject=f"PDF check: {verdict}", body=body)
+            if notify:
+                paper_notify_authors(paper=paper, subject=f"PDF check: {verdict}", body=body)
     return version
 
 

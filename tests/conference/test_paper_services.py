@@ -241,3 +241,16 @@ def test_two_tabs_submitting_at_once_get_different_numbers(edition, author):
         thread.join()
     assert errors == []
     assert sorted(numbers) == [1, 2, 3]
+
+
+def test_the_demo_seed_adds_two_checked_papers_by_the_demo_author_once(seeded):
+    from django.core.management import call_command
+
+    live = seeded["mai-live"]
+    papers = list(Paper.objects.filter(workshop=live).order_by("number"))
+    assert [p.submitter.email for p in papers] == ["author@example.com", "author@example.com"]
+    assert all(p.status == Paper.Status.SUBMITTED for p in papers)
+    assert selectors.paper_review_file(paper=papers[0]).name.endswith("/paper-1.pdf")
+    assert papers[0].versions.get().check_report["content_pages"] == 7
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    assert Paper.objects.filter(workshop=live).count() == 2
