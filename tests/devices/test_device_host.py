@@ -1,6 +1,8 @@
 """End to end through a device host: a device worker process (no database settings) serving the test
 phone over the real adb server and the test board over the real sshd, configured by a DEVICE_HOST_CONFIG
-file, takes jobs queued on the live site and reports their results."""
+file, takes jobs queued on the live site and reports their results; a delegate's refusal fails the job
+with the tool's words, and a phone unplugged mid-job gets its job back and runs it when it returns (the
+device worker retries a released job after 30 s, which is most of this test's time)."""
 
 import os
 import subprocess
@@ -76,9 +78,9 @@ name = "Raspberry Pi 4 (test)"
                 owner=owner, model_file=SimpleUploadedFile(path.name, path.read_bytes()), device=device,
                 accelerator=accelerator, options={"timed_runs": 5, **options}, check_rate=False)
 
-        def finished(job):
+        def finished(job, timeout=90):
             return wait_for(lambda: RuntimeJob.objects.filter(pk=job.pk, state__in=["done", "failed"]).first(),
-                            timeout=90)
+                            timeout=timeout)
 
         on_gpu = submit(tflite_models["conv_int8"], "test-phone", "gpu")
         on_board = submit(tflite_models["conv_float"], "test-board", "cpu")
@@ -99,5 +101,19 @@ name = "Raspberry Pi 4 (test)"
         assert rejected.state == "failed"
         assert "Failed to apply GPU delegate." in rejected.error_message
         assert rejected.attempts == 1
+
+        # The phone is unplugged mid-job: the job goes back to the queue (not failed), and runs again
+        # once the phone is back, counted once.
+        adb_device.fault = "disconnect"
+        cut = submit(tflite_models["conv_float"], "test-phone", "cpu")
+        wait_for(lambda: RuntimeJob.objects.filter(pk=cut.pk, state="running").exists(), timeout=30)
+        released = wait_for(lambda: RuntimeJob.objects.filter(pk=cut.pk, state="queued", attempts=1).first(),
+                            timeout=30)
+        assert released.error_message == ""
+        adb_device.fault = ""
+        adb_device.replug()
+        done = finished(cut)
+        assert done.state == "done", done.error_message
+        assert done.attempts == 2 and done.runs == 5
     finally:
         stop(proc)
