@@ -1,4 +1,5 @@
-"""Reads of the workshop side: editions, their dates (own and contributed by other apps)."""
+"""Reads of the workshop side: editions, their dates (own and contributed by other apps), and papers
+(an author's list, the chairs' filtered list and counts, the current version and its review copy)."""
 
 from dataclasses import dataclass
 from datetime import datetime
