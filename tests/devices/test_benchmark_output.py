@@ -121,3 +121,19 @@ def test_all_same_and_old_peak_memory_lines_and_logcat_prefix():
 
 def test_stat_line_with_empty_count():
     assert StatLine.parse("count=0") is None
+
+
+def test_delegate_that_takes_nothing_and_two_delegates():
+    # benchmark_tflite_model.cc: "Though <name> delegate is explicitly applied, the model graph will not be
+    # executed by the delegate." — and one line per delegate when several are applied.
+    out = parse_benchmark_output(
+        "INFO: Though Hexagon delegate is explicitly applied, the model graph will not be executed by the "
+        "delegate.\nINFO: Inference timings in us: Init: 10, First inference: 20, Warmup (avg): 20, "
+        "Inference (avg): 15\n")
+    assert (out.delegate, out.fully_delegated, out.delegate_kernels) == ("Hexagon", False, 0)
+    out = parse_benchmark_output(
+        "INFO: Explicitly applied GPU delegate, and the model graph will be completely executed by the delegate.\n"
+        "INFO: Explicitly applied XNNPACK delegate, and the model graph will be partially executed by the "
+        "delegate w/ 2 delegate kernels.\n")
+    assert (out.delegate, out.fully_delegated) == ("GPU", True)
+    assert not out.succeeded
