@@ -1,0 +1,276 @@
+"""Runtime overhead of a full runtime job against a bare LiteRT loop and Google's `litert-benchmark`.
+
+Models made here with TensorFlow: a small conv net (1×128×128×3 float), MobileNetV2 with random weights
+(weights=None) at 224×224 in float32 and full-integer INT8. For each, alternating rounds measure the mean
+inference time with the same threads, warm-up and timed runs:
+  (a) a bare `ai_edge_litert` invoke() loop in one process (its own Python process, XNNPACK);
+  (b) `litert-benchmark` (shipped with ai-edge-litert, .venv/bin);
+  (c) a full runtime job on `host-cpu`: API upload → Redis → device worker process → sandboxed runner →
+      report → API shows the results.
+It prints c/a and c/b per model (target ≤ 1.03), the job's end-to-end time minus the model's own warm-up
+and timed runs (target ≤ 1 s), the coefficient of variation of 5 repeated jobs on one model (target
+≤ 5%), and ends with one JSON line {"ratio", "ratio_vs_litert_benchmark", "e2e_overhead_s", "cv"}.
+
+Run: `.venv/bin/python benchmarks/runtime_overhead.py` (Redis at 127.0.0.1:6379 is used when it answers,
+db 7; otherwise the embedded SQLite broker). A scratch SQLite database and var folder are used.
+"""
+
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+VAR = Path(tempfile.mkdtemp(prefix="mai-bench-"))
+THREADS = int(os.environ.get("BENCH_THREADS", "1"))
+WARMUP = int(os.environ.get("BENCH_WARMUP", "10"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+RUNS = {"small_conv": 200, "mobilenet_v2_float": 100, "mobilenet_v2_int8": 100}
+
+
+def redis_up() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+os.environ.update({
+    "VAR_DIR": str(VAR), "SECRET_KEY": "benchmark-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
+    "DJANGO_SETTINGS_MODULE": "config.settings", "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "SECURE_SSL_REDIRECT": "0", "TF_CPP_MIN_LOG_LEVEL": "2",
+})
+os.environ.pop("DATABASE_URL", None)
+os.environ["CELERY_BROKER_URL"] = os.environ.get("BENCH_BROKER_URL") or (
+    "redis://127.0.0.1:6379/7" if redis_up() else f"sqla+sqlite:///{VAR / 'broker.sqlite'}")
+os.environ.pop("CELERY_RESULT_BACKEND", None)
+
+
+# --- Models ----------------------------------------------------------------------------------------
+
+def build_models(folder: Path) -> dict[str, Path]:
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(0)
+
+    def convert(model, shape, int8=False) -> bytes:
+        converter = tf.lite.TFLiteConverter.from_keras_model(model)
+        if int8:
+            rng = np.random.default_rng(0)
+
+            def representative():
+                for _ in range(8):
+                    yield [rng.uniform(0, 255, size=shape).astype("float32")]
+
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+            converter.representative_dataset = representative
+            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+            converter.inference_input_type = tf.uint8
+            converter.inference_output_type = tf.uint8
+        return converter.convert()
+
+    inputs = keras.Input(shape=(128, 128, 3), batch_size=1)
+    x = keras.layers.Rescaling(1 / 255.0)(inputs)
+    for filters in (16, 32, 32):
+        x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+    outputs = keras.layers.Conv2D(3, 3, padding="same")(x)
+    small = keras.Model(inputs, outputs)
+
+    inputs = keras.Input(shape=(224, 224, 3), batch_size=1)
+    x = keras.layers.Rescaling(1 / 127.5, offset=-1)(inputs)
+    mobilenet = keras.Model(inputs, keras.applications.MobileNetV2(weights=None, input_shape=(224, 224, 3))(x))
+
+    made = {"small_conv": convert(small, (1, 128, 128, 3)),
+            "mobilenet_v2_float": convert(mobilenet, (1, 224, 224, 3)),
+            "mobilenet_v2_int8": convert(mobilenet, (1, 224, 224, 3), int8=True)}
+    paths = {}
+    for name, data in made.items():
+        paths[name] = folder / f"{name}.tflite"
+        paths[name].write_bytes(data)
+    return paths
+
+
+# --- (a) bare loop, (b) litert-benchmark -----------------------------------------------------------
+
+BARE = r"""
+import json, sys, time
+import numpy as np
+from ai_edge_litert.interpreter import Interpreter
+path, threads, warmup, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+it = Interpreter(model_content=open(path, "rb").read(), num_threads=threads)
+it.allocate_tensors()
+rng = np.random.default_rng(0)
+for d in it.get_input_details():
+    if np.dtype(d["dtype"]).kind == "f":
+        it.set_tensor(d["index"], rng.uniform(0, 255, size=d["shape"]).astype(d["dtype"]))
+    else:
+        it.set_tensor(d["index"], rng.integers(0, 256, size=d["shape"]).astype(d["dtype"]))
+for _ in range(warmup):
+    it.invoke()
+times = []
+for _ in range(runs):
+    t = time.perf_counter(); it.invoke(); times.append((time.perf_counter() - t) * 1000)
+print(json.dumps({"mean_ms": sum(times) / len(times)}))
+"""
+
+
+def bare_loop(path: Path, runs: int) -> float:
+    out = subprocess.run([sys.executable, "-c", BARE, str(path), str(THREADS), str(WARMUP), str(runs)],
+                         capture_output=True, text=True, check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    return json.loads(out.stdout.strip().splitlines()[-1])["mean_ms"]
+
+
+def litert_benchmark(path: Path, runs: int) -> float:
+    result = VAR / "litert-benchmark.json"
+    subprocess.run([str(Path(sys.executable).parent / "litert-benchmark"), "--model", str(path), "--num_threads",
+                    str(THREADS), "--warmup_runs", str(WARMUP), "--num_runs", str(runs), "--result_json",
+                    str(result)], capture_output=True, text=True, check=True)
+    return json.loads(result.read_text())["latency"]["avg_ms"]
+
+
+# --- (c) the full job ------------------------------------------------------------------------------
+
+class Site:
+    def __init__(self):
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        from django.contrib.auth import get_user_model
+        from rest_framework.authtoken.models import Token
+
+        from evaluation.tokens import device_host_token
+
+        user = get_user_model().objects.create_user(username="bench", email="bench@example.org")
+        self.token = Token.objects.create(user=user).key
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(VAR / "site.log", "w")
+        self.web = subprocess.Popen([sys.executable, "manage.py", "runserver", f"127.0.0.1:{self.port}",
+                                     "--noreload", "--nothreading"], cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
+        worker_env = {"PATH": os.environ["PATH"], "HOME": str(VAR), "CELERY_BROKER_URL": os.environ["CELERY_BROKER_URL"],
+                      "SITE_URL": self.url, "DEVICE_TOKEN": device_host_token("bench-host"), "DEVICE_HEARTBEAT_S": "2"}
+        self.worker = subprocess.Popen([sys.executable, "-m", "evaluation.device_worker", "--device", "local:host-cpu"],
+                                       cwd=ROOT, env=worker_env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.wait_ready()
+
+    def wait_ready(self):
+        from config.celery import app
+
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                devices = self.api("GET", "/api/evaluation/devices/")
+                if devices and app.control.ping(timeout=0.5, destination=[f"device-host-cpu@{socket.gethostname()}"]):
+                    return
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"site or device worker did not start; see {VAR / 'site.log'}")
+
+    def api(self, method, path, body=None, content_type=None):
+        import urllib.request
+
+        request = urllib.request.Request(self.url + path, data=body, method=method)
+        request.add_header("Authorization", f"Token {self.token}")
+        if content_type:
+            request.add_header("Content-Type", content_type)
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return json.loads(response.read())
+
+    def job(self, path: Path, runs: int) -> dict:
+        boundary = "----mai-bench"
+        fields = {"device": "host-cpu", "accelerator": "xnnpack", "threads": str(THREADS),
+                  "warmup_runs": str(WARMUP), "timed_runs": str(runs)}
+        body = b"".join(f"--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n".encode()
+                        for k, v in fields.items())
+        body += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"model\"; filename=\"{path.name}\"\r\n"
+                 "Content-Type: application/octet-stream\r\n\r\n").encode() + path.read_bytes()
+        body += f"\r\n--{boundary}--\r\n".encode()
+        job = self.api("POST", "/api/evaluation/jobs/", body, f"multipart/form-data; boundary={boundary}")
+        accepted = time.perf_counter()
+        while True:
+            job = self.api("GET", f"/api/evaluation/jobs/{job['uid']}/")
+            if job["state"] in ("done", "failed"):
+                shown = time.perf_counter()
+                break
+            time.sleep(0.02)
+        if job["state"] != "done":
+            raise RuntimeError(job["error_message"])
+        own_s = (job["first_inference_ms"] + job["mean_ms"] * (WARMUP - 1) + job["mean_ms"] * job["runs"]) / 1000
+        job["e2e_overhead_s"] = (shown - accepted) - own_s
+        return job
+
+    def close(self):
+        for proc in (self.worker, self.web):
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main() -> None:
+    print(f"Building models with TensorFlow in {VAR} …", flush=True)
+    started = time.perf_counter()
+    models = build_models(VAR)
+    print(f"  built in {time.perf_counter() - started:.0f} s: " +
+          ", ".join(f"{n} {p.stat().st_size / 1e6:.1f} MB" for n, p in models.items()))
+    print(f"Broker: {os.environ['CELERY_BROKER_URL']}; threads {THREADS}, warm-up {WARMUP}, rounds {ROUNDS}")
+    site = Site()
+    try:
+        ratios, ratios_lb, overheads = [], [], []
+        print(f"\n{'model':<20}{'runs':>6}{'bare (a)':>12}{'litert-bm (b)':>15}{'job (c)':>11}{'c/a':>8}{'c/b':>8}"
+              f"{'e2e over':>10}")
+        for name, path in models.items():
+            runs = RUNS[name]
+            a, b, c = [], [], []
+            for _ in range(ROUNDS):  # alternating, so drift of the machine hits all three alike
+                a.append(bare_loop(path, runs))
+                b.append(litert_benchmark(path, runs))
+                job = site.job(path, runs)
+                c.append(job["mean_ms"])
+                overheads.append(job["e2e_overhead_s"])
+            ma, mb, mc = statistics.median(a), statistics.median(b), statistics.median(c)
+            ratios.append(mc / ma)
+            ratios_lb.append(mc / mb)
+            print(f"{name:<20}{runs:>6}{ma:>10.3f}ms{mb:>13.3f}ms{mc:>9.3f}ms{mc / ma:>8.3f}{mc / mb:>8.3f}"
+                  f"{statistics.median(overheads[-ROUNDS:]):>9.2f}s")
+        repeated = [site.job(models["mobilenet_v2_float"], RUNS["mobilenet_v2_float"])["mean_ms"] for _ in range(5)]
+    finally:
+        site.close()
+    cv = statistics.pstdev(repeated) / statistics.mean(repeated)
+    ratio = max(ratios)
+    ratio_lb = max(ratios_lb)
+    overhead = statistics.median(overheads)
+    print(f"\nratio c/a (worst model): {ratio:.3f}   target ≤ 1.03  {'OK' if ratio <= 1.03 else 'MISSED'}")
+    print(f"ratio c/b (worst model): {ratio_lb:.3f}   target ≤ 1.03  {'OK' if ratio_lb <= 1.03 else 'MISSED'}")
+    print(f"e2e overhead (median over {len(overheads)} jobs, upload accepted → results shown, minus the "
+          f"model's warm-up and timed runs): {overhead:.3f} s (max {max(overheads):.3f} s)   target ≤ 1 s  "
+          f"{'OK' if overhead <= 1 else 'MISSED'}")
+    print("5 repeated jobs on mobilenet_v2_float: " + ", ".join(f"{m:.3f}" for m in repeated) +
+          f" ms; CV {cv * 100:.2f}%   target ≤ 5%  {'OK' if cv <= 0.05 else 'MISSED'}")
+    print(json.dumps({"ratio": round(ratio, 4), "ratio_vs_litert_benchmark": round(ratio_lb, 4),
+                      "e2e_overhead_s": round(overhead, 3), "cv": round(cv, 4)}))
+
+
+if __name__ == "__main__":
+    main()
