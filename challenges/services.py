@@ -207,9 +207,24 @@ def data_file_create(*, challenge: Challenge, split: str, title: str, upload=Non
         data_file.size = upload.size
         data_file.sha256 = digest.hexdigest()
         upload.seek(0)
+        if split in DataFile.GROUND_TRUTH:
+            _check_ground_truth(challenge, upload)
+            upload.seek(0)
         data_file.file.save(upload.name, upload, save=False)
     data_file.save()
     return data_file
+
+
+def _check_ground_truth(challenge: Challenge, upload) -> None:
+    """Ground truth that the scorer could not read would fail every submission: refuse it at upload."""
+    if upload.size > 4 * 1024**3:
+        return  # too large to parse here; the scorer reads it
+    try:
+        names = scoring.expected_names(result_format=challenge.result_format, ground_truth=upload.read())
+    except scoring.ScoringError as exc:
+        raise ChallengeError(f"This ground truth cannot be scored against: {exc}")
+    if not names:
+        raise ChallengeError("This ground truth holds no files.")
 
 
 # --- Validation submissions -----------------------------------------------------------------------

@@ -199,3 +199,41 @@ def test_leaderboard_page_csv_and_visibility(client, denoising, participant, mak
 def test_depth_leaderboard_lower_is_better_arrow(client, depth, participant):
     html = client.get(url(depth, "leaderboard/")).content.decode()
     assert "si-RMSE" in html and "↓" in html and "lower is better" in html
+
+
+def test_organiser_uploads_data_and_bad_ground_truth_is_refused(client, denoising, make_user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    organiser = make_user()
+    denoising.organisers.add(organiser)
+    client.force_login(organiser)
+    response = client.post(url(denoising, "manage/"), {
+        "split": "train", "title": "More training pairs", "upload": SimpleUploadedFile("more.zip", b"PK-data")},
+        follow=True)
+    assert "The data file was stored." in response.content.decode()
+    stored = denoising.data_files.get(title="More training pairs")
+    assert stored.size == 7 and stored.file.read() == b"PK-data"
+    html = client.post(url(denoising, "manage/"), {
+        "split": "validation_gt", "title": "Broken GT", "upload": SimpleUploadedFile("gt.zip", b"nope")}).content.decode()
+    assert "This ground truth cannot be scored against: The ground truth is not a valid zip archive." in html
+    assert not denoising.data_files.filter(title="Broken GT").exists()
+    html = client.post(url(denoising, "manage/"), {"split": "train", "title": "Nothing"}).content.decode()
+    assert "Give either a file or an external URL." in html
+
+
+def test_scoring_task_is_published_to_the_scoring_queue():
+    from celery.signals import before_task_publish
+
+    from challenges.tasks import score_submission
+
+    seen = []
+
+    def record(sender=None, routing_key=None, **kwargs):
+        seen.append((sender, routing_key))
+
+    before_task_publish.connect(record)
+    try:
+        score_submission.delay(0)  # no such submission: a worker that gets it answers "missing"
+    finally:
+        before_task_publish.disconnect(record)
+    assert seen == [("challenges.score_submission", "scoring")]
