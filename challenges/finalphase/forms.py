@@ -98,3 +98,11 @@ class FinalSettingsForm(forms.ModelForm):
                   "public_after_workshop", "requires_dynamic_model", "fidelity_input_shape", "device_slug",
                   "accelerator", "threads", "timed_runs", "fidelity_time_limit_s", "max_submissions",
                   "max_model_mb", "max_code_mb"]
+
+
+class ReleaseForm(forms.Form):
+    """When participants see the final leaderboard, entered in the workshop's time zone."""
+
+    at = forms.DateTimeField(label="Preliminary results released at",
+                             widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+                             input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])

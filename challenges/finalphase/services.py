@@ -77,6 +77,18 @@ def final_settings_update(*, challenge: Challenge, **fields) -> FinalPhaseSettin
     return settings
 
 
+def results_release_set(*, challenge: Challenge, at: dt.datetime) -> dt.datetime:
+    """Moves the "preliminary test results released" milestone (participants see the final
+    leaderboard from that instant on)."""
+    from challenges.models import Milestone
+
+    if timezone.is_naive(at):
+        raise FinalPhaseRefused(["Give the release time with its time zone."], code="naive")
+    Milestone.objects.update_or_create(challenge=challenge, kind=Milestone.Kind.PRELIMINARY_RESULTS,
+                                       defaults={"at": at})
+    return at
+
+
 def score_compute(*, submission: ModelSubmission, settings: FinalPhaseSettings) -> tuple[float | None, str]:
     try:
         formula = formula_parse(settings.score_formula, constants=settings.constants)

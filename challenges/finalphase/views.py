@@ -18,7 +18,7 @@ from challenges.selectors import team_for, timeline_for
 from conference.selectors import workshop_get
 
 from . import selectors, services
-from .forms import CodeForm, FactSheetForm, FinalSettingsForm, MemberFormSet, ModelSubmissionForm
+from .forms import CodeForm, FactSheetForm, FinalSettingsForm, MemberFormSet, ModelSubmissionForm, ReleaseForm
 from .models import CodeSubmission, FactSheet, ModelSubmission
 
 EXPORT_TYPES = {"csv", "tex", "pdf", "svg", "zip"}
@@ -283,7 +283,24 @@ def settings_edit(request, workshop, challenge):
         raise PermissionDenied("Only the challenge's organisers change its final-phase settings.")
     settings = services.final_settings_get(challenge=ch)
     status = 200
-    if request.method == "POST":
+    zone = ch.workshop.zone
+    released = timeline_for(ch).at(timeline.K_PRELIMINARY)
+    release_form = ReleaseForm(initial={"at": released.astimezone(zone).replace(tzinfo=None) if released else None})
+    if request.method == "POST" and request.POST.get("action") in ("release", "release-now"):
+        if request.POST["action"] == "release-now":
+            at = timezone.now()
+        else:
+            release_form = ReleaseForm(request.POST)
+            at = (release_form.cleaned_data["at"].replace(tzinfo=None).replace(tzinfo=zone)
+                  if release_form.is_valid() else None)
+        if at is not None:
+            services.results_release_set(challenge=ch, at=at)
+            messages.success(request, "Participants see the final leaderboard from "
+                                      f"{at.astimezone(zone):%a %d %B %Y, %H:%M %Z}.")
+            return redirect(reverse("finalphase:settings", args=[workshop, challenge]))
+        form = FinalSettingsForm(instance=settings)
+        status = 400
+    elif request.method == "POST":
         form = FinalSettingsForm(request.POST, instance=settings)
         if form.is_valid():
             fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
@@ -299,4 +316,5 @@ def settings_edit(request, workshop, challenge):
         settings.refresh_from_db()
     else:
         form = FinalSettingsForm(instance=settings)
-    return render(request, "finalphase/settings_form.html", _context(request, ch, form=form), status=status)
+    return render(request, "finalphase/settings_form.html",
+                  _context(request, ch, form=form, release_form=release_form), status=status)
