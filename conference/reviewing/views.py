@@ -132,7 +132,8 @@ def conflicts(request, workshop):
         messages.success(request, f"Detection found {created} new possible conflict(s).")
         return redirect("reviewing:conflicts", workshop=ws.slug)
     state = request.GET.get("state", "suggested")
-    rows = Conflict.objects.filter(paper__workshop=ws).select_related("paper", "user", "decided_by")
+    rows = (Conflict.objects.filter(paper__workshop=ws).select_related("paper", "user", "decided_by")
+            .exclude(paper_id__in=selectors.conflicted_paper_ids(workshop=ws, user=request.user)))
     if state in Conflict.State.values:
         rows = rows.filter(state=state)
     return render(request, "reviewing/conflicts.html", {"workshop": ws, "conflicts": rows, "state": state,
@@ -144,6 +145,8 @@ def conflicts(request, workshop):
 def conflict_decide(request, workshop, pk):
     ws = _chair(request, workshop)
     conflict = get_object_or_404(Conflict, pk=pk, paper__workshop=ws)
+    if selectors.is_conflicted(paper=conflict.paper, user=request.user):
+        raise Http404("No such conflict.")
     try:
         services.conflict_decide(conflict=conflict, confirm=request.POST.get("decision") == "confirm",
                                  reason=request.POST.get("reason", ""), user=request.user)
@@ -226,11 +229,15 @@ def assignment(request, workshop):
                     + ("." if summary["feasible"] else ": no full assignment exists, see why below."))
             elif action == "add":
                 paper = get_object_or_404(Paper, workshop=ws, number=request.POST.get("paper") or 0)
+                if selectors.is_conflicted(paper=paper, user=request.user):
+                    raise ValidationError("You have a conflict with this paper: another chair assigns it.")
                 user = get_object_or_404(get_user_model(), pk=request.POST.get("user") or 0)
                 services.assignment_add(paper=paper, user=user)
                 messages.success(request, f"Reviewer added to paper #{paper.number} (proposed).")
             elif action == "remove":
                 row = get_object_or_404(Assignment, pk=request.POST.get("assignment") or 0, paper__workshop=ws)
+                if selectors.is_conflicted(paper=row.paper, user=request.user):
+                    raise Http404("No such assignment.")
                 services.assignment_remove(assignment=row)
                 messages.success(request, f"Reviewer removed from paper #{row.paper.number}.")
             elif action == "commit":
@@ -239,7 +246,9 @@ def assignment(request, workshop):
         except ValidationError as exc:
             _errors(request, exc)
         return redirect("reviewing:assignment", workshop=ws.slug)
-    papers = list(selectors.papers_under_review(workshop=ws).filter(status=Paper.Status.SUBMITTED).order_by("number"))
+    # A chair never sees who reviews a paper they are conflicted with (their own, say).
+    papers = list(selectors.papers_under_review(workshop=ws).filter(status=Paper.Status.SUBMITTED)
+                  .exclude(id__in=selectors.conflicted_paper_ids(workshop=ws, user=request.user)).order_by("number"))
     rows = Assignment.objects.filter(paper__in=papers).select_related("user__profile", "review").order_by("paper__number", "number", "id")
     by_paper = {p.id: [] for p in papers}
     for row in rows:

@@ -173,3 +173,20 @@ def test_an_unconfirmed_address_conflicts_but_gives_no_author_rights(client, rev
     assert "Tiny super-resolution" not in page_text(client.get(f"{BASE}/bids/"))  # but conflicted
     login(client, reviewed["author"])
     assert client.get(f"{BASE}/my-papers/1/reviews/").status_code == 200
+
+
+def test_a_chair_who_wrote_a_paper_never_sees_its_reviewers(client, reviewed):
+    from conference.models import PaperAuthor
+
+    chair = reviewed["chair"]
+    PaperAuthor.objects.create(paper=reviewed["papers"][1], order=5, name="Charlotte Chairwoman",
+                               email=chair.email, affiliation="Chair University", user=chair)
+    login(client, chair)
+    assert client.get(f"{BASE}/papers/2/").status_code == 404
+    text = page_text(client.get(f"{BASE}/assignment/"))
+    assert "#1 Tiny" in text and "Monocular depth" not in text
+    assert "Monocular depth" not in page_text(client.get(f"{BASE}/decisions/"))
+    assert "Monocular depth" not in page_text(client.get(f"{BASE}/conflicts/?state=all"))
+    row = Assignment.objects.filter(paper=reviewed["papers"][1]).first()
+    assert client.post(f"{BASE}/assignment/", {"action": "remove", "assignment": row.pk}).status_code == 404
+    assert Assignment.objects.filter(pk=row.pk).exists()
