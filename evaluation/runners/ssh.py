@@ -329,7 +329,8 @@ class SshRunner:
         """The tool's own words: its `ERROR` log lines, or the exception that ended it (with the
         continuation lines LiteRT adds below it); never the whole traceback."""
         lines = [line for line in text.splitlines() if line.strip() and not line.startswith("INFO: [")]
-        errors = [line.split(" ERROR ", 1)[1] for line in lines if " ERROR " in line]
+        # `2026-01-01 12:00:00 ERROR benchmark_litert_model: Model file not found: …` → the message.
+        errors = [re.sub(r"^[\w.]+: ", "", line.split(" ERROR ", 1)[1]) for line in lines if " ERROR " in line]
         exception_at = [i for i, line in enumerate(lines) if re.match(r"^[\w.]+(Error|Exception)\b", line)]
         if exception_at:
             errors += lines[exception_at[-1]:exception_at[-1] + 4]

@@ -119,3 +119,13 @@ def test_board_lost_mid_job_then_back(sshd, board, tflite_models):
         board.run(tflite_models["conv_float"], RunOptions(timed_runs=2))
     sshd.start()
     assert board.run(tflite_models["conv_float"], RunOptions(timed_runs=2)).count == 2
+
+
+def test_error_text_keeps_the_tools_words():
+    # litert-benchmark logs `%(asctime)s %(levelname)s %(name)s: %(message)s`.
+    log = ("2026-11-25 12:00:00 INFO benchmark_litert_model: Fully accelerated: False\n"
+           "2026-11-25 12:00:00 ERROR benchmark_litert_model: Model is not fully accelerated but "
+           "--require_full_delegation was set.\n"
+           "INFO: [accelerator_registry.cc:43] DestroyAccelerator: ptr=0x1, name=CpuAccelerator\n")
+    assert SshRunner._error_text(log) == ("Model is not fully accelerated but --require_full_delegation "
+                                          "was set.")
