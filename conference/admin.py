@@ -1,8 +1,20 @@
-"""Admin for chairs: every model of the workshop side."""
+"""Admin for chairs: every model of the workshop side and the papers (versions read-only)."""
 
 from django.contrib import admin
 
-from .models import ImportantDate, Membership, Organiser, OutgoingMail, Profile, Topic, Workshop
+from .models import (
+    ImportantDate,
+    Membership,
+    Organiser,
+    OutgoingMail,
+    Paper,
+    PaperAuthor,
+    PaperChange,
+    PaperVersion,
+    Profile,
+    Topic,
+    Workshop,
+)
 
 
 class TopicInline(admin.TabularInline):
@@ -50,3 +62,40 @@ class OutgoingMailAdmin(admin.ModelAdmin):
 admin.site.register(ImportantDate)
 admin.site.register(Topic)
 admin.site.register(Organiser)
+
+
+class PaperAuthorInline(admin.TabularInline):
+    model = PaperAuthor
+    extra = 0
+    raw_id_fields = ["user"]
+
+
+class PaperVersionInline(admin.TabularInline):
+    """Versions are read-only here: uploads and checks go through the site (services)."""
+
+    model = PaperVersion
+    extra = 0
+    can_delete = False
+    fields = ["number", "original_name", "size", "page_count", "check_state", "checked_at", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Paper)
+class PaperAdmin(admin.ModelAdmin):
+    list_display = ["number", "title", "workshop", "kind", "status", "submitted_at", "deadline_extended_until"]
+    list_filter = ["workshop", "kind", "status"]
+    search_fields = ["title", "authors__name", "authors__email"]
+    raw_id_fields = ["submitter"]
+    readonly_fields = ["number", "revision", "submission_token", "created_at", "updated_at", "submitted_at",
+                       "withdrawn_at"]
+    inlines = [PaperAuthorInline, PaperVersionInline]
+
+
+@admin.register(PaperChange)
+class PaperChangeAdmin(admin.ModelAdmin):
+    list_display = ["paper", "action", "user", "at", "summary"]
+    list_filter = ["action", "paper__workshop"]
+    readonly_fields = ["paper", "user", "at", "action", "summary", "details"]

@@ -256,3 +256,36 @@ def test_my_papers_lists_the_authors_papers(signed_in, paper):
     page = text(signed_in.get("/mai-test/papers/"))
     assert "Fast ISP on phones" in page and "Submitted" in page and "Submit a paper" in page
     assert "My papers" in text(signed_in.get("/mai-test/"))
+
+
+def zip_upload(name="supp.zip", valid=True):
+    import zipfile
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    buffer = io.BytesIO()
+    if valid:
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("video.txt", "frames")
+        data = buffer.getvalue()
+    else:
+        data = b"not a zip at all"
+    return SimpleUploadedFile(name, data, content_type="application/zip")
+
+
+@pytest.mark.parametrize("upload, message", [
+    (lambda: zip_upload(valid=False), "The supplementary file is named .zip but is not a ZIP archive."),
+    (lambda: zip_upload(name="tool.exe"), "Supplementary material is a ZIP archive or a PDF."),
+])
+def test_bad_supplementary_material_is_refused(signed_in, edition, author, upload, message):
+    response = signed_in.post(SUBMIT, form_data(edition, author, supplementary=upload()))
+    assert message in text(response)
+    assert Paper.objects.count() == 0
+
+
+def test_supplementary_material_is_kept_with_a_neutral_name(signed_in, edition, author):
+    signed_in.post(SUBMIT, form_data(edition, author, supplementary=zip_upload(name="Alex-Author-video.zip")))
+    version = PaperVersion.objects.get()
+    assert version.supplementary.name.endswith("/paper-1-supplementary.zip")
+    response = signed_in.get("/mai-test/papers/1/v1/supplementary/")
+    assert response["Content-Disposition"] == 'attachment; filename="paper-1-supplementary.zip"'
