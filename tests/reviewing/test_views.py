@@ -190,3 +190,44 @@ def test_a_chair_who_wrote_a_paper_never_sees_its_reviewers(client, reviewed):
     row = Assignment.objects.filter(paper=reviewed["papers"][1]).first()
     assert client.post(f"{BASE}/assignment/", {"action": "remove", "assignment": row.pk}).status_code == 404
     assert Assignment.objects.filter(pk=row.pk).exists()
+
+
+def test_author_declares_conflicts_with_committee_members(client, edition):
+    sam = edition["reviewers"]["sam"]
+    login(client, edition["author"])
+    text = page_text(client.get(f"{BASE}/my-papers/1/conflicts/"))
+    assert "Sam Second (Second Polytechnic)" in text
+    client.post(f"{BASE}/my-papers/1/conflicts/", {"member": [str(sam.id)]})
+    assert Conflict.objects.get(paper=edition["papers"][0], user=sam).source == "author"
+    login(client, sam)
+    assert "Tiny super-resolution" not in page_text(client.get(f"{BASE}/bids/"))
+    login(client, edition["author"])
+    client.post(f"{BASE}/my-papers/1/conflicts/", {})
+    assert not Conflict.objects.filter(paper=edition["papers"][0], user=sam).exists()
+
+
+def test_reviewer_profile_page_saves_expertise_load_and_declared_conflicts(client, edition):
+    rita = edition["reviewers"]["rita"]
+    login(client, rita)
+    topic = edition["topics"][1]
+    response = client.post(f"{BASE}/profile/", {"topics": [topic.id], "expertise": "Depth estimation", "max_load": "3",
+                                                "conflict_institutions": "Laboratory Bexley\n", "conflict_domains": "",
+                                                "conflict_emails": ""}, follow=True)
+    assert "Your reviewer profile was saved." in page_text(response)
+    assert {c.paper.number for c in Conflict.objects.filter(user=rita, source="reviewer")} == {1, 2, 3}
+    from conference.reviewing.models import ReviewerProfile
+
+    profile = ReviewerProfile.objects.get(user=rita)
+    assert (profile.max_load, list(profile.topics.all())) == (3, [topic])
+
+
+def test_chair_checks_conflicts_before_inviting_then_sends(client, edition):
+    login(client, edition["chair"])
+    text = page_text(client.post(f"{BASE}/committee/", {"people": "Xu Lab <xu@lab-b.org>\nfree@nowhere.edu",
+                                                        "role": "reviewer", "action": "preview"}))
+    assert "#1: domain (reviewer domain lab-b.org ~ author domain lab-b.org)" in text
+    assert "#2: domain" in text and "none found" in text
+    assert not Invitation.objects.exists()
+    client.post(f"{BASE}/committee/", {"people": "Xu Lab <xu@lab-b.org>", "role": "reviewer", "action": "send"})
+    assert Invitation.objects.get().email == "xu@lab-b.org"
+    assert "xu@lab-b.org" in page_text(client.get(f"{BASE}/committee/"))
