@@ -122,9 +122,11 @@ class SshRunner:
         """Whether the board can take a job now (for the worker's heartbeat)."""
         return self.state() == "online"
 
-    def _exec(self, client, command: str, timeout: float = 60.0) -> tuple[int, str, str]:
-        """Runs a command; (exit status, stdout, stderr). Raises socket.timeout past `timeout` and
-        DeviceUnavailable when the connection goes away before the command ends."""
+    def _exec(self, client, command: str, timeout: float = 60.0, *,
+              timeout_error: bool = False) -> tuple[int, str, str]:
+        """Runs a command; (exit status, stdout, stderr). Past `timeout`: TimeoutError when
+        `timeout_error` (the benchmark itself), else DeviceUnavailable (a housekeeping command that does
+        not return means a board in trouble). DeviceUnavailable when the connection goes away."""
         try:
             channel = client.get_transport().open_session()
             channel.exec_command(command)
@@ -148,7 +150,9 @@ class SshRunner:
                 break
             if time.monotonic() > deadline:
                 channel.close()
-                raise TimeoutError(f"{command!r} ran past {timeout:g} s")
+                if timeout_error:
+                    raise TimeoutError(f"{command!r} ran past {timeout:g} s")
+                raise DeviceUnavailable(f"{self.address} did not finish {command.split()[0]!r} within {timeout:g} s")
             time.sleep(0.02)
         status = channel.recv_exit_status()
         while channel.recv_ready():
@@ -242,7 +246,7 @@ class SshRunner:
             started = time.monotonic()
             try:
                 status, out, err = self._exec(client, f"cd {shlex.quote(job_dir)} && {command}",
-                                              timeout=options.time_limit_s + HOST_MARGIN_S)
+                                              timeout=options.time_limit_s + HOST_MARGIN_S, timeout_error=True)
             except TimeoutError:
                 if self.state() == "offline":
                     raise DeviceUnavailable(f"board {self.address} stopped answering during the job")
