@@ -21,6 +21,7 @@ urlpatterns = [
     path("papers/<int:number>/paper.pdf", views.paper_pdf, name="paper-pdf"),
     path("papers/<int:number>/review/", views.review, name="review"),
     path("papers/<int:number>/discussion/", views.discuss, name="discuss"),
+    path("papers/<int:number>/discussion/thread/", views.discussion, name="discussion"),
     path("papers/<int:number>/meta-review/", views.meta_review, name="meta-review"),
     path("decisions/", views.decisions, name="decisions"),
     path("release/", views.release, name="release"),

@@ -319,6 +319,14 @@ def review(request, workshop, number):
 
 
 @login_required
+def discussion(request, workshop, number):
+    """The discussion thread alone, polled by htmx so new messages appear without reloading."""
+    ws = _workshop(request, workshop)
+    paper = _paper(ws, number, request.user, "reviewing.discuss")
+    return render(request, "reviewing/_discussion.html", {"comments": Comment.objects.filter(paper=paper)})
+
+
+@login_required
 @require_POST
 def discuss(request, workshop, number):
     ws = _workshop(request, workshop)

@@ -132,3 +132,18 @@ def test_top_candidates_keeps_the_best_eligible_per_paper():
     rows, cols = top_candidates(aff, eligible, 2)
     pairs = sorted(zip(rows.tolist(), cols.tolist(), strict=True))
     assert pairs == [(0, 2), (0, 3), (1, 2), (1, 3)]
+
+
+def test_benchmark_script_on_a_small_instance_matches_the_lp():
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, str(root / "benchmarks" / "assignment.py"), "--papers", "300",
+                          "--reviewers", "200", "--top", "20"], capture_output=True, text=True, check=True, timeout=120)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["constraints_ok"] is True
+    assert result["total_affinity"] == result["lp_total_affinity"] > 0
+    assert (result["papers"], result["reviewers"]) == (300, 200)

@@ -231,3 +231,13 @@ def test_chair_checks_conflicts_before_inviting_then_sends(client, edition):
     client.post(f"{BASE}/committee/", {"people": "Xu Lab <xu@lab-b.org>", "role": "reviewer", "action": "send"})
     assert Invitation.objects.get().email == "xu@lab-b.org"
     assert "xu@lab-b.org" in page_text(client.get(f"{BASE}/committee/"))
+
+
+def test_discussion_thread_partial_follows_the_same_rules(client, reviewed):
+    login(client, reviewed["reviewers"]["sam"])
+    text = page_text(client.get(f"{BASE}/papers/1/discussion/thread/"))
+    assert "<strong>Reviewer 1</strong>" in text and "<strong>Chair</strong>" in text
+    assert "Rita" not in text and "<html" not in text
+    assert client.get(f"{BASE}/papers/3/discussion/thread/").status_code == 404  # Sam's review of #3 is a draft
+    login(client, reviewed["reviewers"]["ursula"])
+    assert client.get(f"{BASE}/papers/1/discussion/thread/").status_code == 404  # conflicted
