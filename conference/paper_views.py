@@ -197,7 +197,8 @@ def paper_check_status(request, workshop, number):
     """The htmx fragment of the newest version's check (polled every second while pending)."""
     paper = _paper_for(request, workshop, number, "conference.paper_see")
     return render(request, "conference/papers/_check.html", {
-        "workshop": paper.workshop, "paper": paper, "latest": selectors.paper_latest_version(paper=paper)})
+        "workshop": paper.workshop, "paper": paper, "latest": selectors.paper_latest_version(paper=paper),
+        "oob_status": bool(request.htmx)})
 
 
 @csrf_exempt

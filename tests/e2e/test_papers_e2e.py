@@ -47,8 +47,8 @@ def test_author_submits_sees_the_check_edits_and_withdraws(live_server, page, ed
     expect(report).to_contain_text("Passed with warnings", timeout=30_000)
     expect(report).to_contain_text("6 of at most 8 pages (references start on page 7).")
     expect(report).to_contain_text("The text before the references contains author name “Alex Author”")
+    expect(page.locator("#paper-status")).to_have_text("Submitted")  # swapped in by the same poll
     page.reload()
-    expect(page.locator("#paper-status")).to_have_text("Submitted")
     expect(page.locator("ol.authors")).to_contain_text("Bo Coauthor (Elsewhere Lab)")
 
     page.get_by_role("link", name="Edit paper").click()
