@@ -11,8 +11,8 @@ It prints c/a and c/b per model (target ≤ 1.03), the job's end-to-end time min
 and timed runs (target ≤ 1 s), the coefficient of variation of 5 repeated jobs on one model (target
 ≤ 5%), and ends with one JSON line {"ratio", "ratio_vs_litert_benchmark", "e2e_overhead_s", "cv"}.
 
-Run: `.venv/bin/python benchmarks/runtime_overhead.py` (Redis at 127.0.0.1:6379 is used when it answers,
-db 7; otherwise the embedded SQLite broker). A scratch SQLite database and var folder are used.
+Run: `.venv/bin/python benchmarks/runtime_overhead.py`. Redis at 127.0.0.1:6379 db 13 is used when it
+answers (`BENCH_BROKER_URL` overrides), else the embedded SQLite broker; the database is a scratch SQLite.
 """
 
 import json
@@ -50,7 +50,7 @@ os.environ.update({
 })
 os.environ.pop("DATABASE_URL", None)
 os.environ["CELERY_BROKER_URL"] = os.environ.get("BENCH_BROKER_URL") or (
-    "redis://127.0.0.1:6379/7" if redis_up() else f"sqla+sqlite:///{VAR / 'broker.sqlite'}")
+    "redis://127.0.0.1:6379/13" if redis_up() else f"sqla+sqlite:///{VAR / 'broker.sqlite'}")
 os.environ.pop("CELERY_RESULT_BACKEND", None)
 
 
@@ -229,6 +229,9 @@ def free_port() -> int:
 
 
 def main() -> None:
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so the site and worker are stopped too
     print(f"Building models with TensorFlow in {VAR} …", flush=True)
     started = time.perf_counter()
     models = build_models(VAR)
