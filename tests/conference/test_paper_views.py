@@ -289,3 +289,24 @@ def test_supplementary_material_is_kept_with_a_neutral_name(signed_in, edition, 
     assert version.supplementary.name.endswith("/paper-1-supplementary.zip")
     response = signed_in.get("/mai-test/papers/1/v1/supplementary/")
     assert response["Content-Disposition"] == 'attachment; filename="paper-1-supplementary.zip"'
+
+
+def test_an_invited_coauthor_signs_up_confirms_and_sees_the_paper(paper):
+    from django.test import Client
+
+    invitation = OutgoingMail.objects.get(to=["bo@elsewhere.example"], subject__contains="co-author")
+    assert "Sign up with this address (bo@elsewhere.example)" in invitation.body
+    bo = Client()
+    response = bo.post("/accounts/signup/", {
+        "email": "bo@elsewhere.example", "full_name": "Bo Coauthor", "password1": "a-Long-test-passw0rd",
+        "password2": "a-Long-test-passw0rd"})
+    assert response.status_code == 302
+    confirm = OutgoingMail.objects.filter(to=["bo@elsewhere.example"]).exclude(pk=invitation.pk).get()
+    link = re.search(r"http://\S+(/accounts/confirm-email/\S+/)", confirm.body).group(1)
+    assert paper.authors.get(email="bo@elsewhere.example").user is None
+    bo.post(link)
+    linked = paper.authors.get(email="bo@elsewhere.example").user
+    assert linked is not None and linked.email == "bo@elsewhere.example"
+    bo.force_login(linked)
+    assert "Fast ISP on phones" in text(bo.get("/mai-test/papers/"))
+    assert bo.get("/mai-test/papers/1/").status_code == 200
