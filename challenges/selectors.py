@@ -58,10 +58,6 @@ def team_for(user, challenge: Challenge) -> Team | None:
     return membership.team if membership else None
 
 
-def now() -> dt.datetime:
-    return timezone.now()
-
-
 @dataclass(frozen=True)
 class Limits:
     per_day: int
@@ -123,8 +119,9 @@ def data_files_for(*, challenge: Challenge, user, now: dt.datetime | None = None
     organiser = is_challenge_organiser(user, challenge)
     participant = is_approved_participant(user, challenge)
     allowed = timeline.downloadable_splits(tl, now, is_organiser=organiser)
+    order = {split: i for i, split in enumerate(DataFile.Split.values)}
     rows = []
-    for f in DataFile.objects.filter(challenge=challenge):
+    for f in sorted(DataFile.objects.filter(challenge=challenge), key=lambda f: (order[f.split], f.title)):
         if f.is_ground_truth and not organiser:
             continue
         rows.append({"file": f, "downloadable": (organiser or participant) and f.split in allowed,

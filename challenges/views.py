@@ -200,6 +200,7 @@ def submissions(request, ch):
             messages.success(request, "Your results were received and are being scored.")
             return redirect(sub)
     ctx["form"] = form
+    ctx["closes"] = timeline.phase_closes_at(ctx["timeline"], timeline.Phase.VALIDATION)
     if team:
         ctx["limits"] = selectors.submission_limits(team=team, challenge=ch, now=ctx["now"])
         ctx["submissions"] = selectors.submissions_for_team(team=team)
