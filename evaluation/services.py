@@ -218,6 +218,9 @@ def runtime_job_create(*, owner, model_file, device: Device | str, accelerator: 
     problems = validate_against_contract(info, contract)
     if problems:
         raise RuntimeJobRefused(problems, code="contract")
+    contract = Contract.from_dict(contract) if isinstance(contract, dict) else contract
+    if contract is not None and contract.input_range and run_options.input_range is None:
+        run_options.input_range = list(contract.input_range)  # generated inputs in the track's range
     if info.has_dynamic_inputs and not run_options.input_shapes:
         run_options.input_shapes = {i: [max(d, 1) if d >= 0 else 224 for d in t.shape_signature]
                                     for i, t in enumerate(info.inputs) if t.is_dynamic}

@@ -224,3 +224,10 @@ def test_device_token_guards_the_host_api(client, host_cpu, device_host):
     revoked = client.post(register, {"devices": ["host-cpu"]}, content_type="application/json",
                           HTTP_AUTHORIZATION=f"Device {device_host_token(device_host.name)}")
     assert revoked.status_code == 401 and "revoked" in revoked.json()["detail"]
+
+
+def test_contract_value_range_drives_the_generated_inputs(host_cpu, make_user, upload):
+    job = services.runtime_job_create(owner=make_user(), model_file=upload("conv_float"), device="host-cpu",
+                                      accelerator="cpu", contract={"input_range": [0, 1]}, purpose="final",
+                                      check_rate=False)
+    assert job.options["input_range"] == [0, 1] and job.purpose == "final"
