@@ -78,17 +78,20 @@ def submission_window(*, workshop: Workshop, kind: str, paper: Paper | None = No
     return Window(opens=opens, deadline=deadline, closes=closes)
 
 
-def _require_open(window: Window, now: dt.datetime, *, what: str) -> None:
+def _at(value: dt.datetime, zone) -> str:
+    """A deadline to the second, in the edition's time zone: “2021-03-15 17:00:00 PDT”."""
+    return f"{value.astimezone(zone):%Y-%m-%d %H:%M:%S %Z}"
+
+
+def _require_open(window: Window, now: dt.datetime, *, what: str, zone) -> None:
     if window.closes is None:
         raise SubmissionClosed(f"{what} is not possible: the chairs have not set a submission deadline yet.")
     if window.opens and now < window.opens:
-        raise SubmissionClosed(f"{what} is not possible yet: submission opens at "
-                               f"{timezone.localtime(window.opens):%Y-%m-%d %H:%M:%S %Z}.")
+        raise SubmissionClosed(f"{what} is not possible yet: submission opens at {_at(window.opens, zone)}.")
     if now > window.closes:
         raise SubmissionClosed(
-            f"{what} is no longer possible: the deadline was "
-            f"{timezone.localtime(window.closes):%Y-%m-%d %H:%M:%S %Z} and it is now "
-            f"{timezone.localtime(now):%Y-%m-%d %H:%M:%S %Z}. Only withdrawal is possible."
+            f"{what} is no longer possible: the deadline was {_at(window.closes, zone)} and it is now "
+            f"{_at(now, zone)}. Only withdrawal is possible."
         )
 
 
@@ -233,7 +236,8 @@ def paper_create(
     """Creates the paper (a DRAFT until its PDF passes the check) and queues the check.
     Returns (paper, created); the same `submission_token` posted twice returns the first paper."""
     now = now or timezone.now()
-    _require_open(submission_window(workshop=workshop, kind=kind), now, what="Submitting a paper")
+    _require_open(submission_window(workshop=workshop, kind=kind), now, what="Submitting a paper",
+                  zone=workshop.zone)
     _validate_content(workshop=workshop, topics=topics, kind=kind, challenge=challenge,
                       dual_submission=dual_submission, dual_submission_id=dual_submission_id, authors=authors)
     with transaction.atomic():
@@ -288,10 +292,10 @@ def paper_update(
         if paper.status not in (Paper.Status.DRAFT, Paper.Status.SUBMITTED):
             raise SubmissionClosed(f"The paper is {paper.get_status_display().lower()}: it cannot be edited.")
         _require_open(submission_window(workshop=paper.workshop, kind=paper.kind, paper=paper), now,
-                      what="Editing the paper")
+                      what="Editing the paper", zone=paper.workshop.zone)
         if kind != paper.kind:
             _require_open(submission_window(workshop=paper.workshop, kind=kind, paper=paper), now,
-                          what=f"Changing it to a {Paper.Kind(kind).label.lower()}")
+                          what=f"Changing it to a {Paper.Kind(kind).label.lower()}", zone=paper.workshop.zone)
         if expected_revision is not None and expected_revision != paper.revision:
             raise PaperConflict("The paper was changed (in another tab or by a co-author) after you opened "
                                 "this form. Nothing was saved: reload the page and make your change again.")

@@ -54,7 +54,11 @@ def test_one_second_before_the_deadline_is_accepted_one_second_after_is_refused(
     assert paper.number == 1
     with pytest.raises(services.SubmissionClosed) as refused:
         submit(edition, author, now=at + dt.timedelta(seconds=1))
-    assert "no longer possible: the deadline was" in str(refused.value)
+    zone = edition.zone
+    assert refused.value.message == (
+        f"Submitting a paper is no longer possible: the deadline was {at.astimezone(zone):%Y-%m-%d %H:%M:%S %Z} "
+        f"and it is now {(at + dt.timedelta(seconds=1)).astimezone(zone):%Y-%m-%d %H:%M:%S %Z}. "
+        "Only withdrawal is possible.")
     assert Paper.objects.count() == 1
 
 
