@@ -4,6 +4,8 @@ clock lives in `services`; these check shape and size only."""
 
 from django import forms
 
+from evaluation.runners.base import Accelerator
+
 from .models import FinalPhaseSettings
 from .services import FACTSHEET_ATTACHMENT_MB
 
@@ -91,6 +93,8 @@ class ConstantsField(forms.CharField):
 
 class FinalSettingsForm(forms.ModelForm):
     constants = ConstantsField(required=False, help_text="One per line, e.g. C = 1.5")
+    device_slug = forms.ChoiceField(label="Target device", help_text="Runtime is measured on this device.")
+    accelerator = forms.ChoiceField(choices=[(a, Accelerator.LABELS[a]) for a in Accelerator.ALL])
 
     class Meta:
         model = FinalPhaseSettings
@@ -98,6 +102,32 @@ class FinalSettingsForm(forms.ModelForm):
                   "public_after_workshop", "requires_dynamic_model", "fidelity_input_shape", "device_slug",
                   "accelerator", "threads", "timed_runs", "fidelity_time_limit_s", "max_submissions",
                   "max_model_mb", "max_code_mb"]
+        labels = {"show_own_results_early": "Teams see their own numbers before the release",
+                  "public_after_workshop": "Public after the workshop",
+                  "requires_dynamic_model": "Dynamic-size model required",
+                  "fidelity_input_shape": "Fidelity input shape",
+                  "timed_runs": "Timed runs per measurement",
+                  "fidelity_time_limit_s": "Fidelity time limit (s)",
+                  "max_submissions": "Submissions per team",
+                  "max_model_mb": "Largest model (MB)", "max_code_mb": "Largest code archive (MB)"}
+        widgets = {"fidelity_input_shape": forms.TextInput(attrs={"placeholder": "[1, 1088, 1920, 4]"}),
+                   "score_formula": forms.TextInput(attrs={"spellcheck": "false"})}
+
+    def __init__(self, *args, **kwargs):
+        from evaluation.models import Device
+
+        super().__init__(*args, **kwargs)
+        choices = [(d.slug, f"{d.name} ({d.slug})") for d in Device.objects.filter(enabled=True)]
+        current = self.instance.device_slug if self.instance else ""
+        if current and current not in {slug for slug, _ in choices}:
+            choices.insert(0, (current, f"{current} (not registered yet)"))
+        self.fields["device_slug"].choices = choices
+
+    def clean_fidelity_input_shape(self):
+        shape = self.cleaned_data.get("fidelity_input_shape") or []
+        if not isinstance(shape, list) or not all(isinstance(d, int) and d > 0 for d in shape):
+            raise forms.ValidationError("Give a list of positive whole numbers, e.g. [1, 1088, 1920, 4], or [].")
+        return shape
 
 
 class ReleaseForm(forms.Form):

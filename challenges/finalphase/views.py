@@ -102,9 +102,26 @@ def _submission(request, workshop, challenge, pk) -> ModelSubmission:
     return submission
 
 
+def _runtime_progress(submission) -> str:
+    """Where the runtime job stands, in words (queue position while it waits for the device)."""
+    if submission.runtime_status != ModelSubmission.Step.RUNNING or not submission.runtime_job_id:
+        return ""
+    from evaluation.models import RuntimeJob
+    from evaluation.selectors import runtime_job_queue_position
+
+    job = RuntimeJob.objects.filter(pk=submission.runtime_job_id).first()
+    if job is None:
+        return ""
+    position = runtime_job_queue_position(job=job)
+    if position:
+        return f"Waiting for the device: position {position} in its queue"
+    return "Running on the device" if job.state == RuntimeJob.State.RUNNING else ""
+
+
 def _submission_context(request, submission) -> dict:
     ch = submission.challenge
     return _context(request, ch, submission=submission, team=submission.team,
+                    runtime_progress=_runtime_progress(submission),
                     own_visible=selectors.own_results_visible_to(request.user, ch),
                     columns=selectors.leaderboard_columns(ch, [submission]),
                     quantities=submission.quantities())

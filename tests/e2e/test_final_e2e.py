@@ -49,6 +49,13 @@ def e2e_device_worker(live_server, django_db_setup, django_db_blocker):
     stop(proc)
 
 
+def shot(page, name):
+    """Screenshots for a human look when FINAL_E2E_SCREENSHOTS names a folder."""
+    folder = os.environ.get("FINAL_E2E_SCREENSHOTS")
+    if folder:
+        page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True)
+
+
 def log_in(page, base, email, password):
     page.goto(f"{base}/accounts/login/")
     page.get_by_label("Email").fill(email)
@@ -86,12 +93,14 @@ def test_team_submits_fills_factsheet_and_sees_its_rank_after_release(  # noqa: 
     assert "3 of 3 test inputs" in page.get_by_test_id("fidelity").inner_text()
     assert "Done" in page.get_by_test_id("runtime").inner_text()
     assert "hidden until the preliminary results are released" in page.get_by_test_id("final-status").inner_text()
+    shot(page, "submission")
 
     # The fact sheet, pre-filled with the team and its members.
     page.goto(final + "factsheet/")
     assert page.get_by_label("Team name").input_value() == "Team Alpha"
     assert page.locator("#id_members-0-name").input_value() == "Ada Lovelace"
     assert page.locator("#id_members-0-affiliation").input_value() == "ETH Zürich"
+    shot(page, "factsheet")
     page.get_by_role("button", name="Save fact sheet").click()  # required fields missing: the browser blocks it
     assert page.url.endswith("/factsheet/")
     page.get_by_label("Method title").fill("Tiny UNet for RAW-to-RGB")
@@ -107,6 +116,7 @@ def test_team_submits_fills_factsheet_and_sees_its_rank_after_release(  # noqa: 
     page.wait_for_url(final)
     requirements = page.get_by_test_id("ranking-requirements").inner_text()
     assert "Fact sheet: submitted" in requirements and "Code: submitted" in requirements
+    shot(page, "home")
 
     # Hidden from the team until the release date.
     page.goto(final + "leaderboard/")
@@ -119,6 +129,7 @@ def test_team_submits_fills_factsheet_and_sees_its_rank_after_release(  # noqa: 
     org.goto(final + "settings/")
     org.get_by_role("button", name="Release results now").click()
     assert "Participants see the final leaderboard from" in org.inner_text("main")
+    shot(org, "settings")
     org.goto(final + "leaderboard/")
     assert "Team Alpha" in org.get_by_test_id("final-leaderboard").inner_text()
     context.close()
@@ -132,5 +143,4 @@ def test_team_submits_fills_factsheet_and_sees_its_rank_after_release(  # noqa: 
     href = page.get_by_test_id("paper-link").get_attribute("href")
     assert href == (f"/{challenge.workshop.slug}/papers/submit/?kind=challenge&challenge={challenge.pk}"
                     "&team=Team+Alpha")
-    if os.environ.get("FINAL_E2E_SCREENSHOTS"):
-        page.screenshot(path=os.path.join(os.environ["FINAL_E2E_SCREENSHOTS"], "leaderboard.png"), full_page=True)
+    shot(page, "leaderboard")
