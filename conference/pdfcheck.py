@@ -187,6 +187,11 @@ def _page_layout(textpage, width: float, height: float, step: int) -> dict | Non
         sizes[round(size * 2) / 2] += 1
     if len(xs0) < 30:
         return None
+    # A running head or footer set apart from the body (CVPR's "Submission #17. CONFIDENTIAL REVIEW
+    # COPY." line in the top margin) is not part of the text block: drop sparse, separated edge lines.
+    low, high = _body_band(sorted((a + b) / 2 for a, b in zip(ys0, ys1, strict=True)))
+    keep = [i for i in range(len(xs0)) if low <= (ys0[i] + ys1[i]) / 2 <= high]
+    xs0, xs1, ys0, ys1 = ([values[i] for i in keep] for values in (xs0, xs1, ys0, ys1))
     centres = [(a + b) / 2 for a, b in zip(xs0, xs1, strict=True)]
     for values in (xs0, xs1, ys0, ys1):
         values.sort()
@@ -200,6 +205,20 @@ def _page_layout(textpage, width: float, height: float, step: int) -> dict | Non
     left_share = sum(1 for c in centres if c < middle) / len(centres)
     two_columns = in_gutter / len(centres) < 0.01 and 0.2 < left_share < 0.8
     return {"box": box, "two_columns": two_columns, "sizes": sizes}
+
+
+def _body_band(ys: list[float], *, share: float = 0.06, gap: float = 14.0) -> tuple[float, float]:
+    """The vertical range of the body text: edge lines holding under `share` of the characters and
+    separated from the rest by more than `gap` points are trimmed, from the top and the bottom."""
+    lo, hi = 0, len(ys) - 1
+    budget = int(share * len(ys))
+    for i in range(lo, min(lo + budget, hi)):
+        if ys[i + 1] - ys[i] > gap:
+            lo = i + 1
+    for i in range(hi, max(hi - budget, lo), -1):
+        if ys[i] - ys[i - 1] > gap:
+            hi = i - 1
+    return ys[lo], ys[hi]
 
 
 def _fonts_not_embedded(reader, pages: int) -> list[str]:

@@ -14,7 +14,8 @@ LOREM = (
     "compare fidelity against runtime on smartphone neural processing units. "
 )
 PAGE_CSS = """
-@page { size: %(size)s; margin: %(margin)s; }
+@page { size: %(size)s; margin: %(margin)s;
+        @top-center { content: "%(header)s"; font-size: 8pt; vertical-align: middle; } }
 body { font-family: 'DejaVu Serif', serif; font-size: %(font)spt; line-height: 1.2; }
 h1 { font-size: 14pt; text-align: center; margin: 0 0 6pt; column-span: all; }
 .authors { text-align: center; margin: 0 0 8pt; column-span: all; }
@@ -44,7 +45,7 @@ def _noise_png(seed: int, side: int) -> str:
 def paper_pdf(
     *, body_pages: int = 6, reference_pages: int = 1, title: str = "Efficient Networks on Phones",
     authors: tuple[str, ...] = (), meta_author: str = "", size: str = "letter", columns: int = 2,
-    font_pt: float = 10, margin: str = "72pt 58.5pt 81pt 58.5pt", image_kb_per_page: int = 0, text_per_page: int = 3000,
+    font_pt: float = 10, header: str = "", margin: str = "72pt 58.5pt 81pt 58.5pt", image_kb_per_page: int = 0, text_per_page: int = 3000,
 ) -> bytes:
     """A paper of `body_pages` pages of two-column text, then `reference_pages` pages starting with a
     "References" heading. `authors` are printed under the title (breaking anonymity); `meta_author`
@@ -70,7 +71,8 @@ def paper_pdf(
         )
         chunks.append(f"<section class='page'>{heading}{entries}</section>")
     meta = f"<meta name='author' content='{meta_author}'>" if meta_author else ""
-    css = PAGE_CSS % {"size": size, "font": font_pt, "columns": columns, "margin": margin}
+    css = PAGE_CSS % {"size": size, "font": font_pt, "columns": columns, "margin": margin,
+                       "header": header}
     html = f"<html><head><title>{title}</title>{meta}<style>{css}</style></head><body>{''.join(chunks)}</body></html>"
     return HTML(string=html).write_pdf()
 

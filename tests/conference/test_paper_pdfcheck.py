@@ -156,3 +156,15 @@ def test_xmp_metadata_is_searched_and_removed(tmp_path):
     assert "Bo Coauthor" in by_code(report)["anonymity_metadata"]["message"]
     pdfcheck.make_review_copy(source, tmp_path / "copy.pdf")
     assert b"Bo Coauthor" not in (tmp_path / "copy.pdf").read_bytes()
+
+
+def test_a_running_head_in_the_top_margin_is_not_taken_for_the_text_block(tmp_path):
+    # Pages of flowing text fill the whole 8⅞ in block; the head sits half an inch above it.
+    data = pdf_factory.paper_pdf(body_pages=2, reference_pages=0, text_per_page=6000,
+                                 header="CVPR 2030 Submission #17. CONFIDENTIAL REVIEW COPY. DO NOT DISTRIBUTE.")
+    items = by_code(check(tmp_path, data))
+    assert items["text_block"]["level"] == "ok", items["text_block"]["message"]
+    assert "(largest 6.70 × 8.74 in)" in items["text_block"]["message"]
+    # while the same text inside the margin is caught when the body itself overflows
+    wide = by_code(check(tmp_path, pdf_factory.paper_pdf(margin="20pt 20pt 20pt 20pt")))
+    assert wide["text_block"]["level"] == "warning"
