@@ -64,6 +64,8 @@ def challenge_detail(request, ch):
     ctx["registration_open"] = timeline.registration_open(tl, now)
     ctx["data_files"] = selectors.data_files_for(challenge=ch, user=request.user, now=now)
     ctx["leaderboard_visible"] = selectors.leaderboard_visible(challenge=ch, user=request.user, now=now)
+    ctx["final_leaderboard_visible"] = selectors.leaderboard_visible(challenge=ch, user=request.user,
+                                                                     phase=timeline.Phase.FINAL, now=now)
     if ctx["team"]:
         ctx["limits"] = selectors.submission_limits(team=ctx["team"], challenge=ch, now=now)
     return render(request, "challenges/detail.html", ctx)

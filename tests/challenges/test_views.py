@@ -42,6 +42,8 @@ def test_detail_page_timeline_now_marker_and_countdown(client, denoising):
     assert 'data-countdown="' in html and "Next: <strong>Final test data released</strong>" in html
     assert "Validation phase open" in html
     assert "PSNR" in html and "higher is better" in html
+    assert "Validation leaderboard</a>" in html
+    assert "final leaderboard public once preliminary results are released" in html
 
 
 def test_markdown_description_is_sanitised(client, denoising):
