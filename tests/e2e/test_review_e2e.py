@@ -13,6 +13,11 @@ from tests.reviewing.conftest import AUTHORS, make_paper
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def log_in(page, live_server, email, password):
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Email").fill(email)

@@ -17,6 +17,12 @@ AUTHORS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Seven accounts per test: a fast hasher keeps the folder quick (production keeps PBKDF2)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def make_paper(workshop, number, title, abstract, authors, topics=(), status=Paper.Status.SUBMITTED):
     from conference.pdfcheck import make_review_copy
     from tests.pdf_factory import paper_pdf
