@@ -71,8 +71,10 @@ def test_register_team_download_submit_and_see_score(live_server, page, seeded, 
     page.get_by_label("Method name (optional)").fill("Identity")
     page.get_by_role("button", name="Submit results").click()
     page.wait_for_url(re.compile(r".*/submissions/[0-9a-f-]+/$"))
-    # The status updates in place (htmx polling) until the worker has scored it.
+    page.evaluate("window.__sameDocument = true")
+    # The status updates in place (htmx polling) until the worker has scored it: no reload happens.
     page.locator("#status", has_text="Done").wait_for(timeout=60_000)
+    assert page.evaluate("window.__sameDocument") is True
     overall = page.locator("#scores tfoot td").first.inner_text()
     assert overall == f"{expected:.2f}"
     assert Submission.objects.get().status == "done"
