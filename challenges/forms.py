@@ -1,6 +1,7 @@
 """Forms of the challenge side: result upload, organisers' data files."""
 
 from django import forms
+from django.conf import settings
 
 from .models import Challenge, DataFile
 
@@ -30,6 +31,13 @@ class DataFileForm(forms.Form):
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     upload = forms.FileField(required=False, label="File (stored privately)")
     external_url = forms.URLField(required=False, label="…or an external URL (for very large files)")
+
+    def clean_upload(self):
+        upload = self.cleaned_data.get("upload")
+        if upload and upload.size > settings.MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(f"Files above {settings.MAX_UPLOAD_BYTES // 1024**2} MB go elsewhere: "
+                                        "give an external URL instead.")
+        return upload
 
     def clean(self):
         data = super().clean()

@@ -188,6 +188,11 @@ def data_download(request, ch, pk):
 def submissions(request, ch):
     ctx = _context(request, ch)
     team = ctx["team"]
+    limit = ch.max_upload_mb * 1024 * 1024
+    if request.method == "POST" and int(request.META.get("CONTENT_LENGTH") or 0) > limit + 64 * 1024:
+        # Refused from the header, before the body is read.
+        messages.error(request, f"The file is larger than {ch.max_upload_mb} MB.")
+        return redirect("challenges:submissions", workshop=ch.workshop.slug, challenge=ch.slug)
     form = SubmissionForm(request.POST or None, request.FILES or None, challenge=ch)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -282,6 +287,7 @@ def manage(request, ch):
     ctx = _context(request, ch, form=form)
     ctx["registrations"] = ch.registrations.select_related("user__profile").order_by("approved", "created_at")
     ctx["data_files"] = selectors.data_files_for(challenge=ch, user=request.user)
+    ctx["recent"] = ch.submissions.select_related("team")[:50]
     return render(request, "challenges/manage.html", ctx)
 
 

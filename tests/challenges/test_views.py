@@ -239,3 +239,28 @@ def test_scoring_task_is_published_to_the_scoring_queue():
     finally:
         before_task_publish.disconnect(record)
     assert seen == [("challenges.score_submission", "scoring")]
+
+
+def test_oversized_upload_refused_from_the_header(client, denoising, participant):
+    denoising.max_upload_mb = 1
+    denoising.save()
+    user = participant(denoising)
+    client.force_login(user)
+    big = io.BytesIO(b"x" * (2 * 1024 * 1024))
+    big.name = "results.zip"
+    response = client.post(url(denoising, "submissions/"), {"file": big}, follow=True)
+    assert "The file is larger than 1 MB." in response.content.decode()
+    assert not Submission.objects.exists()
+
+
+def test_manage_lists_recent_submissions_with_reasons(client, denoising, participant, make_user):
+    user = participant(denoising, "Failing")
+    sub = services.submission_create(challenge=denoising, user=user, name="r.zip",
+                                     data=results_for("images_zip", ground_truth_bytes(denoising)))
+    Submission.objects.filter(pk=sub.pk).update(status="failed", error="“x.png” is not a readable PNG image")
+    organiser = make_user()
+    denoising.organisers.add(organiser)
+    client.force_login(organiser)
+    html = client.get(url(denoising, "manage/")).content.decode()
+    recent = html[html.index('id="recent"'):]
+    assert "Failing" in recent and "is not a readable PNG image" in recent
