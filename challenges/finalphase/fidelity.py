@@ -137,6 +137,9 @@ def run_model(model_path: Path, inputs: dict[str, np.ndarray], *, threads: int =
                         proc.kill()
                     proc.wait(timeout=10)
         log = _tail(log_path)
+        progress = _read_progress(tmpdir / "progress")
+        if on_progress and progress and progress != last:
+            on_progress(*progress)  # the run may end between two polls
         if proc.returncode < 0:
             name = signal.Signals(-proc.returncode).name
             done = (_read_progress(tmpdir / "progress") or (0, len(names)))[0]

@@ -393,6 +393,29 @@ def model_submission_conclude(*, submission_id: int) -> None:
             submission.score, submission.score_error = score_compute(
                 submission=submission, settings=final_settings_get(challenge=submission.challenge))
         submission.save()
+        _mail_concluded(submission)
+
+
+def _mail_concluded(submission: ModelSubmission) -> None:
+    """Tells the team the measurement ended; the numbers stay on the site, behind its visibility rules."""
+    from django.conf import settings as django_settings
+
+    from conference.mail import mail_enqueue
+
+    recipients = [m.user.email for m in submission.team.memberships.select_related("user") if m.user.email]
+    if not recipients:
+        return
+    challenge = submission.challenge
+    url = f"{getattr(django_settings, 'SITE_URL', '').rstrip('/')}{submission.get_absolute_url()}"
+    if submission.status == ModelSubmission.Status.DONE:
+        subject = f"[{challenge.workshop.short_name}] {challenge.title}: your final submission was measured"
+        body = ("Your team's final-phase model was measured on the hidden test data and on the target device.\n"
+                f"See it here: {url}\n")
+    else:
+        subject = f"[{challenge.workshop.short_name}] {challenge.title}: your final submission failed"
+        body = (f"Your team's final-phase model could not be measured:\n\n{submission.error}\n\n"
+                f"It does not count against your submission limit. Details: {url}\n")
+    mail_enqueue(to=recipients, subject=subject, body=body)
 
 
 # --- Fact sheets and code --------------------------------------------------------------------------

@@ -108,6 +108,14 @@ def test_model_scored_on_hidden_data_and_timed_on_host_cpu(challenge, team, part
     assert good.device_name == host_cpu.name
     assert good.score == pytest.approx(2 ** (2 * good.metrics["psnr"]) / (0.5 * good.runtime_ms))
 
+    from conference.models import OutgoingMail
+
+    mails = {m.subject: m for m in OutgoingMail.objects.filter(to=[participant.email])}
+    failed_mail = mails["[MAI Test] Learned Smartphone ISP: your final submission failed"]
+    assert "NaN or infinite" in failed_mail.body and "does not count against your submission limit" in failed_mail.body
+    done_mail = mails["[MAI Test] Learned Smartphone ISP: your final submission was measured"]
+    assert str(good.public_id) in done_mail.body and "psnr" not in done_mail.body.lower()
+
     # The limit (1) is used by the valid submission only.
     with pytest.raises(services.FinalPhaseRefused, match="used all 1"):
         submit(challenge, participant, tflite_models["conv_float"])

@@ -1,0 +1,65 @@
+"""Admin of the final phase (organisers' everyday work has its own pages under …/final/)."""
+
+from django import forms
+from django.contrib import admin, messages
+
+from . import services
+from .formula import FormulaError, formula_validate
+from .models import CodeSubmission, FactSheet, FinalPhaseSettings, ModelSubmission
+
+
+class FinalPhaseSettingsAdminForm(forms.ModelForm):
+    class Meta:
+        model = FinalPhaseSettings
+        fields = ["challenge", "score_formula", "constants", "counting_policy", "show_own_results_early",
+                  "public_after_workshop", "requires_dynamic_model", "fidelity_input_shape", "device_slug",
+                  "accelerator", "threads", "timed_runs", "fidelity_time_limit_s", "max_submissions",
+                  "max_model_mb", "max_code_mb"]
+
+    def clean(self):
+        data = super().clean()
+        try:
+            formula_validate(data.get("score_formula", ""), constants=data.get("constants") or {})
+        except FormulaError as exc:
+            self.add_error("score_formula", exc.message)
+        return data
+
+
+@admin.register(FinalPhaseSettings)
+class FinalPhaseSettingsAdmin(admin.ModelAdmin):
+    form = FinalPhaseSettingsAdminForm
+    list_display = ["challenge", "score_formula", "counting_policy", "device_slug", "accelerator"]
+    actions = ["recompute"]
+
+    @admin.action(description="Recompute every score of the selected challenges")
+    def recompute(self, request, queryset):
+        count = sum(services.scores_recompute(challenge=s.challenge, settings=s) for s in queryset)
+        messages.success(request, f"{count} score(s) recomputed.")
+
+    def save_model(self, request, obj, form, change):
+        # Through the service: the formula is validated and every score recomputed.
+        fields = {f: getattr(obj, f) for f in form.changed_data}
+        if change:
+            services.final_settings_update(challenge=obj.challenge, **fields)
+        else:
+            super().save_model(request, obj, form, change)
+
+
+@admin.register(ModelSubmission)
+class ModelSubmissionAdmin(admin.ModelAdmin):
+    list_display = ["team", "challenge", "status", "fidelity_status", "runtime_status", "score", "created_at"]
+    list_filter = ["challenge", "status"]
+    readonly_fields = ["public_id", "model_sha256", "model_info", "metrics", "runtime_job_id", "runtime_ms",
+                       "memory_mb", "power_w", "score", "score_error", "created_at", "finished_at"]
+
+
+@admin.register(FactSheet)
+class FactSheetAdmin(admin.ModelAdmin):
+    list_display = ["team_name", "challenge", "method_title", "updated_at"]
+    list_filter = ["challenge"]
+
+
+@admin.register(CodeSubmission)
+class CodeSubmissionAdmin(admin.ModelAdmin):
+    list_display = ["team", "challenge", "archive_name", "repository_url", "updated_at"]
+    list_filter = ["challenge"]
