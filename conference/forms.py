@@ -144,7 +144,7 @@ class PaperForm(forms.Form):
             raise ValidationError("Upload a PDF file (name ending in .pdf).")
         path, handle = _local_copy(upload)
         try:
-            info = pdfcheck.quick_inspect(path, max_pages=PDF_MAX_PAGES)
+            info = pdfcheck.quick_inspect_isolated(path, max_pages=PDF_MAX_PAGES)
         except pdfcheck.PdfRefused as exc:
             raise ValidationError(str(exc)) from exc
         finally:

@@ -8,7 +8,6 @@ the time the request arrived), so the deadline is enforced to the second.
 
 import datetime as dt
 import hashlib
-import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +23,6 @@ from django.utils import timezone
 from . import pdfcheck
 from .mail import mail_enqueue
 from .models import ImportantDate, Paper, PaperAuthor, PaperChange, PaperVersion, Topic, Workshop
-
-logger = logging.getLogger(__name__)
 
 PDF_MAX_BYTES = getattr(settings, "PAPER_PDF_MAX_BYTES", 50 * 1024 * 1024)
 SUPPLEMENTARY_MAX_BYTES = getattr(settings, "PAPER_SUPPLEMENTARY_MAX_BYTES", 100 * 1024 * 1024)
@@ -411,20 +408,12 @@ def paper_version_check(*, version_id: int, notify: bool = True) -> PaperVersion
         with version.original.open("rb") as src, open(source, "wb") as dst:
             for chunk in iter(lambda: src.read(1024 * 1024), b""):
                 dst.write(chunk)
-        report = pdfcheck.check_pdf(source, rules=paper_format_rules(workshop=paper.workshop),
-                                    identity=paper_identity(paper=paper), double_blind=paper.workshop.double_blind,
-                                    max_pages=PDF_MAX_PAGES)
-        review_copy = None
-        if not report.errors:
-            review_copy = Path(tmp) / f"paper-{paper.number}.pdf"
-            try:
-                pdfcheck.make_review_copy(source, review_copy)
-            except Exception as exc:  # noqa: BLE001 - pypdf cannot rewrite some broken files
-                logger.warning("review copy of version %s failed: %s", version.pk, exc)
-                report.add("review_copy", pdfcheck.Level.ERROR, "Review copy",
-                           "The anonymised copy for reviewers could not be written from this PDF; "
-                           "export it again (e.g. print to PDF) and upload it.")
-                review_copy = None
+        review_copy = Path(tmp) / f"paper-{paper.number}.pdf"
+        report = pdfcheck.check_isolated(
+            source, rules=paper_format_rules(workshop=paper.workshop), identity=paper_identity(paper=paper),
+            double_blind=paper.workshop.double_blind, max_pages=PDF_MAX_PAGES, review_copy=review_copy)
+        if report.errors or not review_copy.exists():
+            review_copy = None
         with transaction.atomic():
             version = PaperVersion.objects.select_for_update().get(pk=version.pk)
             if version.check_state != PaperVersion.CheckState.PENDING:

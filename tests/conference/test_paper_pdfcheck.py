@@ -168,3 +168,26 @@ def test_a_running_head_in_the_top_margin_is_not_taken_for_the_text_block(tmp_pa
     # while the same text inside the margin is caught when the body itself overflows
     wide = by_code(check(tmp_path, pdf_factory.paper_pdf(margin="20pt 20pt 20pt 20pt")))
     assert wide["text_block"]["level"] == "warning"
+
+
+def test_the_isolated_check_gives_the_same_report_and_writes_the_review_copy(tmp_path):
+    source = tmp_path / "paper.pdf"
+    source.write_bytes(pdf_factory.paper_pdf(authors=("Alex Author",), meta_author="Alex Author"))
+    inline = pdfcheck.check_pdf(source, rules=RULES, identity=IDENTITY)
+    isolated = pdfcheck.check_isolated(source, rules=RULES, identity=IDENTITY, review_copy=tmp_path / "copy.pdf")
+    assert isolated.items == inline.items
+    assert (isolated.pages, isolated.content_pages, isolated.body_font_pt) == (7, 6, 10.0)
+    assert PdfReader(tmp_path / "copy.pdf").metadata in (None, {})
+
+
+def test_a_reader_that_dies_is_a_verdict_on_the_file_not_a_dead_worker(tmp_path):
+    source = tmp_path / "paper.pdf"
+    source.write_bytes(pdf_factory.paper_pdf())
+    # 16 MB of address space is too little to even load PDFium: the child process dies.
+    report = pdfcheck.check_isolated(source, rules=RULES, memory_bytes=16 * 1024 * 1024,
+                                     review_copy=tmp_path / "copy.pdf")
+    assert report.errors[0]["message"].startswith("The PDF could not be checked (the reader stopped")
+    assert not (tmp_path / "copy.pdf").exists()
+    with pytest.raises(pdfcheck.PdfRefused) as refused:
+        pdfcheck.quick_inspect_isolated(tmp_path / "paper.pdf", max_pages=60, timeout=0.01)
+    assert str(refused.value) == "The PDF could not be read (took longer than 0 s); export it again."
