@@ -264,3 +264,13 @@ def test_manage_lists_recent_submissions_with_reasons(client, denoising, partici
     html = client.get(url(denoising, "manage/")).content.decode()
     recent = html[html.index('id="recent"'):]
     assert "Failing" in recent and "is not a readable PNG image" in recent
+
+
+def test_external_data_redirects_once_released(client, denoising, participant):
+    ext = services.data_file_create(challenge=denoising, split="test_input", title="Full test set",
+                                    external_url="https://data.example.org/test.zip")
+    client.force_login(participant(denoising))
+    assert client.get(url(denoising, f"data/{ext.pk}/")).status_code == 404  # test inputs not released yet
+    move(denoising, Milestone.Kind.TEST_DATA, timezone.now())
+    response = client.get(url(denoising, f"data/{ext.pk}/"))
+    assert response.status_code == 302 and response["Location"] == "https://data.example.org/test.zip"
