@@ -1,5 +1,6 @@
 """App configuration of `challenges.finalphase` (label `finalphase`): connects the receiver of
-`evaluation.signals.runtime_job_finished` that records a final-phase model's runtime."""
+`evaluation.signals.runtime_job_finished` that records a final-phase model's runtime, and seeds the demo
+tracks' final-phase settings."""
 
 from django.apps import AppConfig
 
@@ -14,6 +15,11 @@ class FinalPhaseConfig(AppConfig):
     name = "challenges.finalphase"
     label = "finalphase"
     verbose_name = "Challenges: final phase"
+
+    def seed_demo(self, *, stdout):
+        from .seed import seed_demo
+
+        return seed_demo(stdout=stdout)
 
     def ready(self):
         from evaluation.signals import runtime_job_finished

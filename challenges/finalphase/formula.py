@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 QUANTITIES: dict[str, str] = {
     "psnr": "PSNR (dB)",
     "ssim": "SSIM",
-    "accuracy_top1": "Top-1 accuracy",
-    "accuracy_top3": "Top-3 accuracy",
+    "accuracy_top1": "Top-1 accuracy (%)",
+    "accuracy_top3": "Top-3 accuracy (%)",
     "si_rmse": "si-RMSE",
     "rmse": "RMSE",
     "runtime_ms": "Runtime (ms)",
@@ -240,7 +240,7 @@ def formula_validate(source: str, *, constants: dict[str, float] | None = None,
     """Parses, then evaluates once on plausible sample values so an organiser learns at once about a
     formula that can never be computed (e.g. `psnr / 0`)."""
     formula = formula_parse(source, constants=constants)
-    values = {"psnr": 30.0, "ssim": 0.9, "accuracy_top1": 0.8, "accuracy_top3": 0.9, "si_rmse": 0.3,
+    values = {"psnr": 30.0, "ssim": 0.9, "accuracy_top1": 80.0, "accuracy_top3": 90.0, "si_rmse": 0.3,
               "rmse": 3.0, "runtime_ms": 50.0, "memory_mb": 100.0, "power_w": 2.0}
     values.update(sample or {})
     formula.evaluate(values)

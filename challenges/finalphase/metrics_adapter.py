@@ -27,12 +27,9 @@ def ssim(pred: np.ndarray, target: np.ndarray, data_range: float = 255.0) -> flo
     return _call(metrics.ssim, target, pred, data_range=data_range)
 
 
-def si_rmse(pred: np.ndarray, target: np.ndarray) -> float:
-    return _call(lambda: metrics.depth_errors(target, pred).si_rmse)
-
-
-def rmse(pred: np.ndarray, target: np.ndarray) -> float:
-    return _call(lambda: metrics.depth_errors(target, pred).rmse)
+def depth_error(key: str, pred: np.ndarray, target: np.ndarray) -> float:
+    """si_rmse, rmse (mm), log10 or rel, as MAI's depth code computes them."""
+    return _call(lambda: getattr(metrics.depth_errors(target, pred), key))
 
 
 def top_k_hit(scores: np.ndarray, label: int, k: int) -> float:

@@ -157,6 +157,9 @@ class ModelSubmission(models.Model):
     def quantities(self) -> dict[str, float | None]:
         """Everything the score formula may use."""
         values = {k: v for k, v in (self.metrics or {}).items() if isinstance(v, int | float)}
+        for short, name in (("top1", "accuracy_top1"), ("top3", "accuracy_top3")):
+            if short in values:
+                values.setdefault(name, values[short])
         values.update(runtime_ms=self.runtime_ms, memory_mb=self.memory_mb, power_w=self.power_w)
         return values
 

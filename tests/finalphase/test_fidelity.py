@@ -94,8 +94,9 @@ def test_metrics_against_ground_truth_and_mismatches():
     with pytest.raises(FidelityError, match="ground truth is missing for 1 test input"):
         compute_metrics(["psnr"], {"zzz": out["a"]}, gt)
     scores = {"x": np.eye(30)[3][None] * 0.9 + np.eye(30)[5][None] * 0.5, "y": np.eye(30)[1][None]}
-    acc = compute_metrics(["accuracy_top1", "accuracy_top3"], scores, {"x": np.asarray(5), "y": np.asarray(1)})
-    assert acc == {"accuracy_top1": 0.5, "accuracy_top3": 1.0}
-    depth = compute_metrics(["si_rmse", "rmse"], {"d": np.full((1, 4, 4, 1), 2000.0)},
+    acc = compute_metrics(["top1", "top3"], scores, {"x": np.asarray(5), "y": np.asarray(1)})
+    assert acc == {"top1": 50.0, "top3": 100.0}  # in %, as the challenge side's leaderboards
+    depth = compute_metrics(["si_rmse", "rmse", "rel"], {"d": np.full((1, 4, 4, 1), 2000.0)},
                             {"d": np.full((4, 4), 1000.0)})
     assert depth["si_rmse"] == pytest.approx(0.0) and depth["rmse"] == pytest.approx(1000.0)
+    assert depth["rel"] == pytest.approx(1.0)

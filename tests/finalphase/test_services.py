@@ -248,3 +248,22 @@ def test_organiser_settings_page_reports_a_bad_formula(client, challenge, organi
     data["score_formula"] = "2 ** (2 * psnr) / (C * runtime_ms)"
     assert client.post(url, data).status_code == 302
     assert services.final_settings_get(challenge=challenge).constants == {"C": 2.0}
+
+
+def test_seeded_tracks_get_mai_formulas_and_their_hidden_data_loads(seeded, tflite_models):
+    from challenges.finalphase.fidelity import compute_metrics, run_model
+    from challenges.models import Challenge, DataFile
+
+    live = {c.slug: c for c in Challenge.objects.filter(workshop__slug="mai-live")}
+    formulas = {slug: services.final_settings_get(challenge=c).score_formula for slug, c in live.items()}
+    assert formulas["learned-isp"] == "2 ** (2 * psnr) / (C * runtime_ms)"
+    assert formulas["depth-estimation"] == "2 ** (-20 * si_rmse) / (C * runtime_ms)"
+    for challenge in live.values():  # the challenge side's hidden files, read the fidelity job's way
+        inputs = services._hidden_arrays(challenge, DataFile.Split.TEST_INPUT)
+        truth = services._hidden_arrays(challenge, DataFile.Split.TEST_GT)
+        assert inputs and set(inputs) == set(truth), challenge.slug
+    denoise = live["image-denoising"]
+    inputs = services._hidden_arrays(denoise, DataFile.Split.TEST_INPUT)
+    truth = services._hidden_arrays(denoise, DataFile.Split.TEST_GT)
+    values = compute_metrics(["psnr", "ssim"], run_model(tflite_models["conv_dynamic"], inputs), truth)
+    assert 0 < values["psnr"] < 60 and -1 <= values["ssim"] <= 1
