@@ -9,6 +9,7 @@ a file that grows past its limit (LimitedUploadHandler).
 import csv
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -107,6 +108,7 @@ def my_papers(request, workshop):
     now = timezone.now()
     return render(request, "conference/papers/mine.html", {
         "workshop": ws, "papers": papers, "windows": windows,
+        "is_chair": request.user.has_perm("conference.manage_workshop", ws),
         "can_submit": any(w.is_open(now) for w in windows.values()),
     })
 
@@ -289,7 +291,13 @@ def paper_file(request, workshop, number, version, which):
     if not field:
         raise Http404("This version has no such file.")
     name = name or f"paper-{paper.number}-supplementary.{field.name.rsplit('.', 1)[-1]}"
-    return FileResponse(field.open("rb"), as_attachment=which == "supplementary", filename=name)
+    disposition = "attachment" if which == "supplementary" else "inline"
+    if settings.PRIVATE_ACCEL_REDIRECT:  # the front server streams it after this permission check
+        response = HttpResponse(content_type="application/pdf" if name.endswith(".pdf") else "application/zip")
+        response["X-Accel-Redirect"] = settings.PRIVATE_ACCEL_REDIRECT.rstrip("/") + "/" + field.name
+        response["Content-Disposition"] = f'{disposition}; filename="{name}"'
+        return response
+    return FileResponse(field.open("rb"), as_attachment=disposition == "attachment", filename=name)
 
 
 # --- Chairs -----------------------------------------------------------------------------------------

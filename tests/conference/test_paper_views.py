@@ -8,6 +8,7 @@ import re
 import uuid
 
 import pytest
+from django.test import override_settings
 from django.utils import timezone
 
 from conference import paper_views, services
@@ -166,6 +167,7 @@ def test_other_people_cannot_see_a_paper_and_chairs_can(paper, make_user, chair)
     client.force_login(chair)
     page = text(client.get("/mai-test/papers/1/"))
     assert "Bo Coauthor" in page and "Extend the deadline of this paper" in page
+    assert "all submissions" in text(client.get("/mai-test/papers/"))
     client.logout()
     assert client.get("/mai-test/papers/1/")["Location"].startswith("/accounts/login/")
 
@@ -174,6 +176,10 @@ def test_files_are_served_to_authors_with_neutral_names(signed_in, paper):
     review = signed_in.get("/mai-test/papers/1/v1/review/")
     assert review["Content-Disposition"] == 'inline; filename="paper-1.pdf"'
     assert b"".join(review.streaming_content).startswith(b"%PDF")
+    with override_settings(PRIVATE_ACCEL_REDIRECT="/protected/"):
+        accel = signed_in.get("/mai-test/papers/1/v1/review/")
+    assert accel["X-Accel-Redirect"] == "/protected/" + paper.versions.get().review_copy.name
+    assert accel.content == b"" and accel["Content-Disposition"] == 'inline; filename="paper-1.pdf"'
     assert signed_in.get("/mai-test/papers/1/v1/supplementary/").status_code == 404
 
 
