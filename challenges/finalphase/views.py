@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -335,3 +335,28 @@ def settings_edit(request, workshop, challenge):
         form = FinalSettingsForm(instance=settings)
     return render(request, "finalphase/settings_form.html",
                   _context(request, ch, form=form, release_form=release_form), status=status)
+
+
+SUBMISSION_FILES = {"model": "model", "dynamic": "dynamic_model", "results": "results"}
+
+
+@login_required
+def submission_file(request, workshop, challenge, pk, which):
+    """A submission's stored file, for the team and the organisers only (private storage, streamed)."""
+    submission = _submission(request, workshop, challenge, pk)
+    field = getattr(submission, SUBMISSION_FILES.get(which, ""), None)
+    if not field:
+        raise Http404("No such file.")
+    names = {"model": "model.tflite", "dynamic": "model_dynamic.tflite",
+             "results": field.name.rsplit("/", 1)[-1].split("-", 1)[-1]}
+    return FileResponse(field.open("rb"), as_attachment=True, filename=f"{submission.team_id}-{names[which]}")
+
+
+@login_required
+def submissions_all(request, workshop, challenge):
+    """Organisers: every final submission of every team, failures included, newest first."""
+    ch = _challenge(request, workshop, challenge)
+    if not request.user.has_perm("finalphase.manage", ch):
+        raise PermissionDenied("Only the challenge's organisers see all submissions.")
+    submissions = ModelSubmission.objects.filter(challenge=ch).select_related("team").order_by("-created_at")
+    return render(request, "finalphase/submissions_all.html", _context(request, ch, submissions=submissions))

@@ -150,3 +150,24 @@ def test_another_team_never_reaches_a_submission_by_its_url(client, challenge, m
     assert client.get(pdf).status_code == 404
     assert client.get(reverse("finalphase:factsheets", args=[challenge.workshop.slug, challenge.slug])).status_code == 403
     assert client.get(reverse("finalphase:export", args=[challenge.workshop.slug, challenge.slug, "zip"])).status_code == 403
+
+
+def test_files_and_the_list_of_all_submissions(client, challenge, participant, organiser, make_user, board):
+    args = [challenge.workshop.slug, challenge.slug, board.public_id]
+    model_url = reverse("finalphase:submission-file", args=[*args, "model"])
+    client.force_login(participant)
+    assert b"".join(client.get(model_url).streaming_content) == b"TFL3"
+    assert client.get(reverse("finalphase:submission-file", args=[*args, "results"])).status_code == 404
+    all_url = reverse("finalphase:submissions", args=[challenge.workshop.slug, challenge.slug])
+    assert client.get(all_url).status_code == 403
+    other = make_user(email="mallory@example.org")
+    make_team(challenge, "Team Mallory", other)
+    client.force_login(other)
+    assert client.get(model_url).status_code == 404
+    failed = measured(challenge, board.team, psnr=1, runtime_ms=1, status="failed")
+    failed.error = "Fidelity: The model produced invalid numbers."
+    failed.save()
+    client.force_login(organiser)
+    page = client.get(all_url).content.decode()
+    assert "Team Alpha" in page and "Team Beta" in page and "The model produced invalid numbers." in page
+    assert b"".join(client.get(model_url).streaming_content) == b"TFL3"
