@@ -267,3 +267,24 @@ def test_seeded_tracks_get_mai_formulas_and_their_hidden_data_loads(seeded, tfli
     truth = services._hidden_arrays(denoise, DataFile.Split.TEST_GT)
     values = compute_metrics(["psnr", "ssim"], run_model(tflite_models["conv_dynamic"], inputs), truth)
     assert 0 < values["psnr"] < 60 and -1 <= values["ssim"] <= 1
+
+
+def test_pages_show_clear_errors_and_keep_nothing(client, challenge, team, participant, make_user):
+    home = reverse("finalphase:home", args=[challenge.workshop.slug, challenge.slug])
+    assert "Log in</a> to take part" in client.get(home).content.decode()
+    client.force_login(make_user(email="nobody@example.org"))
+    assert "not in a team of this challenge" in client.get(home).content.decode()
+    client.force_login(participant)
+    page = client.get(home).content.decode()
+    assert "3 of 3 submissions left" in page and "Fact sheet: <span class=\"badge warn\">missing" in page
+    submit = reverse("finalphase:submit", args=[challenge.workshop.slug, challenge.slug])
+    r = client.post(submit, {"model": SimpleUploadedFile("model.onnx", b"onnx")})
+    assert r.status_code == 400 and "Upload the TensorFlow Lite model (a .tflite file)." in r.content.decode()
+    r = client.post(submit, {"model": SimpleUploadedFile("model.tflite", b"\x00" * 100)})
+    assert r.status_code == 400 and "not a TensorFlow Lite model" in r.content.decode()
+    factsheet = reverse("finalphase:factsheet", args=[challenge.workshop.slug, challenge.slug])
+    r = client.post(factsheet, {"team_name": "Team Alpha", "members-TOTAL_FORMS": "1", "members-INITIAL_FORMS": "0",
+                                "members-0-name": "Ada", "members-0-affiliation": ""})
+    text = r.content.decode()
+    assert r.status_code == 400 and "This field is required." in text
+    assert not ModelSubmission.objects.exists() and not FactSheet.objects.exists()
