@@ -171,3 +171,19 @@ def test_files_and_the_list_of_all_submissions(client, challenge, participant, o
     page = client.get(all_url).content.decode()
     assert "Team Alpha" in page and "Team Beta" in page and "The model produced invalid numbers." in page
     assert b"".join(client.get(model_url).streaming_content) == b"TFL3"
+
+
+def test_organiser_moves_the_release_date_in_the_workshops_zone(client, challenge, organiser, participant, board):
+    from challenges.models import Milestone
+
+    url = reverse("finalphase:settings", args=[challenge.workshop.slug, challenge.slug])
+    client.force_login(participant)
+    assert client.post(url, {"action": "release-now"}).status_code == 403
+    client.force_login(organiser)
+    r = client.post(url, {"action": "release", "at": "2026-03-24T17:00"})
+    assert r.status_code == 302
+    at = Milestone.objects.get(challenge=challenge, kind=Milestone.Kind.PRELIMINARY_RESULTS).at
+    assert at == dt.datetime(2026, 3, 25, 0, 0, tzinfo=UTC)  # 5pm PDT
+    r = client.post(url, {"action": "release", "at": "next tuesday"})
+    assert r.status_code == 400 and "Enter a valid date/time." in r.content.decode()
+    assert Milestone.objects.get(challenge=challenge, kind=Milestone.Kind.PRELIMINARY_RESULTS).at == at
