@@ -49,6 +49,13 @@ class Window:
     opens: dt.datetime | None
     deadline: dt.datetime | None  # as published
     closes: dt.datetime | None  # deadline + grace (+ a paper's extension)
+    extended: bool = False
+
+    @property
+    def shown(self) -> dt.datetime | None:
+        """What pages announce: the published deadline (the grace period is not advertised), or
+        the paper's extension."""
+        return self.closes if self.extended else self.deadline
 
     def is_open(self, now: dt.datetime) -> bool:
         if self.closes is None:
@@ -70,9 +77,11 @@ def submission_window(*, workshop: Workshop, kind: str, paper: Paper | None = No
     if kind == Paper.Kind.CHALLENGE:
         deadline = dates.get(K.CHALLENGE_PAPER_DEADLINE, deadline)
     closes = deadline + dt.timedelta(minutes=workshop.submission_grace_minutes) if deadline else None
-    if paper is not None and paper.deadline_extended_until and (closes is None or paper.deadline_extended_until > closes):
-        closes = paper.deadline_extended_until
-    return Window(opens=opens, deadline=deadline, closes=closes)
+    extended = False
+    if paper is not None and paper.deadline_extended_until and (
+            closes is None or paper.deadline_extended_until > closes):
+        closes, extended = paper.deadline_extended_until, True
+    return Window(opens=opens, deadline=deadline, closes=closes, extended=extended)
 
 
 def _at(value: dt.datetime, zone) -> str:

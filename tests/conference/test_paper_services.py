@@ -70,9 +70,12 @@ def test_grace_minutes_and_a_papers_extension_move_the_close(edition, author, ch
     with pytest.raises(services.SubmissionClosed):
         submit(edition, author, now=at + dt.timedelta(minutes=15, seconds=1))
     paper = Paper.objects.get()
+    window = services.submission_window(workshop=edition, kind="regular", paper=paper)
+    assert (window.shown, window.closes) == (at, at + dt.timedelta(minutes=15))  # grace is not advertised
     later = at + dt.timedelta(days=2)
     services.paper_extend_deadline(paper=paper, user=chair, until=later)
     paper.refresh_from_db()
+    assert services.submission_window(workshop=edition, kind="regular", paper=paper).shown == later
     assert services.paper_is_editable(paper=paper, now=later - dt.timedelta(seconds=1))
     assert not services.paper_is_editable(paper=paper, now=later + dt.timedelta(seconds=1))
     assert paper.changes.filter(action=PaperChange.Action.EXTENDED, user=chair).exists()
