@@ -30,8 +30,9 @@ from tests.finalphase.conftest import (  # noqa: F401 - fixtures shared with the
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def e2e_device_worker(live_server, django_db_setup, django_db_blocker):
+    """A device worker process for host-cpu, for this module only (stopped when it ends)."""
     from django.conf import settings
 
     from evaluation.tokens import device_host_token

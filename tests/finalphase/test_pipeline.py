@@ -22,8 +22,9 @@ from tests.finalphase.conftest import hidden_data, reference_outputs
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def final_device_worker(live_server, django_db_setup, django_db_blocker):
+    """A device worker process for host-cpu, for this module only (stopped when it ends)."""
     from django.conf import settings
 
     from evaluation.tokens import device_host_token
