@@ -36,6 +36,10 @@ def test_author_submits_sees_the_check_edits_and_withdraws(live_server, page, ed
     page.get_by_label("Author 4 name").fill("Bo Coauthor")
     page.get_by_label("Author 4 e-mail").fill("bo@elsewhere.example")
     page.get_by_label("Author 4 affiliation").fill("Elsewhere Lab")
+    for row in (4, 3, 2):  # Bo becomes the first author
+        page.get_by_role("button", name=f"Move author {row} up").click()
+    expect(page.get_by_label("Author 1 name")).to_have_value("Bo Coauthor")
+    expect(page.get_by_label("Author 2 e-mail")).to_have_value(author.email)
     # The first PDF forgets to anonymise the author line.
     page.get_by_label("Paper (PDF)").set_input_files(
         pdf_file(pdf_factory.paper_pdf(authors=("Alex Author",)), "isp.pdf"))
@@ -49,7 +53,8 @@ def test_author_submits_sees_the_check_edits_and_withdraws(live_server, page, ed
     expect(report).to_contain_text("The text before the references contains author name “Alex Author”")
     expect(page.locator("#paper-status")).to_have_text("Submitted")  # swapped in by the same poll
     page.reload()
-    expect(page.locator("ol.authors")).to_contain_text("Bo Coauthor (Elsewhere Lab)")
+    expect(page.locator("ol.authors li").first).to_contain_text("Bo Coauthor (Elsewhere Lab)")
+    expect(page.locator("ol.authors li").nth(1)).to_contain_text("Alex Author")
 
     page.get_by_role("link", name="Edit paper").click()
     page.get_by_label("Title").fill("Real-time learned ISP on smartphones")
