@@ -64,10 +64,26 @@ def final_home(request, workshop, challenge):
     return render(request, "finalphase/home.html", ctx)
 
 
+def _body_too_large(request, limit_mb: int) -> str | None:
+    """Refuses an upload from its Content-Length header, before Django reads the body."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > (limit_mb + 1) * 1024 * 1024:
+        return f"The upload is {length / 1024 / 1024:.0f} MB; at most {limit_mb} MB is accepted here."
+    return None
+
+
 @login_required
 @require_POST
 def submission_create(request, workshop, challenge):
     ch = _challenge(request, workshop, challenge)
+    settings = services.final_settings_get(challenge=ch)
+    too_large = _body_too_large(request, 2 * settings.max_model_mb + ch.max_upload_mb)
+    if too_large:
+        messages.error(request, too_large)
+        return redirect(reverse("finalphase:home", args=[workshop, challenge]))
     form = ModelSubmissionForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -171,6 +187,10 @@ def factsheet_edit(request, workshop, challenge):
         raise PermissionDenied("Only a team of this challenge has a fact sheet.")
     sheet = FactSheet.objects.filter(team=team).first()
     size = max(ch.max_team_size, len(sheet.members) if sheet else 0)
+    too_large = request.method == "POST" and _body_too_large(request, services.FACTSHEET_ATTACHMENT_MB)
+    if too_large:
+        messages.error(request, too_large)
+        return redirect(reverse("finalphase:factsheet", args=[workshop, challenge]))
     if request.method == "POST":
         form = FactSheetForm(request.POST, request.FILES)
         formset = MemberFormSet(request.POST, prefix="members")
@@ -229,6 +249,11 @@ def code_edit(request, workshop, challenge):
         raise PermissionDenied("Only a team of this challenge submits code.")
     code = CodeSubmission.objects.filter(team=team).first()
     status = 200
+    too_large = request.method == "POST" and _body_too_large(
+        request, services.final_settings_get(challenge=ch).max_code_mb)
+    if too_large:
+        messages.error(request, too_large)
+        return redirect(reverse("finalphase:code", args=[workshop, challenge]))
     if request.method == "POST":
         form = CodeForm(request.POST, request.FILES)
         if form.is_valid():

@@ -288,3 +288,13 @@ def test_pages_show_clear_errors_and_keep_nothing(client, challenge, team, parti
     text = r.content.decode()
     assert r.status_code == 400 and "This field is required." in text
     assert not ModelSubmission.objects.exists() and not FactSheet.objects.exists()
+
+
+def test_oversized_bodies_are_refused_from_their_header(client, challenge, team, participant):
+    services.final_settings_update(challenge=challenge, max_code_mb=1)
+    client.force_login(participant)
+    code = reverse("finalphase:code", args=[challenge.workshop.slug, challenge.slug])
+    r = client.post(code, {"repository_url": "https://example.org/x"}, CONTENT_LENGTH=str(50 * 1024 * 1024),
+                    follow=True)
+    assert "The upload is 50 MB; at most 1 MB is accepted here." in r.content.decode()
+    assert not CodeSubmission.objects.exists()
