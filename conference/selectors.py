@@ -114,7 +114,12 @@ def paper_list_for_chairs(*, workshop: Workshop, q: str = "", kind: str = "", st
                           topic: Topic | None = None, check: str = "") -> QuerySet[Paper]:
     """The chairs' list with its filters; `latest_check` is the newest version's check state and
     `usable_warnings` the warning count of the current (usable) version."""
-    papers = Paper.objects.filter(workshop=workshop).annotate(latest_check=_latest_version_state())
+    newest = PaperVersion.objects.filter(paper=OuterRef("pk")).order_by("-number")
+    papers = Paper.objects.filter(workshop=workshop).annotate(
+        latest_check=_latest_version_state(),
+        latest_warnings=Subquery(newest.values("check_report__warning_count")[:1]),
+        latest_errors=Subquery(newest.values("check_report__error_count")[:1]),
+    )
     if q:
         match = (Q(title__icontains=q) | Q(abstract__icontains=q) | Q(authors__name__icontains=q)
                  | Q(authors__email__icontains=q) | Q(authors__affiliation__icontains=q))

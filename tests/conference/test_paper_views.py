@@ -226,6 +226,7 @@ def test_chairs_list_filters_counts_and_csv(paper, chair, edition, author):
     second.topics.set(edition.topics.all()[1:3])
     second.authors.create(order=1, name="Cy Third", email="cy@third.example", affiliation="Third Uni")
     client.force_login(chair)
+    assert "Quantized SR" in text(client.get("/mai-test/papers/all/?check=errors"))  # no valid PDF yet
     page = text(client.get("/mai-test/papers/all/"))
     assert "2 papers" in page
     assert "<td>Efficient models</td><td>1</td>" in page and "<td>Quantization</td><td>1</td>" in page
@@ -235,7 +236,10 @@ def test_chairs_list_filters_counts_and_csv(paper, chair, edition, author):
     topic = edition.topics.get(name="Quantization")
     assert "Fast ISP" not in text(client.get(f"/mai-test/papers/all/?topic={topic.pk}"))
     assert "1 paper" in text(client.get("/mai-test/papers/all/?check=clean"))
-    assert "Quantized SR" in text(client.get("/mai-test/papers/all/?check=errors"))
+    second.versions.create(number=1, check_state=PaperVersion.CheckState.WARNINGS,
+                           check_report={"warning_count": 2, "error_count": 0})
+    warned = text(client.get("/mai-test/papers/all/?check=warnings"))
+    assert "1 paper" in warned and "Quantized SR" in warned and '<span class="badge warn">2 warnings</span>' in warned
     rows = list(csv.DictReader(io.StringIO(client.get("/mai-test/papers/all/?kind=regular&format=csv")
                                            .content.decode())))
     assert [r["number"] for r in rows] == ["1"]
