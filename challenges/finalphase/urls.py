@@ -19,6 +19,7 @@ urlpatterns = [
     path("factsheets/<int:team_id>.pdf", views.factsheet_pdf, name="factsheet-pdf-team"),
     path("factsheets.pdf", views.factsheets_all, name="factsheets"),
     path("code/", views.code_edit, name="code"),
+    path("teams/<int:team_id>/<str:which>/", views.team_file, name="team-file"),
     path("leaderboard/", views.leaderboard, name="leaderboard"),
     path("results.<str:fmt>", views.results_export, name="export"),
     path("settings/", views.settings_edit, name="settings"),

@@ -385,3 +385,20 @@ def submissions_all(request, workshop, challenge):
         raise PermissionDenied("Only the challenge's organisers see all submissions.")
     submissions = ModelSubmission.objects.filter(challenge=ch).select_related("team").order_by("-created_at")
     return render(request, "finalphase/submissions_all.html", _context(request, ch, submissions=submissions))
+
+
+@login_required
+def team_file(request, workshop, challenge, team_id, which):
+    """A team's fact-sheet attachment or code archive, for the team and the organisers only."""
+    ch = _challenge(request, workshop, challenge)
+    if which == "factsheet-attachment":
+        obj = FactSheet.objects.filter(challenge=ch, team_id=team_id).first()
+        field, name = (obj.attachment, obj.attachment_name) if obj else (None, "")
+    elif which == "code":
+        obj = CodeSubmission.objects.filter(challenge=ch, team_id=team_id).first()
+        field, name = (obj.archive, obj.archive_name) if obj else (None, "")
+    else:
+        raise Http404("No such file.")
+    if obj is None or not field or not request.user.has_perm("finalphase.view_team_material", obj):
+        raise Http404("No such file.")
+    return FileResponse(field.open("rb"), as_attachment=True, filename=name or which)

@@ -298,3 +298,24 @@ def test_oversized_bodies_are_refused_from_their_header(client, challenge, team,
                     follow=True)
     assert "The upload is 50 MB; at most 1 MB is accepted here." in r.content.decode()
     assert not CodeSubmission.objects.exists()
+
+
+def test_code_archive_and_factsheet_attachment_reach_team_and_organisers_only(client, challenge, team, participant,
+                                                                          organiser, make_user):
+    services.code_submission_save(challenge=challenge, user=participant,
+                                  archive=SimpleUploadedFile("alpha-code.zip", b"PK\x05\x06" + b"\0" * 18))
+    url = reverse("finalphase:team-file", args=[challenge.workshop.slug, challenge.slug, team.pk, "code"])
+    client.force_login(participant)
+    r = client.get(url)
+    assert r["Content-Disposition"] == 'attachment; filename="alpha-code.zip"'
+    assert b"".join(r.streaming_content).startswith(b"PK\x05\x06")
+    client.force_login(organiser)
+    assert client.get(url).status_code == 200
+    other = make_user(email="trudy@example.org")
+    make_team(challenge, "Team Trudy", other)
+    client.force_login(other)
+    assert client.get(url).status_code == 404
+    attachment = reverse("finalphase:team-file", args=[challenge.workshop.slug, challenge.slug, team.pk,
+                                                       "factsheet-attachment"])
+    client.force_login(participant)
+    assert client.get(attachment).status_code == 404  # no fact sheet yet
