@@ -4,10 +4,9 @@ import pytest
 
 from tests.evaluation.workers import (
     TEST_HOST,
+    acquire_device_worker,
     derived_models,
-    purge_device_queue,
-    start_device_worker,
-    stop,
+    release_device_worker,
     wait_for_consumer,
 )
 
@@ -38,13 +37,8 @@ def device_worker(live_server, django_db_setup):
     """A device worker process serving `host-cpu`, talking to the live server; no database settings."""
     from django.conf import settings
 
-    from evaluation.tokens import device_host_token
-
-    purge_device_queue("host-cpu")
-    proc = start_device_worker(site_url=live_server.url, token=device_host_token(TEST_HOST),
-                               broker_url=settings.CELERY_BROKER_URL, name="device-worker")
-    yield proc
-    stop(proc)
+    yield acquire_device_worker(site_url=live_server.url, broker_url=settings.CELERY_BROKER_URL)
+    release_device_worker()
 
 
 @pytest.fixture

@@ -60,6 +60,29 @@ def start_device_worker(*, site_url: str, token: str, broker_url: str, name: str
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
+_SHARED = {"proc": None, "users": 0}
+
+
+def acquire_device_worker(*, site_url: str, broker_url: str) -> subprocess.Popen:
+    """One device worker for the whole session, however many test modules ask for it (two workers on
+    one device queue would run two jobs of the device at once)."""
+    from evaluation.tokens import device_host_token
+
+    if _SHARED["proc"] is None or _SHARED["proc"].poll() is not None:
+        purge_device_queue("host-cpu")
+        _SHARED["proc"] = start_device_worker(site_url=site_url, token=device_host_token(TEST_HOST),
+                                              broker_url=broker_url, name="device-worker")
+    _SHARED["users"] += 1
+    return _SHARED["proc"]
+
+
+def release_device_worker() -> None:
+    _SHARED["users"] -= 1
+    if _SHARED["users"] <= 0 and _SHARED["proc"] is not None:
+        stop(_SHARED["proc"])
+        _SHARED["proc"] = None
+
+
 def wait_for_consumer(slug: str, timeout: float = 60) -> None:
     """Waits until the Celery worker of device `slug` answers a ping."""
     from config.celery import app
