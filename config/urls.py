@@ -12,6 +12,7 @@ from . import views
 api_urlpatterns = [
     path("evaluation/", include("evaluation.api")),
     path("challenges/", include("challenges.api")),
+    path("final/", include("challenges.finalphase.api")),
     path("conference/", include("conference.api")),
 ]
 

@@ -319,3 +319,29 @@ def test_code_archive_and_factsheet_attachment_reach_team_and_organisers_only(cl
                                                        "factsheet-attachment"])
     client.force_login(participant)
     assert client.get(attachment).status_code == 404  # no fact sheet yet
+
+
+def test_api_submits_reports_status_and_hides_numbers_until_allowed(client, challenge, team, participant,
+                                                                   tflite_models, no_queue):
+    base = f"/api/final/{challenge.workshop.slug}/{challenge.slug}"
+    client.force_login(participant)
+    r = client.post(f"{base}/submissions/", {"model": SimpleUploadedFile("m.tflite", b"\0" * 64)})
+    assert r.status_code == 400 and r.json()["reason"] == "bad_model"
+    assert "not a TensorFlow Lite model" in r.json()["errors"][0]
+    r = client.post(f"{base}/submissions/", {"model": upload(tflite_models["conv_float"]), "method_name": "API"})
+    assert r.status_code == 201, r.content
+    body = r.json()
+    assert body["status"] == "running" and body["team"] == "Team Alpha" and body["results"] is None
+    s = ModelSubmission.objects.get(public_id=body["public_id"])
+    ModelSubmission.objects.filter(pk=s.pk).update(status="done", fidelity_status="done", runtime_status="done",
+                                                   metrics={"psnr": 21.5, "ssim": 0.8}, runtime_ms=12.0, score=7.0)
+    detail = client.get(f"{base}/submissions/{s.public_id}/").json()
+    assert detail["status"] == "done" and detail["results"] is None  # hidden before the release
+    assert client.get(f"{base}/leaderboard/").status_code == 403
+    set_milestones(challenge, preliminary_results=-0.001)
+    detail = client.get(f"{base}/submissions/{s.public_id}/").json()
+    assert detail["results"]["psnr"] == 21.5 and detail["results"]["score"] == 7.0
+    board = client.get(f"{base}/leaderboard/").json()
+    assert board["rows"][0]["team"] == "Team Alpha" and board["rows"][0]["values"]["runtime_ms"] == 12.0
+    client.logout()
+    assert client.get(f"{base}/submissions/{s.public_id}/").status_code in (401, 403)
