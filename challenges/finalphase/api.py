@@ -32,6 +32,10 @@ def _challenge(request, workshop: str, challenge: str) -> Challenge:
 
 class FinalSubmissionSerializer(serializers.ModelSerializer):
     team = serializers.CharField(source="team.name")
+    # Plain strings (not enums): both steps share one set of choices, which the schema would name twice.
+    status = serializers.CharField(help_text="running, done or failed")
+    fidelity_status = serializers.CharField(help_text="queued, running, done, failed or skipped")
+    runtime_status = serializers.CharField(help_text="queued, running, done, failed or skipped")
     url = serializers.SerializerMethodField()
     results = serializers.SerializerMethodField(help_text="Metrics, runtime, memory and score; null while hidden.")
 
