@@ -30,7 +30,8 @@ run: install
 	@echo "            author@example.com, participant@example.com"
 	@echo "  Ctrl-C stops the web server, the worker and beat."
 	@echo ""
-	DEBUG=1 VENV_BIN=$(CURDIR)/$(VENV)/bin PORT=$(PORT) HOST=$(HOST) $(VENV)/bin/honcho -f Procfile start
+	DEBUG=1 VENV_BIN=$(CURDIR)/$(VENV)/bin PORT=$(PORT) HOST=$(HOST) SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} \
+	  $(VENV)/bin/honcho -f Procfile start
 
 # Debian packages the tests need (browser, WeasyPrint's HarfBuzz subsetting, adb, sshd, pdftotext),
 # and PostgreSQL/Redis where the machine lacks them. Installed only when missing.
