@@ -13,5 +13,5 @@ class EvaluationConfig(AppConfig):
         if isinstance(schedule, dict):
             schedule.setdefault("evaluation-mark-offline-devices", {
                 "task": "evaluation.mark_offline_devices", "schedule": 15.0, "options": {"queue": "default"}})
-            schedule.setdefault("evaluation-fail-stuck-jobs", {
-                "task": "evaluation.fail_stuck_jobs", "schedule": 60.0, "options": {"queue": "default"}})
+            schedule.setdefault("evaluation-recover-stuck-jobs", {
+                "task": "evaluation.recover_stuck_jobs", "schedule": 60.0, "options": {"queue": "default"}})

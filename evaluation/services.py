@@ -102,7 +102,11 @@ def devices_mark_offline(*, now: dt.datetime | None = None) -> int:
     """Devices that missed their heartbeats for `EVALUATION_OFFLINE_AFTER_S` seconds go offline."""
     cutoff = (now or timezone.now()) - offline_after()
     stale = Device.objects.exclude(status=Device.Status.OFFLINE).filter(last_heartbeat__lt=cutoff)
-    return stale.update(status=Device.Status.OFFLINE)
+    count = stale.update(status=Device.Status.OFFLINE)
+    # "busy" with nothing running (its worker died mid-job): available again.
+    Device.objects.filter(status=Device.Status.BUSY).exclude(
+        jobs__state=RuntimeJob.State.RUNNING).update(status=Device.Status.ONLINE)
+    return count
 
 
 def device_is_online(device: Device, *, now: dt.datetime | None = None) -> bool:
@@ -351,20 +355,31 @@ def _job_fail(job: RuntimeJob, message: str) -> None:
     transaction.on_commit(lambda: runtime_job_finished.send(sender=RuntimeJob, job=job, succeeded=False))
 
 
-def runtime_job_fail_stuck(*, now: dt.datetime | None = None) -> int:
-    """Jobs running far longer than their time limit (their device died and never came back) fail with
-    a message instead of showing "running" forever."""
+def runtime_jobs_recover_stuck(*, now: dt.datetime | None = None) -> dict:
+    """Jobs "running" far beyond their time limit lost their device worker as a whole (a killed worker
+    *process* is redelivered at once; a vanished machine only after the broker's visibility timeout).
+    They go back on their device's queue, or fail with a message after EVALUATION_MAX_ATTEMPTS tries, so
+    nothing stays "running" forever. A late original message then finds the job claimed or finished."""
     now = now or timezone.now()
-    count = 0
+    grace = float(setting("EVALUATION_STUCK_GRACE_S", 120))
+    limit_attempts = int(setting("EVALUATION_MAX_ATTEMPTS", 3))
+    counts = {"requeued": 0, "failed": 0}
     for job in RuntimeJob.objects.filter(state=RuntimeJob.State.RUNNING, started_at__isnull=False):
         limit = float(job.options.get("time_limit_s") or 300)
-        if job.started_at + dt.timedelta(seconds=limit * 2 + float(setting("EVALUATION_STUCK_GRACE_S", 600))) > now:
+        if job.started_at + dt.timedelta(seconds=limit * 2 + grace) > now:
             continue
         with transaction.atomic():
             locked = RuntimeJob.objects.select_for_update().get(pk=job.pk)
-            if locked.state != RuntimeJob.State.RUNNING:
+            if locked.state != RuntimeJob.State.RUNNING or locked.started_at != job.started_at:
                 continue
-            _job_fail(locked, "The device stopped answering while running this model; it was not measured. "
-                              "Try again, or try another device.")
-            count += 1
-    return count
+            Device.objects.filter(pk=locked.device_id, status=Device.Status.BUSY).update(status=Device.Status.ONLINE)
+            if locked.attempts >= limit_attempts:
+                _job_fail(locked, "The device stopped answering while running this model; it was not measured. "
+                                  "Try again, or try another device.")
+                counts["failed"] += 1
+                continue
+            locked.state = RuntimeJob.State.QUEUED
+            locked.save(update_fields=["state"])
+            transaction.on_commit(lambda pk=locked.pk: runtime_job_send(job_id=pk))
+            counts["requeued"] += 1
+    return counts

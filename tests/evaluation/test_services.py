@@ -231,3 +231,31 @@ def test_contract_value_range_drives_the_generated_inputs(host_cpu, make_user, u
                                       accelerator="cpu", contract={"input_range": [0, 1]}, purpose="final",
                                       check_rate=False)
     assert job.options["input_range"] == [0, 1] and job.purpose == "final"
+
+
+def test_job_whose_worker_vanished_is_requeued_then_failed(host_cpu, device_host, make_user, upload, settings,
+                                                            finished_events, django_capture_on_commit_callbacks):
+    settings.EVALUATION_MAX_ATTEMPTS = 2
+    job = services.runtime_job_create(owner=make_user(), model_file=upload(), device="host-cpu", accelerator="cpu")
+    services.runtime_job_claim(uid=job.uid, host=device_host, device_slug="host-cpu")
+    # Within its time limit it is left alone.
+    assert services.runtime_jobs_recover_stuck() == {"requeued": 0, "failed": 0}
+    later = timezone.now() + dt.timedelta(seconds=job.options["time_limit_s"] * 2 + 121)
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert services.runtime_jobs_recover_stuck(now=later) == {"requeued": 1, "failed": 0}
+    assert len(callbacks) == 1  # sent to the device's queue again after commit
+    job.refresh_from_db()
+    assert job.state == "queued" and Device.objects.get(slug="host-cpu").status == "online"
+    services.runtime_job_claim(uid=job.uid, host=device_host, device_slug="host-cpu")
+    later = timezone.now() + dt.timedelta(seconds=job.options["time_limit_s"] * 2 + 121)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.runtime_jobs_recover_stuck(now=later) == {"requeued": 0, "failed": 1}
+    job.refresh_from_db()
+    assert job.state == "failed" and job.error_message.startswith("The device stopped answering")
+    assert finished_events == [(job.pk, False)]
+
+
+def test_busy_device_with_nothing_running_is_available_again(host_cpu):
+    Device.objects.filter(pk=host_cpu.pk).update(status="busy")
+    services.devices_mark_offline()
+    assert Device.objects.get(pk=host_cpu.pk).status == "online"
