@@ -12,7 +12,8 @@ Tasks are `acks_late` with `reject_on_worker_lost`: a worker process killed mid-
 back on the queue and the job is run again; the site's claim/report are idempotent, so a job is never
 lost and never counted twice.
 
-Environment: `CELERY_BROKER_URL`, `SITE_URL`, `DEVICE_TOKEN`; for the per-device Celery processes also
+Environment: `CELERY_BROKER_URL`, `SITE_URL`, `DEVICE_TOKEN`; optional `DEVICE_HEARTBEAT_S` (10),
+`DEVICE_SITE_PATIENCE_S` (120: how long a job rides out a site outage); for the per-device Celery processes also
 `DEVICE_SPEC` (set by the parent).
 """
 
@@ -80,15 +81,31 @@ def run_options(data: dict) -> RunOptions:
     return RunOptions(**{k: v for k, v in (data or {}).items() if k in known})
 
 
+def patiently(call, *args, patience_s: float | None = None, **kwargs):
+    """Calls the site, riding out short outages (a restart, a deploy) with backoff; after
+    `DEVICE_SITE_PATIENCE_S` seconds (120) the `SiteUnavailable` goes up and the task is retried."""
+    patience_s = float(os.environ.get("DEVICE_SITE_PATIENCE_S", "120")) if patience_s is None else patience_s
+    deadline = time.monotonic() + patience_s
+    delay = 0.5
+    while True:
+        try:
+            return call(*args, **kwargs)
+        except SiteUnavailable:
+            if time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 15)
+
+
 def execute_job(payload: dict, *, client: SiteClient, worker: str) -> str:
     """Claims, downloads, runs and reports one job. Returns what happened (for the log). Raises
     `SiteUnavailable` (retry later) and `DeviceUnavailable` (the job was released; retry)."""
     uid, slug = payload["job"], payload["device"]
     runner = _runner_for(slug)
     if runner is None:
-        client.release(uid, reason=f"device {slug} is not driven by this worker")
+        patiently(client.release, uid, reason=f"device {slug} is not driven by this worker")
         return "released: not our device"
-    claim = client.claim(uid, device=slug, worker=worker)
+    claim = patiently(client.claim, uid, device=slug, worker=worker)
     if not claim.get("run"):
         return f"skipped: {claim.get('reason', '')}"
     attempt = claim["attempt"]
@@ -97,27 +114,27 @@ def execute_job(payload: dict, *, client: SiteClient, worker: str) -> str:
     with tempfile.TemporaryDirectory(prefix="mai-job-") as tmp:
         model_path = Path(tmp) / "model.tflite"
         try:
-            client.download(claim["model_url"], model_path, max_bytes=MAX_MODEL_BYTES)
+            patiently(client.download, claim["model_url"], model_path, max_bytes=MAX_MODEL_BYTES)
         except SiteRefused as exc:
-            client.report(uid, attempt=attempt, error=f"The model could not be fetched from the site ({exc}).")
+            patiently(client.report, uid, attempt=attempt, error=f"The model could not be fetched from the site ({exc}).")
             return "failed: download refused"
         started = time.monotonic()
         try:
             result = runner.run(model_path, options)
         except DeviceUnavailable as exc:
-            client.release(uid, reason=exc.message)
+            patiently(client.release, uid, reason=exc.message)
             raise
         except JobTimeout as exc:
-            client.report(uid, attempt=attempt, error=exc.message, log=exc.log)
+            patiently(client.report, uid, attempt=attempt, error=exc.message, log=exc.log)
             return "failed: time limit"
         except ModelError as exc:
-            client.report(uid, attempt=attempt, error=exc.message, log=exc.log)
+            patiently(client.report, uid, attempt=attempt, error=exc.message, log=exc.log)
             return "failed: model error"
         except Exception as exc:  # noqa: BLE001 - an unexpected runner failure must still end the job
             logger.exception("runner failed on job %s", uid)
-            client.report(uid, attempt=attempt, error=f"The device could not run this model: {exc}")
+            patiently(client.report, uid, attempt=attempt, error=f"The device could not run this model: {exc}")
             return "failed: runner error"
-    answer = client.report(uid, attempt=attempt, result=result.as_dict())
+    answer = patiently(client.report, uid, attempt=attempt, result=result.as_dict())
     return f"done in {time.monotonic() - started:.2f} s (recorded: {answer.get('recorded')})"
 
 

@@ -52,7 +52,7 @@ def start_device_worker(*, site_url: str, token: str, broker_url: str, name: str
     DATABASE_URL, no DJANGO_SETTINGS_MODULE, no SECRET_KEY in its environment."""
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"),
            "LANG": "C.UTF-8", "CELERY_BROKER_URL": broker_url, "SITE_URL": site_url, "DEVICE_TOKEN": token,
-           "DEVICE_HEARTBEAT_S": "0.5"}
+           "DEVICE_HEARTBEAT_S": "0.5", "DEVICE_SITE_PATIENCE_S": "5"}
     log = open(Path(os.environ["VAR_DIR"]) / f"{name}.log", "w")
     cmd = [sys.executable, "-m", "evaluation.device_worker", "--loglevel", "INFO"]
     for spec in devices:
