@@ -111,6 +111,10 @@ def _read_png(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, expect_shape=N
     if not data:
         raise ScoringError(f"“{name}” is empty (0 bytes).")
     try:
+        # verify() checks every chunk and its CRC: WeasyPrint sets Pillow's global
+        # LOAD_TRUNCATED_IMAGES on import, after which load() alone accepts a truncated file.
+        with Image.open(io.BytesIO(data)) as probe:
+            probe.verify()
         with Image.open(io.BytesIO(data)) as img:
             if img.format != "PNG":
                 raise ScoringError(f"“{name}” is not a PNG image.")

@@ -133,7 +133,13 @@ def _paper_submit(request, workshop):
     profile = getattr(request.user, "profile", None)
     me = {"name": profile.full_name if profile else request.user.get_full_name(),
           "email": request.user.email, "affiliation": profile.affiliation if profile else ""}
-    form = PaperForm(workshop=ws, initial={"submission_token": uuid.uuid4()})
+    initial = {"submission_token": uuid.uuid4()}
+    # A ranked team arrives from the final leaderboard with ?kind=challenge&challenge=<id>: pre-link it.
+    if request.GET.get("kind") == Paper.Kind.CHALLENGE:
+        initial["kind"] = Paper.Kind.CHALLENGE
+        if request.GET.get("challenge", "").isdigit():
+            initial["challenge"] = int(request.GET["challenge"])
+    form = PaperForm(workshop=ws, initial=initial)
     authors = AuthorFormSet(prefix="authors", initial=[me], user_emails=_user_emails(request.user))
     if request.method == "POST":
         request.FILES  # noqa: B018 - parses the body now, through LimitedUploadHandler

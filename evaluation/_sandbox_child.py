@@ -24,6 +24,15 @@ def _rss_mb() -> float:
 
 
 def _peak_mb() -> float:
+    # VmHWM is this process image's own high-water mark. ru_maxrss is not: Linux carries it across
+    # exec, so a child of a large parent (a worker with TensorFlow loaded) would report the parent's RSS.
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

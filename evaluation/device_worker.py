@@ -35,7 +35,7 @@ from celery import Celery
 
 from .device_client import SiteClient, SiteRefused, SiteUnavailable
 from .runners import runner_from_spec
-from .runners.base import DeviceUnavailable, JobTimeout, ModelError, RunOptions
+from .runners.base import DeviceInfo, DeviceUnavailable, JobTimeout, ModelError, RunOptions
 
 logger = logging.getLogger("evaluation.device_worker")
 
@@ -160,14 +160,36 @@ def _start_device_worker(spec: str, slug: str, env: dict, loglevel: str) -> subp
     return subprocess.Popen(cmd, env={**env, "DEVICE_SPEC": spec}, cwd=Path(__file__).resolve().parent.parent)
 
 
+def _probe_all(runners: dict[str, object], known: dict[str, DeviceInfo]) -> None:
+    """Probes the devices not known yet; one unplugged phone must not stop the rest of the host."""
+    for spec, runner in runners.items():
+        if spec in known:
+            continue
+        try:
+            known[spec] = runner.probe()
+        except Exception as exc:  # noqa: BLE001 - DeviceUnavailable or a transport error: retried later
+            logger.warning("device %s is not available yet (%s); will retry", spec, exc)
+
+
+def _available(runner) -> bool:
+    check = getattr(runner, "available", None)
+    if check is None:
+        return True
+    try:
+        return bool(check())
+    except Exception:  # noqa: BLE001
+        return False
+
+
 def serve(specs: list[str], *, site_url: str, token: str, broker_url: str, heartbeat_s: float = 10,
           loglevel: str = "INFO") -> int:
     client = SiteClient(site_url, token)
-    runners = [(spec, runner_from_spec(spec)) for spec in specs]
-    infos = [(spec, runner.probe()) for spec, runner in runners]
+    runners = {spec: runner_from_spec(spec) for spec in specs}
+    infos: dict[str, DeviceInfo] = {}
+    _probe_all(runners, infos)
     for attempt in range(1, 10**9):
         try:
-            client.register([info for _, info in infos])
+            client.register(list(infos.values()))
             break
         except SiteUnavailable as exc:
             logger.warning("site not reachable yet (%s); retrying", exc)
@@ -175,10 +197,11 @@ def serve(specs: list[str], *, site_url: str, token: str, broker_url: str, heart
         except SiteRefused as exc:
             logger.error("the site refused this device host: %s", exc)
             return 2
-    logger.info("registered %s with %s", ", ".join(info.slug for _, info in infos), site_url)
+    logger.info("registered %s with %s", ", ".join(info.slug for info in infos.values()), site_url)
     env = {**os.environ, "CELERY_BROKER_URL": broker_url, "SITE_URL": site_url, "DEVICE_TOKEN": token}
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    children = {info.slug: (spec, _start_device_worker(spec, info.slug, env, loglevel)) for spec, info in infos}
+    children = {info.slug: (spec, _start_device_worker(spec, info.slug, env, loglevel))
+                for spec, info in infos.items()}
     stopping = {"now": False}
 
     def stop(signum, frame):
@@ -188,10 +211,19 @@ def serve(specs: list[str], *, site_url: str, token: str, broker_url: str, heart
     signal.signal(signal.SIGINT, stop)
     try:
         while not stopping["now"]:
+            if len(infos) < len(runners):  # devices that were unplugged at start: try them again
+                before = set(infos)
+                _probe_all(runners, infos)
+                for spec in set(infos) - before:
+                    slug = infos[spec].slug
+                    children[slug] = (spec, _start_device_worker(spec, slug, env, loglevel))
             try:
-                seen = client.heartbeat(list(children)).get("seen", 0)
-                if seen < len(children):  # the site does not know (all of) them: register again
-                    client.register([info for _, info in infos])
+                # Only devices that answer are reported alive: a phone unplugged mid-run stays offline
+                # on the site (its jobs wait or go to a twin) until it is back.
+                alive = [info.slug for spec, info in infos.items() if _available(runners[spec])]
+                seen = client.heartbeat(alive).get("seen", 0)
+                if seen < len(alive):  # the site does not know (all of) them: register again
+                    client.register([info for spec, info in infos.items() if info.slug in alive])
             except (SiteUnavailable, SiteRefused) as exc:
                 logger.warning("heartbeat failed: %s", exc)
             for slug, (spec, proc) in list(children.items()):

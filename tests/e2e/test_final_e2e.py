@@ -10,13 +10,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import wait_for
-from tests.evaluation.workers import (
-    TEST_HOST,
-    purge_device_queue,
-    start_device_worker,
-    stop,
-    wait_for_consumer,
-)
+from tests.evaluation.workers import acquire_device_worker, release_device_worker, wait_for_consumer
 from tests.finalphase.conftest import (  # noqa: F401 - fixtures shared with the final-phase tests
     challenge,
     hidden_data,
@@ -32,22 +26,20 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture(scope="module")
 def e2e_device_worker(live_server, django_db_setup, django_db_blocker):
-    """A device worker process for host-cpu, for this module only (stopped when it ends)."""
+    """The session's device worker process for host-cpu."""
     from django.conf import settings
 
-    from evaluation.tokens import device_host_token
-
-    purge_device_queue("host-cpu")
+    # Shared with the other modules that need host-cpu: two workers on one device queue would run
+    # two jobs of the device at once. It registers through the live server while it comes up.
     with django_db_blocker.unblock():
-        proc = start_device_worker(site_url=live_server.url, token=device_host_token(TEST_HOST),
-                                   broker_url=settings.CELERY_BROKER_URL, name="e2e-final-device-worker")
+        proc = acquire_device_worker(site_url=live_server.url, broker_url=settings.CELERY_BROKER_URL)
         try:
             wait_for_consumer("host-cpu")
         except RuntimeError:
-            stop(proc)
+            release_device_worker()
             raise
     yield proc
-    stop(proc)
+    release_device_worker()
 
 
 def shot(page, name):
