@@ -5,8 +5,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.apps import apps
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.fields.files import FieldFile
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.http import Http404
 
 from .models import ImportantDate, Paper, PaperVersion, Topic, Workshop
@@ -117,8 +119,11 @@ def paper_list_for_chairs(*, workshop: Workshop, q: str = "", kind: str = "", st
     newest = PaperVersion.objects.filter(paper=OuterRef("pk")).order_by("-number")
     papers = Paper.objects.filter(workshop=workshop).annotate(
         latest_check=_latest_version_state(),
-        latest_warnings=Subquery(newest.values("check_report__warning_count")[:1]),
-        latest_errors=Subquery(newest.values("check_report__error_count")[:1]),
+        # Cast the JSON values: SQLite hands back a bare number, which a JSON output field cannot read.
+        latest_warnings=Subquery(newest.annotate(
+            n=Cast(KT("check_report__warning_count"), IntegerField())).values("n")[:1]),
+        latest_errors=Subquery(newest.annotate(
+            n=Cast(KT("check_report__error_count"), IntegerField())).values("n")[:1]),
     )
     if q:
         match = (Q(title__icontains=q) | Q(abstract__icontains=q) | Q(authors__name__icontains=q)

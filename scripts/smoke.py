@@ -1,5 +1,6 @@
 """Smoke run of the embedded default (SQLite in WAL mode + the serverless SQLite broker), in a scratch
-folder: migrate, seed, fetch one page, one task round trip through a real worker process."""
+folder: migrate, seed, fetch one page, one task round trip through a real worker process, then a crawl
+of every page the demo users can reach (scripts/crawl.py)."""
 
 import os
 import shutil
@@ -44,6 +45,9 @@ def main() -> int:
         )
         started = time.monotonic()
         subprocess.run([python, "-c", check], cwd=ROOT, env=env, check=True, timeout=120)
+        # Every page the demo users reach by links, on SQLite: the suite itself runs on PostgreSQL.
+        subprocess.run([python, "scripts/crawl.py"], cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)},
+                       check=True, timeout=300)
         print(f"smoke run on the embedded default passed in {time.monotonic() - started:.1f} s")
         return 0
     finally:
