@@ -60,26 +60,13 @@ os.environ.pop("CELERY_RESULT_BACKEND", None)
 
 def build_models(folder: Path) -> dict[str, Path]:
     import keras
-    import numpy as np
-    import tensorflow as tf
 
     keras.utils.set_random_seed(0)
 
+    from tests.tflite_models import convert_keras
+
     def convert(model, shape, int8=False) -> bytes:
-        converter = tf.lite.TFLiteConverter.from_keras_model(model)
-        if int8:
-            rng = np.random.default_rng(0)
-
-            def representative():
-                for _ in range(8):
-                    yield [rng.uniform(0, 255, size=shape).astype("float32")]
-
-            converter.optimizations = [tf.lite.Optimize.DEFAULT]
-            converter.representative_dataset = representative
-            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-            converter.inference_input_type = tf.uint8
-            converter.inference_output_type = tf.uint8
-        return converter.convert()
+        return convert_keras(model, int8=int8, sample_shape=shape)
 
     inputs = keras.Input(shape=(128, 128, 3), batch_size=1)
     x = keras.layers.Rescaling(1 / 255.0)(inputs)

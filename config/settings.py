@@ -229,6 +229,17 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS")
 
+# --- Evaluation limits (each overridable from the environment) --------------------------------------
+EVALUATION_MAX_MODEL_BYTES = int(os.environ.get("EVALUATION_MAX_MODEL_BYTES", str(200 * 1024 * 1024)))
+EVALUATION_MAX_TENSOR_BYTES = int(os.environ.get("EVALUATION_MAX_TENSOR_BYTES", str(2 * 2**30)))
+EVALUATION_JOB_TIME_LIMIT_S = int(os.environ.get("EVALUATION_JOB_TIME_LIMIT_S", "120"))
+EVALUATION_RATE_LIMIT = int(os.environ.get("EVALUATION_RATE_LIMIT", "30"))  # jobs per user per hour
+EVALUATION_MAX_ACTIVE_JOBS = int(os.environ.get("EVALUATION_MAX_ACTIVE_JOBS", "3"))
+EVALUATION_MAX_ATTEMPTS = int(os.environ.get("EVALUATION_MAX_ATTEMPTS", "3"))
+EVALUATION_OFFLINE_AFTER_S = int(os.environ.get("EVALUATION_OFFLINE_AFTER_S", "45"))
+EVALUATION_STUCK_GRACE_S = int(os.environ.get("EVALUATION_STUCK_GRACE_S", "120"))
+EVALUATION_MODEL_URL_MAX_AGE_S = int(os.environ.get("EVALUATION_MODEL_URL_MAX_AGE_S", "600"))
+
 # --- API ------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -14,7 +14,8 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def _convert(model, *, int8: bool = False, sample_shape=(1, 32, 32, 3)) -> bytes:
+def convert_keras(model, *, int8: bool = False, sample_shape=(1, 32, 32, 3)) -> bytes:
+    """A Keras model → .tflite bytes: float, or full-integer INT8 with uint8 input and output."""
     import numpy as np
     import tensorflow as tf
 
@@ -58,10 +59,10 @@ def build_test_models(folder: Path) -> dict[str, Path]:
 
     fixed = conv_net((32, 32, 3))
     paths = {
-        "conv_float": _convert(fixed),
-        "conv_int8": _convert(fixed, int8=True),
-        "conv_dynamic": _convert(conv_net((None, None, 3))),
-        "classifier_int8": _convert(classifier(), int8=True),
+        "conv_float": convert_keras(fixed),
+        "conv_int8": convert_keras(fixed, int8=True),
+        "conv_dynamic": convert_keras(conv_net((None, None, 3))),
+        "classifier_int8": convert_keras(classifier(), int8=True),
     }
     out = {}
     for name, content in paths.items():

@@ -449,22 +449,14 @@ ADB_SETTINGS = {"benchmark_model", "accelerators", "slug", "name", "tool_version
 def runner_from_spec(target: str) -> AdbRunner:
     """`adb:SERIAL[?key=value&…]` → an AdbRunner with the settings of `evaluation.runners.hostconfig`
     (`benchmark_model` is required: the path of the binary for the device's ABI on this host)."""
-    from evaluation.runners.hostconfig import device_settings
+    from evaluation.runners.hostconfig import check_device_settings, device_settings
 
     serial, settings = device_settings("adb", target)
     if not serial:
         raise ValueError("an adb device spec needs the device's serial: adb:SERIAL")
-    unknown = set(settings) - ADB_SETTINGS
-    if unknown:
-        raise ValueError(f"unknown adb device settings {sorted(unknown)}; known: {sorted(ADB_SETTINGS)}")
-    if not settings.get("benchmark_model"):
-        raise ValueError(f"adb device {serial}: set benchmark_model (the benchmark_model binary for its ABI) "
-                         f"in DEVICE_HOST_CONFIG or the spec")
+    check_device_settings("adb", serial, settings, known=ADB_SETTINGS, required="benchmark_model",
+                          required_hint="the benchmark_model binary for its ABI")
     accelerators = settings.pop("accelerators", None)
-    if accelerators is not None:
-        bad = [a for a in accelerators if a not in Accelerator.ALL]
-        if bad:
-            raise ValueError(f"adb device {serial}: unknown accelerators {bad}; use {Accelerator.ALL}")
     if "adb_port" in settings:
         settings["adb_port"] = int(settings["adb_port"])
     if isinstance(settings.get("tcp"), str):

@@ -380,24 +380,16 @@ SSH_SETTINGS = {"key", "known_hosts", "port", "accelerators", "slug", "name", "l
 def runner_from_spec(target: str) -> SshRunner:
     """`ssh:USER@HOST[:PORT][?key=value&…]` → an SshRunner with the settings of
     `evaluation.runners.hostconfig` (`key`, the private key the board accepts, is required)."""
-    from evaluation.runners.hostconfig import device_settings
+    from evaluation.runners.hostconfig import check_device_settings, device_settings
 
     address, settings = device_settings("ssh", target)
     user, at, host_port = address.rpartition("@")
     if not at or not user or not host_port:
         raise ValueError(f"an ssh device spec is ssh:USER@HOST[:PORT], not ssh:{address}")
     host, _, port = host_port.partition(":")
-    unknown = set(settings) - SSH_SETTINGS
-    if unknown:
-        raise ValueError(f"unknown ssh device settings {sorted(unknown)}; known: {sorted(SSH_SETTINGS)}")
-    if not settings.get("key"):
-        raise ValueError(f"ssh device {address}: set key (the private key the board accepts) in "
-                         f"DEVICE_HOST_CONFIG or the spec")
+    check_device_settings("ssh", address, settings, known=SSH_SETTINGS, required="key",
+                          required_hint="the private key the board accepts")
     accelerators = settings.pop("accelerators", None)
-    if accelerators is not None:
-        bad = [a for a in accelerators if a not in Accelerator.ALL]
-        if bad:
-            raise ValueError(f"ssh device {address}: unknown accelerators {bad}; use {Accelerator.ALL}")
     port = int(settings.pop("port", port or 22))
     if "connect_timeout" in settings:
         settings["connect_timeout"] = float(settings["connect_timeout"])

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import wait_for
-from tests.evaluation.workers import acquire_device_worker, release_device_worker, wait_for_consumer
+from tests.evaluation.workers import shared_device_worker
 from tests.finalphase.conftest import (  # noqa: F401 - fixtures shared with the final-phase tests
     challenge,
     hidden_data,
@@ -26,20 +26,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture(scope="module")
 def e2e_device_worker(live_server, django_db_setup, django_db_blocker):
-    """The session's device worker process for host-cpu."""
-    from django.conf import settings
-
-    # Shared with the other modules that need host-cpu: two workers on one device queue would run
-    # two jobs of the device at once. It registers through the live server while it comes up.
-    with django_db_blocker.unblock():
-        proc = acquire_device_worker(site_url=live_server.url, broker_url=settings.CELERY_BROKER_URL)
-        try:
-            wait_for_consumer("host-cpu")
-        except RuntimeError:
-            release_device_worker()
-            raise
-    yield proc
-    release_device_worker()
+    """The session's host-cpu device worker (shared: one worker per device queue)."""
+    yield from shared_device_worker(live_server, django_db_blocker)
 
 
 def shot(page, name):

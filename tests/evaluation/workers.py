@@ -83,6 +83,22 @@ def release_device_worker() -> None:
         _SHARED["proc"] = None
 
 
+def shared_device_worker(live_server, django_db_blocker):
+    """Generator for a module fixture: the session's host-cpu device worker, up and consuming. It
+    registers through the live server while it comes up, so the server may reach the test database."""
+    from django.conf import settings
+
+    with django_db_blocker.unblock():
+        proc = acquire_device_worker(site_url=live_server.url, broker_url=settings.CELERY_BROKER_URL)
+        try:
+            wait_for_consumer("host-cpu")
+        except RuntimeError:
+            release_device_worker()
+            raise
+    yield proc
+    release_device_worker()
+
+
 def wait_for_consumer(slug: str, timeout: float = 60) -> None:
     """Waits until the Celery worker of device `slug` answers a ping."""
     from config.celery import app
