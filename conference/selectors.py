@@ -52,7 +52,8 @@ def workshop_dates(*, workshop: Workshop) -> list[DatedEvent]:
         provider = getattr(config, "important_dates", None)
         if provider:
             events.extend(provider(workshop))
-    return sorted(events, key=lambda e: (e.at, e.category, e.title))
+    # Stable sort by time only: events of one instant keep their provider's order (a timeline order).
+    return sorted(events, key=lambda e: e.at)
 
 
 def workshop_deadline(*, workshop: Workshop, kind: str) -> ImportantDate | None:

@@ -31,9 +31,11 @@ def call_for_papers(request, workshop):
 def important_dates(request, workshop):
     ws = workshop_get(slug=workshop, user=request.user)
     events = workshop_dates(workshop=ws)
-    groups: dict[str, list] = {}
+    groups: dict[str, list] = {"Papers": []}  # the workshop's own dates first, then the challenges
     for event in events:
         groups.setdefault(event.category, []).append(event)
+    if not groups["Papers"]:
+        del groups["Papers"]
     return render(request, "conference/dates.html",
                   {"workshop": ws, "groups": groups, "now": timezone.now()})
 
