@@ -3,6 +3,7 @@ phase can be tried, and four demo accounts. Idempotent: existing rows are never 
 second run keeps what users changed."""
 
 import datetime as dt
+import io
 import zoneinfo
 
 from allauth.account.models import EmailAddress
@@ -195,8 +196,6 @@ DEMO_PAPERS = [
 def _demo_pdf(title: str, body_pages: int) -> bytes:
     """A small two-column paper written by hand (Times-Roman, 10 pt) with a references page: fast
     enough for every seed run, real enough for the PDF checks."""
-    import io
-
     line = "Mobile networks run under strict latency budgets on phones and NPUs"
     pages = []
     for number in range(body_pages + 1):
@@ -222,6 +221,11 @@ def _demo_pdf(title: str, body_pages: int) -> bytes:
         objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R "
                        b">> >> /Contents %d 0 R >>" % (5 + 2 * i))
         objects.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
+    return pdf_from_objects(objects)
+
+
+def pdf_from_objects(objects: list[bytes]) -> bytes:
+    """Serialises numbered PDF object bodies (object 1 is the catalog) with a valid xref table."""
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n")
     offsets = []

@@ -52,3 +52,18 @@ def registered(transactional_db, device_worker):
                       timeout=60)
     wait_for_consumer("host-cpu")
     return device
+
+
+@pytest.fixture
+def finished_events():
+    """(job id, succeeded) for every `runtime_job_finished` the test's jobs send."""
+    from evaluation.signals import runtime_job_finished
+
+    events = []
+
+    def receiver(sender, job, succeeded, **kwargs):
+        events.append((job.pk, succeeded))
+
+    runtime_job_finished.connect(receiver, weak=False)
+    yield events
+    runtime_job_finished.disconnect(receiver)

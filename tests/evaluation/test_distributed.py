@@ -13,23 +13,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from evaluation import services
 from evaluation.models import Device, RuntimeJob
 from evaluation.runners.local import cpu_model_name
-from evaluation.signals import runtime_job_finished
 from tests.conftest import wait_for
 from tests.evaluation.workers import TEST_HOST
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def finished():
-    events = []
-
-    def receiver(sender, job, succeeded, **kwargs):
-        events.append((job.pk, succeeded))
-
-    runtime_job_finished.connect(receiver, weak=False)
-    yield events
-    runtime_job_finished.disconnect(receiver)
 
 
 def submit(owner, path, **kwargs):
@@ -43,7 +30,7 @@ def wait_finished(job, timeout=60):
                     timeout=timeout)
 
 
-def test_device_worker_registers_and_measures_models(registered, make_user, tflite_models, finished):
+def test_device_worker_registers_and_measures_models(registered, make_user, tflite_models, finished_events):
     assert registered.soc == cpu_model_name() and registered.host == TEST_HOST
     assert registered.accelerators == ["cpu", "xnnpack"] and registered.transport == "local"
     owner = make_user()
@@ -59,7 +46,7 @@ def test_device_worker_registers_and_measures_models(registered, make_user, tfli
     assert RuntimeJob.objects.get(pk=int8.pk).runs == 30
     assert "XNNPACK" in RuntimeJob.objects.get(pk=int8.pk).runtime_version
     assert "Warm-up runs: 3" in RuntimeJob.objects.get(pk=plain.pk).raw_log
-    assert sorted(finished) == sorted([(int8.pk, True), (plain.pk, True)])
+    assert sorted(finished_events) == sorted([(int8.pk, True), (plain.pk, True)])
     assert Device.objects.get(slug="host-cpu").status == "online"
 
 
@@ -76,7 +63,7 @@ def test_job_over_its_time_limit_fails_and_the_worker_serves_the_next(registered
     assert wait_finished(after).state == "done"
 
 
-def test_killed_worker_process_job_is_redelivered_and_counted_once(registered, make_user, tflite_models, finished):
+def test_killed_worker_process_job_is_redelivered_and_counted_once(registered, make_user, tflite_models, finished_events):
     owner = make_user()
     # About 120 ms per run on plain CPU kernels: ~5 s of work, long enough to kill it mid-run.
     job = submit(owner, tflite_models["conv_dynamic"], accelerator="cpu",
@@ -89,5 +76,5 @@ def test_killed_worker_process_job_is_redelivered_and_counted_once(registered, m
     assert done.state == "done", done.error_message
     assert done.attempts == 2 and done.runs == 40
     assert int(done.worker.rsplit(":", 1)[1]) != pid
-    assert finished == [(job.pk, True)]
+    assert finished_events == [(job.pk, True)]
     assert RuntimeJob.objects.filter(pk=job.pk).count() == 1

@@ -10,22 +10,9 @@ from django.utils import timezone
 
 from evaluation import services
 from evaluation.models import Device, DeviceHost, RuntimeJob
-from evaluation.signals import runtime_job_finished
 from evaluation.tokens import device_host_token, model_download_path
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def finished_events():
-    events = []
-
-    def receiver(sender, job, succeeded, **kwargs):
-        events.append((job.pk, succeeded))
-
-    runtime_job_finished.connect(receiver, weak=False)
-    yield events
-    runtime_job_finished.disconnect(receiver)
 
 
 @pytest.fixture
