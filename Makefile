@@ -51,6 +51,7 @@ services:
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 test: system-packages install services lint
 	$(TEST_ENV) $(PY) -m pytest -q -ra tests

@@ -53,7 +53,9 @@ def build_instance(n_p: int, n_r: int, seed: int, n_topics: int = 30, bids_per_r
     affinity += 0.2 * rng.random((n_p, n_r), dtype=np.float32)  # text similarity stand-in
     bid_rows = rng.integers(0, n_p, (n_r, bids_per_reviewer)).ravel()
     bid_cols = np.repeat(np.arange(n_r), bids_per_reviewer)
-    bid_values = rng.choice(np.array([1.0, 0.5, -1.0], dtype=np.float32), size=bid_rows.size, p=[0.4, 0.4, 0.2])
+    bid_values = rng.choice(
+        np.array([1.0, 0.5, -1.0], dtype=np.float32), size=bid_rows.size, p=[0.4, 0.4, 0.2]
+    )
     affinity[bid_rows, bid_cols] += bid_values
     conflicts = rng.random((n_p, n_r)) < 0.02
     return affinity, conflicts
@@ -65,8 +67,15 @@ def lp_reference(n_p, n_r, edge_p, edge_r, cost, k, load):
     cols = np.arange(n_e)
     a_eq = sparse.csr_matrix((np.ones(n_e), (edge_p, cols)), shape=(n_p, n_e))
     a_ub = sparse.csr_matrix((np.ones(n_e), (edge_r, cols)), shape=(n_r, n_e))
-    res = linprog(cost.astype(float), A_ub=a_ub, b_ub=np.full(n_r, load), A_eq=a_eq, b_eq=np.full(n_p, k),
-                  bounds=(0, 1), method="highs")
+    res = linprog(
+        cost.astype(float),
+        A_ub=a_ub,
+        b_ub=np.full(n_r, load),
+        A_eq=a_eq,
+        b_eq=np.full(n_p, k),
+        bounds=(0, 1),
+        method="highs",
+    )
     if res.status != 0:
         raise RuntimeError(f"LP reference failed: {res.message}")
     return res
@@ -86,8 +95,10 @@ def main() -> None:
     t0 = time.perf_counter()
     affinity, conflicts = build_instance(n_p, n_r, args.seed)
     t_build = time.perf_counter() - t0
-    print(f"instance: {n_p} papers × {n_r} reviewers, k={k}, load ≤ {load}, "
-          f"{conflicts.mean():.2%} conflicts, built in {t_build:.1f} s")
+    print(
+        f"instance: {n_p} papers × {n_r} reviewers, k={k}, load ≤ {load}, "
+        f"{conflicts.mean():.2%} conflicts, built in {t_build:.1f} s"
+    )
 
     # The timed part: candidate selection + min-cost flow.
     t0 = time.perf_counter()
@@ -95,22 +106,38 @@ def main() -> None:
     candidates = np.zeros((n_p, n_r), dtype=bool)
     candidates[rows, cols] = True
     papers, reviewers = list(range(n_p)), list(range(n_r))
-    result = assignment_solve(papers=papers, reviewers=reviewers, k=k, loads=load, affinity=affinity,
-                              forbidden=conflicts, candidates=candidates)
+    result = assignment_solve(
+        papers=papers,
+        reviewers=reviewers,
+        k=k,
+        loads=load,
+        affinity=affinity,
+        forbidden=conflicts,
+        candidates=candidates,
+    )
     seconds = time.perf_counter() - t0
     solve_peak = peak_mb()
-    print(f"min-cost flow on {len(rows):,} candidate edges (top {args.top} per paper): {seconds:.1f} s, "
-          f"peak memory {solve_peak:.0f} MB, feasible={result.feasible}")
+    print(
+        f"min-cost flow on {len(rows):,} candidate edges (top {args.top} per paper): {seconds:.1f} s, "
+        f"peak memory {solve_peak:.0f} MB, feasible={result.feasible}"
+    )
 
     # Constraints.
     pairs = np.array(result.pairs, dtype=np.int64).reshape(-1, 2)
     per_paper = np.bincount(pairs[:, 0], minlength=n_p)
     per_reviewer = np.bincount(pairs[:, 1], minlength=n_r)
     unique = len({(int(p), int(r)) for p, r in pairs}) == len(pairs)
-    constraints_ok = bool(result.feasible and (per_paper == k).all() and (per_reviewer <= load).all()
-                          and not conflicts[pairs[:, 0], pairs[:, 1]].any() and unique)
-    print(f"constraints: every paper {k} reviewers: {(per_paper == k).all()}, max load {per_reviewer.max()}, "
-          f"conflicts used: {int(conflicts[pairs[:, 0], pairs[:, 1]].sum())}, duplicates: {not unique}")
+    constraints_ok = bool(
+        result.feasible
+        and (per_paper == k).all()
+        and (per_reviewer <= load).all()
+        and not conflicts[pairs[:, 0], pairs[:, 1]].any()
+        and unique
+    )
+    print(
+        f"constraints: every paper {k} reviewers: {(per_paper == k).all()}, max load {per_reviewer.max()}, "
+        f"conflicts used: {int(conflicts[pairs[:, 0], pairs[:, 1]].sum())}, duplicates: {not unique}"
+    )
 
     # LP reference on the same edge set and the same integer costs.
     edge_cost = -np.rint(affinity[rows, cols].astype(np.float64) * DEFAULT_SCALE).astype(np.int64)
@@ -118,8 +145,10 @@ def main() -> None:
     res = lp_reference(n_p, n_r, rows, cols, edge_cost, k, load)
     t_lp = time.perf_counter() - t0
     lp_scaled = int(round(-res.fun))
-    print(f"HiGHS LP on the same {len(rows):,} edges: {t_lp:.1f} s, objective {lp_scaled} vs flow "
-          f"{result.total_scaled} (scaled by {DEFAULT_SCALE}): {'EQUAL' if lp_scaled == result.total_scaled else 'DIFFERENT'}")
+    print(
+        f"HiGHS LP on the same {len(rows):,} edges: {t_lp:.1f} s, objective {lp_scaled} vs flow "
+        f"{result.total_scaled} (scaled by {DEFAULT_SCALE}): {'EQUAL' if lp_scaled == result.total_scaled else 'DIFFERENT'}"
+    )
 
     # Certificate over every non-conflicted pair: reduced profit a − y_p − z_r ≤ 0 for excluded pairs.
     y, z = res.eqlin.marginals, res.ineqlin.marginals
@@ -131,20 +160,36 @@ def main() -> None:
         excluded = ~conflicts[start:stop] & ~candidates[start:stop]
         violations += int(((reduced < -1e-6) & excluded).sum())
     full_optimal = violations == 0
-    scope = ("optimal over all non-conflicted pairs (LP duals certify the excluded ones)" if full_optimal
-             else f"optimal on the candidate edge set only ({violations} excluded pairs could improve it)")
+    scope = (
+        "optimal over all non-conflicted pairs (LP duals certify the excluded ones)"
+        if full_optimal
+        else f"optimal on the candidate edge set only ({violations} excluded pairs could improve it)"
+    )
     print(f"optimality: {scope}")
-    print(f"time vs openreview-matcher's ~{OPENREVIEW_MATCHER_SECONDS} s on a smaller instance: "
-          f"{OPENREVIEW_MATCHER_SECONDS / seconds:.0f}× faster")
+    print(
+        f"time vs openreview-matcher's ~{OPENREVIEW_MATCHER_SECONDS} s on a smaller instance: "
+        f"{OPENREVIEW_MATCHER_SECONDS / seconds:.0f}× faster"
+    )
     total_affinity = result.total_scaled / DEFAULT_SCALE
     lp_total = lp_scaled / DEFAULT_SCALE
-    print(json.dumps({
-        "papers": n_p, "reviewers": n_r, "seconds": round(seconds, 2), "peak_mb": round(solve_peak, 1),
-        "total_affinity": total_affinity, "lp_total_affinity": lp_total,
-        "constraints_ok": constraints_ok and lp_scaled == result.total_scaled,
-        "edges": int(len(rows)), "edge_set": f"top {args.top} per paper", "certified_full_optimum": full_optimal,
-        "lp_seconds": round(t_lp, 2), "peak_mb_with_lp": round(peak_mb(), 1),
-    }))
+    print(
+        json.dumps(
+            {
+                "papers": n_p,
+                "reviewers": n_r,
+                "seconds": round(seconds, 2),
+                "peak_mb": round(solve_peak, 1),
+                "total_affinity": total_affinity,
+                "lp_total_affinity": lp_total,
+                "constraints_ok": constraints_ok and lp_scaled == result.total_scaled,
+                "edges": int(len(rows)),
+                "edge_set": f"top {args.top} per paper",
+                "certified_full_optimum": full_optimal,
+                "lp_seconds": round(t_lp, 2),
+                "peak_mb_with_lp": round(peak_mb(), 1),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

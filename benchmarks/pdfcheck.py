@@ -53,8 +53,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    identity = pdfcheck.Identity(names=("Alex Author", "Bo Coauthor"), emails=("alex@mobile.example",),
-                                 affiliations=("Institute of Mobile Vision",))
+    identity = pdfcheck.Identity(
+        names=("Alex Author", "Bo Coauthor"),
+        emails=("alex@mobile.example",),
+        affiliations=("Institute of Mobile Vision",),
+    )
     rules = pdfcheck.FormatRules()
     result: dict[str, float] = {}
     pdftotext = shutil.which("pdftotext")
@@ -67,19 +70,32 @@ def main() -> None:
             path.write_bytes(data)
             report = pdfcheck.check_pdf(path, rules=rules, identity=identity, max_pages=1000)
             assert report.pages == pages, (report.pages, pages)
-            inline = timed(lambda path=path: pdfcheck.check_pdf(path, rules=rules, identity=identity,
-                                                                max_pages=1000), args.repeat)
-            copy = timed(lambda path=path: pdfcheck.make_review_copy(path, Path(tmp) / "copy.pdf"), args.repeat)
+            inline = timed(
+                lambda path=path: pdfcheck.check_pdf(path, rules=rules, identity=identity, max_pages=1000),
+                args.repeat,
+            )
+            copy = timed(
+                lambda path=path: pdfcheck.make_review_copy(path, Path(tmp) / "copy.pdf"), args.repeat
+            )
             # What the Celery task runs: check + review copy in a child process (memory limit, timeout).
-            ours = timed(lambda path=path: pdfcheck.check_isolated(
-                path, rules=rules, identity=identity, max_pages=1000, review_copy=Path(tmp) / "copy.pdf"),
-                args.repeat)
-            line = (f"{pages:>3} pages, {len(data) / 1e6:5.1f} MB (rendered in {made:4.1f} s): task {ours:6.3f} s "
-                    f"(in-process check {inline:6.3f} s, review copy {copy:6.3f} s); "
-                    f"{len(report.errors)} errors, {len(report.warnings)} warnings")
+            ours = timed(
+                lambda path=path: pdfcheck.check_isolated(
+                    path, rules=rules, identity=identity, max_pages=1000, review_copy=Path(tmp) / "copy.pdf"
+                ),
+                args.repeat,
+            )
+            line = (
+                f"{pages:>3} pages, {len(data) / 1e6:5.1f} MB (rendered in {made:4.1f} s): task {ours:6.3f} s "
+                f"(in-process check {inline:6.3f} s, review copy {copy:6.3f} s); "
+                f"{len(report.errors)} errors, {len(report.warnings)} warnings"
+            )
             if pdftotext:
-                reference = timed(lambda path=path: subprocess.run(
-                    [pdftotext, "-q", "-bbox", str(path), str(Path(tmp) / "out.html")], check=True), args.repeat)
+                reference = timed(
+                    lambda path=path: subprocess.run(
+                        [pdftotext, "-q", "-bbox", str(path), str(Path(tmp) / "out.html")], check=True
+                    ),
+                    args.repeat,
+                )
                 line += f"; pdftotext -bbox {reference:6.3f} s (ratio to the in-process check {reference / inline:4.1f}×)"
                 result[f"pages_{pages}_pdftotext_bbox_s"] = round(reference, 4)
             print(line)
@@ -87,8 +103,10 @@ def main() -> None:
             result[f"pages_{pages}_inprocess_check_s"] = round(inline, 4)
             result[f"pages_{pages}_review_copy_s"] = round(copy, 4)
             result[f"pages_{pages}_mb"] = round(len(data) / 1e6, 1)
-    print(f"30 pages: {result['pages_30_s']:.3f} s against the {TARGET_30_S:.0f} s target "
-          f"({TARGET_30_S / result['pages_30_s']:.0f}× under it)")
+    print(
+        f"30 pages: {result['pages_30_s']:.3f} s against the {TARGET_30_S:.0f} s target "
+        f"({TARGET_30_S / result['pages_30_s']:.0f}× under it)"
+    )
     ordered = {k: result[k] for k in ("pages_8_s", "pages_30_s", "pages_200_s")}
     ordered.update({k: v for k, v in result.items() if k not in ordered})
     print(json.dumps(ordered))

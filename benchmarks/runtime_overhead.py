@@ -45,18 +45,25 @@ def redis_up() -> bool:
         return False
 
 
-os.environ.update({
-    "VAR_DIR": str(VAR), "SECRET_KEY": "benchmark-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
-    "DJANGO_SETTINGS_MODULE": "config.settings", "ALLOWED_HOSTS": "127.0.0.1,localhost",
-    "SECURE_SSL_REDIRECT": "0", "TF_CPP_MIN_LOG_LEVEL": "2",
-})
+os.environ.update(
+    {
+        "VAR_DIR": str(VAR),
+        "SECRET_KEY": "benchmark-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "0",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    }
+)
 os.environ.pop("DATABASE_URL", None)
 os.environ["CELERY_BROKER_URL"] = os.environ.get("BENCH_BROKER_URL") or (
-    "redis://127.0.0.1:6379/13" if redis_up() else f"sqla+sqlite:///{VAR / 'broker.sqlite'}")
+    "redis://127.0.0.1:6379/13" if redis_up() else f"sqla+sqlite:///{VAR / 'broker.sqlite'}"
+)
 os.environ.pop("CELERY_RESULT_BACKEND", None)
 
 
 # --- Models ----------------------------------------------------------------------------------------
+
 
 def build_models(folder: Path) -> dict[str, Path]:
     import keras
@@ -77,11 +84,15 @@ def build_models(folder: Path) -> dict[str, Path]:
 
     inputs = keras.Input(shape=(224, 224, 3), batch_size=1)
     x = keras.layers.Rescaling(1 / 127.5, offset=-1)(inputs)
-    mobilenet = keras.Model(inputs, keras.applications.MobileNetV2(weights=None, input_shape=(224, 224, 3))(x))
+    mobilenet = keras.Model(
+        inputs, keras.applications.MobileNetV2(weights=None, input_shape=(224, 224, 3))(x)
+    )
 
-    made = {"small_conv": convert(small, (1, 128, 128, 3)),
-            "mobilenet_v2_float": convert(mobilenet, (1, 224, 224, 3)),
-            "mobilenet_v2_int8": convert(mobilenet, (1, 224, 224, 3), int8=True)}
+    made = {
+        "small_conv": convert(small, (1, 128, 128, 3)),
+        "mobilenet_v2_float": convert(mobilenet, (1, 224, 224, 3)),
+        "mobilenet_v2_int8": convert(mobilenet, (1, 224, 224, 3), int8=True),
+    }
     paths = {}
     for name, data in made.items():
         paths[name] = folder / f"{name}.tflite"
@@ -114,20 +125,41 @@ print(json.dumps({"mean_ms": sum(times) / len(times)}))
 
 
 def bare_loop(path: Path, runs: int) -> float:
-    out = subprocess.run([sys.executable, "-c", BARE, str(path), str(THREADS), str(WARMUP), str(runs)],
-                         capture_output=True, text=True, check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    out = subprocess.run(
+        [sys.executable, "-c", BARE, str(path), str(THREADS), str(WARMUP), str(runs)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])["mean_ms"]
 
 
 def litert_benchmark(path: Path, runs: int) -> float:
     result = VAR / "litert-benchmark.json"
-    subprocess.run([str(Path(sys.executable).parent / "litert-benchmark"), "--model", str(path), "--num_threads",
-                    str(THREADS), "--warmup_runs", str(WARMUP), "--num_runs", str(runs), "--result_json",
-                    str(result)], capture_output=True, text=True, check=True)
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "litert-benchmark"),
+            "--model",
+            str(path),
+            "--num_threads",
+            str(THREADS),
+            "--warmup_runs",
+            str(WARMUP),
+            "--num_runs",
+            str(runs),
+            "--result_json",
+            str(result),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(result.read_text())["latency"]["avg_ms"]
 
 
 # --- (c) the full job ------------------------------------------------------------------------------
+
 
 class Site:
     def __init__(self):
@@ -147,12 +179,34 @@ class Site:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(VAR / "site.log", "w")
-        self.web = subprocess.Popen([sys.executable, "manage.py", "runserver", f"127.0.0.1:{self.port}",
-                                     "--noreload", "--nothreading"], cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
-        worker_env = {"PATH": os.environ["PATH"], "HOME": str(VAR), "CELERY_BROKER_URL": os.environ["CELERY_BROKER_URL"],
-                      "SITE_URL": self.url, "DEVICE_TOKEN": device_host_token("bench-host"), "DEVICE_HEARTBEAT_S": "2"}
-        self.worker = subprocess.Popen([sys.executable, "-m", "evaluation.device_worker", "--device", "local:host-cpu"],
-                                       cwd=ROOT, env=worker_env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.web = subprocess.Popen(
+            [
+                sys.executable,
+                "manage.py",
+                "runserver",
+                f"127.0.0.1:{self.port}",
+                "--noreload",
+                "--nothreading",
+            ],
+            cwd=ROOT,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        worker_env = {
+            "PATH": os.environ["PATH"],
+            "HOME": str(VAR),
+            "CELERY_BROKER_URL": os.environ["CELERY_BROKER_URL"],
+            "SITE_URL": self.url,
+            "DEVICE_TOKEN": device_host_token("bench-host"),
+            "DEVICE_HEARTBEAT_S": "2",
+        }
+        self.worker = subprocess.Popen(
+            [sys.executable, "-m", "evaluation.device_worker", "--device", "local:host-cpu"],
+            cwd=ROOT,
+            env=worker_env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         self.wait_ready()
 
     def wait_ready(self):
@@ -162,7 +216,9 @@ class Site:
         while time.monotonic() < deadline:
             try:
                 devices = self.api("GET", "/api/evaluation/devices/")
-                if devices and app.control.ping(timeout=0.5, destination=[f"device-host-cpu@{socket.gethostname()}"]):
+                if devices and app.control.ping(
+                    timeout=0.5, destination=[f"device-host-cpu@{socket.gethostname()}"]
+                ):
                     return
             except OSError:
                 pass
@@ -184,12 +240,21 @@ class Site:
         model's own run time, known from the bare loop): polling the site every 20 ms would take CPU
         from the measurement on a small machine."""
         boundary = "----mai-bench"
-        fields = {"device": "host-cpu", "accelerator": "xnnpack", "threads": str(THREADS),
-                  "warmup_runs": str(WARMUP), "timed_runs": str(runs)}
-        body = b"".join(f"--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n".encode()
-                        for k, v in fields.items())
-        body += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"model\"; filename=\"{path.name}\"\r\n"
-                 "Content-Type: application/octet-stream\r\n\r\n").encode() + path.read_bytes()
+        fields = {
+            "device": "host-cpu",
+            "accelerator": "xnnpack",
+            "threads": str(THREADS),
+            "warmup_runs": str(WARMUP),
+            "timed_runs": str(runs),
+        }
+        body = b"".join(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+            for k, v in fields.items()
+        )
+        body += (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="model"; filename="{path.name}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode() + path.read_bytes()
         body += f"\r\n--{boundary}--\r\n".encode()
         job = self.api("POST", "/api/evaluation/jobs/", body, f"multipart/form-data; boundary={boundary}")
         accepted = time.perf_counter()
@@ -202,7 +267,9 @@ class Site:
             time.sleep(0.02)
         if job["state"] != "done":
             raise RuntimeError(job["error_message"])
-        own_s = (job["first_inference_ms"] + job["mean_ms"] * (WARMUP - 1) + job["mean_ms"] * job["runs"]) / 1000
+        own_s = (
+            job["first_inference_ms"] + job["mean_ms"] * (WARMUP - 1) + job["mean_ms"] * job["runs"]
+        ) / 1000
         job["e2e_overhead_s"] = (shown - accepted) - own_s
         return job
 
@@ -228,15 +295,21 @@ def main() -> None:
     print(f"Building models with TensorFlow in {VAR} …", flush=True)
     started = time.perf_counter()
     models = build_models(VAR)
-    print(f"  built in {time.perf_counter() - started:.0f} s: " +
-          ", ".join(f"{n} {p.stat().st_size / 1e6:.1f} MB" for n, p in models.items()))
-    print(f"Broker: {os.environ['CELERY_BROKER_URL']}; threads {THREADS}, warm-up {WARMUP}, rounds {ROUNDS}; "
-          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"  built in {time.perf_counter() - started:.0f} s: "
+        + ", ".join(f"{n} {p.stat().st_size / 1e6:.1f} MB" for n, p in models.items())
+    )
+    print(
+        f"Broker: {os.environ['CELERY_BROKER_URL']}; threads {THREADS}, warm-up {WARMUP}, rounds {ROUNDS}; "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
+    )
     site = Site()
     try:
         ratios, ratios_lb, overheads, bare_ms = [], [], [], {}
-        print(f"\n{'model':<20}{'runs':>6}{'bare (a)':>12}{'litert-bm (b)':>15}{'job (c)':>11}{'c/a':>8}{'c/b':>8}"
-              f"{'e2e over':>10}")
+        print(
+            f"\n{'model':<20}{'runs':>6}{'bare (a)':>12}{'litert-bm (b)':>15}{'job (c)':>11}{'c/a':>8}{'c/b':>8}"
+            f"{'e2e over':>10}"
+        )
         for name, path in models.items():
             runs = RUNS[name]
             a, b, c = [], [], []
@@ -252,30 +325,53 @@ def main() -> None:
             bare_ms[name] = statistics.median(a)
             ratios.append(mc / ma)
             ratios_lb.append(mc / mb)
-            print(f"{name:<20}{runs:>6}{ma:>10.3f}ms{mb:>13.3f}ms{mc:>9.3f}ms{mc / ma:>8.3f}{mc / mb:>8.3f}"
-                  f"{statistics.median(overheads[-ROUNDS:]):>9.2f}s")
-            print(f"{'  (medians)':<26}{statistics.median(a):>10.3f}ms{statistics.median(b):>13.3f}ms"
-                  f"{statistics.median(c):>9.3f}ms{statistics.median(c) / statistics.median(a):>8.3f}"
-                  f"{statistics.median(c) / statistics.median(b):>8.3f}")
+            print(
+                f"{name:<20}{runs:>6}{ma:>10.3f}ms{mb:>13.3f}ms{mc:>9.3f}ms{mc / ma:>8.3f}{mc / mb:>8.3f}"
+                f"{statistics.median(overheads[-ROUNDS:]):>9.2f}s"
+            )
+            print(
+                f"{'  (medians)':<26}{statistics.median(a):>10.3f}ms{statistics.median(b):>13.3f}ms"
+                f"{statistics.median(c):>9.3f}ms{statistics.median(c) / statistics.median(a):>8.3f}"
+                f"{statistics.median(c) / statistics.median(b):>8.3f}"
+            )
         expected = bare_ms["mobilenet_v2_float"] * (WARMUP + RUNS["mobilenet_v2_float"]) / 1000
-        repeated = [site.job(models["mobilenet_v2_float"], RUNS["mobilenet_v2_float"], expected)["mean_ms"]
-                    for _ in range(5)]
+        repeated = [
+            site.job(models["mobilenet_v2_float"], RUNS["mobilenet_v2_float"], expected)["mean_ms"]
+            for _ in range(5)
+        ]
     finally:
         site.close()
     cv = statistics.pstdev(repeated) / statistics.mean(repeated)
     ratio = max(ratios)
     ratio_lb = max(ratios_lb)
     overhead = statistics.median(overheads)
-    print(f"\nload average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (other processes inflate every figure)")
+    print(
+        f"\nload average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (other processes inflate every figure)"
+    )
     print(f"ratio c/a (worst model): {ratio:.3f}   target ≤ 1.03  {'OK' if ratio <= 1.03 else 'MISSED'}")
-    print(f"ratio c/b (worst model): {ratio_lb:.3f}   target ≤ 1.03  {'OK' if ratio_lb <= 1.03 else 'MISSED'}")
-    print(f"e2e overhead (median over {len(overheads)} jobs, upload accepted → results shown, minus the "
-          f"model's warm-up and timed runs): {overhead:.3f} s (max {max(overheads):.3f} s)   target ≤ 1 s  "
-          f"{'OK' if overhead <= 1 else 'MISSED'}")
-    print("5 repeated jobs on mobilenet_v2_float: " + ", ".join(f"{m:.3f}" for m in repeated) +
-          f" ms; CV {cv * 100:.2f}%   target ≤ 5%  {'OK' if cv <= 0.05 else 'MISSED'}")
-    print(json.dumps({"ratio": round(ratio, 4), "ratio_vs_litert_benchmark": round(ratio_lb, 4),
-                      "e2e_overhead_s": round(overhead, 3), "cv": round(cv, 4)}))
+    print(
+        f"ratio c/b (worst model): {ratio_lb:.3f}   target ≤ 1.03  {'OK' if ratio_lb <= 1.03 else 'MISSED'}"
+    )
+    print(
+        f"e2e overhead (median over {len(overheads)} jobs, upload accepted → results shown, minus the "
+        f"model's warm-up and timed runs): {overhead:.3f} s (max {max(overheads):.3f} s)   target ≤ 1 s  "
+        f"{'OK' if overhead <= 1 else 'MISSED'}"
+    )
+    print(
+        "5 repeated jobs on mobilenet_v2_float: "
+        + ", ".join(f"{m:.3f}" for m in repeated)
+        + f" ms; CV {cv * 100:.2f}%   target ≤ 5%  {'OK' if cv <= 0.05 else 'MISSED'}"
+    )
+    print(
+        json.dumps(
+            {
+                "ratio": round(ratio, 4),
+                "ratio_vs_litert_benchmark": round(ratio_lb, 4),
+                "e2e_overhead_s": round(overhead, 3),
+                "cv": round(cv, 4),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -33,8 +33,22 @@ class SubmissionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Submission
-        fields = ["id", "url", "team", "original_name", "size", "method_name", "method_description", "status",
-                  "error", "scores", "per_file", "created_at", "started_at", "finished_at"]
+        fields = [
+            "id",
+            "url",
+            "team",
+            "original_name",
+            "size",
+            "method_name",
+            "method_description",
+            "status",
+            "error",
+            "scores",
+            "per_file",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
         read_only_fields = fields
 
     def get_url(self, sub) -> str:
@@ -53,25 +67,41 @@ def _challenge(workshop: str, challenge: str, user) -> Challenge:
 
 
 class ChallengeView(APIView):
-    @extend_schema(responses=inline_serializer("Challenge", fields={
-        "slug": serializers.CharField(), "title": serializers.CharField(),
-        "target_platform": serializers.CharField(), "contract": serializers.DictField(),
-        "metrics": serializers.ListField(), "result_format": serializers.CharField(),
-        "phase": serializers.CharField(allow_null=True), "team": serializers.CharField(allow_null=True),
-        "left_today": serializers.IntegerField(allow_null=True),
-        "left_total": serializers.IntegerField(allow_null=True)}))
+    @extend_schema(
+        responses=inline_serializer(
+            "Challenge",
+            fields={
+                "slug": serializers.CharField(),
+                "title": serializers.CharField(),
+                "target_platform": serializers.CharField(),
+                "contract": serializers.DictField(),
+                "metrics": serializers.ListField(),
+                "result_format": serializers.CharField(),
+                "phase": serializers.CharField(allow_null=True),
+                "team": serializers.CharField(allow_null=True),
+                "left_today": serializers.IntegerField(allow_null=True),
+                "left_total": serializers.IntegerField(allow_null=True),
+            },
+        )
+    )
     def get(self, request, workshop, challenge):
         ch = _challenge(workshop, challenge, request.user)
         team = selectors.team_for(request.user, ch)
         limits = selectors.submission_limits(team=team, challenge=ch) if team else None
-        return Response({
-            "slug": ch.slug, "title": ch.title, "target_platform": ch.target_platform, "contract": ch.contract,
-            "metrics": ch.metrics, "result_format": ch.result_format,
-            "phase": timeline.phase_open(selectors.timeline_for(ch), timezone.now()),
-            "team": team.name if team else None,
-            "left_today": limits.left_today if limits else None,
-            "left_total": limits.left_total if limits else None,
-        })
+        return Response(
+            {
+                "slug": ch.slug,
+                "title": ch.title,
+                "target_platform": ch.target_platform,
+                "contract": ch.contract,
+                "metrics": ch.metrics,
+                "result_format": ch.result_format,
+                "phase": timeline.phase_open(selectors.timeline_for(ch), timezone.now()),
+                "team": team.name if team else None,
+                "left_today": limits.left_today if limits else None,
+                "left_total": limits.left_total if limits else None,
+            }
+        )
 
 
 class SubmissionListView(APIView):
@@ -94,40 +124,73 @@ class SubmissionListView(APIView):
             raise exceptions.ValidationError({"file": [f"The file is larger than {ch.max_upload_mb} MB."]})
         try:
             sub = services.submission_create(
-                challenge=ch, user=request.user, name=f.name, data=f.read(),
+                challenge=ch,
+                user=request.user,
+                name=f.name,
+                data=f.read(),
                 method_name=upload.validated_data["method_name"],
-                method_description=upload.validated_data["method_description"])
+                method_description=upload.validated_data["method_description"],
+            )
         except services.ChallengeError as exc:
             raise exceptions.ValidationError({"detail": exc.messages})
-        return Response(SubmissionSerializer(sub, context={"request": request}).data, status=status.HTTP_201_CREATED)
+        return Response(
+            SubmissionSerializer(sub, context={"request": request}).data, status=status.HTTP_201_CREATED
+        )
 
 
 class SubmissionDetailView(APIView):
     @extend_schema(responses=SubmissionSerializer)
     def get(self, request, workshop, challenge, pk):
         ch = _challenge(workshop, challenge, request.user)
-        sub = Submission.objects.select_related("team", "challenge__workshop").filter(challenge=ch, public_id=pk).first()
+        sub = (
+            Submission.objects.select_related("team", "challenge__workshop")
+            .filter(challenge=ch, public_id=pk)
+            .first()
+        )
         if sub is None or not request.user.has_perm("challenges.view_submission", sub):
             raise Http404
         return Response(SubmissionSerializer(sub, context={"request": request}).data)
 
 
 class LeaderboardView(APIView):
-    @extend_schema(responses=inline_serializer("LeaderboardRow", many=True, fields={
-        "rank": serializers.IntegerField(), "team": serializers.CharField(), "scores": serializers.DictField(),
-        "method": serializers.CharField(), "submitted_at": serializers.DateTimeField()}))
+    @extend_schema(
+        responses=inline_serializer(
+            "LeaderboardRow",
+            many=True,
+            fields={
+                "rank": serializers.IntegerField(),
+                "team": serializers.CharField(),
+                "scores": serializers.DictField(),
+                "method": serializers.CharField(),
+                "submitted_at": serializers.DateTimeField(),
+            },
+        )
+    )
     def get(self, request, workshop, challenge):
         ch = _challenge(workshop, challenge, request.user)
         if not selectors.leaderboard_visible(challenge=ch, user=request.user):
             raise Http404("This leaderboard is not public yet.")
-        return Response([{"rank": r.rank, "team": r.team, "scores": r.scores, "method": r.method,
-                          "submitted_at": r.submitted_at} for r in selectors.leaderboard_validation(challenge=ch)])
+        return Response(
+            [
+                {
+                    "rank": r.rank,
+                    "team": r.team,
+                    "scores": r.scores,
+                    "method": r.method,
+                    "submitted_at": r.submitted_at,
+                }
+                for r in selectors.leaderboard_validation(challenge=ch)
+            ]
+        )
 
 
 urlpatterns = [
     path("<slug:workshop>/<slug:challenge>/", ChallengeView.as_view(), name="challenge"),
     path("<slug:workshop>/<slug:challenge>/submissions/", SubmissionListView.as_view(), name="submissions"),
-    path("<slug:workshop>/<slug:challenge>/submissions/<uuid:pk>/", SubmissionDetailView.as_view(),
-         name="submission"),
+    path(
+        "<slug:workshop>/<slug:challenge>/submissions/<uuid:pk>/",
+        SubmissionDetailView.as_view(),
+        name="submission",
+    ),
     path("<slug:workshop>/<slug:challenge>/leaderboard/", LeaderboardView.as_view(), name="leaderboard"),
 ]

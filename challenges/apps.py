@@ -14,9 +14,14 @@ class ChallengesConfig(AppConfig):
 
         schedule = getattr(settings, "CELERY_BEAT_SCHEDULE", None)
         if isinstance(schedule, dict):
-            schedule.setdefault("challenges-requeue-stale-submissions", {
-                "task": "challenges.requeue_stale_submissions", "schedule": 60.0,
-                "options": {"queue": "default"}})
+            schedule.setdefault(
+                "challenges-requeue-stale-submissions",
+                {
+                    "task": "challenges.requeue_stale_submissions",
+                    "schedule": 60.0,
+                    "options": {"queue": "default"},
+                },
+            )
 
     def important_dates(self, workshop):
         from .selectors import challenge_dates_for_workshop

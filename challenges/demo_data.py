@@ -58,13 +58,22 @@ def _names(prefix: str, n: int) -> list[str]:
     return [f"{prefix}{i:04d}.png" for i in range(1, n + 1)]
 
 
-def image_track(seed: int, *, in_size: tuple[int, int], out_size: tuple[int, int], in_channels: int = 3,
-                kind: str = "restore") -> dict[str, tuple[str, bytes]]:
+def image_track(
+    seed: int,
+    *,
+    in_size: tuple[int, int],
+    out_size: tuple[int, int],
+    in_channels: int = 3,
+    kind: str = "restore",
+) -> dict[str, tuple[str, bytes]]:
     """Image-to-image track: inputs (degraded/down-sampled/RAW-like) and RGB targets."""
     rng = np.random.default_rng(seed)
     out: dict[str, tuple[str, bytes]] = {}
-    for split, n, prefix in (("validation", N_VALIDATION, "val_"), ("test", N_TEST, "test_"),
-                             ("train", 4, "train_")):
+    for split, n, prefix in (
+        ("validation", N_VALIDATION, "val_"),
+        ("test", N_TEST, "test_"),
+        ("train", 4, "train_"),
+    ):
         inputs, targets = {}, {}
         for name in _names(prefix, n):
             target = _smooth_image(rng, out_size[0], out_size[1])
@@ -77,7 +86,9 @@ def image_track(seed: int, *, in_size: tuple[int, int], out_size: tuple[int, int
             inputs[name] = png_bytes(np.clip(degraded, 0, 255).astype(np.uint8))
             targets[name] = png_bytes(target)
         if split == "train":
-            pairs = {f"input/{k}": v for k, v in inputs.items()} | {f"target/{k}": v for k, v in targets.items()}
+            pairs = {f"input/{k}": v for k, v in inputs.items()} | {
+                f"target/{k}": v for k, v in targets.items()
+            }
             out["train"] = ("train.zip", zip_bytes(pairs))
         else:
             out[f"{split}_input"] = (f"{split}_inputs.zip", zip_bytes(inputs))
@@ -88,8 +99,11 @@ def image_track(seed: int, *, in_size: tuple[int, int], out_size: tuple[int, int
 def depth_track(seed: int, *, size: tuple[int, int] = (24, 32)) -> dict[str, tuple[str, bytes]]:
     rng = np.random.default_rng(seed)
     out: dict[str, tuple[str, bytes]] = {}
-    for split, n, prefix in (("validation", N_VALIDATION, "val_"), ("test", N_TEST, "test_"),
-                             ("train", 4, "train_")):
+    for split, n, prefix in (
+        ("validation", N_VALIDATION, "val_"),
+        ("test", N_TEST, "test_"),
+        ("train", 4, "train_"),
+    ):
         inputs, depths = {}, {}
         for name in _names(prefix, n):
             depth = rng.uniform(500, 20000) * (1 + 0.5 * _smooth_image(rng, *size, channels=1)[..., 0] / 255)
@@ -104,7 +118,9 @@ def depth_track(seed: int, *, size: tuple[int, int] = (24, 32)) -> dict[str, tup
     return out
 
 
-def classification_track(seed: int, *, size: tuple[int, int] = (32, 24), n: int = 6) -> dict[str, tuple[str, bytes]]:
+def classification_track(
+    seed: int, *, size: tuple[int, int] = (32, 24), n: int = 6
+) -> dict[str, tuple[str, bytes]]:
     rng = np.random.default_rng(seed)
     out: dict[str, tuple[str, bytes]] = {}
     for split, prefix in (("validation", "val_"), ("test", "test_"), ("train", "train_")):
@@ -132,17 +148,25 @@ def results_for(result_format: str, ground_truth: bytes, *, noise: float = 5.0, 
         with zipfile.ZipFile(io.BytesIO(ground_truth)) as archive:
             for name in archive.namelist():
                 image = np.asarray(Image.open(io.BytesIO(archive.read(name)))).astype(np.float64)
-                files[name] = png_bytes(np.clip(image + rng.normal(0, noise, image.shape), 0, 255).astype(np.uint8))
+                files[name] = png_bytes(
+                    np.clip(image + rng.normal(0, noise, image.shape), 0, 255).astype(np.uint8)
+                )
         return zip_bytes(files)
     if result_format == "npz":
         with np.load(io.BytesIO(ground_truth)) as npz:
-            return npz_bytes({k: np.maximum(npz[k] * rng.uniform(0.9, 1.1, npz[k].shape), 0).astype(np.float32)
-                              for k in npz.files})
+            return npz_bytes(
+                {
+                    k: np.maximum(npz[k] * rng.uniform(0.9, 1.1, npz[k].shape), 0).astype(np.float32)
+                    for k in npz.files
+                }
+            )
     rows = list(csv.reader(io.StringIO(ground_truth.decode())))[1:]
     text = io.StringIO()
     writer = csv.writer(text)
     for i, (name, label) in enumerate(rows):
         label = int(label)
         wrong = (label + 1) % N_CLASSES
-        writer.writerow([name, label if i % 2 == 0 else wrong, wrong if i % 2 == 0 else label, (label + 2) % N_CLASSES])
+        writer.writerow(
+            [name, label if i % 2 == 0 else wrong, wrong if i % 2 == 0 else label, (label + 2) % N_CLASSES]
+        )
     return text.getvalue().encode()

@@ -9,14 +9,16 @@ from .models import Challenge, DataFile
 class SubmissionForm(forms.Form):
     file = forms.FileField(label="Result file")
     method_name = forms.CharField(max_length=200, required=False, label="Method name (optional)")
-    method_description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
-                                         label="Method description (optional)")
+    method_description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, label="Method description (optional)"
+    )
 
     def __init__(self, *args, challenge: Challenge, **kwargs):
         super().__init__(*args, **kwargs)
         self.challenge = challenge
-        self.fields["file"].help_text = (
-            f"{challenge.get_result_format_display()}; at most {challenge.max_upload_mb} MB.")
+        self.fields[
+            "file"
+        ].help_text = f"{challenge.get_result_format_display()}; at most {challenge.max_upload_mb} MB."
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -35,8 +37,10 @@ class DataFileForm(forms.Form):
     def clean_upload(self):
         upload = self.cleaned_data.get("upload")
         if upload and upload.size > settings.MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(f"Files above {settings.MAX_UPLOAD_BYTES // 1024**2} MB go elsewhere: "
-                                        "give an external URL instead.")
+            raise forms.ValidationError(
+                f"Files above {settings.MAX_UPLOAD_BYTES // 1024**2} MB go elsewhere: "
+                "give an external URL instead."
+            )
         return upload
 
     def clean(self):

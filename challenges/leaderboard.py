@@ -37,7 +37,10 @@ def pick(entries: list[Entry], metrics: list[dict], policy: str) -> list[Entry]:
         if current is None:
             chosen[entry.team_id] = entry
         elif policy == "latest":
-            if (entry.submitted_at, entry.submission_id or 0) > (current.submitted_at, current.submission_id or 0):
+            if (entry.submitted_at, entry.submission_id or 0) > (
+                current.submitted_at,
+                current.submission_id or 0,
+            ):
                 chosen[entry.team_id] = entry
         elif _key(entry, metrics) < _key(current, metrics):
             chosen[entry.team_id] = entry

@@ -59,14 +59,21 @@ class Challenge(models.Model):
     workshop = models.ForeignKey("conference.Workshop", on_delete=models.CASCADE, related_name="challenges")
     slug = models.SlugField()
     title = models.CharField(max_length=200)
-    target_platform = models.CharField(max_length=200, blank=True,
-                                       help_text='e.g. "MediaTek Dimensity 1000+, APU"')
+    target_platform = models.CharField(
+        max_length=200, blank=True, help_text='e.g. "MediaTek Dimensity 1000+, APU"'
+    )
     order = models.PositiveSmallIntegerField(default=0)
     summary = models.CharField(max_length=300, blank=True, help_text="One line for the list of challenges.")
     description = models.TextField(blank=True, help_text="The task, in Markdown (sanitised when shown).")
-    terms = models.TextField(blank=True, help_text="Terms of participation, in Markdown; accepted at registration.")
-    organisers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="organised_challenges",
-                                        help_text="May manage this challenge without being workshop chairs.")
+    terms = models.TextField(
+        blank=True, help_text="Terms of participation, in Markdown; accepted at registration."
+    )
+    organisers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="organised_challenges",
+        help_text="May manage this challenge without being workshop chairs.",
+    )
     # Model contract (final phase)
     input_shape = models.JSONField(default=list, blank=True, help_text="e.g. [1, 544, 960, 4]")
     input_dtype = models.CharField(max_length=10, choices=DType.choices, default=DType.FLOAT32)
@@ -76,21 +83,26 @@ class Challenge(models.Model):
     value_range_max = models.FloatField(default=255.0, help_text="Input values the model receives, highest.")
     int8_required = models.BooleanField(default=False, help_text="Full-integer INT8 quantisation required.")
     # Scoring
-    result_format = models.CharField(max_length=20, choices=ResultFormat.choices, default=ResultFormat.IMAGES_ZIP)
+    result_format = models.CharField(
+        max_length=20, choices=ResultFormat.choices, default=ResultFormat.IMAGES_ZIP
+    )
     metrics = models.JSONField(default=default_metrics, blank=True)
-    score_formula = models.CharField(max_length=300, blank=True,
-                                     help_text="Shown to participants, e.g. 2^(2·PSNR) / (C·runtime).")
+    score_formula = models.CharField(
+        max_length=300, blank=True, help_text="Shown to participants, e.g. 2^(2·PSNR) / (C·runtime)."
+    )
     # Participation
     requires_approval = models.BooleanField(default=False, help_text="Organisers approve each registration.")
     max_team_size = models.PositiveSmallIntegerField(default=5, validators=[MinValueValidator(1)])
     submissions_per_day = models.PositiveSmallIntegerField(default=5, help_text="Per team, per UTC day.")
     submissions_total = models.PositiveSmallIntegerField(default=100, help_text="Per team, per phase.")
-    leaderboard_policy = models.CharField(max_length=10, choices=LeaderboardPolicy.choices,
-                                          default=LeaderboardPolicy.BEST)
+    leaderboard_policy = models.CharField(
+        max_length=10, choices=LeaderboardPolicy.choices, default=LeaderboardPolicy.BEST
+    )
     grace_minutes = models.PositiveIntegerField(default=0, help_text="Grace after every closing milestone.")
     max_upload_mb = models.PositiveIntegerField(default=200, help_text="Largest result upload accepted.")
-    max_uncompressed_mb = models.PositiveIntegerField(default=1024,
-                                                      help_text="Zip archives expanding past this are refused.")
+    max_uncompressed_mb = models.PositiveIntegerField(
+        default=1024, help_text="Zip archives expanding past this are refused."
+    )
 
     class Meta:
         ordering = ["order", "id"]
@@ -156,8 +168,9 @@ class Registration(models.Model):
     """A participant's registration to a challenge: terms accepted, approved (at once, or by an organiser)."""
 
     challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="registrations")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="challenge_registrations")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="challenge_registrations"
+    )
     accepted_terms_at = models.DateTimeField()
     approved = models.BooleanField(default=False)
     approved_at = models.DateTimeField(null=True, blank=True)
@@ -185,8 +198,9 @@ class Team(models.Model):
     challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="teams")
     name = models.CharField(max_length=80)
     join_code = models.CharField(max_length=32, unique=True, default=new_join_code)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -206,7 +220,9 @@ class TeamMembership(models.Model):
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
     challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="team_memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="team_memberships"
+    )
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
     joined_at = models.DateTimeField(auto_now_add=True)
 
@@ -224,7 +240,9 @@ class TeamInvitation(models.Model):
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invitations")
     email = models.EmailField()
     token = models.CharField(max_length=64, unique=True, default=new_token)
-    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
 
@@ -246,7 +264,9 @@ def data_file_path(instance, filename: str) -> str:
 
 
 def submission_file_path(instance, filename: str) -> str:
-    return f"challenges/{instance.challenge_id}/submissions/{instance.team_id}/{secrets.token_hex(8)}-{filename}"
+    return (
+        f"challenges/{instance.challenge_id}/submissions/{instance.team_id}/{secrets.token_hex(8)}-{filename}"
+    )
 
 
 class DataFile(models.Model):
@@ -299,8 +319,9 @@ class Submission(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="submissions")
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="submissions")
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                                     related_name="+")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     file = models.FileField(upload_to=submission_file_path, storage=private_storage, max_length=300)
     original_name = models.CharField(max_length=255)
     size = models.BigIntegerField(default=0)
@@ -323,8 +344,14 @@ class Submission(models.Model):
         return f"{self.team} #{self.pk} ({self.status})"
 
     def get_absolute_url(self) -> str:
-        return reverse("challenges:submission", kwargs={
-            "workshop": self.challenge.workshop.slug, "challenge": self.challenge.slug, "pk": self.public_id})
+        return reverse(
+            "challenges:submission",
+            kwargs={
+                "workshop": self.challenge.workshop.slug,
+                "challenge": self.challenge.slug,
+                "pk": self.public_id,
+            },
+        )
 
     @property
     def is_final_state(self) -> bool:

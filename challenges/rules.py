@@ -54,5 +54,7 @@ def data_file_released(user, data_file: DataFile | None) -> bool:
 
 
 rules.add_perm("challenges.manage_challenge", is_challenge_organiser)
-rules.add_perm("challenges.download_data", is_challenge_organiser | (is_approved_participant & data_file_released))
+rules.add_perm(
+    "challenges.download_data", is_challenge_organiser | (is_approved_participant & data_file_released)
+)
 rules.add_perm("challenges.view_submission", is_challenge_organiser | is_member_of_submission_team)

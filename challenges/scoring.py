@@ -69,7 +69,8 @@ def _open_zip(data: bytes, *, what: str, max_uncompressed: int) -> zipfile.ZipFi
         if total > max_uncompressed:
             raise ScoringError(
                 f"The {what} would expand to more than {max_uncompressed // (1024 * 1024)} MB; "
-                "this looks like a zip bomb and was refused.")
+                "this looks like a zip bomb and was refused."
+            )
     return archive
 
 
@@ -83,8 +84,10 @@ def _members(archive: zipfile.ZipFile, *, what: str) -> dict[str, zipfile.ZipInf
     files = [i for i in archive.infolist() if not _is_junk(i.filename)]
     folders = {posixpath.dirname(i.filename) for i in files}
     if len(folders) > 1:
-        raise ScoringError(f"The {what} must hold its files at the top level or in one folder, "
-                           f"not in several ({_listing(f or '/' for f in folders)}).")
+        raise ScoringError(
+            f"The {what} must hold its files at the top level or in one folder, "
+            f"not in several ({_listing(f or '/' for f in folders)})."
+        )
     out: dict[str, zipfile.ZipInfo] = {}
     for info in files:
         base = posixpath.basename(info.filename)
@@ -121,7 +124,8 @@ def _read_png(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, expect_shape=N
             if expect_shape is not None and (img.size[1], img.size[0]) != tuple(expect_shape[:2]):
                 raise ScoringError(
                     f"“{name}” is {img.size[0]}×{img.size[1]} pixels; expected "
-                    f"{expect_shape[1]}×{expect_shape[0]}.")
+                    f"{expect_shape[1]}×{expect_shape[0]}."
+                )
             img.load()
             array = np.asarray(img)
     except ScoringError:
@@ -148,11 +152,16 @@ def _score_images(submission: bytes, ground_truth: bytes, *, max_uncompressed: i
     for name in sorted(gt):
         target = _read_png(gt_zip, gt[name])
         pred = _read_png(sub_zip, sub[name], expect_shape=target.shape)
-        rows.append({"name": name,
-                     "psnr": min(metrics.psnr(target, pred), PSNR_CAP),
-                     "ssim": metrics.ssim(target, pred)})
-    return ScoreResult(scores={k: float(np.mean([r[k] for r in rows])) for k in ("psnr", "ssim")},
-                       per_file=rows)
+        rows.append(
+            {
+                "name": name,
+                "psnr": min(metrics.psnr(target, pred), PSNR_CAP),
+                "ssim": metrics.ssim(target, pred),
+            }
+        )
+    return ScoreResult(
+        scores={k: float(np.mean([r[k] for r in rows])) for k in ("psnr", "ssim")}, per_file=rows
+    )
 
 
 def _load_npz(data: bytes, *, what: str, max_uncompressed: int) -> dict[str, np.ndarray]:
@@ -179,16 +188,25 @@ def _score_depth(submission: bytes, ground_truth: bytes, *, max_uncompressed: in
         if pred.ndim == 3 and pred.shape[-1] == 1:
             pred = pred[..., 0]
         if pred.shape != target.shape:
-            raise ScoringError(f"“{name}” has shape {'×'.join(map(str, pred.shape))}; expected "
-                               f"{'×'.join(map(str, target.shape))}.")
+            raise ScoringError(
+                f"“{name}” has shape {'×'.join(map(str, pred.shape))}; expected "
+                f"{'×'.join(map(str, target.shape))}."
+            )
         if not np.issubdtype(pred.dtype, np.number):
             raise ScoringError(f"“{name}” is not a numeric array.")
         try:
             errors = metrics.depth_errors(target, pred)
         except metrics.MetricError as exc:
             raise ScoringError(f"“{name}”: {exc}.")
-        rows.append({"name": name, "si_rmse": errors.si_rmse, "rmse": errors.rmse,
-                     "log10": errors.log10, "rel": errors.rel})
+        rows.append(
+            {
+                "name": name,
+                "si_rmse": errors.si_rmse,
+                "rmse": errors.rmse,
+                "log10": errors.log10,
+                "rel": errors.rel,
+            }
+        )
     keys = ("si_rmse", "rmse", "log10", "rel")
     return ScoreResult(scores={k: float(np.mean([r[k] for r in rows])) for k in keys}, per_file=rows)
 
@@ -206,8 +224,9 @@ def _read_csv(data: bytes, *, what: str, min_columns: int) -> dict[str, list[int
         if not row or not any(row):
             continue
         if len(row) < min_columns:
-            raise ScoringError(f"Line {line_no} of the {what} has {len(row)} column(s); expected "
-                               f"name,prediction….")
+            raise ScoringError(
+                f"Line {line_no} of the {what} has {len(row)} column(s); expected name,prediction…."
+            )
         try:
             values = [int(cell) for cell in row[1:] if cell != ""]
         except ValueError:
@@ -234,20 +253,33 @@ def _score_classification(submission: bytes, ground_truth: bytes, *, max_uncompr
         ranked[i, : len(sub[n])] = sub[n]
     top1 = metrics.top_k_hits(labels, ranked, 1)
     top3 = metrics.top_k_hits(labels, ranked, 3)
-    rows = [{"name": n, "label": int(labels[i]), "prediction": int(ranked[i, 0]),
-             "top1": float(top1[i]) * 100, "top3": float(top3[i]) * 100} for i, n in enumerate(names)]
-    return ScoreResult(scores={"top1": float(top1.mean() * 100), "top3": float(top3.mean() * 100)},
-                       per_file=rows)
+    rows = [
+        {
+            "name": n,
+            "label": int(labels[i]),
+            "prediction": int(ranked[i, 0]),
+            "top1": float(top1[i]) * 100,
+            "top3": float(top3[i]) * 100,
+        }
+        for i, n in enumerate(names)
+    ]
+    return ScoreResult(
+        scores={"top1": float(top1.mean() * 100), "top3": float(top3.mean() * 100)}, per_file=rows
+    )
 
 
 SCORERS = {"images_zip": _score_images, "npz": _score_depth, "csv": _score_classification}
 EXTENSIONS = {"images_zip": (".zip",), "npz": (".npz",), "csv": (".csv", ".txt")}
-METRIC_KEYS = {"images_zip": ("psnr", "ssim"), "npz": ("si_rmse", "rmse", "log10", "rel"),
-               "csv": ("top1", "top3")}
+METRIC_KEYS = {
+    "images_zip": ("psnr", "ssim"),
+    "npz": ("si_rmse", "rmse", "log10", "rel"),
+    "csv": ("top1", "top3"),
+}
 
 
-def check_upload(*, result_format: str, name: str, data: bytes, max_bytes: int,
-                 max_uncompressed: int) -> None:
+def check_upload(
+    *, result_format: str, name: str, data: bytes, max_bytes: int, max_uncompressed: int
+) -> None:
     """Cheap checks done at upload time, before anything is stored (the scorer checks everything)."""
     if not data:
         raise ScoringError("The uploaded file is empty (0 bytes).")
@@ -264,14 +296,19 @@ def check_upload(*, result_format: str, name: str, data: bytes, max_bytes: int,
 
 def expected_names(*, result_format: str, ground_truth: bytes) -> set[str]:
     if result_format == "images_zip":
-        return set(_members(_open_zip(ground_truth, what="ground truth", max_uncompressed=1 << 62),
-                            what="ground truth"))
+        return set(
+            _members(
+                _open_zip(ground_truth, what="ground truth", max_uncompressed=1 << 62), what="ground truth"
+            )
+        )
     if result_format == "npz":
         return set(_load_npz(ground_truth, what="ground truth", max_uncompressed=1 << 62))
     return set(_read_csv(ground_truth, what="ground truth", min_columns=2))
 
 
-def score(*, result_format: str, submission: bytes, ground_truth: bytes, max_uncompressed: int) -> ScoreResult:
+def score(
+    *, result_format: str, submission: bytes, ground_truth: bytes, max_uncompressed: int
+) -> ScoreResult:
     """Scores the result bytes against the ground-truth bytes, or raises `ScoringError`."""
     try:
         scorer = SCORERS[result_format]

@@ -30,53 +30,89 @@ TERMS = """\
 # slug, title, platform, summary, contract (full size), live contract (demo data), format, metrics,
 # score formula, demo-data generator
 TRACKS = [
-    dict(slug="learned-isp", title="Learned Smartphone ISP", platform="MediaTek Dimensity 1000+, APU",
-         summary="RAW images from a Sony IMX586 sensor to the RGB of a Fujifilm GFX100.",
-         description="Map de-Bayered **RAW** images (4 channels) from the Sony IMX586 mobile sensor to the RGB "
-                     "photos of a Fujifilm GFX100 DSLR, with a model fast on the MediaTek Dimensity 1000+ APU.",
-         contract=([1, 544, 960, 4], "float32", [1, 1088, 1920, 3], "float32", False),
-         live=([1, 16, 24, 4], [1, 32, 48, 3]),
-         format="images_zip", metrics=[PSNR, SSIM], formula="2^(2·PSNR) / (C·runtime)",
-         data=lambda: demo_data.image_track(11, in_size=(16, 24), out_size=(32, 48), in_channels=4)),
-    dict(slug="image-denoising", title="Image Denoising", platform="Samsung Exynos 2100, Mali GPU",
-         summary="Remove the noise of smartphone photos on the Mali GPU.",
-         description="Restore clean images from **noisy** smartphone photos (480p-class inputs).",
-         contract=([1, 480, 720, 3], "float32", [1, 480, 720, 3], "float32", False),
-         live=([1, 32, 48, 3], [1, 32, 48, 3]),
-         format="images_zip", metrics=[PSNR, SSIM], formula="2^(2·PSNR) / (C·runtime)",
-         data=lambda: demo_data.image_track(12, in_size=(32, 48), out_size=(32, 48), kind="denoise")),
-    dict(slug="quantized-sr", title="Quantized Image Super-Resolution", platform="Synaptics VS680, NPU",
-         summary="×3 super-resolution with a full-INT8 model on the VS680 NPU.",
-         description="Up-scale images **×3** (DIV2K) with a fully INT8-quantised model (uint8 in and out).",
-         contract=([1, 360, 640, 3], "uint8", [1, 1080, 1920, 3], "uint8", True),
-         live=([1, 12, 16, 3], [1, 36, 48, 3]),
-         format="images_zip", metrics=[PSNR, SSIM], formula="2^(2·PSNR) / (C·runtime)",
-         data=lambda: demo_data.image_track(13, in_size=(12, 16), out_size=(36, 48))),
-    dict(slug="video-sr", title="Video Super-Resolution", platform="OPPO Find X2, Snapdragon 865, Adreno GPU",
-         summary="×4 video super-resolution (REDS) on the Adreno GPU.",
-         description="Up-scale video frames **×4** (REDS) with a float model on the Adreno 650 GPU.",
-         contract=([1, 180, 320, 3], "float32", [1, 720, 1280, 3], "float32", False),
-         live=([1, 8, 12, 3], [1, 32, 48, 3]),
-         format="images_zip", metrics=[PSNR, SSIM], formula="2^(2·PSNR) / (C·runtime)",
-         data=lambda: demo_data.image_track(14, in_size=(8, 12), out_size=(32, 48))),
-    dict(slug="depth-estimation", title="Monocular Depth Estimation", platform="Raspberry Pi 4, ARM CPU",
-         summary="Depth in mm from one RGB image, on the Raspberry Pi 4 CPU.",
-         description="Predict **depth in millimetres** from a single RGB image (ZED stereo data, up to 50 m). "
-                     "Results: an `.npz` with one H×W array per input, keyed by the input's name "
-                     "without extension.",
-         contract=([1, 480, 640, 3], "float32", [1, 480, 640, 1], "float32", False),
-         live=([1, 24, 32, 3], [1, 24, 32, 1]),
-         format="npz", metrics=[SI_RMSE, RMSE], formula="2^(−20·si-RMSE) / (C·runtime)",
-         data=lambda: demo_data.depth_track(15)),
-    dict(slug="scene-detection", title="Quantized Camera Scene Detection", platform="Apple A11 / any phone NPU",
-         summary="30 camera scenes (CamSDD) with a full-INT8 model.",
-         description="Classify photos into the **30 scenes** of CamSDD with a fully INT8-quantised model. "
-                     "Results: a `.csv` with `name,prediction1,prediction2,prediction3` (class indices, "
-                     "best first).",
-         contract=([1, 576, 384, 3], "uint8", [1, 30], "uint8", True),
-         live=([1, 32, 24, 3], [1, 30]),
-         format="csv", metrics=[TOP1, TOP3], formula="top-1 accuracy / (C·runtime)",
-         data=lambda: demo_data.classification_track(16)),
+    dict(
+        slug="learned-isp",
+        title="Learned Smartphone ISP",
+        platform="MediaTek Dimensity 1000+, APU",
+        summary="RAW images from a Sony IMX586 sensor to the RGB of a Fujifilm GFX100.",
+        description="Map de-Bayered **RAW** images (4 channels) from the Sony IMX586 mobile sensor to the RGB "
+        "photos of a Fujifilm GFX100 DSLR, with a model fast on the MediaTek Dimensity 1000+ APU.",
+        contract=([1, 544, 960, 4], "float32", [1, 1088, 1920, 3], "float32", False),
+        live=([1, 16, 24, 4], [1, 32, 48, 3]),
+        format="images_zip",
+        metrics=[PSNR, SSIM],
+        formula="2^(2·PSNR) / (C·runtime)",
+        data=lambda: demo_data.image_track(11, in_size=(16, 24), out_size=(32, 48), in_channels=4),
+    ),
+    dict(
+        slug="image-denoising",
+        title="Image Denoising",
+        platform="Samsung Exynos 2100, Mali GPU",
+        summary="Remove the noise of smartphone photos on the Mali GPU.",
+        description="Restore clean images from **noisy** smartphone photos (480p-class inputs).",
+        contract=([1, 480, 720, 3], "float32", [1, 480, 720, 3], "float32", False),
+        live=([1, 32, 48, 3], [1, 32, 48, 3]),
+        format="images_zip",
+        metrics=[PSNR, SSIM],
+        formula="2^(2·PSNR) / (C·runtime)",
+        data=lambda: demo_data.image_track(12, in_size=(32, 48), out_size=(32, 48), kind="denoise"),
+    ),
+    dict(
+        slug="quantized-sr",
+        title="Quantized Image Super-Resolution",
+        platform="Synaptics VS680, NPU",
+        summary="×3 super-resolution with a full-INT8 model on the VS680 NPU.",
+        description="Up-scale images **×3** (DIV2K) with a fully INT8-quantised model (uint8 in and out).",
+        contract=([1, 360, 640, 3], "uint8", [1, 1080, 1920, 3], "uint8", True),
+        live=([1, 12, 16, 3], [1, 36, 48, 3]),
+        format="images_zip",
+        metrics=[PSNR, SSIM],
+        formula="2^(2·PSNR) / (C·runtime)",
+        data=lambda: demo_data.image_track(13, in_size=(12, 16), out_size=(36, 48)),
+    ),
+    dict(
+        slug="video-sr",
+        title="Video Super-Resolution",
+        platform="OPPO Find X2, Snapdragon 865, Adreno GPU",
+        summary="×4 video super-resolution (REDS) on the Adreno GPU.",
+        description="Up-scale video frames **×4** (REDS) with a float model on the Adreno 650 GPU.",
+        contract=([1, 180, 320, 3], "float32", [1, 720, 1280, 3], "float32", False),
+        live=([1, 8, 12, 3], [1, 32, 48, 3]),
+        format="images_zip",
+        metrics=[PSNR, SSIM],
+        formula="2^(2·PSNR) / (C·runtime)",
+        data=lambda: demo_data.image_track(14, in_size=(8, 12), out_size=(32, 48)),
+    ),
+    dict(
+        slug="depth-estimation",
+        title="Monocular Depth Estimation",
+        platform="Raspberry Pi 4, ARM CPU",
+        summary="Depth in mm from one RGB image, on the Raspberry Pi 4 CPU.",
+        description="Predict **depth in millimetres** from a single RGB image (ZED stereo data, up to 50 m). "
+        "Results: an `.npz` with one H×W array per input, keyed by the input's name "
+        "without extension.",
+        contract=([1, 480, 640, 3], "float32", [1, 480, 640, 1], "float32", False),
+        live=([1, 24, 32, 3], [1, 24, 32, 1]),
+        format="npz",
+        metrics=[SI_RMSE, RMSE],
+        formula="2^(−20·si-RMSE) / (C·runtime)",
+        data=lambda: demo_data.depth_track(15),
+    ),
+    dict(
+        slug="scene-detection",
+        title="Quantized Camera Scene Detection",
+        platform="Apple A11 / any phone NPU",
+        summary="30 camera scenes (CamSDD) with a full-INT8 model.",
+        description="Classify photos into the **30 scenes** of CamSDD with a fully INT8-quantised model. "
+        "Results: a `.csv` with `name,prediction1,prediction2,prediction3` (class indices, "
+        "best first).",
+        contract=([1, 576, 384, 3], "uint8", [1, 30], "uint8", True),
+        live=([1, 32, 24, 3], [1, 30]),
+        format="csv",
+        metrics=[TOP1, TOP3],
+        formula="top-1 accuracy / (C·runtime)",
+        data=lambda: demo_data.classification_track(16),
+    ),
 ]
 
 # Kept for code that imported the old list of (slug, title, platform).
@@ -125,8 +161,13 @@ def _seed_data(challenge: Challenge, track: dict) -> None:
     if challenge.data_files.exists():
         return
     for split, (name, data) in track["data"]().items():
-        DataFile(challenge=challenge, split=split, title=DATA_TITLES[split], size=len(data),
-                 sha256=hashlib.sha256(data).hexdigest()).file.save(name, ContentFile(data))
+        DataFile(
+            challenge=challenge,
+            split=split,
+            title=DATA_TITLES[split],
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+        ).file.save(name, ContentFile(data))
 
 
 @transaction.atomic
@@ -135,15 +176,18 @@ def seed_demo(*, stdout=None) -> None:
 
     from conference.seed import PACIFIC
 
-    for slug, dates in [("mai-2021", MAI_2021_CHALLENGE_DATES),
-                        ("mai-live", demo_live_dates(timezone.localdate(timezone=PACIFIC)))]:
+    for slug, dates in [
+        ("mai-2021", MAI_2021_CHALLENGE_DATES),
+        ("mai-live", demo_live_dates(timezone.localdate(timezone=PACIFIC))),
+    ]:
         workshop = Workshop.objects.filter(slug=slug).first()
         if workshop is None:
             continue
         live = slug == "mai-live"
         for order, track in enumerate(TRACKS):
             challenge, created = Challenge.objects.get_or_create(
-                workshop=workshop, slug=track["slug"],
+                workshop=workshop,
+                slug=track["slug"],
                 defaults={"title": track["title"], "target_platform": track["platform"], "order": order},
             )
             _apply_track(challenge, track, live=live)

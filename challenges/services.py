@@ -32,23 +32,31 @@ class ChallengeError(ValidationError):
 
 
 @transaction.atomic
-def challenge_register(*, challenge: Challenge, user, accept_terms: bool,
-                       now: dt.datetime | None = None) -> Registration:
+def challenge_register(
+    *, challenge: Challenge, user, accept_terms: bool, now: dt.datetime | None = None
+) -> Registration:
     now = now or timezone.now()
     if not timeline.registration_open(selectors.timeline_for(challenge), now):
         raise ChallengeError("Registration for this challenge is closed.")
     if not accept_terms:
         raise ChallengeError("You must accept the terms of participation to register.")
     registration, created = Registration.objects.get_or_create(
-        challenge=challenge, user=user,
-        defaults={"accepted_terms_at": now, "approved": not challenge.requires_approval,
-                  "approved_at": None if challenge.requires_approval else now},
+        challenge=challenge,
+        user=user,
+        defaults={
+            "accepted_terms_at": now,
+            "approved": not challenge.requires_approval,
+            "approved_at": None if challenge.requires_approval else now,
+        },
     )
     if created and challenge.requires_approval:
         organisers = [u.email for u in challenge.organisers.all() if u.email]
         if organisers:
-            mail_enqueue(to=organisers, subject=f"[{challenge.title}] Registration to approve",
-                         body=f"{user.email} registered for {challenge.title} and awaits your approval.")
+            mail_enqueue(
+                to=organisers,
+                subject=f"[{challenge.title}] Registration to approve",
+                body=f"{user.email} registered for {challenge.title} and awaits your approval.",
+            )
     return registration
 
 
@@ -59,9 +67,12 @@ def registration_approve(*, registration: Registration, approved: bool = True) -
     registration.save(update_fields=["approved", "approved_at"])
     if approved and registration.user.email:
         challenge = registration.challenge
-        mail_enqueue(to=[registration.user.email], subject=f"[{challenge.title}] Registration approved",
-                     body=f"Your registration for {challenge.title} was approved. You can now form a team, "
-                          "download the data and submit results.")
+        mail_enqueue(
+            to=[registration.user.email],
+            subject=f"[{challenge.title}] Registration approved",
+            body=f"Your registration for {challenge.title} was approved. You can now form a team, "
+            "download the data and submit results.",
+        )
     return registration
 
 
@@ -97,8 +108,9 @@ def team_create(*, challenge: Challenge, user, name: str, now: dt.datetime | Non
     try:
         with transaction.atomic():
             team = Team.objects.create(challenge=challenge, name=name, created_by=user)
-            TeamMembership.objects.create(team=team, challenge=challenge, user=user,
-                                          role=TeamMembership.Role.LEADER)
+            TeamMembership.objects.create(
+                team=team, challenge=challenge, user=user, role=TeamMembership.Role.LEADER
+            )
     except IntegrityError:
         raise ChallengeError(f"A team named “{name}” already exists in this challenge.")
     return team
@@ -141,14 +153,19 @@ def team_invite(*, team: Team, by, email: str, now: dt.datetime | None = None) -
         raise ChallengeError(f"“{team.name}” is full ({team.challenge.max_team_size} members at most).")
     invitation = TeamInvitation.objects.create(team=team, email=email, invited_by=by)
     challenge = team.challenge
-    url = reverse("challenges:invitation", kwargs={"workshop": challenge.workshop.slug,
-                                                    "challenge": challenge.slug, "token": invitation.token})
+    url = reverse(
+        "challenges:invitation",
+        kwargs={"workshop": challenge.workshop.slug, "challenge": challenge.slug, "token": invitation.token},
+    )
     base = settings.SITE_URL
     mail_enqueue(
-        to=[email], subject=f"[{challenge.title}] Join the team “{team.name}”",
-        body=(f"{by.email} invites you to the team “{team.name}” of the {challenge.title} challenge "
-              f"({challenge.workshop.short_name}).\n\nAccept: {base}{url}\n\n"
-              f"Or register for the challenge and enter the join code: {team.join_code}\n"),
+        to=[email],
+        subject=f"[{challenge.title}] Join the team “{team.name}”",
+        body=(
+            f"{by.email} invites you to the team “{team.name}” of the {challenge.title} challenge "
+            f"({challenge.workshop.short_name}).\n\nAccept: {base}{url}\n\n"
+            f"Or register for the challenge and enter the join code: {team.join_code}\n"
+        ),
     )
     return invitation
 
@@ -187,8 +204,15 @@ def team_leave(*, challenge: Challenge, user, now: dt.datetime | None = None) ->
 
 
 @transaction.atomic
-def data_file_create(*, challenge: Challenge, split: str, title: str, upload=None, external_url: str = "",
-                     description: str = "") -> DataFile:
+def data_file_create(
+    *,
+    challenge: Challenge,
+    split: str,
+    title: str,
+    upload=None,
+    external_url: str = "",
+    description: str = "",
+) -> DataFile:
     """Stores an organiser's data file (to private storage) or records an external URL."""
     if split not in DataFile.Split.values:
         raise ChallengeError("Unknown data split.")
@@ -196,8 +220,13 @@ def data_file_create(*, challenge: Challenge, split: str, title: str, upload=Non
         raise ChallengeError("Give either a file or an external URL.")
     if split in DataFile.GROUND_TRUTH and external_url:
         raise ChallengeError("Ground truth must be uploaded: it is never linked from outside.")
-    data_file = DataFile(challenge=challenge, split=split, title=title or getattr(upload, "name", "data"),
-                         external_url=external_url, description=description)
+    data_file = DataFile(
+        challenge=challenge,
+        split=split,
+        title=title or getattr(upload, "name", "data"),
+        external_url=external_url,
+        description=description,
+    )
     if upload:
         digest = hashlib.sha256()
         for chunk in upload.chunks():
@@ -231,13 +260,25 @@ def _check_ground_truth(challenge: Challenge, upload) -> None:
 
 
 def ground_truth_for(challenge: Challenge, split: str = DataFile.Split.VALIDATION_GT) -> DataFile | None:
-    return (DataFile.objects.filter(challenge=challenge, split=split).exclude(file="")
-            .order_by("-uploaded_at", "-pk").first())
+    return (
+        DataFile.objects.filter(challenge=challenge, split=split)
+        .exclude(file="")
+        .order_by("-uploaded_at", "-pk")
+        .first()
+    )
 
 
 @transaction.atomic
-def submission_create(*, challenge: Challenge, user, name: str, data: bytes, method_name: str = "",
-                      method_description: str = "", now: dt.datetime | None = None) -> Submission:
+def submission_create(
+    *,
+    challenge: Challenge,
+    user,
+    name: str,
+    data: bytes,
+    method_name: str = "",
+    method_description: str = "",
+    now: dt.datetime | None = None,
+) -> Submission:
     """Checks the phase, the team, the limits and the file; stores it; queues scoring after commit."""
     now = now or timezone.now()
     _require_participant(challenge, user)
@@ -252,20 +293,31 @@ def submission_create(*, challenge: Challenge, user, name: str, data: bytes, met
     if limits.left_total <= 0:
         raise ChallengeError(f"Your team has used all {limits.total} submissions of this phase.")
     if limits.left_today <= 0:
-        raise ChallengeError(f"Your team has used all {limits.per_day} submissions for today "
-                             f"(the day ends at midnight UTC).")
+        raise ChallengeError(
+            f"Your team has used all {limits.per_day} submissions for today (the day ends at midnight UTC)."
+        )
     gt = ground_truth_for(challenge)
     if gt is None:
         raise ChallengeError("The organisers have not uploaded the validation ground truth yet.")
     try:
-        scoring.check_upload(result_format=challenge.result_format, name=name, data=data,
-                             max_bytes=challenge.max_upload_mb * 1024 * 1024,
-                             max_uncompressed=challenge.max_uncompressed_mb * 1024 * 1024)
+        scoring.check_upload(
+            result_format=challenge.result_format,
+            name=name,
+            data=data,
+            max_bytes=challenge.max_upload_mb * 1024 * 1024,
+            max_uncompressed=challenge.max_uncompressed_mb * 1024 * 1024,
+        )
     except scoring.ScoringError as exc:
         raise ChallengeError(str(exc))
-    submission = Submission(challenge=challenge, team=team, submitted_by=user, original_name=name[:255],
-                            size=len(data), method_name=method_name[:200],
-                            method_description=method_description)
+    submission = Submission(
+        challenge=challenge,
+        team=team,
+        submitted_by=user,
+        original_name=name[:255],
+        size=len(data),
+        method_name=method_name[:200],
+        method_description=method_description,
+    )
     submission.file.save(name, ContentFile(data), save=False)
     submission.save()
     from .tasks import score_submission
@@ -280,8 +332,12 @@ def submission_score(*, submission_id: int) -> Submission | None:
     Idempotent: a submission already done or failed is left alone; one found in `scoring` (its worker
     died) is scored again."""
     with transaction.atomic():
-        submission = (Submission.objects.select_for_update().select_related("challenge")
-                      .filter(pk=submission_id).first())
+        submission = (
+            Submission.objects.select_for_update()
+            .select_related("challenge")
+            .filter(pk=submission_id)
+            .first()
+        )
         if submission is None or submission.is_final_state:
             return submission
         submission.status = Submission.Status.SCORING
@@ -297,20 +353,28 @@ def submission_score(*, submission_id: int) -> Submission | None:
             ground_truth = f.read()
         with submission.file.open("rb") as f:
             data = f.read()
-        result = scoring.score(result_format=challenge.result_format, submission=data,
-                               ground_truth=ground_truth,
-                               max_uncompressed=challenge.max_uncompressed_mb * 1024 * 1024)
+        result = scoring.score(
+            result_format=challenge.result_format,
+            submission=data,
+            ground_truth=ground_truth,
+            max_uncompressed=challenge.max_uncompressed_mb * 1024 * 1024,
+        )
     except scoring.ScoringError as exc:
         return _finish(submission, status=Submission.Status.FAILED, error=str(exc))
     except Exception:  # noqa: BLE001 - an unexpected failure must not leave the submission stuck
         log.exception("scoring submission %s failed", submission.pk)
-        return _finish(submission, status=Submission.Status.FAILED,
-                       error="Scoring failed because of an internal error; this does not count "
-                             "against your limits. The organisers were told.")
+        return _finish(
+            submission,
+            status=Submission.Status.FAILED,
+            error="Scoring failed because of an internal error; this does not count "
+            "against your limits. The organisers were told.",
+        )
     return _finish(submission, status=Submission.Status.DONE, scores=result.scores, per_file=result.per_file)
 
 
-def _finish(submission: Submission, *, status: str, error: str = "", scores=None, per_file=None) -> Submission:
+def _finish(
+    submission: Submission, *, status: str, error: str = "", scores=None, per_file=None
+) -> Submission:
     submission.status = status
     submission.error = error
     submission.scores = scores or {}
@@ -335,14 +399,20 @@ def submission_requeue_stale(*, now: dt.datetime | None = None) -> list[int]:
     requeued = []
     with transaction.atomic():
         stale = Submission.objects.select_for_update(skip_locked=True).filter(
-            models.Q(status=Submission.Status.QUEUED, created_at__lt=now - STALE_QUEUED, started_at__isnull=True)
+            models.Q(
+                status=Submission.Status.QUEUED, created_at__lt=now - STALE_QUEUED, started_at__isnull=True
+            )
             | models.Q(status=Submission.Status.QUEUED, started_at__lt=now - STALE_QUEUED)
-            | models.Q(status=Submission.Status.SCORING, started_at__lt=now - STALE_SCORING))
+            | models.Q(status=Submission.Status.SCORING, started_at__lt=now - STALE_SCORING)
+        )
         for sub in stale:
             if sub.attempts >= MAX_ATTEMPTS:
-                _finish(sub, status=Submission.Status.FAILED,
-                        error=f"Scoring did not finish after {sub.attempts} attempts; this does not count "
-                              "against your limits. The organisers were told.")
+                _finish(
+                    sub,
+                    status=Submission.Status.FAILED,
+                    error=f"Scoring did not finish after {sub.attempts} attempts; this does not count "
+                    "against your limits. The organisers were told.",
+                )
                 continue
             sub.status = Submission.Status.QUEUED
             sub.started_at = now  # marks when it was queued again

@@ -121,7 +121,9 @@ def factsheets_open(tl: Timeline, now: dt.datetime) -> bool:
     return _reached(tl, K_TEST_DATA, now) and _before_close(tl, K_FACTSHEET_DEADLINE, now)
 
 
-def leaderboard_visible(tl: Timeline, phase: Phase | str, now: dt.datetime, *, is_organiser: bool = False) -> bool:
+def leaderboard_visible(
+    tl: Timeline, phase: Phase | str, now: dt.datetime, *, is_organiser: bool = False
+) -> bool:
     if is_organiser:
         return True
     if Phase(phase) == Phase.VALIDATION:
@@ -141,8 +143,10 @@ def entries(tl: Timeline, now: dt.datetime) -> list[TimelineEntry]:
     """Milestones in date order, each marked past or not, the first future one marked next."""
     ordered = sorted(tl.milestones.items(), key=lambda item: item[1])
     nxt = next_milestone(tl, now)
-    return [TimelineEntry(kind=k, at=at, past=now >= at, is_next=nxt is not None and k == nxt[0])
-            for k, at in ordered]
+    return [
+        TimelineEntry(kind=k, at=at, past=now >= at, is_next=nxt is not None and k == nxt[0])
+        for k, at in ordered
+    ]
 
 
 def next_milestone(tl: Timeline, now: dt.datetime) -> tuple[str, dt.datetime] | None:

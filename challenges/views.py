@@ -42,10 +42,17 @@ def _context(request, ch: Challenge, **extra) -> dict:
     now = timezone.now()
     tl = selectors.timeline_for(ch)
     team = selectors.team_for(request.user, ch)
-    return {"workshop": ch.workshop, "challenge": ch, "now": now, "timeline": tl,
-            "phase": timeline.phase_open(tl, now), "team": team,
-            "registration": selectors.registration_for(request.user, ch),
-            "is_organiser": is_challenge_organiser(request.user, ch), **extra}
+    return {
+        "workshop": ch.workshop,
+        "challenge": ch,
+        "now": now,
+        "timeline": tl,
+        "phase": timeline.phase_open(tl, now),
+        "team": team,
+        "registration": selectors.registration_for(request.user, ch),
+        "is_organiser": is_challenge_organiser(request.user, ch),
+        **extra,
+    }
 
 
 def challenge_list(request, workshop):
@@ -64,8 +71,9 @@ def challenge_detail(request, ch):
     ctx["registration_open"] = timeline.registration_open(tl, now)
     ctx["data_files"] = selectors.data_files_for(challenge=ch, user=request.user, now=now)
     ctx["leaderboard_visible"] = selectors.leaderboard_visible(challenge=ch, user=request.user, now=now)
-    ctx["final_leaderboard_visible"] = selectors.leaderboard_visible(challenge=ch, user=request.user,
-                                                                     phase=timeline.Phase.FINAL, now=now)
+    ctx["final_leaderboard_visible"] = selectors.leaderboard_visible(
+        challenge=ch, user=request.user, phase=timeline.Phase.FINAL, now=now
+    )
     if ctx["team"]:
         ctx["limits"] = selectors.submission_limits(team=ctx["team"], challenge=ch, now=now)
     return render(request, "challenges/detail.html", ctx)
@@ -76,8 +84,9 @@ def challenge_detail(request, ch):
 @with_challenge
 def register(request, ch):
     try:
-        reg = services.challenge_register(challenge=ch, user=request.user,
-                                          accept_terms=request.POST.get("accept_terms") == "on")
+        reg = services.challenge_register(
+            challenge=ch, user=request.user, accept_terms=request.POST.get("accept_terms") == "on"
+        )
     except services.ChallengeError as exc:
         _errors(request, exc)
     else:
@@ -116,8 +125,12 @@ def _team_action(request, ch, action, success):
 @with_challenge
 def team_create(request, ch):
     name = request.POST.get("name", "")
-    return _team_action(request, ch, lambda: services.team_create(challenge=ch, user=request.user, name=name),
-                        "Your team was created. Invite your team mates by e-mail or give them the join code.")
+    return _team_action(
+        request,
+        ch,
+        lambda: services.team_create(challenge=ch, user=request.user, name=name),
+        "Your team was created. Invite your team mates by e-mail or give them the join code.",
+    )
 
 
 @login_required
@@ -125,8 +138,12 @@ def team_create(request, ch):
 @with_challenge
 def team_join(request, ch):
     code = request.POST.get("code", "")
-    return _team_action(request, ch, lambda: services.team_join(challenge=ch, user=request.user, code=code),
-                        "You joined the team.")
+    return _team_action(
+        request,
+        ch,
+        lambda: services.team_join(challenge=ch, user=request.user, code=code),
+        "You joined the team.",
+    )
 
 
 @login_required
@@ -137,16 +154,21 @@ def team_invite(request, ch):
     if team is None:
         raise PermissionDenied
     email = request.POST.get("email", "")
-    return _team_action(request, ch, lambda: services.team_invite(team=team, by=request.user, email=email),
-                        f"Invitation sent to {email}.")
+    return _team_action(
+        request,
+        ch,
+        lambda: services.team_invite(team=team, by=request.user, email=email),
+        f"Invitation sent to {email}.",
+    )
 
 
 @login_required
 @require_POST
 @with_challenge
 def team_leave(request, ch):
-    return _team_action(request, ch, lambda: services.team_leave(challenge=ch, user=request.user),
-                        "You left the team.")
+    return _team_action(
+        request, ch, lambda: services.team_leave(challenge=ch, user=request.user), "You left the team."
+    )
 
 
 @login_required
@@ -198,9 +220,13 @@ def submissions(request, ch):
         upload = form.cleaned_data["file"]
         try:
             sub = services.submission_create(
-                challenge=ch, user=request.user, name=upload.name, data=upload.read(),
+                challenge=ch,
+                user=request.user,
+                name=upload.name,
+                data=upload.read(),
                 method_name=form.cleaned_data["method_name"],
-                method_description=form.cleaned_data["method_description"])
+                method_description=form.cleaned_data["method_description"],
+            )
         except services.ChallengeError as exc:
             form.add_error(None, exc)
         else:
@@ -233,8 +259,11 @@ def submission_detail(request, ch, pk):
 def submission_status(request, ch, pk):
     """The htmx fragment polled every second until the submission is done or failed."""
     sub = _submission(request, ch, pk)
-    return render(request, "challenges/_submission_status.html", {"challenge": ch, "submission": sub,
-                                                                  "workshop": ch.workshop})
+    return render(
+        request,
+        "challenges/_submission_status.html",
+        {"challenge": ch, "submission": sub, "workshop": ch.workshop},
+    )
 
 
 # --- Leaderboard ----------------------------------------------------------------------------------
@@ -260,10 +289,22 @@ def leaderboard_csv(request, ch):
     writer = csv.writer(response)
     writer.writerow(["rank", "team", *[m["label"] for m in ch.metrics], "method", "submitted_at_utc"])
     for row in selectors.leaderboard_validation(challenge=ch):
-        writer.writerow([row.rank, row.team,
-                         *[("" if row.scores.get(m["key"]) is None else f"{row.scores[m['key']]:.{m.get('precision', 4)}f}")
-                           for m in ch.metrics],
-                         row.method, row.submitted_at.astimezone(dt.UTC).isoformat()])
+        writer.writerow(
+            [
+                row.rank,
+                row.team,
+                *[
+                    (
+                        ""
+                        if row.scores.get(m["key"]) is None
+                        else f"{row.scores[m['key']]:.{m.get('precision', 4)}f}"
+                    )
+                    for m in ch.metrics
+                ],
+                row.method,
+                row.submitted_at.astimezone(dt.UTC).isoformat(),
+            ]
+        )
     return response
 
 
@@ -301,4 +342,3 @@ def registration_approve(request, ch, pk):
     services.registration_approve(registration=reg, approved=request.POST.get("approved", "1") == "1")
     messages.success(request, f"Registration of {reg.user.email} updated.")
     return redirect("challenges:manage", workshop=ch.workshop.slug, challenge=ch.slug)
-

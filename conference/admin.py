@@ -85,12 +85,27 @@ class PaperVersionInline(admin.TabularInline):
 
 @admin.register(Paper)
 class PaperAdmin(admin.ModelAdmin):
-    list_display = ["number", "title", "workshop", "kind", "status", "submitted_at", "deadline_extended_until"]
+    list_display = [
+        "number",
+        "title",
+        "workshop",
+        "kind",
+        "status",
+        "submitted_at",
+        "deadline_extended_until",
+    ]
     list_filter = ["workshop", "kind", "status"]
     search_fields = ["title", "authors__name", "authors__email"]
     raw_id_fields = ["submitter"]
-    readonly_fields = ["number", "revision", "submission_token", "created_at", "updated_at", "submitted_at",
-                       "withdrawn_at"]
+    readonly_fields = [
+        "number",
+        "revision",
+        "submission_token",
+        "created_at",
+        "updated_at",
+        "submitted_at",
+        "withdrawn_at",
+    ]
     inlines = [PaperAuthorInline, PaperVersionInline]
 
 

@@ -16,8 +16,10 @@ class SignupProfileForm(forms.Form):
     def signup(self, request, user):
         Profile.objects.update_or_create(
             user=user,
-            defaults={"full_name": self.cleaned_data["full_name"],
-                      "affiliation": self.cleaned_data.get("affiliation", "")},
+            defaults={
+                "full_name": self.cleaned_data["full_name"],
+                "affiliation": self.cleaned_data.get("affiliation", ""),
+            },
         )
         user.first_name = self.cleaned_data["full_name"][:150]
         user.save(update_fields=["first_name"])
@@ -55,10 +57,14 @@ class LinesField(forms.CharField):
 
 
 class ProfileForm(forms.ModelForm):
-    other_emails = LinesField(item_validator=validate_email, label="Other e-mail addresses",
-                              help_text="One per line: every address you have used, confirmed or not.")
-    institution_domains = LinesField(item_validator=domain_validator, label="Institution domains",
-                                     help_text="One per line, e.g. ethz.ch.")
+    other_emails = LinesField(
+        item_validator=validate_email,
+        label="Other e-mail addresses",
+        help_text="One per line: every address you have used, confirmed or not.",
+    )
+    institution_domains = LinesField(
+        item_validator=domain_validator, label="Institution domains", help_text="One per line, e.g. ethz.ch."
+    )
 
     class Meta:
         model = Profile
@@ -92,15 +98,28 @@ class PaperForm(forms.Form):
 
     title = forms.CharField(max_length=300)
     abstract = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 8}))
-    topics = forms.ModelMultipleChoiceField(queryset=Topic.objects.none(), widget=forms.CheckboxSelectMultiple,
-                                            error_messages={"required": "Choose at least one topic."})
-    kind = forms.ChoiceField(choices=Paper.Kind.choices, widget=forms.RadioSelect, initial=Paper.Kind.REGULAR,
-                             label="Kind of paper")
-    challenge = forms.ModelChoiceField(queryset=Topic.objects.none(), required=False,
-                                       help_text="Challenge papers only: the challenge your solution is for.")
-    dual_submission = forms.BooleanField(required=False, label="This paper is also submitted to the host "
-                                         "conference's main track")
-    dual_submission_id = forms.CharField(max_length=100, required=False, label="Main-conference submission ID")
+    topics = forms.ModelMultipleChoiceField(
+        queryset=Topic.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one topic."},
+    )
+    kind = forms.ChoiceField(
+        choices=Paper.Kind.choices,
+        widget=forms.RadioSelect,
+        initial=Paper.Kind.REGULAR,
+        label="Kind of paper",
+    )
+    challenge = forms.ModelChoiceField(
+        queryset=Topic.objects.none(),
+        required=False,
+        help_text="Challenge papers only: the challenge your solution is for.",
+    )
+    dual_submission = forms.BooleanField(
+        required=False, label="This paper is also submitted to the host conference's main track"
+    )
+    dual_submission_id = forms.CharField(
+        max_length=100, required=False, label="Main-conference submission ID"
+    )
     pdf = forms.FileField(label="Paper (PDF)")
     supplementary = forms.FileField(required=False, label="Supplementary material (ZIP or PDF, optional)")
     submission_token = forms.UUIDField(required=False, widget=forms.HiddenInput)
@@ -114,15 +133,20 @@ class PaperForm(forms.Form):
         self.fields["topics"].queryset = workshop.topics.all()
         challenge_model = Paper._meta.get_field("challenge").related_model
         self.fields["challenge"].queryset = challenge_model.objects.filter(workshop=workshop)
-        self.fields["dual_submission"].label = (
-            f"This paper is also submitted to the {workshop.host_conference} main conference")
+        self.fields[
+            "dual_submission"
+        ].label = f"This paper is also submitted to the {workshop.host_conference} main conference"
         self.fields["dual_submission_id"].label = f"{workshop.host_conference} submission ID"
         if not workshop.dual_submission_with_host_allowed:
             del self.fields["dual_submission"], self.fields["dual_submission_id"]
-        self.fields["pdf"].help_text = (f"At most {_megabytes(PDF_MAX_BYTES)}, {workshop.page_limit} pages"
-                                        f"{' plus references' if workshop.references_excluded else ''}, "
-                                        f"{workshop.paper_size}, anonymous.")
-        self.fields["supplementary"].help_text = f"At most {_megabytes(SUPPLEMENTARY_MAX_BYTES)}; anonymous too."
+        self.fields["pdf"].help_text = (
+            f"At most {_megabytes(PDF_MAX_BYTES)}, {workshop.page_limit} pages"
+            f"{' plus references' if workshop.references_excluded else ''}, "
+            f"{workshop.paper_size}, anonymous."
+        )
+        self.fields[
+            "supplementary"
+        ].help_text = f"At most {_megabytes(SUPPLEMENTARY_MAX_BYTES)}; anonymous too."
         if editing:
             self.fields["pdf"].required = False
             self.fields["pdf"].label = "New PDF (optional: leave empty to keep the current one)"
@@ -138,8 +162,9 @@ class PaperForm(forms.Form):
         if upload.size == 0:
             raise ValidationError("The file is empty (0 bytes).")
         if upload.size > PDF_MAX_BYTES:
-            raise ValidationError(f"The PDF is {_megabytes(upload.size)}; at most {_megabytes(PDF_MAX_BYTES)} "
-                                  "are accepted.")
+            raise ValidationError(
+                f"The PDF is {_megabytes(upload.size)}; at most {_megabytes(PDF_MAX_BYTES)} are accepted."
+            )
         if not upload.name.lower().endswith(".pdf"):
             raise ValidationError("Upload a PDF file (name ending in .pdf).")
         path, handle = _local_copy(upload)
@@ -164,8 +189,10 @@ class PaperForm(forms.Form):
         if upload.size == 0:
             raise ValidationError("The supplementary file is empty (0 bytes).")
         if upload.size > SUPPLEMENTARY_MAX_BYTES:
-            raise ValidationError(f"The supplementary material is {_megabytes(upload.size)}; at most "
-                                  f"{_megabytes(SUPPLEMENTARY_MAX_BYTES)} are accepted.")
+            raise ValidationError(
+                f"The supplementary material is {_megabytes(upload.size)}; at most "
+                f"{_megabytes(SUPPLEMENTARY_MAX_BYTES)} are accepted."
+            )
         name = upload.name.lower()
         upload.seek(0)
         head = upload.read(1024)
@@ -217,31 +244,47 @@ class BaseAuthorFormSet(forms.BaseFormSet):
         if not emails:
             raise ValidationError("List at least one author.")
         if self.user_emails and not self.user_emails & set(emails):
-            raise ValidationError("You must be one of the authors: list yourself with one of your addresses ("
-                                  + ", ".join(sorted(self.user_emails)) + ").")
+            raise ValidationError(
+                "You must be one of the authors: list yourself with one of your addresses ("
+                + ", ".join(sorted(self.user_emails))
+                + ")."
+            )
 
     def authors(self):
         from .services import AuthorData
 
-        return [AuthorData(name=f.cleaned_data["name"], email=f.cleaned_data["email"],
-                           affiliation=f.cleaned_data["affiliation"])
-                for f in self.forms if f.cleaned_data]
+        return [
+            AuthorData(
+                name=f.cleaned_data["name"],
+                email=f.cleaned_data["email"],
+                affiliation=f.cleaned_data["affiliation"],
+            )
+            for f in self.forms
+            if f.cleaned_data
+        ]
 
 
-AuthorFormSet = forms.formset_factory(AuthorForm, formset=BaseAuthorFormSet, extra=3, max_num=40,
-                                      validate_max=True)
+AuthorFormSet = forms.formset_factory(
+    AuthorForm, formset=BaseAuthorFormSet, extra=3, max_num=40, validate_max=True
+)
 
 
 class WithdrawForm(forms.Form):
-    reason = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
-                             label="Reason (optional, the chairs see it)")
+    reason = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Reason (optional, the chairs see it)",
+    )
     confirm = forms.BooleanField(label="Yes, withdraw this paper. This cannot be undone by authors.")
 
 
 class ExtensionForm(forms.Form):
-    until = forms.DateTimeField(label="Extend this paper's deadline until",
-                                widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-                                help_text="In the workshop's time zone.")
+    until = forms.DateTimeField(
+        label="Extend this paper's deadline until",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="In the workshop's time zone.",
+    )
 
     def __init__(self, *args, workshop, **kwargs):
         super().__init__(*args, **kwargs)
@@ -261,9 +304,17 @@ class PaperFilterForm(forms.Form):
     kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *Paper.Kind.choices])
     status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Paper.Status.choices])
     topic = forms.ModelChoiceField(required=False, queryset=Topic.objects.none(), empty_label="Any topic")
-    check = forms.ChoiceField(required=False, label="PDF check", choices=[
-        ("", "Any check result"), ("warnings", "With warnings"), ("errors", "Refused / no valid PDF"),
-        ("clean", "Passed without warnings"), ("pending", "Checking")])
+    check = forms.ChoiceField(
+        required=False,
+        label="PDF check",
+        choices=[
+            ("", "Any check result"),
+            ("warnings", "With warnings"),
+            ("errors", "Refused / no valid PDF"),
+            ("clean", "Passed without warnings"),
+            ("pending", "Checking"),
+        ],
+    )
 
     def __init__(self, *args, workshop, **kwargs):
         super().__init__(*args, **kwargs)

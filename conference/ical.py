@@ -18,8 +18,11 @@ def workshop_calendar(*, workshop: Workshop) -> bytes:
     for event in workshop_dates(workshop=workshop):
         item = Event()
         item.add("uid", event.uid)
-        item.add("summary", f"{workshop.short_name}: {event.title}" + (
-            "" if event.category == "Papers" else f" ({event.category})"))
+        item.add(
+            "summary",
+            f"{workshop.short_name}: {event.title}"
+            + ("" if event.category == "Papers" else f" ({event.category})"),
+        )
         start = event.at.astimezone(workshop.zone)
         item.add("dtstart", start)
         item.add("dtend", start + timedelta(minutes=30))

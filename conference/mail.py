@@ -14,7 +14,12 @@ from .models import OutgoingMail
 
 
 def mail_enqueue(
-    *, to: Iterable[str], subject: str, body: str, html_body: str = "", from_email: str = "",
+    *,
+    to: Iterable[str],
+    subject: str,
+    body: str,
+    html_body: str = "",
+    from_email: str = "",
     reply_to: Iterable[str] = (),
 ) -> OutgoingMail:
     """Stores the message and queues its sending once the surrounding transaction commits."""
@@ -39,8 +44,12 @@ def mail_enqueue_message(message: EmailMultiAlternatives) -> OutgoingMail:
         if mimetype == "text/html":
             html = content
     return mail_enqueue(
-        to=message.to, subject=message.subject, body=message.body, html_body=html,
-        from_email=message.from_email, reply_to=message.reply_to,
+        to=message.to,
+        subject=message.subject,
+        body=message.body,
+        html_body=html,
+        from_email=message.from_email,
+        reply_to=message.reply_to,
     )
 
 
@@ -51,7 +60,10 @@ def mail_send(*, mail_id: int) -> OutgoingMail | None:
         if mail is None or mail.state == OutgoingMail.State.SENT:
             return mail
         message = EmailMultiAlternatives(
-            subject=mail.subject, body=mail.body, from_email=mail.from_email or None, to=mail.to,
+            subject=mail.subject,
+            body=mail.body,
+            from_email=mail.from_email or None,
+            to=mail.to,
             reply_to=mail.reply_to or None,
         )
         if mail.html_body:

@@ -156,7 +156,9 @@ class Profile(models.Model):
     affiliation = models.CharField(max_length=300, blank=True)
     country = models.CharField(max_length=100, blank=True)
     other_emails = models.JSONField(default=list, blank=True, help_text="Other addresses, confirmed or not.")
-    institution_domains = models.JSONField(default=list, blank=True, help_text="e.g. ethz.ch, vision.ee.ethz.ch")
+    institution_domains = models.JSONField(
+        default=list, blank=True, help_text="e.g. ethz.ch, vision.ee.ethz.ch"
+    )
 
     def __str__(self) -> str:
         return self.full_name or self.user.get_username()
@@ -270,7 +272,11 @@ class Paper(models.Model):
     topics = models.ManyToManyField(Topic, related_name="papers", blank=True)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.REGULAR)
     challenge = models.ForeignKey(
-        "challenges.Challenge", on_delete=models.PROTECT, null=True, blank=True, related_name="papers",
+        "challenges.Challenge",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="papers",
         help_text="The challenge a challenge paper describes a solution of; empty for regular papers.",
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
@@ -292,10 +298,14 @@ class Paper(models.Model):
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdrawal_reason = models.TextField(blank=True)
     revision = models.PositiveIntegerField(
-        default=0, help_text="Incremented on every change; an edit form made from an older revision is refused."
+        default=0,
+        help_text="Incremented on every change; an edit form made from an older revision is refused.",
     )
     submission_token = models.UUIDField(
-        null=True, blank=True, unique=True, editable=False,
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
         help_text="The submit form's one-time token: the same form posted twice creates one paper.",
     )
 
@@ -327,7 +337,10 @@ class PaperAuthor(models.Model):
     email = models.EmailField()
     affiliation = models.CharField(max_length=300)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="paper_authorships",
     )
     invited_at = models.DateTimeField(null=True, blank=True)

@@ -44,7 +44,8 @@ class LimitedUploadHandler(FileUploadHandler):
         if self.seen > self.limit:
             self.request.upload_refused = (
                 f"The file “{self.file_name}” is larger than {_size(self.limit)} and was refused; "
-                "nothing was saved.")
+                "nothing was saved."
+            )
             raise StopUpload(connection_reset=True)
         return raw_data
 
@@ -71,8 +72,10 @@ def _guard_upload(request) -> str | None:
     except ValueError:
         length = 0
     if length > total:
-        return (f"The upload is {_size(length)}: the PDF may have at most {_size(limits['pdf'])} and the "
-                f"supplementary material {_size(limits['supplementary'])}. Nothing was read or saved.")
+        return (
+            f"The upload is {_size(length)}: the PDF may have at most {_size(limits['pdf'])} and the "
+            f"supplementary material {_size(limits['supplementary'])}. Nothing was read or saved."
+        )
     request.upload_handlers.insert(0, LimitedUploadHandler(request, limits))
     return None
 
@@ -106,11 +109,17 @@ def my_papers(request, workshop):
     papers = selectors.paper_list_for_author(user=request.user, workshop=ws)
     windows = _windows(ws)
     now = timezone.now()
-    return render(request, "conference/papers/mine.html", {
-        "workshop": ws, "papers": papers, "windows": windows,
-        "is_chair": request.user.has_perm("conference.manage_workshop", ws),
-        "can_submit": any(w.is_open(now) for w in windows.values()),
-    })
+    return render(
+        request,
+        "conference/papers/mine.html",
+        {
+            "workshop": ws,
+            "papers": papers,
+            "windows": windows,
+            "is_chair": request.user.has_perm("conference.manage_workshop", ws),
+            "can_submit": any(w.is_open(now) for w in windows.values()),
+        },
+    )
 
 
 @csrf_exempt
@@ -131,8 +140,11 @@ def _paper_submit(request, workshop):
     ws = selectors.workshop_get(slug=workshop, user=request.user)
     windows = _windows(ws)
     profile = getattr(request.user, "profile", None)
-    me = {"name": profile.full_name if profile else request.user.get_full_name(),
-          "email": request.user.email, "affiliation": profile.affiliation if profile else ""}
+    me = {
+        "name": profile.full_name if profile else request.user.get_full_name(),
+        "email": request.user.email,
+        "affiliation": profile.affiliation if profile else "",
+    }
     initial = {"submission_token": uuid.uuid4()}
     # A ranked team arrives from the final leaderboard with ?kind=challenge&challenge=<id>: pre-link it.
     if request.GET.get("kind") == Paper.Kind.CHALLENGE:
@@ -152,25 +164,44 @@ def _paper_submit(request, workshop):
             data = form.cleaned_data
             try:
                 paper, created = services.paper_create(
-                    workshop=ws, submitter=request.user, title=data["title"], abstract=data["abstract"],
-                    topics=list(data["topics"]), kind=data["kind"], challenge=data.get("challenge"),
+                    workshop=ws,
+                    submitter=request.user,
+                    title=data["title"],
+                    abstract=data["abstract"],
+                    topics=list(data["topics"]),
+                    kind=data["kind"],
+                    challenge=data.get("challenge"),
                     dual_submission=data.get("dual_submission", False),
-                    dual_submission_id=data.get("dual_submission_id", ""), authors=authors.authors(),
-                    pdf=data["pdf"], supplementary=data.get("supplementary"),
-                    submission_token=data.get("submission_token"), now=now,
+                    dual_submission_id=data.get("dual_submission_id", ""),
+                    authors=authors.authors(),
+                    pdf=data["pdf"],
+                    supplementary=data.get("supplementary"),
+                    submission_token=data.get("submission_token"),
+                    now=now,
                 )
             except ValidationError as exc:
                 _form_errors(form, exc)
             else:
                 if created:
-                    messages.success(request, f"Paper #{paper.number} was received; its PDF is being checked.")
+                    messages.success(
+                        request, f"Paper #{paper.number} was received; its PDF is being checked."
+                    )
                 else:
                     messages.info(request, f"This form was already sent: it created paper #{paper.number}.")
                 return redirect(paper.get_absolute_url())
-    return render(request, "conference/papers/form.html", {
-        "workshop": ws, "form": form, "authors": authors, "windows": windows, "editing": False,
-        "now": now, "open": {k: w.is_open(now) for k, w in windows.items()},
-    })
+    return render(
+        request,
+        "conference/papers/form.html",
+        {
+            "workshop": ws,
+            "form": form,
+            "authors": authors,
+            "windows": windows,
+            "editing": False,
+            "now": now,
+            "open": {k: w.is_open(now) for k, w in windows.items()},
+        },
+    )
 
 
 def _form_errors(form, exc: ValidationError) -> None:
@@ -185,28 +216,42 @@ def _form_errors(form, exc: ValidationError) -> None:
 def paper_detail(request, workshop, number):
     paper = _paper_for(request, workshop, number, "conference.paper_see")
     versions = list(paper.versions.order_by("-number"))
-    return render(request, "conference/papers/detail.html", {
-        "workshop": paper.workshop, "paper": paper, "versions": versions,
-        "latest": versions[0] if versions else None,
-        "current": selectors.paper_current_version(paper=paper),
-        "authors": paper.authors.order_by("order"), "changes": paper.changes.select_related("user")[:100],
-        "window": services.submission_window(workshop=paper.workshop, kind=paper.kind, paper=paper),
-        "editable": services.paper_is_editable(paper=paper),
-        "can_edit": request.user.has_perm("conference.paper_edit", paper),
-        "can_withdraw": request.user.has_perm("conference.paper_withdraw", paper)
-        and paper.status in (Paper.Status.DRAFT, Paper.Status.SUBMITTED),
-        "is_chair": request.user.has_perm("conference.paper_extend", paper),
-        "extension_form": ExtensionForm(workshop=paper.workshop),
-    })
+    return render(
+        request,
+        "conference/papers/detail.html",
+        {
+            "workshop": paper.workshop,
+            "paper": paper,
+            "versions": versions,
+            "latest": versions[0] if versions else None,
+            "current": selectors.paper_current_version(paper=paper),
+            "authors": paper.authors.order_by("order"),
+            "changes": paper.changes.select_related("user")[:100],
+            "window": services.submission_window(workshop=paper.workshop, kind=paper.kind, paper=paper),
+            "editable": services.paper_is_editable(paper=paper),
+            "can_edit": request.user.has_perm("conference.paper_edit", paper),
+            "can_withdraw": request.user.has_perm("conference.paper_withdraw", paper)
+            and paper.status in (Paper.Status.DRAFT, Paper.Status.SUBMITTED),
+            "is_chair": request.user.has_perm("conference.paper_extend", paper),
+            "extension_form": ExtensionForm(workshop=paper.workshop),
+        },
+    )
 
 
 @login_required
 def paper_check_status(request, workshop, number):
     """The htmx fragment of the newest version's check (polled every second while pending)."""
     paper = _paper_for(request, workshop, number, "conference.paper_see")
-    return render(request, "conference/papers/_check.html", {
-        "workshop": paper.workshop, "paper": paper, "latest": selectors.paper_latest_version(paper=paper),
-        "oob_status": bool(request.htmx)})
+    return render(
+        request,
+        "conference/papers/_check.html",
+        {
+            "workshop": paper.workshop,
+            "paper": paper,
+            "latest": selectors.paper_latest_version(paper=paper),
+            "oob_status": bool(request.htmx),
+        },
+    )
 
 
 @csrf_exempt
@@ -225,14 +270,26 @@ def _paper_edit(request, workshop, number):
     paper = _paper_for(request, workshop, number, "conference.paper_edit")
     ws = paper.workshop
     if not services.paper_is_editable(paper=paper, now=now):
-        messages.error(request, "This paper can no longer be edited (the deadline has passed or it was "
-                       "withdrawn). Only withdrawal is possible.")
+        messages.error(
+            request,
+            "This paper can no longer be edited (the deadline has passed or it was "
+            "withdrawn). Only withdrawal is possible.",
+        )
         return redirect(paper.get_absolute_url())
-    initial = {"title": paper.title, "abstract": paper.abstract, "topics": list(paper.topics.all()),
-               "kind": paper.kind, "challenge": paper.challenge, "dual_submission": paper.dual_submission,
-               "dual_submission_id": paper.dual_submission_id, "revision": paper.revision}
-    author_initial = [{"name": a.name, "email": a.email, "affiliation": a.affiliation}
-                      for a in paper.authors.order_by("order")]
+    initial = {
+        "title": paper.title,
+        "abstract": paper.abstract,
+        "topics": list(paper.topics.all()),
+        "kind": paper.kind,
+        "challenge": paper.challenge,
+        "dual_submission": paper.dual_submission,
+        "dual_submission_id": paper.dual_submission_id,
+        "revision": paper.revision,
+    }
+    author_initial = [
+        {"name": a.name, "email": a.email, "affiliation": a.affiliation}
+        for a in paper.authors.order_by("order")
+    ]
     form = PaperForm(workshop=ws, editing=True, initial=initial)
     authors = AuthorFormSet(prefix="authors", initial=author_initial, user_emails=_user_emails(request.user))
     if request.method == "POST":
@@ -241,29 +298,50 @@ def _paper_edit(request, workshop, number):
             messages.error(request, request.upload_refused)
             return redirect("conference:paper-edit", workshop=ws.slug, number=paper.number)
         form = PaperForm(request.POST, request.FILES, workshop=ws, editing=True, initial=initial)
-        authors = AuthorFormSet(request.POST, prefix="authors", initial=author_initial,
-                                user_emails=_user_emails(request.user))
+        authors = AuthorFormSet(
+            request.POST, prefix="authors", initial=author_initial, user_emails=_user_emails(request.user)
+        )
         if form.is_valid() & authors.is_valid():
             data = form.cleaned_data
             try:
                 services.paper_update(
-                    paper=paper, user=request.user, expected_revision=data.get("revision"),
-                    title=data["title"], abstract=data["abstract"], topics=list(data["topics"]),
-                    kind=data["kind"], challenge=data.get("challenge"),
+                    paper=paper,
+                    user=request.user,
+                    expected_revision=data.get("revision"),
+                    title=data["title"],
+                    abstract=data["abstract"],
+                    topics=list(data["topics"]),
+                    kind=data["kind"],
+                    challenge=data.get("challenge"),
                     dual_submission=data.get("dual_submission", False),
-                    dual_submission_id=data.get("dual_submission_id", ""), authors=authors.authors(),
-                    pdf=data.get("pdf"), supplementary=data.get("supplementary"), now=now,
+                    dual_submission_id=data.get("dual_submission_id", ""),
+                    authors=authors.authors(),
+                    pdf=data.get("pdf"),
+                    supplementary=data.get("supplementary"),
+                    now=now,
                 )
             except ValidationError as exc:
                 _form_errors(form, exc)
             else:
-                messages.success(request, "Your changes were saved."
-                                 + (" The new PDF is being checked." if data.get("pdf") else ""))
+                messages.success(
+                    request,
+                    "Your changes were saved."
+                    + (" The new PDF is being checked." if data.get("pdf") else ""),
+                )
                 return redirect(paper.get_absolute_url())
-    return render(request, "conference/papers/form.html", {
-        "workshop": ws, "paper": paper, "form": form, "authors": authors, "editing": True, "now": now,
-        "window": services.submission_window(workshop=ws, kind=paper.kind, paper=paper),
-    })
+    return render(
+        request,
+        "conference/papers/form.html",
+        {
+            "workshop": ws,
+            "paper": paper,
+            "form": form,
+            "authors": authors,
+            "editing": True,
+            "now": now,
+            "window": services.submission_window(workshop=ws, kind=paper.kind, paper=paper),
+        },
+    )
 
 
 @login_required
@@ -278,8 +356,9 @@ def paper_withdraw(request, workshop, number):
         else:
             messages.success(request, f"Paper #{paper.number} was withdrawn.")
         return redirect(paper.get_absolute_url())
-    return render(request, "conference/papers/withdraw.html", {"workshop": paper.workshop, "paper": paper,
-                                                                "form": form})
+    return render(
+        request, "conference/papers/withdraw.html", {"workshop": paper.workshop, "paper": paper, "form": form}
+    )
 
 
 @login_required
@@ -299,7 +378,9 @@ def paper_file(request, workshop, number, version, which):
     name = name or f"paper-{paper.number}-supplementary.{field.name.rsplit('.', 1)[-1]}"
     disposition = "attachment" if which == "supplementary" else "inline"
     if settings.PRIVATE_ACCEL_REDIRECT:  # the front server streams it after this permission check
-        response = HttpResponse(content_type="application/pdf" if name.endswith(".pdf") else "application/zip")
+        response = HttpResponse(
+            content_type="application/pdf" if name.endswith(".pdf") else "application/zip"
+        )
         response["X-Accel-Redirect"] = settings.PRIVATE_ACCEL_REDIRECT.rstrip("/") + "/" + field.name
         response["Content-Disposition"] = f'{disposition}; filename="{name}"'
         return response
@@ -317,38 +398,77 @@ def papers_manage(request, workshop):
     filters = PaperFilterForm(request.GET or None, workshop=ws)
     criteria = filters.cleaned_data if filters.is_valid() else {}
     papers = selectors.paper_list_for_chairs(
-        workshop=ws, q=criteria.get("q", "").strip(), kind=criteria.get("kind", ""),
-        status=criteria.get("status", ""), topic=criteria.get("topic"), check=criteria.get("check", ""))
+        workshop=ws,
+        q=criteria.get("q", "").strip(),
+        kind=criteria.get("kind", ""),
+        status=criteria.get("status", ""),
+        topic=criteria.get("topic"),
+        check=criteria.get("check", ""),
+    )
     if request.GET.get("format") == "csv":
         return _papers_csv(ws, papers)
-    return render(request, "conference/papers/manage.html", {
-        "workshop": ws, "papers": papers, "filters": filters,
-        "topic_counts": selectors.paper_topic_counts(workshop=ws),
-        "status_counts": selectors.paper_status_counts(workshop=ws),
-        "query": request.GET.urlencode(),
-    })
+    return render(
+        request,
+        "conference/papers/manage.html",
+        {
+            "workshop": ws,
+            "papers": papers,
+            "filters": filters,
+            "topic_counts": selectors.paper_topic_counts(workshop=ws),
+            "status_counts": selectors.paper_status_counts(workshop=ws),
+            "query": request.GET.urlencode(),
+        },
+    )
 
 
 def _papers_csv(ws, papers) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{ws.slug}-papers.csv"'
     writer = csv.writer(response)
-    writer.writerow(["number", "title", "kind", "challenge", "status", "topics", "authors", "emails",
-                     "affiliations", "pages", "check", "warnings", "errors", "submitted_at",
-                     "dual_submission_id", "extended_until"])
+    writer.writerow(
+        [
+            "number",
+            "title",
+            "kind",
+            "challenge",
+            "status",
+            "topics",
+            "authors",
+            "emails",
+            "affiliations",
+            "pages",
+            "check",
+            "warnings",
+            "errors",
+            "submitted_at",
+            "dual_submission_id",
+            "extended_until",
+        ]
+    )
     for paper in papers:
         authors = sorted(paper.authors.all(), key=lambda a: a.order)
         latest = max(paper.versions.all(), key=lambda v: v.number, default=None)
         report = latest.check_report if latest else {}
-        writer.writerow([
-            paper.number, _cell(paper.title), paper.kind, _cell(str(paper.challenge or "")), paper.status,
-            "; ".join(t.name for t in paper.topics.all()), _cell("; ".join(a.name for a in authors)),
-            "; ".join(a.email for a in authors), _cell("; ".join(a.affiliation for a in authors)),
-            latest.page_count if latest else "", latest.check_state if latest else "",
-            report.get("warning_count", ""), report.get("error_count", ""),
-            paper.submitted_at.isoformat() if paper.submitted_at else "", _cell(paper.dual_submission_id),
-            paper.deadline_extended_until.isoformat() if paper.deadline_extended_until else "",
-        ])
+        writer.writerow(
+            [
+                paper.number,
+                _cell(paper.title),
+                paper.kind,
+                _cell(str(paper.challenge or "")),
+                paper.status,
+                "; ".join(t.name for t in paper.topics.all()),
+                _cell("; ".join(a.name for a in authors)),
+                "; ".join(a.email for a in authors),
+                _cell("; ".join(a.affiliation for a in authors)),
+                latest.page_count if latest else "",
+                latest.check_state if latest else "",
+                report.get("warning_count", ""),
+                report.get("error_count", ""),
+                paper.submitted_at.isoformat() if paper.submitted_at else "",
+                _cell(paper.dual_submission_id),
+                paper.deadline_extended_until.isoformat() if paper.deadline_extended_until else "",
+            ]
+        )
     return response
 
 

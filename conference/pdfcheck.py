@@ -26,7 +26,9 @@ SIZE_TOLERANCE_PT = 3.0
 BLOCK_TOLERANCE_PT = 9.0  # 1/8 in, as lenient as HotCRP's default
 FONT_TOLERANCE_PT = 0.5
 LAYOUT_SAMPLE_PAGES = 12  # pages analysed for columns, text block and font size
-REFERENCES_RE = re.compile(r"^\s*(?:\d{1,2}\.?\s*)?(references|bibliography|literature cited)\s*$", re.I | re.M)
+REFERENCES_RE = re.compile(
+    r"^\s*(?:\d{1,2}\.?\s*)?(references|bibliography|literature cited)\s*$", re.I | re.M
+)
 EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
@@ -109,11 +111,15 @@ def quick_inspect(path: str | Path, *, max_pages: int) -> QuickInfo:
         pdf = pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as exc:
         if "password" in str(exc).lower():
-            raise PdfRefused("The PDF is encrypted (password-protected); upload it without protection.") from exc
+            raise PdfRefused(
+                "The PDF is encrypted (password-protected); upload it without protection."
+            ) from exc
         raise PdfRefused("The PDF is damaged and cannot be read; export it again.") from exc
     try:
         if raw.FPDF_GetSecurityHandlerRevision(pdf.raw) != -1:
-            raise PdfRefused("The PDF is encrypted (it has a security handler); upload it without protection.")
+            raise PdfRefused(
+                "The PDF is encrypted (it has a security handler); upload it without protection."
+            )
         pages = len(pdf)
     finally:
         pdf.close()
@@ -138,8 +144,10 @@ def _name_patterns(name: str) -> list[re.Pattern]:
     if len(parts) >= 2:
         forms.add(f"{parts[0][0]}. {' '.join(parts[1:])}")  # "A. Author"
         forms.add(f"{' '.join(parts[1:])}, {parts[0]}")  # "Author, Alex"
-    return [re.compile(r"(?<!\w)" + r"\s+".join(re.escape(w) for w in form.lower().split()) + r"(?!\w)")
-            for form in forms]
+    return [
+        re.compile(r"(?<!\w)" + r"\s+".join(re.escape(w) for w in form.lower().split()) + r"(?!\w)")
+        for form in forms
+    ]
 
 
 def _find_identity(text: str, identity: Identity) -> list[str]:
@@ -276,8 +284,14 @@ def _metadata_text(reader) -> tuple[str, list[str]]:
     return " ".join(parts), present
 
 
-def check_pdf(path: str | Path, *, rules: FormatRules, identity: Identity = Identity(),
-              double_blind: bool = True, max_pages: int = 60) -> Report:
+def check_pdf(
+    path: str | Path,
+    *,
+    rules: FormatRules,
+    identity: Identity = Identity(),
+    double_blind: bool = True,
+    max_pages: int = 60,
+) -> Report:
     """Runs every check on the file at `path` and returns the report (never raises on bad PDFs)."""
     started = time.perf_counter()
     report = Report()
@@ -292,14 +306,19 @@ def check_pdf(path: str | Path, *, rules: FormatRules, identity: Identity = Iden
     try:
         _check_contents(path, report, rules, identity, double_blind)
     except Exception as exc:  # noqa: BLE001 - PDFium/pypdf choke on some damaged files
-        report.add("readable", Level.ERROR, "Readable PDF",
-                   f"The PDF could not be read completely ({exc.__class__.__name__}); export it again.")
+        report.add(
+            "readable",
+            Level.ERROR,
+            "Readable PDF",
+            f"The PDF could not be read completely ({exc.__class__.__name__}); export it again.",
+        )
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 
 
-def _check_contents(path: Path, report: Report, rules: FormatRules, identity: Identity,
-                    double_blind: bool) -> None:
+def _check_contents(
+    path: Path, report: Report, rules: FormatRules, identity: Identity, double_blind: bool
+) -> None:
     import pypdfium2 as pdfium
 
     pdf = pdfium.PdfDocument(str(path))
@@ -311,8 +330,9 @@ def _check_contents(path: Path, report: Report, rules: FormatRules, identity: Id
         for index in range(len(pdf)):
             page = pdf[index]
             width, height = page.get_size()
-            if expected and (abs(width - expected[0]) > SIZE_TOLERANCE_PT
-                             or abs(height - expected[1]) > SIZE_TOLERANCE_PT):
+            if expected and (
+                abs(width - expected[0]) > SIZE_TOLERANCE_PT or abs(height - expected[1]) > SIZE_TOLERANCE_PT
+            ):
                 sizes_off.append(index + 1)
             textpage = page.get_textpage()
             texts.append(textpage.get_text_range())
@@ -340,22 +360,32 @@ def _check_contents(path: Path, report: Report, rules: FormatRules, identity: Id
     report.references_page = references_page
     report.content_pages = content_pages
     counted = content_pages if rules.references_excluded else report.pages
-    where = (f"references start on page {references_page}" if references_page
-             else "no references section found")
+    where = (
+        f"references start on page {references_page}" if references_page else "no references section found"
+    )
     if counted > rules.page_limit:
-        report.add("pages", Level.ERROR, "Page limit",
-                   f"{counted} pages{' before the references' if rules.references_excluded else ''} "
-                   f"({where}); at most {rules.page_limit} are allowed.")
+        report.add(
+            "pages",
+            Level.ERROR,
+            "Page limit",
+            f"{counted} pages{' before the references' if rules.references_excluded else ''} "
+            f"({where}); at most {rules.page_limit} are allowed.",
+        )
     else:
-        report.add("pages", Level.OK, "Page limit",
-                   f"{counted} of at most {rules.page_limit} pages ({where}).")
+        report.add(
+            "pages", Level.OK, "Page limit", f"{counted} of at most {rules.page_limit} pages ({where})."
+        )
 
     # Page size.
     if expected:
         if sizes_off:
-            report.add("page_size", Level.WARNING, "Page size",
-                       f"Pages {_ranges(sizes_off)} are not {rules.paper_size} "
-                       f"({expected[0]:.0f} × {expected[1]:.0f} pt).")
+            report.add(
+                "page_size",
+                Level.WARNING,
+                "Page size",
+                f"Pages {_ranges(sizes_off)} are not {rules.paper_size} "
+                f"({expected[0]:.0f} × {expected[1]:.0f} pt).",
+            )
         else:
             report.add("page_size", Level.OK, "Page size", f"Every page is {rules.paper_size}.")
 
@@ -365,8 +395,12 @@ def _check_contents(path: Path, report: Report, rules: FormatRules, identity: Id
     if rules.double_column and body_layouts:
         single = [lay["page"] for lay in body_layouts if not lay["two_columns"]]
         if len(single) > len(body_layouts) / 2:
-            report.add("columns", Level.WARNING, "Two columns",
-                       f"The text is not set in two columns on pages {_ranges(single)}.")
+            report.add(
+                "columns",
+                Level.WARNING,
+                "Two columns",
+                f"The text is not set in two columns on pages {_ranges(single)}.",
+            )
         else:
             report.add("columns", Level.OK, "Two columns", "The text is set in two columns.")
 
@@ -380,16 +414,24 @@ def _check_contents(path: Path, report: Report, rules: FormatRules, identity: Id
                 wide.append((lay["page"], x1 - x0, y1 - y0))
         if wide:
             page, w, h = wide[0]
-            report.add("text_block", Level.WARNING, "Text block and margins",
-                       f"The text exceeds the {_inches(rules.text_block_in[0])} × "
-                       f"{_inches(rules.text_block_in[1])} in block on pages {_ranges([p for p, _, _ in wide])} "
-                       f"(page {page}: {w / 72:.2f} × {h / 72:.2f} in); the margins are too small.")
+            report.add(
+                "text_block",
+                Level.WARNING,
+                "Text block and margins",
+                f"The text exceeds the {_inches(rules.text_block_in[0])} × "
+                f"{_inches(rules.text_block_in[1])} in block on pages {_ranges([p for p, _, _ in wide])} "
+                f"(page {page}: {w / 72:.2f} × {h / 72:.2f} in); the margins are too small.",
+            )
         else:
             widths = [lay["box"][2] - lay["box"][0] for lay in body_layouts]
             heights = [lay["box"][3] - lay["box"][1] for lay in body_layouts]
-            report.add("text_block", Level.OK, "Text block and margins",
-                       f"The text fits the {_inches(rules.text_block_in[0])} × {_inches(rules.text_block_in[1])} in "
-                       f"block (largest {max(widths) / 72:.2f} × {max(heights) / 72:.2f} in).")
+            report.add(
+                "text_block",
+                Level.OK,
+                "Text block and margins",
+                f"The text fits the {_inches(rules.text_block_in[0])} × {_inches(rules.text_block_in[1])} in "
+                f"block (largest {max(widths) / 72:.2f} × {max(heights) / 72:.2f} in).",
+            )
 
     # Body font size: the most common size of the sampled characters.
     sizes: Counter = Counter()
@@ -399,13 +441,21 @@ def _check_contents(path: Path, report: Report, rules: FormatRules, identity: Id
         body = sizes.most_common(1)[0][0]
         report.body_font_pt = body
         if body < rules.body_font_pt - FONT_TOLERANCE_PT:
-            report.add("font_size", Level.WARNING, "Body font size",
-                       f"The body text is {body:g} pt; {rules.body_font_pt:g} pt is required.")
+            report.add(
+                "font_size",
+                Level.WARNING,
+                "Body font size",
+                f"The body text is {body:g} pt; {rules.body_font_pt:g} pt is required.",
+            )
         else:
             report.add("font_size", Level.OK, "Body font size", f"The body text is {body:g} pt.")
     elif not any(t.strip() for t in texts):
-        report.add("text", Level.WARNING, "Text", "No text found: is the paper a scan? Reviewers "
-                   "and the checks need real text.")
+        report.add(
+            "text",
+            Level.WARNING,
+            "Text",
+            "No text found: is the paper a scan? Reviewers and the checks need real text.",
+        )
 
     # Embedded fonts.
     from pypdf import PdfReader
@@ -413,9 +463,13 @@ def _check_contents(path: Path, report: Report, rules: FormatRules, identity: Id
     reader = PdfReader(str(path))
     missing = _fonts_not_embedded(reader, report.pages)
     if missing:
-        report.add("fonts", Level.WARNING, "Fonts embedded",
-                   f"Not embedded: {', '.join(missing[:8])}{'…' if len(missing) > 8 else ''}. "
-                   "Embed all fonts (e.g. pdflatex with the conference template does).")
+        report.add(
+            "fonts",
+            Level.WARNING,
+            "Fonts embedded",
+            f"Not embedded: {', '.join(missing[:8])}{'…' if len(missing) > 8 else ''}. "
+            "Embed all fonts (e.g. pdflatex with the conference template does).",
+        )
     else:
         report.add("fonts", Level.OK, "Fonts embedded", "Every font is embedded.")
 
@@ -423,8 +477,9 @@ def _check_contents(path: Path, report: Report, rules: FormatRules, identity: Id
     if double_blind:
         body_text = _normalise("\n".join(texts[: references_page - 1 if references_page else None]))
         if references_page:
-            body_text += " " + _normalise(texts[references_page - 1][: REFERENCES_RE.search(
-                texts[references_page - 1]).start()])
+            body_text += " " + _normalise(
+                texts[references_page - 1][: REFERENCES_RE.search(texts[references_page - 1]).start()]
+            )
         found = _find_identity(body_text, identity)
         emails = sorted(set(EMAIL_RE.findall(body_text)) - {e.lower() for e in identity.emails})
         if emails:
@@ -432,19 +487,35 @@ def _check_contents(path: Path, report: Report, rules: FormatRules, identity: Id
         meta_text, present = _metadata_text(reader)
         meta_found = _find_identity(_normalise(meta_text), identity)
         if found:
-            report.add("anonymity_text", Level.WARNING, "Anonymity of the text",
-                       f"The text before the references contains {'; '.join(found)}. Reviewing is "
-                       "double-blind: remove names, affiliations and e-mails.")
+            report.add(
+                "anonymity_text",
+                Level.WARNING,
+                "Anonymity of the text",
+                f"The text before the references contains {'; '.join(found)}. Reviewing is "
+                "double-blind: remove names, affiliations and e-mails.",
+            )
         else:
-            report.add("anonymity_text", Level.OK, "Anonymity of the text",
-                       "No author name, e-mail or affiliation found in the text.")
+            report.add(
+                "anonymity_text",
+                Level.OK,
+                "Anonymity of the text",
+                "No author name, e-mail or affiliation found in the text.",
+            )
         if meta_found:
-            report.add("anonymity_metadata", Level.WARNING, "Anonymity of the metadata",
-                       f"The PDF metadata contains {'; '.join(meta_found)}. Reviewers get a copy with "
-                       "the metadata removed, but please clear it in your source too.")
+            report.add(
+                "anonymity_metadata",
+                Level.WARNING,
+                "Anonymity of the metadata",
+                f"The PDF metadata contains {'; '.join(meta_found)}. Reviewers get a copy with "
+                "the metadata removed, but please clear it in your source too.",
+            )
         elif present:
-            report.add("anonymity_metadata", Level.INFO, "Metadata",
-                       f"Metadata fields {', '.join(present)} are removed from the copy reviewers get.")
+            report.add(
+                "anonymity_metadata",
+                Level.INFO,
+                "Metadata",
+                f"Metadata fields {', '.join(present)} are removed from the copy reviewers get.",
+            )
 
 
 def _ranges(pages: list[int]) -> str:
@@ -463,7 +534,8 @@ def _ranges(pages: list[int]) -> str:
 def _inches(value: float) -> str:
     whole = int(value)
     frac = {0.125: "⅛", 0.25: "¼", 0.375: "⅜", 0.5: "½", 0.625: "⅝", 0.75: "¾", 0.875: "⅞"}.get(
-        round(value - whole, 3))
+        round(value - whole, 3)
+    )
     return f"{whole}{frac}" if frac else f"{value:g}"
 
 
@@ -496,7 +568,7 @@ def make_review_copy(source: str | Path, destination: str | Path) -> None:
 # conference.pdfcheck`) under an address-space limit and a wall-clock timeout; a child that dies is
 # a verdict on the file, never a dead web or Celery worker.
 
-CHILD_MEMORY_BYTES = 2 * 1024 ** 3
+CHILD_MEMORY_BYTES = 2 * 1024**3
 CHILD_TIMEOUT_S = 120
 
 
@@ -508,8 +580,11 @@ def _run_child(request: dict, timeout: float) -> dict:
     # No preexec_fn (unsafe in threaded servers): the child limits its own memory before reading.
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "conference.pdfcheck"], input=json.dumps(request).encode(),
-            capture_output=True, timeout=timeout, cwd=str(Path(__file__).resolve().parent.parent),
+            [sys.executable, "-m", "conference.pdfcheck"],
+            input=json.dumps(request).encode(),
+            capture_output=True,
+            timeout=timeout,
+            cwd=str(Path(__file__).resolve().parent.parent),
         )
     except subprocess.TimeoutExpired:
         return {"crash": f"took longer than {timeout:.0f} s"}
@@ -525,7 +600,9 @@ def quick_inspect_isolated(path: str | Path, *, max_pages: int, timeout: float =
         raise PdfRefused("The file is empty (0 bytes).")
     with open(path, "rb") as handle:
         if b"%PDF-" not in handle.read(1024):
-            raise PdfRefused("This file is not a PDF (it does not start with %PDF-); export your paper as PDF.")
+            raise PdfRefused(
+                "This file is not a PDF (it does not start with %PDF-); export your paper as PDF."
+            )
     result = _run_child({"op": "quick", "path": str(path), "max_pages": max_pages}, timeout)
     if "crash" in result:
         raise PdfRefused(f"The PDF could not be read ({result['crash']}); export it again.")
@@ -534,24 +611,48 @@ def quick_inspect_isolated(path: str | Path, *, max_pages: int, timeout: float =
     return QuickInfo(pages=result["pages"])
 
 
-def check_isolated(path: str | Path, *, rules: FormatRules, identity: Identity = Identity(),
-                   double_blind: bool = True, max_pages: int = 60, review_copy: str | Path | None = None,
-                   timeout: float = CHILD_TIMEOUT_S, memory_bytes: int = CHILD_MEMORY_BYTES) -> Report:
+def check_isolated(
+    path: str | Path,
+    *,
+    rules: FormatRules,
+    identity: Identity = Identity(),
+    double_blind: bool = True,
+    max_pages: int = 60,
+    review_copy: str | Path | None = None,
+    timeout: float = CHILD_TIMEOUT_S,
+    memory_bytes: int = CHILD_MEMORY_BYTES,
+) -> Report:
     """`check_pdf` (and, when it finds no error, `make_review_copy` to `review_copy`) in a child."""
     started = time.perf_counter()
-    result = _run_child({
-        "op": "check", "path": str(path), "review_copy": str(review_copy) if review_copy else None,
-        "rules": asdict(rules), "identity": asdict(identity), "double_blind": double_blind,
-        "max_pages": max_pages, "memory_bytes": memory_bytes,
-    }, timeout)
+    result = _run_child(
+        {
+            "op": "check",
+            "path": str(path),
+            "review_copy": str(review_copy) if review_copy else None,
+            "rules": asdict(rules),
+            "identity": asdict(identity),
+            "double_blind": double_blind,
+            "max_pages": max_pages,
+            "memory_bytes": memory_bytes,
+        },
+        timeout,
+    )
     if "crash" in result:
         report = Report()
-        report.add("readable", Level.ERROR, "Readable PDF",
-                   f"The PDF could not be checked ({result['crash']}); export it again and upload it.")
+        report.add(
+            "readable",
+            Level.ERROR,
+            "Readable PDF",
+            f"The PDF could not be checked ({result['crash']}); export it again and upload it.",
+        )
         report.seconds = round(time.perf_counter() - started, 3)
         return report
-    report = Report(**{k: result[k] for k in ("items", "pages", "content_pages", "references_page",
-                                              "body_font_pt", "seconds")})
+    report = Report(
+        **{
+            k: result[k]
+            for k in ("items", "pages", "content_pages", "references_page", "body_font_pt", "seconds")
+        }
+    )
     return report
 
 
@@ -572,15 +673,24 @@ def _child_main() -> None:
         rules = request["rules"]
         rules["text_block_in"] = tuple(rules["text_block_in"])
         identity = Identity(**{k: tuple(v) for k, v in request["identity"].items()})
-        report = check_pdf(request["path"], rules=FormatRules(**rules), identity=identity,
-                           double_blind=request["double_blind"], max_pages=request["max_pages"])
+        report = check_pdf(
+            request["path"],
+            rules=FormatRules(**rules),
+            identity=identity,
+            double_blind=request["double_blind"],
+            max_pages=request["max_pages"],
+        )
         if not report.errors and request.get("review_copy"):
             try:
                 make_review_copy(request["path"], request["review_copy"])
             except Exception:  # noqa: BLE001 - reported as an error of the file
-                report.add("review_copy", Level.ERROR, "Review copy",
-                           "The anonymised copy for reviewers could not be written from this PDF; export it "
-                           "again (e.g. print to PDF) and upload it.")
+                report.add(
+                    "review_copy",
+                    Level.ERROR,
+                    "Review copy",
+                    "The anonymised copy for reviewers could not be written from this PDF; export it "
+                    "again (e.g. print to PDF) and upload it.",
+                )
         answer = report.as_dict()
     sys.stdout.write(json.dumps(answer))
 

@@ -55,14 +55,18 @@ def at_5pm_pacific(year: int, month: int, day: int) -> dt.datetime:
     return dt.datetime(year, month, day, 17, 0, tzinfo=PACIFIC)
 
 
-def _create_workshop(*, slug: str, defaults: dict, dates: list[tuple[str, dt.datetime]]) -> tuple[Workshop, bool]:
+def _create_workshop(
+    *, slug: str, defaults: dict, dates: list[tuple[str, dt.datetime]]
+) -> tuple[Workshop, bool]:
     workshop, created = Workshop.objects.get_or_create(slug=slug, defaults=defaults)
     if created:
         for order, name in enumerate(MAI_TOPICS):
             Topic.objects.create(workshop=workshop, name=name, order=order)
         for order, (name, affiliation) in enumerate(
-            [("Andrey Ignatov", "Computer Vision Lab, ETH Zurich"),
-             ("Radu Timofte", "Computer Vision Lab, ETH Zurich")]
+            [
+                ("Andrey Ignatov", "Computer Vision Lab, ETH Zurich"),
+                ("Radu Timofte", "Computer Vision Lab, ETH Zurich"),
+            ]
         ):
             Organiser.objects.create(workshop=workshop, name=name, affiliation=affiliation, order=order)
         for kind, when in dates:
@@ -131,9 +135,14 @@ def seed_demo(*, stdout=None) -> dict[str, Workshop]:
     }
     mai2021, _ = _create_workshop(
         slug="mai-2021",
-        defaults={**common, "name": "Mobile AI Workshop 2021", "short_name": "MAI 2021",
-                  "location": "Virtual (CVPR 2021)",
-                  "start_date": dt.date(2021, 6, 25), "end_date": dt.date(2021, 6, 25)},
+        defaults={
+            **common,
+            "name": "Mobile AI Workshop 2021",
+            "short_name": "MAI 2021",
+            "location": "Virtual (CVPR 2021)",
+            "start_date": dt.date(2021, 6, 25),
+            "end_date": dt.date(2021, 6, 25),
+        },
         dates=[
             (K.SUBMISSION_OPEN, at_5pm_pacific(2021, 1, 15)),
             (K.PAPER_DEADLINE, at_5pm_pacific(2021, 3, 15)),
@@ -146,9 +155,15 @@ def seed_demo(*, stdout=None) -> dict[str, Workshop]:
     workshop_day = live["workshop"].date()
     demo, _ = _create_workshop(
         slug="mai-live",
-        defaults={**common, "name": "Mobile AI Workshop (live demo edition)", "short_name": "MAI Live",
-                  "host_conference": "CVPR (demo)", "location": "Online",
-                  "start_date": workshop_day, "end_date": workshop_day},
+        defaults={
+            **common,
+            "name": "Mobile AI Workshop (live demo edition)",
+            "short_name": "MAI Live",
+            "host_conference": "CVPR (demo)",
+            "location": "Online",
+            "start_date": workshop_day,
+            "end_date": workshop_day,
+        },
         dates=[
             (K.SUBMISSION_OPEN, live["submission_open"]),
             (K.PAPER_DEADLINE, live["paper_deadline"]),
@@ -161,11 +176,20 @@ def seed_demo(*, stdout=None) -> dict[str, Workshop]:
     for email, full_name, affiliation, role in DEMO_USERS:
         user = User.objects.filter(email__iexact=email).first()
         if user is None:
-            user = User.objects.create_user(username=email, email=email, password=DEMO_PASSWORD,
-                                            first_name=full_name.split()[0], last_name=full_name.split()[-1])
+            user = User.objects.create_user(
+                username=email,
+                email=email,
+                password=DEMO_PASSWORD,
+                first_name=full_name.split()[0],
+                last_name=full_name.split()[-1],
+            )
             EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-            Profile.objects.create(user=user, full_name=full_name, affiliation=affiliation,
-                                   institution_domains=[email.split("@")[1]])
+            Profile.objects.create(
+                user=user,
+                full_name=full_name,
+                affiliation=affiliation,
+                institution_domains=[email.split("@")[1]],
+            )
             if role == "chair":
                 user.is_staff = True
                 user.save(update_fields=["is_staff"])
@@ -175,8 +199,11 @@ def seed_demo(*, stdout=None) -> dict[str, Workshop]:
     if role_chair := User.objects.filter(email="chair@example.com").first():
         from django.contrib.auth.models import Permission
 
-        role_chair.user_permissions.add(*Permission.objects.filter(
-            content_type__app_label__in=["conference", "reviewing", "challenges", "evaluation"]))
+        role_chair.user_permissions.add(
+            *Permission.objects.filter(
+                content_type__app_label__in=["conference", "reviewing", "challenges", "evaluation"]
+            )
+        )
     _seed_demo_papers(demo)
     if stdout:
         stdout.write("Demo workshops: /mai-2021/ and /mai-live/")
@@ -184,12 +211,18 @@ def seed_demo(*, stdout=None) -> dict[str, Workshop]:
 
 
 DEMO_PAPERS = [
-    ("Real-Time Learned ISP for Smartphone Cameras",
-     "We replace the camera ISP of a smartphone with a small network that runs in 30 ms on its NPU.",
-     [0, 3], 7),
-    ("Quantized Super-Resolution under 10 ms on Mobile NPUs",
-     "An INT8 super-resolution network with a quantization-aware training recipe for mobile NPUs.",
-     [1, 14], 6),
+    (
+        "Real-Time Learned ISP for Smartphone Cameras",
+        "We replace the camera ISP of a smartphone with a small network that runs in 30 ms on its NPU.",
+        [0, 3],
+        7,
+    ),
+    (
+        "Quantized Super-Resolution under 10 ms on Mobile NPUs",
+        "An INT8 super-resolution network with a quantization-aware training recipe for mobile NPUs.",
+        [1, 14],
+        6,
+    ),
 ]
 
 
@@ -202,8 +235,10 @@ def _demo_pdf(title: str, body_pages: int) -> bytes:
         ops = ["BT /F1 10 Tf 12 TL"]
         if number == body_pages:
             ops.append("58 720 Td (References) Tj T*")
-            ops += [f"([{i}] A. Researcher. Fast mobile networks {i}. CVPR Workshops, 2021.) Tj T*"
-                    for i in range(1, 30)]
+            ops += [
+                f"([{i}] A. Researcher. Fast mobile networks {i}. CVPR Workshops, 2021.) Tj T*"
+                for i in range(1, 30)
+            ]
         else:
             for column, x in enumerate((58, 320)):
                 ops.append(f"1 0 0 1 {x} 720 Tm")
@@ -213,13 +248,17 @@ def _demo_pdf(title: str, body_pages: int) -> bytes:
         ops.append("ET")
         pages.append("\n".join(ops).encode())
     count = len(pages)
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
-               b"<< /Type /Pages /Kids [%s] /Count %d >>" % (
-                   b" ".join(b"%d 0 R" % (4 + 2 * i) for i in range(count)), count),
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Times-Roman >>"]
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [%s] /Count %d >>"
+        % (b" ".join(b"%d 0 R" % (4 + 2 * i) for i in range(count)), count),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Times-Roman >>",
+    ]
     for i, content in enumerate(pages):
-        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R "
-                       b">> >> /Contents %d 0 R >>" % (5 + 2 * i))
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R "
+            b">> >> /Contents %d 0 R >>" % (5 + 2 * i)
+        )
         objects.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
     return pdf_from_objects(objects)
 
@@ -255,15 +294,31 @@ def _seed_demo_papers(workshop: Workshop) -> None:
         if Paper.objects.filter(workshop=workshop, title=title).exists():
             continue
         number = (Paper.objects.filter(workshop=workshop).aggregate(n=Max("number"))["n"] or 0) + 1
-        paper = Paper.objects.create(workshop=workshop, number=number, title=title, abstract=abstract,
-                                     submitter=author)
+        paper = Paper.objects.create(
+            workshop=workshop, number=number, title=title, abstract=abstract, submitter=author
+        )
         paper.topics.set([topics[i] for i in topic_indexes if i < len(topics)])
-        PaperAuthor.objects.create(paper=paper, order=1, name="Alex Author", email=author.email,
-                                   affiliation="Institute of Mobile Vision", user=author)
-        PaperAuthor.objects.create(paper=paper, order=2, name="Jamie Coauthor", email="coauthor@example.com",
-                                   affiliation="Edge AI Startup")
-        PaperChange.objects.create(paper=paper, user=author, action=PaperChange.Action.CREATED,
-                                   summary=f"Created paper #{number} “{title}” (demo data)")
+        PaperAuthor.objects.create(
+            paper=paper,
+            order=1,
+            name="Alex Author",
+            email=author.email,
+            affiliation="Institute of Mobile Vision",
+            user=author,
+        )
+        PaperAuthor.objects.create(
+            paper=paper,
+            order=2,
+            name="Jamie Coauthor",
+            email="coauthor@example.com",
+            affiliation="Edge AI Startup",
+        )
+        PaperChange.objects.create(
+            paper=paper,
+            user=author,
+            action=PaperChange.Action.CREATED,
+            summary=f"Created paper #{number} “{title}” (demo data)",
+        )
         version = PaperVersion(paper=paper, number=1, uploaded_by=author, original_name="paper.pdf")
         data = _demo_pdf(title, pages)
         version.size = len(data)

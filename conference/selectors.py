@@ -96,39 +96,60 @@ def paper_list_for_author(*, user, workshop: Workshop | None = None) -> QuerySet
     papers = Paper.objects.filter(Q(submitter=user) | Q(authors__user=user)).distinct()
     if workshop is not None:
         papers = papers.filter(workshop=workshop)
-    return papers.select_related("workshop").prefetch_related("authors", "versions").order_by(
-        "-workshop__start_date", "number")
+    return (
+        papers.select_related("workshop")
+        .prefetch_related("authors", "versions")
+        .order_by("-workshop__start_date", "number")
+    )
 
 
 def paper_get(*, workshop: Workshop, number: int) -> Paper:
-    paper = (Paper.objects.filter(workshop=workshop, number=number)
-             .select_related("workshop", "challenge", "submitter").first())
+    paper = (
+        Paper.objects.filter(workshop=workshop, number=number)
+        .select_related("workshop", "challenge", "submitter")
+        .first()
+    )
     if paper is None:
         raise Http404("No such paper.")
     return paper
 
 
 def _latest_version_state() -> Subquery:
-    return Subquery(PaperVersion.objects.filter(paper=OuterRef("pk")).order_by("-number")
-                    .values("check_state")[:1])
+    return Subquery(
+        PaperVersion.objects.filter(paper=OuterRef("pk")).order_by("-number").values("check_state")[:1]
+    )
 
 
-def paper_list_for_chairs(*, workshop: Workshop, q: str = "", kind: str = "", status: str = "",
-                          topic: Topic | None = None, check: str = "") -> QuerySet[Paper]:
+def paper_list_for_chairs(
+    *,
+    workshop: Workshop,
+    q: str = "",
+    kind: str = "",
+    status: str = "",
+    topic: Topic | None = None,
+    check: str = "",
+) -> QuerySet[Paper]:
     """The chairs' list with its filters; `latest_check` is the newest version's check state and
     `usable_warnings` the warning count of the current (usable) version."""
     newest = PaperVersion.objects.filter(paper=OuterRef("pk")).order_by("-number")
     papers = Paper.objects.filter(workshop=workshop).annotate(
         latest_check=_latest_version_state(),
         # Cast the JSON values: SQLite hands back a bare number, which a JSON output field cannot read.
-        latest_warnings=Subquery(newest.annotate(
-            n=Cast(KT("check_report__warning_count"), IntegerField())).values("n")[:1]),
-        latest_errors=Subquery(newest.annotate(
-            n=Cast(KT("check_report__error_count"), IntegerField())).values("n")[:1]),
+        latest_warnings=Subquery(
+            newest.annotate(n=Cast(KT("check_report__warning_count"), IntegerField())).values("n")[:1]
+        ),
+        latest_errors=Subquery(
+            newest.annotate(n=Cast(KT("check_report__error_count"), IntegerField())).values("n")[:1]
+        ),
     )
     if q:
-        match = (Q(title__icontains=q) | Q(abstract__icontains=q) | Q(authors__name__icontains=q)
-                 | Q(authors__email__icontains=q) | Q(authors__affiliation__icontains=q))
+        match = (
+            Q(title__icontains=q)
+            | Q(abstract__icontains=q)
+            | Q(authors__name__icontains=q)
+            | Q(authors__email__icontains=q)
+            | Q(authors__affiliation__icontains=q)
+        )
         if q.strip().lstrip("#").isdigit():
             match |= Q(number=int(q.strip().lstrip("#")))
         papers = papers.filter(match)
@@ -147,15 +168,20 @@ def paper_list_for_chairs(*, workshop: Workshop, q: str = "", kind: str = "", st
         papers = papers.filter(latest_check=PaperVersion.CheckState.PENDING)
     elif check == "errors":
         papers = papers.exclude(versions__check_state__in=usable)
-    return (papers.distinct().select_related("challenge", "workshop")
-            .prefetch_related("topics", "authors", "versions").order_by("number"))
+    return (
+        papers.distinct()
+        .select_related("challenge", "workshop")
+        .prefetch_related("topics", "authors", "versions")
+        .order_by("number")
+    )
 
 
 def paper_topic_counts(*, workshop: Workshop) -> list[tuple[Topic, int]]:
     """Papers per topic (withdrawn papers not counted), in the workshop's topic order."""
     active = ~Q(papers__status=Paper.Status.WITHDRAWN)
     topics = workshop.topics.annotate(
-        n=Count("papers", filter=Q(papers__workshop=workshop) & active, distinct=True))
+        n=Count("papers", filter=Q(papers__workshop=workshop) & active, distinct=True)
+    )
     return [(t, t.n) for t in topics]
 
 

@@ -78,8 +78,11 @@ def submission_window(*, workshop: Workshop, kind: str, paper: Paper | None = No
         deadline = dates.get(K.CHALLENGE_PAPER_DEADLINE, deadline)
     closes = deadline + dt.timedelta(minutes=workshop.submission_grace_minutes) if deadline else None
     extended = False
-    if paper is not None and paper.deadline_extended_until and (
-            closes is None or paper.deadline_extended_until > closes):
+    if (
+        paper is not None
+        and paper.deadline_extended_until
+        and (closes is None or paper.deadline_extended_until > closes)
+    ):
         closes, extended = paper.deadline_extended_until, True
     return Window(opens=opens, deadline=deadline, closes=closes, extended=extended)
 
@@ -104,20 +107,24 @@ def _require_open(window: Window, now: dt.datetime, *, what: str, zone) -> None:
 def paper_is_editable(*, paper: Paper, now: dt.datetime | None = None) -> bool:
     if paper.status not in (Paper.Status.DRAFT, Paper.Status.SUBMITTED):
         return False
-    return submission_window(workshop=paper.workshop, kind=paper.kind, paper=paper).is_open(now or timezone.now())
+    return submission_window(workshop=paper.workshop, kind=paper.kind, paper=paper).is_open(
+        now or timezone.now()
+    )
 
 
 # --- Helpers ----------------------------------------------------------------------------------------
 
 
 def _log(paper: Paper, *, user, action: str, summary: str, details: dict | None = None) -> PaperChange:
-    return PaperChange.objects.create(paper=paper, user=user, action=action, summary=summary,
-                                      details=details or {})
+    return PaperChange.objects.create(
+        paper=paper, user=user, action=action, summary=summary, details=details or {}
+    )
 
 
 def _paper_url(paper: Paper) -> str:
     return settings.SITE_URL + reverse(
-        "conference:paper", kwargs={"workshop": paper.workshop.slug, "number": paper.number})
+        "conference:paper", kwargs={"workshop": paper.workshop.slug, "number": paper.number}
+    )
 
 
 def paper_notify_authors(*, paper: Paper, subject: str, body: str) -> None:
@@ -163,10 +170,12 @@ def _invite(paper: Paper, authors: list[PaperAuthor], *, now: dt.datetime) -> No
         mail_enqueue(
             to=[author.email],
             subject=f"[{paper.workshop.short_name}] You are a co-author of paper #{paper.number}",
-            body=(f"Dear {author.name},\n\nyou were listed as an author of the paper “{paper.title}” "
-                  f"submitted to {paper.workshop.name}.\nSign up with this address ({author.email}) "
-                  f"to see and edit the paper: {settings.SITE_URL}{signup}\n"
-                  "Once you confirm the address, the paper appears under “My papers”.\n"),
+            body=(
+                f"Dear {author.name},\n\nyou were listed as an author of the paper “{paper.title}” "
+                f"submitted to {paper.workshop.name}.\nSign up with this address ({author.email}) "
+                f"to see and edit the paper: {settings.SITE_URL}{signup}\n"
+                "Once you confirm the address, the paper appears under “My papers”.\n"
+            ),
         )
         author.invited_at = now
         author.save(update_fields=["invited_at"])
@@ -187,9 +196,14 @@ def _sha256(upload) -> str:
 
 def _add_version(paper: Paper, *, user, pdf, supplementary, now: dt.datetime) -> PaperVersion:
     number = (paper.versions.aggregate(n=Max("number"))["n"] or 0) + 1
-    version = PaperVersion(paper=paper, number=number, uploaded_by=user,
-                           original_name=Path(getattr(pdf, "name", "paper.pdf")).name[:255],
-                           size=getattr(pdf, "size", 0) or 0, sha256=_sha256(pdf))
+    version = PaperVersion(
+        paper=paper,
+        number=number,
+        uploaded_by=user,
+        original_name=Path(getattr(pdf, "name", "paper.pdf")).name[:255],
+        size=getattr(pdf, "size", 0) or 0,
+        sha256=_sha256(pdf),
+    )
     _store_upload(version, "original", pdf, "original.pdf")
     if supplementary is None and number > 1:
         previous = paper.versions.exclude(supplementary="").order_by("-number").first()
@@ -198,18 +212,29 @@ def _add_version(paper: Paper, *, user, pdf, supplementary, now: dt.datetime) ->
     elif supplementary is not None:
         _store_upload(version, "supplementary", supplementary, supplementary.name)
     version.save()
-    _log(paper, user=user, action=PaperChange.Action.PDF_UPLOADED,
-         summary=f"Uploaded PDF version {number} ({version.size / 1e6:.1f} MB)",
-         details={"version": number, "sha256": version.sha256,
-                  "supplementary": bool(supplementary)})
+    _log(
+        paper,
+        user=user,
+        action=PaperChange.Action.PDF_UPLOADED,
+        summary=f"Uploaded PDF version {number} ({version.size / 1e6:.1f} MB)",
+        details={"version": number, "sha256": version.sha256, "supplementary": bool(supplementary)},
+    )
     from .tasks import check_paper_version
 
     transaction.on_commit(lambda: check_paper_version.apply_async(args=[version.pk], queue="scoring"))
     return version
 
 
-def _validate_content(*, workshop: Workshop, topics, kind: str, challenge, dual_submission: bool,
-                      dual_submission_id: str, authors: list[AuthorData]) -> None:
+def _validate_content(
+    *,
+    workshop: Workshop,
+    topics,
+    kind: str,
+    challenge,
+    dual_submission: bool,
+    dual_submission_id: str,
+    authors: list[AuthorData],
+) -> None:
     errors = {}
     if any(t.workshop_id != workshop.pk for t in topics):
         errors["topics"] = "Choose topics of this workshop."
@@ -220,8 +245,9 @@ def _validate_content(*, workshop: Workshop, topics, kind: str, challenge, dual_
     if dual_submission and not workshop.dual_submission_with_host_allowed:
         errors["dual_submission"] = "This workshop does not allow dual submissions."
     if dual_submission and not dual_submission_id.strip():
-        errors["dual_submission_id"] = (f"Give the {workshop.host_conference} submission ID of the "
-                                        "dual submission.")
+        errors["dual_submission_id"] = (
+            f"Give the {workshop.host_conference} submission ID of the dual submission."
+        )
     if not authors:
         errors["__all__"] = "A paper has at least one author."
     if len({a.email.lower() for a in authors}) != len(authors):
@@ -234,18 +260,37 @@ def _validate_content(*, workshop: Workshop, topics, kind: str, challenge, dual_
 
 
 def paper_create(
-    *, workshop: Workshop, submitter, title: str, abstract: str, topics: list[Topic], kind: str,
-    challenge=None, dual_submission: bool = False, dual_submission_id: str = "",
-    authors: list[AuthorData], pdf, supplementary=None, submission_token=None,
+    *,
+    workshop: Workshop,
+    submitter,
+    title: str,
+    abstract: str,
+    topics: list[Topic],
+    kind: str,
+    challenge=None,
+    dual_submission: bool = False,
+    dual_submission_id: str = "",
+    authors: list[AuthorData],
+    pdf,
+    supplementary=None,
+    submission_token=None,
     now: dt.datetime | None = None,
 ) -> tuple[Paper, bool]:
     """Creates the paper (a DRAFT until its PDF passes the check) and queues the check.
     Returns (paper, created); the same `submission_token` posted twice returns the first paper."""
     now = now or timezone.now()
-    _require_open(submission_window(workshop=workshop, kind=kind), now, what="Submitting a paper",
-                  zone=workshop.zone)
-    _validate_content(workshop=workshop, topics=topics, kind=kind, challenge=challenge,
-                      dual_submission=dual_submission, dual_submission_id=dual_submission_id, authors=authors)
+    _require_open(
+        submission_window(workshop=workshop, kind=kind), now, what="Submitting a paper", zone=workshop.zone
+    )
+    _validate_content(
+        workshop=workshop,
+        topics=topics,
+        kind=kind,
+        challenge=challenge,
+        dual_submission=dual_submission,
+        dual_submission_id=dual_submission_id,
+        authors=authors,
+    )
     with transaction.atomic():
         # The workshop row is the lock that numbers papers one after the other.
         Workshop.objects.select_for_update().get(pk=workshop.pk)
@@ -255,23 +300,36 @@ def paper_create(
                 return existing, False
         number = (Paper.objects.filter(workshop=workshop).aggregate(n=Max("number"))["n"] or 0) + 1
         paper = Paper.objects.create(
-            workshop=workshop, number=number, title=title.strip(), abstract=abstract.strip(), kind=kind,
+            workshop=workshop,
+            number=number,
+            title=title.strip(),
+            abstract=abstract.strip(),
+            kind=kind,
             challenge=challenge if kind == Paper.Kind.CHALLENGE else None,
-            dual_submission=dual_submission, dual_submission_id=dual_submission_id.strip() if dual_submission else "",
-            submitter=submitter, submission_token=submission_token,
+            dual_submission=dual_submission,
+            dual_submission_id=dual_submission_id.strip() if dual_submission else "",
+            submitter=submitter,
+            submission_token=submission_token,
         )
         paper.topics.set(topics)
         to_invite = _set_authors(paper, authors, now=now)
-        _log(paper, user=submitter, action=PaperChange.Action.CREATED,
-             summary=f"Created paper #{number} “{paper.title}”",
-             details={"authors": [a.email for a in authors], "kind": kind})
+        _log(
+            paper,
+            user=submitter,
+            action=PaperChange.Action.CREATED,
+            summary=f"Created paper #{number} “{paper.title}”",
+            details={"authors": [a.email for a in authors], "kind": kind},
+        )
         _add_version(paper, user=submitter, pdf=pdf, supplementary=supplementary, now=now)
         _invite(paper, to_invite, now=now)
         paper_notify_authors(
-            paper=paper, subject="Paper received",
-            body=(f"{_display_name(submitter)} submitted the paper “{paper.title}” to {workshop.name}.\n"
-                  "Its PDF is being checked; you get another e-mail with the result. You can edit the "
-                  "paper until the deadline."),
+            paper=paper,
+            subject="Paper received",
+            body=(
+                f"{_display_name(submitter)} submitted the paper “{paper.title}” to {workshop.name}.\n"
+                "Its PDF is being checked; you get another e-mail with the result. You can edit the "
+                "paper until the deadline."
+            ),
         )
     return paper, True
 
@@ -284,27 +342,56 @@ def _display_name(user) -> str:
 
 
 def paper_update(
-    *, paper: Paper, user, expected_revision: int | None, title: str, abstract: str, topics: list[Topic],
-    kind: str, challenge=None, dual_submission: bool = False, dual_submission_id: str = "",
-    authors: list[AuthorData], pdf=None, supplementary=None, now: dt.datetime | None = None,
+    *,
+    paper: Paper,
+    user,
+    expected_revision: int | None,
+    title: str,
+    abstract: str,
+    topics: list[Topic],
+    kind: str,
+    challenge=None,
+    dual_submission: bool = False,
+    dual_submission_id: str = "",
+    authors: list[AuthorData],
+    pdf=None,
+    supplementary=None,
+    now: dt.datetime | None = None,
 ) -> Paper:
     """Edits the paper and, when a PDF is given, adds a version. Refused after the deadline, and when
     the paper changed since the form was loaded (`expected_revision`)."""
     now = now or timezone.now()
-    _validate_content(workshop=paper.workshop, topics=topics, kind=kind, challenge=challenge,
-                      dual_submission=dual_submission, dual_submission_id=dual_submission_id, authors=authors)
+    _validate_content(
+        workshop=paper.workshop,
+        topics=topics,
+        kind=kind,
+        challenge=challenge,
+        dual_submission=dual_submission,
+        dual_submission_id=dual_submission_id,
+        authors=authors,
+    )
     with transaction.atomic():
         paper = Paper.objects.select_for_update().select_related("workshop").get(pk=paper.pk)
         if paper.status not in (Paper.Status.DRAFT, Paper.Status.SUBMITTED):
             raise SubmissionClosed(f"The paper is {paper.get_status_display().lower()}: it cannot be edited.")
-        _require_open(submission_window(workshop=paper.workshop, kind=paper.kind, paper=paper), now,
-                      what="Editing the paper", zone=paper.workshop.zone)
+        _require_open(
+            submission_window(workshop=paper.workshop, kind=paper.kind, paper=paper),
+            now,
+            what="Editing the paper",
+            zone=paper.workshop.zone,
+        )
         if kind != paper.kind:
-            _require_open(submission_window(workshop=paper.workshop, kind=kind, paper=paper), now,
-                          what=f"Changing it to a {Paper.Kind(kind).label.lower()}", zone=paper.workshop.zone)
+            _require_open(
+                submission_window(workshop=paper.workshop, kind=kind, paper=paper),
+                now,
+                what=f"Changing it to a {Paper.Kind(kind).label.lower()}",
+                zone=paper.workshop.zone,
+            )
         if expected_revision is not None and expected_revision != paper.revision:
-            raise PaperConflict("The paper was changed (in another tab or by a co-author) after you opened "
-                                "this form. Nothing was saved: reload the page and make your change again.")
+            raise PaperConflict(
+                "The paper was changed (in another tab or by a co-author) after you opened "
+                "this form. Nothing was saved: reload the page and make your change again."
+            )
         before = _snapshot(paper)
         paper.title, paper.abstract, paper.kind = title.strip(), abstract.strip(), kind
         paper.challenge = challenge if kind == Paper.Kind.CHALLENGE else None
@@ -317,8 +404,13 @@ def paper_update(
         after = _snapshot(paper)
         changed = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
         if changed:
-            _log(paper, user=user, action=PaperChange.Action.EDITED,
-                 summary="Changed " + ", ".join(k.replace("_", " ") for k in changed), details=changed)
+            _log(
+                paper,
+                user=user,
+                action=PaperChange.Action.EDITED,
+                summary="Changed " + ", ".join(k.replace("_", " ") for k in changed),
+                details=changed,
+            )
         if pdf is not None or supplementary is not None:
             if pdf is None:
                 raise ValidationError({"pdf": "Upload the PDF together with new supplementary material."})
@@ -326,7 +418,8 @@ def paper_update(
         _invite(paper, to_invite, now=now)
         if changed:
             paper_notify_authors(
-                paper=paper, subject="Paper changed",
+                paper=paper,
+                subject="Paper changed",
                 body=f"{_display_name(user)} changed {', '.join(k.replace('_', ' ') for k in changed)}."
                 + (" A new PDF is being checked." if pdf is not None else ""),
             )
@@ -359,11 +452,19 @@ def paper_withdraw(*, paper: Paper, user, reason: str = "", now: dt.datetime | N
         paper.withdrawal_reason = reason.strip()[:2000]
         paper.revision += 1
         paper.save()
-        _log(paper, user=user, action=PaperChange.Action.WITHDRAWN, summary="Withdrew the paper",
-             details={"reason": paper.withdrawal_reason})
-        paper_notify_authors(paper=paper, subject="Paper withdrawn",
-                             body=f"{_display_name(user)} withdrew the paper."
-                             + (f"\nReason: {paper.withdrawal_reason}" if paper.withdrawal_reason else ""))
+        _log(
+            paper,
+            user=user,
+            action=PaperChange.Action.WITHDRAWN,
+            summary="Withdrew the paper",
+            details={"reason": paper.withdrawal_reason},
+        )
+        paper_notify_authors(
+            paper=paper,
+            subject="Paper withdrawn",
+            body=f"{_display_name(user)} withdrew the paper."
+            + (f"\nReason: {paper.withdrawal_reason}" if paper.withdrawal_reason else ""),
+        )
     return paper
 
 
@@ -377,10 +478,18 @@ def paper_extend_deadline(*, paper: Paper, user, until: dt.datetime) -> Paper:
         paper.revision += 1
         paper.save()
         when = f"{timezone.localtime(until, paper.workshop.zone):%Y-%m-%d %H:%M %Z}"
-        _log(paper, user=user, action=PaperChange.Action.EXTENDED,
-             summary=f"Extended the deadline of this paper to {when}", details={"until": until.isoformat()})
-        paper_notify_authors(paper=paper, subject="Deadline extended",
-                             body=f"The chairs extended the deadline of this paper to {when}.")
+        _log(
+            paper,
+            user=user,
+            action=PaperChange.Action.EXTENDED,
+            summary=f"Extended the deadline of this paper to {when}",
+            details={"until": until.isoformat()},
+        )
+        paper_notify_authors(
+            paper=paper,
+            subject="Deadline extended",
+            body=f"The chairs extended the deadline of this paper to {when}.",
+        )
     return paper
 
 
@@ -389,8 +498,10 @@ def paper_extend_deadline(*, paper: Paper, user, until: dt.datetime) -> Paper:
 
 def paper_format_rules(*, workshop: Workshop) -> pdfcheck.FormatRules:
     return pdfcheck.FormatRules(
-        page_limit=workshop.page_limit, references_excluded=workshop.references_excluded,
-        paper_size=workshop.paper_size, double_column=workshop.double_column,
+        page_limit=workshop.page_limit,
+        references_excluded=workshop.references_excluded,
+        paper_size=workshop.paper_size,
+        double_column=workshop.double_column,
         body_font_pt=workshop.body_font_pt,
         text_block_in=(workshop.text_block_width_in, workshop.text_block_height_in),
     )
@@ -419,8 +530,13 @@ def paper_version_check(*, version_id: int, notify: bool = True) -> PaperVersion
                 dst.write(chunk)
         review_copy = Path(tmp) / f"paper-{paper.number}.pdf"
         report = pdfcheck.check_isolated(
-            source, rules=paper_format_rules(workshop=paper.workshop), identity=paper_identity(paper=paper),
-            double_blind=paper.workshop.double_blind, max_pages=PDF_MAX_PAGES, review_copy=review_copy)
+            source,
+            rules=paper_format_rules(workshop=paper.workshop),
+            identity=paper_identity(paper=paper),
+            double_blind=paper.workshop.double_blind,
+            max_pages=PDF_MAX_PAGES,
+            review_copy=review_copy,
+        )
         if report.errors or not review_copy.exists():
             review_copy = None
         with transaction.atomic():
@@ -443,27 +559,43 @@ def paper_version_check(*, version_id: int, notify: bool = True) -> PaperVersion
             version.save()
             paper = Paper.objects.select_for_update().get(pk=paper.pk)
             verdict = version.get_check_state_display().lower()
-            _log(paper, user=None, action=PaperChange.Action.PDF_CHECKED,
-                 summary=f"PDF version {version.number}: {verdict} "
-                         f"({len(report.errors)} errors, {len(report.warnings)} warnings)",
-                 details={"version": version.number, "state": version.check_state})
+            _log(
+                paper,
+                user=None,
+                action=PaperChange.Action.PDF_CHECKED,
+                summary=f"PDF version {version.number}: {verdict} "
+                f"({len(report.errors)} errors, {len(report.warnings)} warnings)",
+                details={"version": version.number, "state": version.check_state},
+            )
             if version.is_usable and paper.status == Paper.Status.DRAFT:
                 paper.status = Paper.Status.SUBMITTED
                 paper.submitted_at = version.created_at
                 paper.revision += 1
                 paper.save()
-                _log(paper, user=None, action=PaperChange.Action.SUBMITTED,
-                     summary=f"Submitted with PDF version {version.number}")
+                _log(
+                    paper,
+                    user=None,
+                    action=PaperChange.Action.SUBMITTED,
+                    summary=f"Submitted with PDF version {version.number}",
+                )
             lines = [f"- {i['title']}: {i['message']}" for i in report.errors + report.warnings]
             if version.check_state == PaperVersion.CheckState.FAILED:
-                body = (f"PDF version {version.number} was refused:\n" + "\n".join(lines)
-                        + "\n\nUpload a corrected PDF before the deadline."
-                        + ("" if paper.status != Paper.Status.DRAFT else
-                           " Until then the paper is a draft and is not submitted."))
+                body = (
+                    f"PDF version {version.number} was refused:\n"
+                    + "\n".join(lines)
+                    + "\n\nUpload a corrected PDF before the deadline."
+                    + (
+                        ""
+                        if paper.status != Paper.Status.DRAFT
+                        else " Until then the paper is a draft and is not submitted."
+                    )
+                )
             else:
-                body = (f"PDF version {version.number} passed the checks"
-                        + (" with warnings:\n" + "\n".join(lines) if lines else ".")
-                        + f"\nThe paper is {paper.get_status_display().lower()}.")
+                body = (
+                    f"PDF version {version.number} passed the checks"
+                    + (" with warnings:\n" + "\n".join(lines) if lines else ".")
+                    + f"\nThe paper is {paper.get_status_display().lower()}."
+                )
             if notify:
                 paper_notify_authors(paper=paper, subject=f"PDF check: {verdict}", body=body)
     return version
@@ -478,7 +610,11 @@ def paper_authors_link_user(*, user, email: str) -> int:
     for author in PaperAuthor.objects.filter(email__iexact=email, user__isnull=True).select_related("paper"):
         author.user = user
         author.save(update_fields=["user"])
-        _log(author.paper, user=user, action=PaperChange.Action.AUTHOR_LINKED,
-             summary=f"{author.name} linked the account {email}")
+        _log(
+            author.paper,
+            user=user,
+            action=PaperChange.Action.AUTHOR_LINKED,
+            summary=f"{author.name} linked the account {email}",
+        )
         count += 1
     return count

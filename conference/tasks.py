@@ -5,8 +5,9 @@ from celery import shared_task
 from .mail import mail_send
 
 
-@shared_task(name="conference.send_outgoing_mail", bind=True, max_retries=5, default_retry_delay=30,
-             acks_late=True)
+@shared_task(
+    name="conference.send_outgoing_mail", bind=True, max_retries=5, default_retry_delay=30, acks_late=True
+)
 def send_outgoing_mail(self, mail_id: int) -> str:
     try:
         mail = mail_send(mail_id=mail_id)

@@ -20,6 +20,9 @@ urlpatterns = [
     path("papers/<int:number>/edit/", paper_views.paper_edit, name="paper-edit"),
     path("papers/<int:number>/withdraw/", paper_views.paper_withdraw, name="paper-withdraw"),
     path("papers/<int:number>/extend/", paper_views.paper_extend, name="paper-extend"),
-    re_path(r"^papers/(?P<number>[0-9]+)/v(?P<version>[0-9]+)/(?P<which>pdf|review|supplementary)/$",
-            paper_views.paper_file, name="paper-file"),
+    re_path(
+        r"^papers/(?P<number>[0-9]+)/v(?P<version>[0-9]+)/(?P<which>pdf|review|supplementary)/$",
+        paper_views.paper_file,
+        name="paper-file",
+    ),
 ]

@@ -36,8 +36,7 @@ def important_dates(request, workshop):
         groups.setdefault(event.category, []).append(event)
     if not groups["Papers"]:
         del groups["Papers"]
-    return render(request, "conference/dates.html",
-                  {"workshop": ws, "groups": groups, "now": timezone.now()})
+    return render(request, "conference/dates.html", {"workshop": ws, "groups": groups, "now": timezone.now()})
 
 
 def important_dates_ics(request, workshop):

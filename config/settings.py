@@ -28,9 +28,7 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = os.environ.get("SECRET_KEY") or (
-    "insecure-development-key-only-for-debug" if DEBUG else ""
-)
+SECRET_KEY = os.environ.get("SECRET_KEY") or ("insecure-development-key-only-for-debug" if DEBUG else "")
 if not SECRET_KEY:
     # Embedded mode without DEBUG: keep a per-installation random key on disk rather than a known one.
     key_file = VAR_DIR / "secret_key"

@@ -13,8 +13,21 @@ import resource
 import sys
 import time
 
-DTYPE_BYTES = {"float32": 4, "float16": 2, "float64": 8, "int8": 1, "uint8": 1, "int16": 2, "int32": 4,
-               "int64": 8, "bool": 1, "uint16": 2, "uint32": 4, "uint64": 8, "complex64": 8}
+DTYPE_BYTES = {
+    "float32": 4,
+    "float16": 2,
+    "float64": 8,
+    "int8": 1,
+    "uint8": 1,
+    "int16": 2,
+    "int32": 4,
+    "int64": 8,
+    "bool": 1,
+    "uint16": 2,
+    "uint32": 4,
+    "uint64": 8,
+    "complex64": 8,
+}
 
 
 def _rss_mb() -> float:
@@ -68,12 +81,16 @@ def _nbytes(shape, dtype) -> int:
 def _interpreter(path: str, *, threads: int = 1, accelerator: str = "cpu"):
     from ai_edge_litert import interpreter as litert
 
-    resolver = (litert.OpResolverType.AUTO if accelerator == "xnnpack"
-                else litert.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    resolver = (
+        litert.OpResolverType.AUTO
+        if accelerator == "xnnpack"
+        else litert.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+    )
     with open(path, "rb") as fh:
         content = fh.read()
-    return litert.Interpreter(model_content=bytes(content), num_threads=threads,
-                              experimental_op_resolver_type=resolver)
+    return litert.Interpreter(
+        model_content=bytes(content), num_threads=threads, experimental_op_resolver_type=resolver
+    )
 
 
 def _resize(interp, input_shapes: dict) -> None:
@@ -88,11 +105,24 @@ def _check_memory(inputs: list[dict], input_shapes: dict, tensors: list[dict], l
         shape = input_shapes.get(str(position)) or input_shapes.get(position) or tensor["shape"]
         need = _nbytes(shape, tensor["dtype"])
         if need > limit:
-            return {"kind": "memory", "position": position, "shape": list(shape), "dtype": tensor["dtype"],
-                    "bytes": need, "limit": limit}
+            return {
+                "kind": "memory",
+                "position": position,
+                "shape": list(shape),
+                "dtype": tensor["dtype"],
+                "bytes": need,
+                "limit": limit,
+            }
     total = sum(_nbytes(t["shape"], t["dtype"]) for t in tensors)
     if total > limit:
-        return {"kind": "memory", "position": None, "shape": None, "dtype": None, "bytes": total, "limit": limit}
+        return {
+            "kind": "memory",
+            "position": None,
+            "shape": None,
+            "dtype": None,
+            "bytes": total,
+            "limit": limit,
+        }
     return None
 
 
@@ -113,10 +143,18 @@ def inspect(request: dict) -> dict:
         name = str(op.get("op_name", "UNKNOWN"))
         operators[name] = operators.get(name, 0) + 1
     dtypes = sorted({t["dtype"] for t in tensors})
-    result = {"size_bytes": size, "inputs": inputs, "outputs": outputs, "operators": operators,
-              "tensor_dtypes": dtypes, "tensor_count": len(tensors),
-              "tensor_bytes": sum(_nbytes(t["shape"], t["dtype"]) for t in tensors)}
-    refusal = _check_memory(inputs, request.get("input_shapes") or {}, tensors, int(request["max_tensor_bytes"]))
+    result = {
+        "size_bytes": size,
+        "inputs": inputs,
+        "outputs": outputs,
+        "operators": operators,
+        "tensor_dtypes": dtypes,
+        "tensor_count": len(tensors),
+        "tensor_bytes": sum(_nbytes(t["shape"], t["dtype"]) for t in tensors),
+    }
+    refusal = _check_memory(
+        inputs, request.get("input_shapes") or {}, tensors, int(request["max_tensor_bytes"])
+    )
     if refusal:
         result["refusal"] = refusal
         return result
@@ -150,8 +188,9 @@ def benchmark(request: dict) -> dict:
     baseline_mb = _rss_mb()
     input_shapes = request.get("input_shapes") or {}
     t0 = time.perf_counter()
-    interp = _interpreter(request["model_path"], threads=int(request["threads"]),
-                          accelerator=request["accelerator"])
+    interp = _interpreter(
+        request["model_path"], threads=int(request["threads"]), accelerator=request["accelerator"]
+    )
     inputs = [_tensor(d) for d in interp.get_input_details()]
     refusal = _check_memory(inputs, input_shapes, [], int(request["max_tensor_bytes"]))
     if refusal:
@@ -162,8 +201,9 @@ def benchmark(request: dict) -> dict:
     rng = np.random.default_rng(0)
     value_range = request.get("input_range")
     for detail in interp.get_input_details():
-        interp.set_tensor(detail["index"], _random_input(rng, detail["shape"], _dtype_name(detail["dtype"]),
-                                                         value_range))
+        interp.set_tensor(
+            detail["index"], _random_input(rng, detail["shape"], _dtype_name(detail["dtype"]), value_range)
+        )
     invoke = interp.invoke
     perf = time.perf_counter
     warmup = []
@@ -180,8 +220,11 @@ def benchmark(request: dict) -> dict:
     peak = _peak_mb()
     log = [
         f"LiteRT {ai_edge_litert.__version__}, accelerator {request['accelerator']}, {request['threads']} thread(s)",
-        "Inputs: " + ", ".join(f"{t['name']} {t['dtype']} {'x'.join(map(str, d['shape']))}"
-                               for t, d in zip(inputs, interp.get_input_details(), strict=False)),
+        "Inputs: "
+        + ", ".join(
+            f"{t['name']} {t['dtype']} {'x'.join(map(str, d['shape']))}"
+            for t, d in zip(inputs, interp.get_input_details(), strict=False)
+        ),
         f"Initialization: {init_ms:.3f} ms",
         f"Warm-up runs: {len(warmup)}, first {warmup[0]:.3f} ms, mean {sum(warmup) / len(warmup):.3f} ms",
         f"Timed runs: {len(timings)}, mean {arr.mean():.4f} ms, median {np.median(arr):.4f} ms, "
@@ -189,11 +232,19 @@ def benchmark(request: dict) -> dict:
         f"Peak memory: {peak:.1f} MB process, {peak - baseline_mb:.1f} MB above the runtime's baseline",
     ]
     return {
-        "init_ms": init_ms, "first_inference_ms": warmup[0], "warmup_ms": warmup, "timings_ms": timings,
-        "mean_ms": float(arr.mean()), "median_ms": float(np.median(arr)), "std_ms": float(arr.std()),
-        "min_ms": float(arr.min()), "max_ms": float(arr.max()),
-        "peak_memory_mb": round(max(peak - baseline_mb, 0.0), 2), "process_peak_memory_mb": round(peak, 2),
-        "runtime_version": f"LiteRT {ai_edge_litert.__version__}", "count": len(timings),
+        "init_ms": init_ms,
+        "first_inference_ms": warmup[0],
+        "warmup_ms": warmup,
+        "timings_ms": timings,
+        "mean_ms": float(arr.mean()),
+        "median_ms": float(np.median(arr)),
+        "std_ms": float(arr.std()),
+        "min_ms": float(arr.min()),
+        "max_ms": float(arr.max()),
+        "peak_memory_mb": round(max(peak - baseline_mb, 0.0), 2),
+        "process_peak_memory_mb": round(peak, 2),
+        "runtime_version": f"LiteRT {ai_edge_litert.__version__}",
+        "count": len(timings),
         "raw_log": "\n".join(log),
     }
 

@@ -14,8 +14,18 @@ class DeviceHostAdmin(admin.ModelAdmin):
 
 @admin.register(Device)
 class DeviceAdmin(admin.ModelAdmin):
-    list_display = ["slug", "name", "platform", "soc", "transport", "host", "group", "status", "last_heartbeat",
-                    "enabled"]
+    list_display = [
+        "slug",
+        "name",
+        "platform",
+        "soc",
+        "transport",
+        "host",
+        "group",
+        "status",
+        "last_heartbeat",
+        "enabled",
+    ]
     list_filter = ["platform", "transport", "status", "enabled"]
     list_editable = ["group", "enabled"]
     search_fields = ["slug", "name", "soc", "host"]
@@ -24,8 +34,19 @@ class DeviceAdmin(admin.ModelAdmin):
 
 @admin.register(RuntimeJob)
 class RuntimeJobAdmin(admin.ModelAdmin):
-    list_display = ["id", "model_name", "owner", "purpose", "device", "accelerator", "state", "attempts", "mean_ms",
-                    "peak_memory_mb", "created_at"]
+    list_display = [
+        "id",
+        "model_name",
+        "owner",
+        "purpose",
+        "device",
+        "accelerator",
+        "state",
+        "attempts",
+        "mean_ms",
+        "peak_memory_mb",
+        "created_at",
+    ]
     list_filter = ["state", "purpose", "device", "accelerator"]
     search_fields = ["model_name", "owner__email", "uid"]
     raw_id_fields = ["owner"]

@@ -26,14 +26,25 @@ app_name = "evaluation-api"
 
 # --- Serializers -----------------------------------------------------------------------------------
 
+
 class DeviceSerializer(serializers.ModelSerializer):
     status = serializers.SerializerMethodField()
     queue_length = serializers.SerializerMethodField()
 
     class Meta:
         model = Device
-        fields = ["slug", "name", "platform", "soc", "accelerators", "transport", "group", "status",
-                  "last_heartbeat", "queue_length"]
+        fields = [
+            "slug",
+            "name",
+            "platform",
+            "soc",
+            "accelerators",
+            "transport",
+            "group",
+            "status",
+            "last_heartbeat",
+            "queue_length",
+        ]
 
     def get_status(self, device) -> str:
         return getattr(device, "effective_status", device.status)
@@ -49,10 +60,35 @@ class RuntimeJobSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = RuntimeJob
-        fields = ["uid", "url", "model_name", "model_size", "device", "accelerator", "options", "state",
-                  "queue_position", "attempts", "init_ms", "first_inference_ms", "mean_ms", "median_ms",
-                  "std_ms", "min_ms", "max_ms", "peak_memory_mb", "fully_delegated", "runs", "runtime_version",
-                  "error_message", "raw_log", "model_info", "created_at", "started_at", "finished_at"]
+        fields = [
+            "uid",
+            "url",
+            "model_name",
+            "model_size",
+            "device",
+            "accelerator",
+            "options",
+            "state",
+            "queue_position",
+            "attempts",
+            "init_ms",
+            "first_inference_ms",
+            "mean_ms",
+            "median_ms",
+            "std_ms",
+            "min_ms",
+            "max_ms",
+            "peak_memory_mb",
+            "fully_delegated",
+            "runs",
+            "runtime_version",
+            "error_message",
+            "raw_log",
+            "model_info",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
         read_only_fields = fields
 
     def get_queue_position(self, job) -> int | None:
@@ -80,6 +116,7 @@ class UploadTooLarge(exceptions.APIException):
 
 # --- Participants ----------------------------------------------------------------------------------
 
+
 class DeviceListView(APIView):
     @extend_schema(responses=DeviceSerializer(many=True), summary="Devices and what each can run")
     def get(self, request):
@@ -103,31 +140,47 @@ class RuntimeJobListView(APIView):
             raise UploadTooLarge({"errors": [services.too_big_message(length)]})
         super().initial(request, *args, **kwargs)
 
-    @extend_schema(request={"multipart/form-data": RuntimeJobCreateSerializer}, responses={
-        201: RuntimeJobSerializer, 400: inline_serializer("RuntimeJobErrors", {"errors": serializers.ListField(
-            child=serializers.CharField())}), 413: None, 429: None},
-        summary="Check a model's runtime on a device")
+    @extend_schema(
+        request={"multipart/form-data": RuntimeJobCreateSerializer},
+        responses={
+            201: RuntimeJobSerializer,
+            400: inline_serializer(
+                "RuntimeJobErrors", {"errors": serializers.ListField(child=serializers.CharField())}
+            ),
+            413: None,
+            429: None,
+        },
+        summary="Check a model's runtime on a device",
+    )
     def post(self, request):
         form = RuntimeJobCreateSerializer(data=request.data)
         if not form.is_valid():
-            return Response({"errors": [f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items()]},
-                            status=status.HTTP_400_BAD_REQUEST)
+            return Response(
+                {"errors": [f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items()]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         data = form.validated_data
         try:
             job = services.runtime_job_create(
-                owner=request.user, model_file=data["model"], device=data["device"],
+                owner=request.user,
+                model_file=data["model"],
+                device=data["device"],
                 accelerator=data["accelerator"],
-                options={k: data[k] for k in ("threads", "warmup_runs", "timed_runs") if k in data})
+                options={k: data[k] for k in ("threads", "warmup_runs", "timed_runs") if k in data},
+            )
         except services.RateLimited as exc:
             return Response({"errors": exc.messages}, status=status.HTTP_429_TOO_MANY_REQUESTS)
         except services.RuntimeJobRefused as exc:
             return Response({"errors": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
-        return Response(RuntimeJobSerializer(job, context={"request": request}).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            RuntimeJobSerializer(job, context={"request": request}).data, status=status.HTTP_201_CREATED
+        )
 
 
 class RuntimeJobDetailView(APIView):
-    @extend_schema(responses=RuntimeJobSerializer, summary="One runtime check: state, queue position, results")
+    @extend_schema(
+        responses=RuntimeJobSerializer, summary="One runtime check: state, queue position, results"
+    )
     def get(self, request, uid):
         job = get_object_or_404(RuntimeJob.objects.select_related("device"), uid=uid)
         if not request.user.has_perm("evaluation.view_runtimejob", job):
@@ -136,6 +189,7 @@ class RuntimeJobDetailView(APIView):
 
 
 # --- Device hosts ----------------------------------------------------------------------------------
+
 
 class DeviceTokenAuthentication(authentication.BaseAuthentication):
     """`Authorization: Device <token>`: the token `manage.py device_token <host>` prints."""
@@ -162,8 +216,12 @@ class DeviceTokenScheme(OpenApiAuthenticationExtension):
     name = "deviceToken"
 
     def get_security_definition(self, auto_schema):
-        return {"type": "apiKey", "in": "header", "name": "Authorization",
-                "description": "`Device <token>`, the token `manage.py device_token HOST` prints."}
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Device <token>`, the token `manage.py device_token HOST` prints.",
+        }
 
 
 class IsDeviceHost(permissions.BasePermission):
@@ -190,20 +248,29 @@ class DeviceInfoSerializer(serializers.Serializer):
 
 
 class RegisterView(DeviceHostView):
-    @extend_schema(request=inline_serializer("DeviceRegistration", {"devices": DeviceInfoSerializer(many=True)}),
-                   responses=DeviceSerializer(many=True), summary="A device host registers its devices")
+    @extend_schema(
+        request=inline_serializer("DeviceRegistration", {"devices": DeviceInfoSerializer(many=True)}),
+        responses=DeviceSerializer(many=True),
+        summary="A device host registers its devices",
+    )
     def post(self, request):
         form = DeviceInfoSerializer(data=request.data.get("devices", []), many=True)
         form.is_valid(raise_exception=True)
-        devices = [services.device_register(host=request.auth, info=info, address=self.address(request))
-                   for info in form.validated_data]
+        devices = [
+            services.device_register(host=request.auth, info=info, address=self.address(request))
+            for info in form.validated_data
+        ]
         return Response(DeviceSerializer(devices, many=True).data)
 
 
 class HeartbeatView(DeviceHostView):
-    @extend_schema(request=inline_serializer("Heartbeat", {"devices": serializers.ListField(
-        child=serializers.SlugField())}), responses=inline_serializer("HeartbeatSeen", {"seen": serializers.IntegerField()}),
-        summary="A device host says its devices are alive")
+    @extend_schema(
+        request=inline_serializer(
+            "Heartbeat", {"devices": serializers.ListField(child=serializers.SlugField())}
+        ),
+        responses=inline_serializer("HeartbeatSeen", {"seen": serializers.IntegerField()}),
+        summary="A device host says its devices are alive",
+    )
     def post(self, request):
         slugs = [str(s) for s in request.data.get("devices", [])][:100]
         seen = services.device_heartbeat(host=request.auth, slugs=slugs, address=self.address(request))
@@ -211,41 +278,70 @@ class HeartbeatView(DeviceHostView):
 
 
 class ClaimView(DeviceHostView):
-    @extend_schema(request=inline_serializer("Claim", {"device": serializers.SlugField(),
-                                                        "worker": serializers.CharField(required=False)}),
-                   responses=inline_serializer("ClaimAnswer", {"run": serializers.BooleanField(),
-                                                               "attempt": serializers.IntegerField(),
-                                                               "model_url": serializers.CharField()}),
-                   summary="A device starts a job; returns a signed model URL, or run=false")
+    @extend_schema(
+        request=inline_serializer(
+            "Claim", {"device": serializers.SlugField(), "worker": serializers.CharField(required=False)}
+        ),
+        responses=inline_serializer(
+            "ClaimAnswer",
+            {
+                "run": serializers.BooleanField(),
+                "attempt": serializers.IntegerField(),
+                "model_url": serializers.CharField(),
+            },
+        ),
+        summary="A device starts a job; returns a signed model URL, or run=false",
+    )
     def post(self, request, uid):
-        answer = services.runtime_job_claim(uid=uid, host=request.auth, device_slug=str(request.data.get("device", "")),
-                                            worker=str(request.data.get("worker", "")))
+        answer = services.runtime_job_claim(
+            uid=uid,
+            host=request.auth,
+            device_slug=str(request.data.get("device", "")),
+            worker=str(request.data.get("worker", "")),
+        )
         return Response(answer)
 
 
 class ReportView(DeviceHostView):
-    @extend_schema(request=inline_serializer("Report", {
-        "attempt": serializers.IntegerField(), "result": serializers.DictField(required=False),
-        "error": serializers.CharField(required=False), "log": serializers.CharField(required=False)}),
+    @extend_schema(
+        request=inline_serializer(
+            "Report",
+            {
+                "attempt": serializers.IntegerField(),
+                "result": serializers.DictField(required=False),
+                "error": serializers.CharField(required=False),
+                "log": serializers.CharField(required=False),
+            },
+        ),
         responses=inline_serializer("ReportAnswer", {"recorded": serializers.BooleanField()}),
-        summary="A device reports a job's result or error (idempotent)")
+        summary="A device reports a job's result or error (idempotent)",
+    )
     def post(self, request, uid):
         data = request.data
         result = data.get("result")
         if result is not None and not isinstance(result, dict):
             raise exceptions.ValidationError({"result": "must be an object"})
-        recorded = services.runtime_job_report(uid=uid, host=request.auth, attempt=data.get("attempt"),
-                                               result=result, error=str(data.get("error") or ""),
-                                               log=str(data.get("log") or ""))
+        recorded = services.runtime_job_report(
+            uid=uid,
+            host=request.auth,
+            attempt=data.get("attempt"),
+            result=result,
+            error=str(data.get("error") or ""),
+            log=str(data.get("log") or ""),
+        )
         return Response({"recorded": recorded})
 
 
 class ReleaseView(DeviceHostView):
-    @extend_schema(request=inline_serializer("Release", {"reason": serializers.CharField(required=False)}),
-                   responses=inline_serializer("ReleaseAnswer", {"released": serializers.BooleanField()}),
-                   summary="A device gives a job back (the device went away); it will be retried")
+    @extend_schema(
+        request=inline_serializer("Release", {"reason": serializers.CharField(required=False)}),
+        responses=inline_serializer("ReleaseAnswer", {"released": serializers.BooleanField()}),
+        summary="A device gives a job back (the device went away); it will be retried",
+    )
     def post(self, request, uid):
-        released = services.runtime_job_release(uid=uid, host=request.auth, reason=str(request.data.get("reason", "")))
+        released = services.runtime_job_release(
+            uid=uid, host=request.auth, reason=str(request.data.get("reason", ""))
+        )
         return Response({"released": released})
 
 
@@ -253,15 +349,23 @@ class ModelDownloadView(APIView):
     authentication_classes = []
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(parameters=[OpenApiParameter("t", str), OpenApiParameter("s", str)],
-                   responses={(200, "application/octet-stream"): bytes}, summary="Signed model download")
+    @extend_schema(
+        parameters=[OpenApiParameter("t", str), OpenApiParameter("s", str)],
+        responses={(200, "application/octet-stream"): bytes},
+        summary="Signed model download",
+    )
     def get(self, request, uid):
         if not model_download_valid(str(uid), request.GET.get("t", ""), request.GET.get("s", "")):
-            return Response({"detail": "This download link is invalid or has expired."},
-                            status=status.HTTP_403_FORBIDDEN)
+            return Response(
+                {"detail": "This download link is invalid or has expired."}, status=status.HTTP_403_FORBIDDEN
+            )
         job = get_object_or_404(RuntimeJob, uid=uid)
-        return FileResponse(job.model_file.open("rb"), as_attachment=True, filename="model.tflite",
-                            content_type="application/octet-stream")
+        return FileResponse(
+            job.model_file.open("rb"),
+            as_attachment=True,
+            filename="model.tflite",
+            content_type="application/octet-stream",
+        )
 
 
 urlpatterns = [

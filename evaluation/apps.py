@@ -11,7 +11,15 @@ class EvaluationConfig(AppConfig):
     def ready(self):
         schedule = getattr(settings, "CELERY_BEAT_SCHEDULE", None)
         if isinstance(schedule, dict):
-            schedule.setdefault("evaluation-mark-offline-devices", {
-                "task": "evaluation.mark_offline_devices", "schedule": 15.0, "options": {"queue": "default"}})
-            schedule.setdefault("evaluation-recover-stuck-jobs", {
-                "task": "evaluation.recover_stuck_jobs", "schedule": 60.0, "options": {"queue": "default"}})
+            schedule.setdefault(
+                "evaluation-mark-offline-devices",
+                {
+                    "task": "evaluation.mark_offline_devices",
+                    "schedule": 15.0,
+                    "options": {"queue": "default"},
+                },
+            )
+            schedule.setdefault(
+                "evaluation-recover-stuck-jobs",
+                {"task": "evaluation.recover_stuck_jobs", "schedule": 60.0, "options": {"queue": "default"}},
+            )

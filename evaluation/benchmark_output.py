@@ -34,26 +34,36 @@ NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)"
 # `INFO: `, `ERROR: `…, or a logcat tag `07-08 15:33:55.790 I/tflite  ( 5395): ` / `… I tflite  : `.
 _PREFIX = re.compile(
     r"^\s*(?:\d\d-\d\d \d\d:\d\d:\d\d\.\d+\s+(?:\d+\s+\d+\s+)?[VDIWEF][/ ]tflite\s*(?:\(\s*\d+\))?\s*:\s*)?"
-    r"(?:(?P<level>INFO|ERROR|WARNING|VERBOSE|DEBUG): )?")
+    r"(?:(?P<level>INFO|ERROR|WARNING|VERBOSE|DEBUG): )?"
+)
 _STAT_KEY = re.compile(rf"\b(count|first|curr|min|max|avg|std|p5|median|p95)=({NUM})(\(all same\))?")
 _TIMINGS = re.compile(
     rf"Inference timings in us: Init: (?P<init>{NUM}), First inference: (?P<first>{NUM}), "
-    rf"Warmup \(avg\): (?P<warmup>{NUM}), Inference \(avg\): (?P<inference>{NUM})")
+    rf"Warmup \(avg\): (?P<warmup>{NUM}), Inference \(avg\): (?P<inference>{NUM})"
+)
 _OLD_TIMINGS = re.compile(
     rf"Average inference timings in us: Warmup: (?P<warmup>{NUM}), Init: (?P<init>{NUM}), "
-    rf"(?:no stats|Inference): (?P<inference>{NUM})")
+    rf"(?:no stats|Inference): (?P<inference>{NUM})"
+)
 _INIT_SESSION = re.compile(rf"Initialized session in (?P<ms>{NUM}) ?ms")
 _MEM_DELTA = re.compile(
     rf"(?:Memory footprint delta from the start of the tool|Peak memory footprint) \(MB\): "
-    rf"init=(?P<init>{NUM}) overall=(?P<overall>{NUM})")
+    rf"init=(?P<init>{NUM}) overall=(?P<overall>{NUM})"
+)
 _MEM_PEAK = re.compile(rf"Overall peak memory footprint \(MB\) via periodic monitoring: (?P<mb>{NUM})")
 _MODEL_SIZE = re.compile(rf"The input model file size \(MB\): (?P<mb>{NUM})")
-_FULL = re.compile(r"Explicitly applied (?P<name>.+?) delegate, and the model graph will be completely"
-                   r" executed by the delegate")
-_PARTIAL = re.compile(r"Explicitly applied (?P<name>.+?) delegate, and the model graph will be partially"
-                      r" executed by the delegate w/ (?P<kernels>\d+) delegate kernels")
-_NONE = re.compile(r"Though (?P<name>.+?) delegate is explicitly applied, the model graph will not be"
-                   r" executed by the delegate")
+_FULL = re.compile(
+    r"Explicitly applied (?P<name>.+?) delegate, and the model graph will be completely"
+    r" executed by the delegate"
+)
+_PARTIAL = re.compile(
+    r"Explicitly applied (?P<name>.+?) delegate, and the model graph will be partially"
+    r" executed by the delegate w/ (?P<kernels>\d+) delegate kernels"
+)
+_NONE = re.compile(
+    r"Though (?P<name>.+?) delegate is explicitly applied, the model graph will not be"
+    r" executed by the delegate"
+)
 _RUNNING = re.compile(r"Running benchmark for at least")
 
 
@@ -144,15 +154,26 @@ class BenchmarkOutput:
 
         median_us = None
         if stat is not None:
-            median_us = stat.median if stat.median is not None else (stat.curr if stat.all_same or stat.count == 1
-                                                                     else None)
+            median_us = (
+                stat.median
+                if stat.median is not None
+                else (stat.curr if stat.all_same or stat.count == 1 else None)
+            )
         return RunResult(
-            init_ms=ms(init_us), first_inference_ms=ms(first_us), mean_ms=ms(mean_us),
-            median_ms=ms(median_us), std_ms=ms(stat.std) if stat else None,
-            min_ms=ms(stat.min) if stat else None, max_ms=ms(stat.max) if stat else None,
-            peak_memory_mb=peak, runtime_version=runtime_version, raw_log=raw_log,
-            count=stat.count if stat else None, fully_delegated=self.fully_delegated,
-            delegate_kernels=self.delegate_kernels)
+            init_ms=ms(init_us),
+            first_inference_ms=ms(first_us),
+            mean_ms=ms(mean_us),
+            median_ms=ms(median_us),
+            std_ms=ms(stat.std) if stat else None,
+            min_ms=ms(stat.min) if stat else None,
+            max_ms=ms(stat.max) if stat else None,
+            peak_memory_mb=peak,
+            runtime_version=runtime_version,
+            raw_log=raw_log,
+            count=stat.count if stat else None,
+            fully_delegated=self.fully_delegated,
+            delegate_kernels=self.delegate_kernels,
+        )
 
 
 def parse_benchmark_output(text: str) -> BenchmarkOutput:
@@ -162,7 +183,7 @@ def parse_benchmark_output(text: str) -> BenchmarkOutput:
     for raw_line in text.splitlines():
         match = _PREFIX.match(raw_line)
         level = match.group("level")
-        line = raw_line[match.end():].strip()
+        line = raw_line[match.end() :].strip()
         if not line:
             continue
         if level == "ERROR":

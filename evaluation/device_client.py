@@ -32,8 +32,9 @@ class SiteClient:
 
     def _request(self, method: str, path: str, body: dict | None = None) -> dict:
         data = json.dumps(body or {}, default=lambda o: asdict(o) if is_dataclass(o) else str(o)).encode()
-        request = urllib.request.Request(self.site_url + path, data=data if method != "GET" else None,
-                                         method=method)
+        request = urllib.request.Request(
+            self.site_url + path, data=data if method != "GET" else None, method=method
+        )
         request.add_header("Authorization", f"Device {self.token}")
         request.add_header("Content-Type", "application/json")
         request.add_header("Accept", "application/json")
@@ -55,9 +56,13 @@ class SiteClient:
         return self._request("POST", f"{API_PREFIX}/hosts/heartbeat/", {"devices": slugs})
 
     def claim(self, uid: str, *, device: str, worker: str) -> dict:
-        return self._request("POST", f"{API_PREFIX}/hosts/jobs/{uid}/claim/", {"device": device, "worker": worker})
+        return self._request(
+            "POST", f"{API_PREFIX}/hosts/jobs/{uid}/claim/", {"device": device, "worker": worker}
+        )
 
-    def report(self, uid: str, *, attempt: int, result: dict | None = None, error: str = "", log: str = "") -> dict:
+    def report(
+        self, uid: str, *, attempt: int, result: dict | None = None, error: str = "", log: str = ""
+    ) -> dict:
         body = {"attempt": attempt, "log": log[-200000:]}
         if result is not None:
             body["result"] = result
@@ -72,7 +77,10 @@ class SiteClient:
         """Streams the model to `destination`; refuses more than `max_bytes`."""
         url = url_path if url_path.startswith("http") else self.site_url + url_path
         try:
-            with urllib.request.urlopen(url, timeout=self.timeout) as response, open(destination, "wb") as out:
+            with (
+                urllib.request.urlopen(url, timeout=self.timeout) as response,
+                open(destination, "wb") as out,
+            ):
                 length = int(response.headers.get("Content-Length") or 0)
                 if length > max_bytes:
                     raise SiteRefused(f"model of {length} bytes exceeds {max_bytes}")

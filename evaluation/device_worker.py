@@ -47,10 +47,17 @@ def make_app() -> Celery:
     broker = os.environ.get("CELERY_BROKER_URL", "")
     app = Celery("mai-device", broker=broker or None)
     app.conf.update(
-        task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
-        broker_connection_retry_on_startup=True, task_ignore_result=True, worker_hijack_root_logger=True,
-        broker_transport_options=({"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))}
-                                  if broker.startswith("redis") else {}),
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True,
+        task_ignore_result=True,
+        worker_hijack_root_logger=True,
+        broker_transport_options=(
+            {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))}
+            if broker.startswith("redis")
+            else {}
+        ),
     )
     if broker.startswith("sqla+"):
         from kombu.transport import sqlalchemy as _sqla
@@ -116,7 +123,12 @@ def execute_job(payload: dict, *, client: SiteClient, worker: str) -> str:
         try:
             patiently(client.download, claim["model_url"], model_path, max_bytes=MAX_MODEL_BYTES)
         except SiteRefused as exc:
-            patiently(client.report, uid, attempt=attempt, error=f"The model could not be fetched from the site ({exc}).")
+            patiently(
+                client.report,
+                uid,
+                attempt=attempt,
+                error=f"The model could not be fetched from the site ({exc}).",
+            )
             return "failed: download refused"
         started = time.monotonic()
         try:
@@ -132,7 +144,9 @@ def execute_job(payload: dict, *, client: SiteClient, worker: str) -> str:
             return "failed: model error"
         except Exception as exc:  # noqa: BLE001 - an unexpected runner failure must still end the job
             logger.exception("runner failed on job %s", uid)
-            patiently(client.report, uid, attempt=attempt, error=f"The device could not run this model: {exc}")
+            patiently(
+                client.report, uid, attempt=attempt, error=f"The device could not run this model: {exc}"
+            )
             return "failed: runner error"
     answer = patiently(client.report, uid, attempt=attempt, result=result.as_dict())
     return f"done in {time.monotonic() - started:.2f} s (recorded: {answer.get('recorded')})"
@@ -153,10 +167,29 @@ def run_on_device(self, payload: dict) -> str:
 
 # --- The host process: register, heartbeat, supervise one Celery worker per device ----------------
 
+
 def _start_device_worker(spec: str, slug: str, env: dict, loglevel: str) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "celery", "-A", "evaluation.device_worker", "worker", "-Q", f"device.{slug}",
-           "-n", f"device-{slug}@{socket.gethostname()}", "--concurrency", "1", "--pool", "prefork",
-           "--loglevel", loglevel, "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "evaluation.device_worker",
+        "worker",
+        "-Q",
+        f"device.{slug}",
+        "-n",
+        f"device-{slug}@{socket.gethostname()}",
+        "--concurrency",
+        "1",
+        "--pool",
+        "prefork",
+        "--loglevel",
+        loglevel,
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+    ]
     return subprocess.Popen(cmd, env={**env, "DEVICE_SPEC": spec}, cwd=Path(__file__).resolve().parent.parent)
 
 
@@ -181,8 +214,15 @@ def _available(runner) -> bool:
         return False
 
 
-def serve(specs: list[str], *, site_url: str, token: str, broker_url: str, heartbeat_s: float = 10,
-          loglevel: str = "INFO") -> int:
+def serve(
+    specs: list[str],
+    *,
+    site_url: str,
+    token: str,
+    broker_url: str,
+    heartbeat_s: float = 10,
+    loglevel: str = "INFO",
+) -> int:
     client = SiteClient(site_url, token)
     runners = {spec: runner_from_spec(spec) for spec in specs}
     infos: dict[str, DeviceInfo] = {}
@@ -200,8 +240,10 @@ def serve(specs: list[str], *, site_url: str, token: str, broker_url: str, heart
     logger.info("registered %s with %s", ", ".join(info.slug for info in infos.values()), site_url)
     env = {**os.environ, "CELERY_BROKER_URL": broker_url, "SITE_URL": site_url, "DEVICE_TOKEN": token}
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    children = {info.slug: (spec, _start_device_worker(spec, info.slug, env, loglevel))
-                for spec, info in infos.items()}
+    children = {
+        info.slug: (spec, _start_device_worker(spec, info.slug, env, loglevel))
+        for spec, info in infos.items()
+    }
     stopping = {"now": False}
 
     def stop(signum, frame):
@@ -247,8 +289,13 @@ def serve(specs: list[str], *, site_url: str, token: str, broker_url: str, heart
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="device_worker", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--device", action="append", dest="devices", metavar="TRANSPORT:TARGET",
-                        help="a device to serve, e.g. local:host-cpu, adb:SERIAL, ssh:pi@10.0.0.7 (repeatable)")
+    parser.add_argument(
+        "--device",
+        action="append",
+        dest="devices",
+        metavar="TRANSPORT:TARGET",
+        help="a device to serve, e.g. local:host-cpu, adb:SERIAL, ssh:pi@10.0.0.7 (repeatable)",
+    )
     parser.add_argument("--site-url", default=os.environ.get("SITE_URL", ""))
     parser.add_argument("--token", default=os.environ.get("DEVICE_TOKEN", ""))
     parser.add_argument("--broker-url", default=os.environ.get("CELERY_BROKER_URL", ""))
@@ -256,12 +303,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--loglevel", default="INFO")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.loglevel, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    missing = [name for name, value in (("--site-url/SITE_URL", args.site_url), ("--token/DEVICE_TOKEN", args.token),
-                                        ("--broker-url/CELERY_BROKER_URL", args.broker_url)) if not value]
+    missing = [
+        name
+        for name, value in (
+            ("--site-url/SITE_URL", args.site_url),
+            ("--token/DEVICE_TOKEN", args.token),
+            ("--broker-url/CELERY_BROKER_URL", args.broker_url),
+        )
+        if not value
+    ]
     if missing:
         parser.error("missing " + ", ".join(missing))
-    return serve(args.devices or ["local:host-cpu"], site_url=args.site_url, token=args.token,
-                 broker_url=args.broker_url, heartbeat_s=args.heartbeat, loglevel=args.loglevel)
+    return serve(
+        args.devices or ["local:host-cpu"],
+        site_url=args.site_url,
+        token=args.token,
+        broker_url=args.broker_url,
+        heartbeat_s=args.heartbeat,
+        loglevel=args.loglevel,
+    )
 
 
 if __name__ == "__main__":

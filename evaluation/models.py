@@ -63,13 +63,17 @@ class Device(models.Model):
     name = models.CharField(max_length=200)
     platform = models.CharField(max_length=20, choices=Platform.choices, default=Platform.LINUX)
     soc = models.CharField("SoC", max_length=200, blank=True)
-    accelerators = models.JSONField(default=list, help_text="Accelerator codes, e.g. [\"cpu\", \"xnnpack\"].")
+    accelerators = models.JSONField(default=list, help_text='Accelerator codes, e.g. ["cpu", "xnnpack"].')
     transport = models.CharField(max_length=10, choices=Transport.choices, default=Transport.LOCAL)
     host = models.CharField(max_length=200, blank=True, help_text="Name of the host machine that drives it.")
-    device_host = models.ForeignKey(DeviceHost, on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="devices")
-    group = models.SlugField(max_length=100, blank=True,
-                             help_text="Devices with the same group are twins (same model of phone or board).")
+    device_host = models.ForeignKey(
+        DeviceHost, on_delete=models.SET_NULL, null=True, blank=True, related_name="devices"
+    )
+    group = models.SlugField(
+        max_length=100,
+        blank=True,
+        help_text="Devices with the same group are twins (same model of phone or board).",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OFFLINE)
     last_heartbeat = models.DateTimeField(null=True, blank=True)
     details = models.JSONField(default=dict, blank=True)
@@ -107,18 +111,32 @@ class RuntimeJob(models.Model):
     FINISHED = (State.DONE, State.FAILED)
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="runtime_jobs",
-                              null=True, blank=True)
-    purpose = models.CharField(max_length=40, default="check",
-                               help_text="Who asked: \"check\" (Check my runtime) or an app's own label.")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="runtime_jobs", null=True, blank=True
+    )
+    purpose = models.CharField(
+        max_length=40,
+        default="check",
+        help_text='Who asked: "check" (Check my runtime) or an app\'s own label.',
+    )
     model_file = models.FileField(storage=private_storage, upload_to=runtime_job_model_path, max_length=300)
     model_name = models.CharField(max_length=200, help_text="The file name the participant uploaded.")
     model_size = models.PositiveBigIntegerField(default=0)
-    model_info = models.JSONField(default=dict, blank=True, help_text="What intake found (evaluation.tflite).")
+    model_info = models.JSONField(
+        default=dict, blank=True, help_text="What intake found (evaluation.tflite)."
+    )
     device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="jobs")
-    requested_device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="+", null=True,
-                                         blank=True, help_text="The device asked for, when a twin took the job.")
-    accelerator = models.CharField(max_length=20, choices=[(a, Accelerator.LABELS[a]) for a in Accelerator.ALL])
+    requested_device = models.ForeignKey(
+        Device,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        help_text="The device asked for, when a twin took the job.",
+    )
+    accelerator = models.CharField(
+        max_length=20, choices=[(a, Accelerator.LABELS[a]) for a in Accelerator.ALL]
+    )
     options = models.JSONField(default=dict, blank=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED, db_index=True)
     attempts = models.PositiveSmallIntegerField(default=0)

@@ -72,20 +72,34 @@ def _limit_child(memory_limit_mb: int):
     return apply
 
 
-def sandbox_run(mode: str, request: dict, *, time_limit_s: float, memory_limit_mb: int = 2048) -> tuple[dict, str]:
+def sandbox_run(
+    mode: str, request: dict, *, time_limit_s: float, memory_limit_mb: int = 2048
+) -> tuple[dict, str]:
     """Runs `_sandbox_child.py MODE` on `request` (which names the model file); returns (result, log)."""
     with tempfile.TemporaryDirectory(prefix="mai-sandbox-") as tmp:
         request_path = Path(tmp) / "request.json"
         result_path = Path(tmp) / "result.json"
         log_path = Path(tmp) / "log.txt"
         request_path.write_text(json.dumps(request))
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": tmp, "TMPDIR": tmp,
-               "TF_CPP_MIN_LOG_LEVEL": "1", "OMP_NUM_THREADS": "1", "LANG": "C.UTF-8"}
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": tmp,
+            "TMPDIR": tmp,
+            "TF_CPP_MIN_LOG_LEVEL": "1",
+            "OMP_NUM_THREADS": "1",
+            "LANG": "C.UTF-8",
+        }
         with open(log_path, "wb") as log_file:
             proc = subprocess.Popen(
                 [sys.executable, "-I", str(CHILD), mode, str(request_path), str(result_path)],
-                stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT, cwd=tmp, env=env,
-                preexec_fn=_limit_child(memory_limit_mb), start_new_session=True, close_fds=True,
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                cwd=tmp,
+                env=env,
+                preexec_fn=_limit_child(memory_limit_mb),
+                start_new_session=True,
+                close_fds=True,
             )
             started = time.monotonic()
             try:
@@ -101,10 +115,15 @@ def sandbox_run(mode: str, request: dict, *, time_limit_s: float, memory_limit_m
         log = _read_log(log_path)
         if proc.returncode < 0:
             name = signal.Signals(-proc.returncode).name
-            raise SandboxCrash(f"the runtime crashed ({name}) after {elapsed:.1f} s", signal_name=name, log=log)
+            raise SandboxCrash(
+                f"the runtime crashed ({name}) after {elapsed:.1f} s", signal_name=name, log=log
+            )
         if not result_path.exists():
-            raise SandboxCrash(f"the runtime exited with status {proc.returncode} without a result",
-                               signal_name=f"exit {proc.returncode}", log=log)
+            raise SandboxCrash(
+                f"the runtime exited with status {proc.returncode} without a result",
+                signal_name=f"exit {proc.returncode}",
+                log=log,
+            )
         result = json.loads(result_path.read_text())
         if not result.pop("ok", False):
             raise SandboxError(result.get("detail", ""), error_type=result.get("error", "Error"), log=log)

@@ -20,7 +20,9 @@ def device_list(*, include_disabled: bool = False) -> list[Device]:
     now = timezone.now()
     result = []
     for device in devices:
-        device.effective_status = device.status if device_is_online(device, now=now) else Device.Status.OFFLINE
+        device.effective_status = (
+            device.status if device_is_online(device, now=now) else Device.Status.OFFLINE
+        )
         device.queue_length = RuntimeJob.objects.filter(device=device, state__in=ACTIVE).count()
         result.append(device)
     return result

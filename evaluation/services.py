@@ -51,6 +51,7 @@ def max_model_bytes() -> int:
 
 # --- Devices ---------------------------------------------------------------------------------------
 
+
 def device_host_get_or_create(*, name: str) -> DeviceHost:
     host, _ = DeviceHost.objects.get_or_create(name=name)
     return host
@@ -65,16 +66,28 @@ def device_register(*, host: DeviceHost, info: DeviceInfo | dict, address: str =
     device, _ = Device.objects.update_or_create(
         slug=data["slug"],
         defaults={
-            "name": data.get("name") or data["slug"], "platform": data.get("platform") or "linux",
-            "soc": data.get("soc", ""), "transport": data.get("transport") or "local",
-            "accelerators": accelerators, "host": host.name, "device_host": host,
-            "details": details, "last_heartbeat": now,
+            "name": data.get("name") or data["slug"],
+            "platform": data.get("platform") or "linux",
+            "soc": data.get("soc", ""),
+            "transport": data.get("transport") or "local",
+            "accelerators": accelerators,
+            "host": host.name,
+            "device_host": host,
+            "details": details,
+            "last_heartbeat": now,
         },
         create_defaults={
-            "name": data.get("name") or data["slug"], "platform": data.get("platform") or "linux",
-            "soc": data.get("soc", ""), "transport": data.get("transport") or "local",
-            "accelerators": accelerators, "host": host.name, "device_host": host, "details": details,
-            "last_heartbeat": now, "status": Device.Status.ONLINE, "group": details.get("group", ""),
+            "name": data.get("name") or data["slug"],
+            "platform": data.get("platform") or "linux",
+            "soc": data.get("soc", ""),
+            "transport": data.get("transport") or "local",
+            "accelerators": accelerators,
+            "host": host.name,
+            "device_host": host,
+            "details": details,
+            "last_heartbeat": now,
+            "status": Device.Status.ONLINE,
+            "group": details.get("group", ""),
         },
     )
     if device.status == Device.Status.OFFLINE:
@@ -104,8 +117,9 @@ def devices_mark_offline(*, now: dt.datetime | None = None) -> int:
     stale = Device.objects.exclude(status=Device.Status.OFFLINE).filter(last_heartbeat__lt=cutoff)
     count = stale.update(status=Device.Status.OFFLINE)
     # "busy" with nothing running (its worker died mid-job): available again.
-    Device.objects.filter(status=Device.Status.BUSY).exclude(
-        jobs__state=RuntimeJob.State.RUNNING).update(status=Device.Status.ONLINE)
+    Device.objects.filter(status=Device.Status.BUSY).exclude(jobs__state=RuntimeJob.State.RUNNING).update(
+        status=Device.Status.ONLINE
+    )
     return count
 
 
@@ -120,15 +134,23 @@ def device_pick(*, device: Device, accelerator: str) -> Device:
     shortest queue; with no twin online, the device itself (the job waits for it)."""
     if device_is_online(device) or not device.group:
         return device
-    twins = [d for d in Device.objects.filter(group=device.group, enabled=True).exclude(pk=device.pk)
-             if accelerator in d.accelerators and device_is_online(d)]
+    twins = [
+        d
+        for d in Device.objects.filter(group=device.group, enabled=True).exclude(pk=device.pk)
+        if accelerator in d.accelerators and device_is_online(d)
+    ]
     if not twins:
         return device
-    return min(twins, key=lambda d: RuntimeJob.objects.filter(
-        device=d, state__in=[RuntimeJob.State.QUEUED, RuntimeJob.State.RUNNING]).count())
+    return min(
+        twins,
+        key=lambda d: RuntimeJob.objects.filter(
+            device=d, state__in=[RuntimeJob.State.QUEUED, RuntimeJob.State.RUNNING]
+        ).count(),
+    )
 
 
 # --- Runtime jobs ----------------------------------------------------------------------------------
+
 
 def runtime_job_options(options: dict | None) -> RunOptions:
     """Checks the participant's options against the limits; unknown keys are ignored."""
@@ -163,24 +185,47 @@ def runtime_job_check_rate(*, owner) -> None:
     per_hour = int(setting("EVALUATION_RATE_LIMIT", 30))
     active_limit = int(setting("EVALUATION_MAX_ACTIVE_JOBS", 3))
     now = timezone.now()
-    recent = list(RuntimeJob.objects.filter(owner=owner, purpose="check", created_at__gte=now - dt.timedelta(hours=1))
-                  .order_by("created_at").values_list("created_at", flat=True))
+    recent = list(
+        RuntimeJob.objects.filter(owner=owner, purpose="check", created_at__gte=now - dt.timedelta(hours=1))
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+    )
     if len(recent) >= per_hour:
         wait = recent[len(recent) - per_hour] + dt.timedelta(hours=1) - now
         minutes = max(1, int(wait.total_seconds() // 60) + 1)
-        raise RateLimited([f"You have started {len(recent)} runtime checks in the last hour; the limit is "
-                           f"{per_hour} per hour. You can start the next one in {minutes} minute"
-                           f"{'s' if minutes != 1 else ''}."], code="rate_limited")
-    active = RuntimeJob.objects.filter(owner=owner, purpose="check",
-                                       state__in=[RuntimeJob.State.QUEUED, RuntimeJob.State.RUNNING]).count()
+        raise RateLimited(
+            [
+                f"You have started {len(recent)} runtime checks in the last hour; the limit is "
+                f"{per_hour} per hour. You can start the next one in {minutes} minute"
+                f"{'s' if minutes != 1 else ''}."
+            ],
+            code="rate_limited",
+        )
+    active = RuntimeJob.objects.filter(
+        owner=owner, purpose="check", state__in=[RuntimeJob.State.QUEUED, RuntimeJob.State.RUNNING]
+    ).count()
     if active >= active_limit:
-        raise RateLimited([f"You already have {active} runtime checks queued or running; the limit is "
-                           f"{active_limit}. Wait for one to finish."], code="rate_limited")
+        raise RateLimited(
+            [
+                f"You already have {active} runtime checks queued or running; the limit is "
+                f"{active_limit}. Wait for one to finish."
+            ],
+            code="rate_limited",
+        )
 
 
-def runtime_job_create(*, owner, model_file, device: Device | str, accelerator: str, options: dict | None = None,
-                       contract: Contract | dict | None = None, purpose: str = "check",
-                       model_name: str | None = None, check_rate: bool = True) -> RuntimeJob:
+def runtime_job_create(
+    *,
+    owner,
+    model_file,
+    device: Device | str,
+    accelerator: str,
+    options: dict | None = None,
+    contract: Contract | dict | None = None,
+    purpose: str = "check",
+    model_name: str | None = None,
+    check_rate: bool = True,
+) -> RuntimeJob:
     """Validates everything, stores the model privately and queues the job (sent after commit).
 
     `model_file` is a Django File/UploadedFile or bytes. Raises `RuntimeJobRefused` (or `RateLimited`)
@@ -188,16 +233,18 @@ def runtime_job_create(*, owner, model_file, device: Device | str, accelerator: 
     if isinstance(device, str):
         found = Device.objects.filter(slug=device, enabled=True).first()
         if found is None:
-            raise RuntimeJobRefused([f"There is no device “{device}”. Choose one from the device list."],
-                                    code="unknown_device")
+            raise RuntimeJobRefused(
+                [f"There is no device “{device}”. Choose one from the device list."], code="unknown_device"
+            )
         device = found
     elif not device.enabled:
         raise RuntimeJobRefused([f"The device “{device.name}” is not taking jobs."], code="unknown_device")
     if accelerator not in device.accelerators:
         offered = ", ".join(device.accelerator_labels()) or "none"
         label = Accelerator.LABELS.get(accelerator, accelerator)
-        raise RuntimeJobRefused([f"{device.name} has no {label} accelerator; it offers {offered}."],
-                                code="unknown_accelerator")
+        raise RuntimeJobRefused(
+            [f"{device.name} has no {label} accelerator; it offers {offered}."], code="unknown_accelerator"
+        )
     run_options = runtime_job_options(options)
     if check_rate and purpose == "check":
         runtime_job_check_rate(owner=owner)
@@ -215,8 +262,11 @@ def runtime_job_create(*, owner, model_file, device: Device | str, accelerator: 
     if len(data) > max_model_bytes():
         raise RuntimeJobRefused([too_big_message(len(data))], code="too_big")
     try:
-        info = inspect_model(data, input_shapes=run_options.input_shapes or None,
-                             max_tensor_bytes=int(setting("EVALUATION_MAX_TENSOR_BYTES", 2 * 2**30)))
+        info = inspect_model(
+            data,
+            input_shapes=run_options.input_shapes or None,
+            max_tensor_bytes=int(setting("EVALUATION_MAX_TENSOR_BYTES", 2 * 2**30)),
+        )
     except ModelRejected as exc:
         raise RuntimeJobRefused([exc.message], code="bad_model") from None
     problems = validate_against_contract(info, contract)
@@ -226,15 +276,25 @@ def runtime_job_create(*, owner, model_file, device: Device | str, accelerator: 
     if contract is not None and contract.input_range and run_options.input_range is None:
         run_options.input_range = list(contract.input_range)  # generated inputs in the track's range
     if info.has_dynamic_inputs and not run_options.input_shapes:
-        run_options.input_shapes = {i: [max(d, 1) if d >= 0 else 224 for d in t.shape_signature]
-                                    for i, t in enumerate(info.inputs) if t.is_dynamic}
+        run_options.input_shapes = {
+            i: [max(d, 1) if d >= 0 else 224 for d in t.shape_signature]
+            for i, t in enumerate(info.inputs)
+            if t.is_dynamic
+        }
 
     target = device_pick(device=device, accelerator=accelerator)
     with transaction.atomic():
-        job = RuntimeJob(owner=owner, purpose=purpose, model_name=str(name).rsplit("/", 1)[-1][:200],
-                         model_size=len(data), model_info=info.as_dict(), device=target,
-                         requested_device=device if target != device else None, accelerator=accelerator,
-                         options=_options_json(run_options))
+        job = RuntimeJob(
+            owner=owner,
+            purpose=purpose,
+            model_name=str(name).rsplit("/", 1)[-1][:200],
+            model_size=len(data),
+            model_info=info.as_dict(),
+            device=target,
+            requested_device=device if target != device else None,
+            accelerator=accelerator,
+            options=_options_json(run_options),
+        )
         job.model_file.save("model.tflite", ContentFile(data), save=False)
         job.save()
         transaction.on_commit(lambda: runtime_job_send(job_id=job.pk))
@@ -248,7 +308,9 @@ def _options_json(options: RunOptions) -> dict:
 
 
 def too_big_message(size: int) -> str:
-    return (f"The file is {format_bytes(size)}; the largest model accepted is {format_bytes(max_model_bytes())}.")
+    return (
+        f"The file is {format_bytes(size)}; the largest model accepted is {format_bytes(max_model_bytes())}."
+    )
 
 
 def runtime_job_send(*, job_id: int) -> None:
@@ -258,8 +320,12 @@ def runtime_job_send(*, job_id: int) -> None:
     job = RuntimeJob.objects.select_related("device").get(pk=job_id)
     if job.finished:
         return
-    payload = {"job": str(job.uid), "device": job.device.slug, "accelerator": job.accelerator,
-               "options": job.options}
+    payload = {
+        "job": str(job.uid),
+        "device": job.device.slug,
+        "accelerator": job.accelerator,
+        "options": job.options,
+    }
     app.send_task(RUN_TASK, args=[payload], queue=job.device.queue, routing_key=job.device.queue)
 
 
@@ -274,8 +340,11 @@ def runtime_job_claim(*, uid, host: DeviceHost, device_slug: str, worker: str = 
         if job.finished:
             return {"run": False, "reason": f"already {job.state}"}
         if job.attempts >= int(setting("EVALUATION_MAX_ATTEMPTS", 3)):
-            _job_fail(job, f"The device stopped {job.attempts} times while running this model; it was not "
-                           "measured. Try again, or try another device.")
+            _job_fail(
+                job,
+                f"The device stopped {job.attempts} times while running this model; it was not "
+                "measured. Try again, or try another device.",
+            )
             return {"run": False, "reason": "too many attempts"}
         device = Device.objects.filter(slug=device_slug, device_host=host).first()
         if device is None:
@@ -290,15 +359,37 @@ def runtime_job_claim(*, uid, host: DeviceHost, device_slug: str, worker: str = 
         job.save(update_fields=["device", "state", "attempts", "started_at", "worker"])
         job.refresh_from_db(fields=["attempts"])
         Device.objects.filter(pk=device.pk).update(status=Device.Status.BUSY, last_heartbeat=timezone.now())
-    return {"run": True, "attempt": job.attempts, "model_url": model_download_path(job), "options": job.options}
+    return {
+        "run": True,
+        "attempt": job.attempts,
+        "model_url": model_download_path(job),
+        "options": job.options,
+    }
 
 
-RESULT_FIELDS = ["init_ms", "first_inference_ms", "mean_ms", "median_ms", "std_ms", "min_ms", "max_ms",
-                 "peak_memory_mb", "fully_delegated", "power_w"]
+RESULT_FIELDS = [
+    "init_ms",
+    "first_inference_ms",
+    "mean_ms",
+    "median_ms",
+    "std_ms",
+    "min_ms",
+    "max_ms",
+    "peak_memory_mb",
+    "fully_delegated",
+    "power_w",
+]
 
 
-def runtime_job_report(*, uid, host: DeviceHost, attempt: int | None = None, result: dict | None = None,
-                       error: str = "", log: str = "") -> bool:
+def runtime_job_report(
+    *,
+    uid,
+    host: DeviceHost,
+    attempt: int | None = None,
+    result: dict | None = None,
+    error: str = "",
+    log: str = "",
+) -> bool:
     """Records a result (or the error message) once. Returns False when nothing changed: the job had
     already finished, or the report comes from an older attempt than the current one."""
     with transaction.atomic():
@@ -326,9 +417,12 @@ def runtime_job_report(*, uid, host: DeviceHost, attempt: int | None = None, res
         job.finished_at = now
         job.save()
         Device.objects.filter(pk=job.device_id, status=Device.Status.BUSY).update(
-            status=Device.Status.ONLINE, last_heartbeat=now)
+            status=Device.Status.ONLINE, last_heartbeat=now
+        )
         succeeded = job.state == RuntimeJob.State.DONE
-        transaction.on_commit(lambda: runtime_job_finished.send(sender=RuntimeJob, job=job, succeeded=succeeded))
+        transaction.on_commit(
+            lambda: runtime_job_finished.send(sender=RuntimeJob, job=job, succeeded=succeeded)
+        )
     return True
 
 
@@ -372,10 +466,15 @@ def runtime_jobs_recover_stuck(*, now: dt.datetime | None = None) -> dict:
             locked = RuntimeJob.objects.select_for_update().get(pk=job.pk)
             if locked.state != RuntimeJob.State.RUNNING or locked.started_at != job.started_at:
                 continue
-            Device.objects.filter(pk=locked.device_id, status=Device.Status.BUSY).update(status=Device.Status.ONLINE)
+            Device.objects.filter(pk=locked.device_id, status=Device.Status.BUSY).update(
+                status=Device.Status.ONLINE
+            )
             if locked.attempts >= limit_attempts:
-                _job_fail(locked, "The device stopped answering while running this model; it was not measured. "
-                                  "Try again, or try another device.")
+                _job_fail(
+                    locked,
+                    "The device stopped answering while running this model; it was not measured. "
+                    "Try again, or try another device.",
+                )
                 counts["failed"] += 1
                 continue
             locked.state = RuntimeJob.State.QUEUED

@@ -74,7 +74,7 @@ class ModelInfo:
 
     @property
     def kind(self) -> str:
-        """"full-integer", "float16", "dynamic-range" (integer weights, float activations), "float32"."""
+        """ "full-integer", "float16", "dynamic-range" (integer weights, float activations), "float32"."""
         dtypes = set(self.tensor_dtypes)
         if "float16" in dtypes:
             return "float16"
@@ -103,9 +103,14 @@ class ModelInfo:
 
     @classmethod
     def from_dict(cls, data: dict) -> ModelInfo:
-        return cls(size_bytes=data["size_bytes"], inputs=[TensorInfo(**t) for t in data["inputs"]],
-                   outputs=[TensorInfo(**t) for t in data["outputs"]], operators=dict(data["operators"]),
-                   tensor_dtypes=list(data.get("tensor_dtypes", [])), tensor_bytes=data.get("tensor_bytes", 0))
+        return cls(
+            size_bytes=data["size_bytes"],
+            inputs=[TensorInfo(**t) for t in data["inputs"]],
+            outputs=[TensorInfo(**t) for t in data["outputs"]],
+            operators=dict(data["operators"]),
+            tensor_dtypes=list(data.get("tensor_dtypes", [])),
+            tensor_bytes=data.get("tensor_bytes", 0),
+        )
 
 
 @dataclass
@@ -134,14 +139,23 @@ class Contract:
         data = dict(data or {})
 
         def specs(items):
-            return [TensorSpec(shape=list(s["shape"]) if s.get("shape") is not None else None,
-                               dtype=s.get("dtype")) for s in items or []]
+            return [
+                TensorSpec(
+                    shape=list(s["shape"]) if s.get("shape") is not None else None, dtype=s.get("dtype")
+                )
+                for s in items or []
+            ]
 
         rng = data.get("input_range")
-        return cls(inputs=specs(data.get("inputs")), outputs=specs(data.get("outputs")),
-                   input_range=tuple(rng) if rng else None, int8_required=bool(data.get("int8_required")),
-                   allow_dynamic=data.get("allow_dynamic", True), max_size_bytes=data.get("max_size_bytes"),
-                   guide_url=data.get("guide_url") or CONVERSION_GUIDE)
+        return cls(
+            inputs=specs(data.get("inputs")),
+            outputs=specs(data.get("outputs")),
+            input_range=tuple(rng) if rng else None,
+            int8_required=bool(data.get("int8_required")),
+            allow_dynamic=data.get("allow_dynamic", True),
+            max_size_bytes=data.get("max_size_bytes"),
+            guide_url=data.get("guide_url") or CONVERSION_GUIDE,
+        )
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -159,36 +173,63 @@ def format_bytes(n: float) -> str:
     return ""
 
 
-def inspect_model(data: bytes, *, input_shapes: dict[int, list[int]] | None = None,
-                  max_tensor_bytes: int = DEFAULT_MAX_TENSOR_BYTES, time_limit_s: float = 30,
-                  memory_limit_mb: int = 3072) -> ModelInfo:
+def inspect_model(
+    data: bytes,
+    *,
+    input_shapes: dict[int, list[int]] | None = None,
+    max_tensor_bytes: int = DEFAULT_MAX_TENSOR_BYTES,
+    time_limit_s: float = 30,
+    memory_limit_mb: int = 3072,
+) -> ModelInfo:
     """Reads a .tflite in the sandbox; raises `ModelRejected` with the participant's message."""
     if len(data) < 8:
         raise ModelRejected("The file is empty or far too small to be a TensorFlow Lite model.")
     if data[4:8] != TFLITE_IDENTIFIER:
-        raise ModelRejected("This is not a TensorFlow Lite model: a .tflite file starts with the "
-                            "FlatBuffer identifier “TFL3”. Convert your model with the TFLiteConverter "
-                            f"(see {CONVERSION_GUIDE}).")
+        raise ModelRejected(
+            "This is not a TensorFlow Lite model: a .tflite file starts with the "
+            "FlatBuffer identifier “TFL3”. Convert your model with the TFLiteConverter "
+            f"(see {CONVERSION_GUIDE})."
+        )
     with tempfile.NamedTemporaryFile(suffix=".tflite") as fh:
         fh.write(data)
         fh.flush()
-        return inspect_model_file(Path(fh.name), input_shapes=input_shapes, max_tensor_bytes=max_tensor_bytes,
-                                  time_limit_s=time_limit_s, memory_limit_mb=memory_limit_mb)
+        return inspect_model_file(
+            Path(fh.name),
+            input_shapes=input_shapes,
+            max_tensor_bytes=max_tensor_bytes,
+            time_limit_s=time_limit_s,
+            memory_limit_mb=memory_limit_mb,
+        )
 
 
-def inspect_model_file(path: Path, *, input_shapes: dict[int, list[int]] | None = None,
-                       max_tensor_bytes: int = DEFAULT_MAX_TENSOR_BYTES, time_limit_s: float = 30,
-                       memory_limit_mb: int = 3072) -> ModelInfo:
-    request = {"model_path": str(path), "max_tensor_bytes": max_tensor_bytes,
-               "input_shapes": {str(k): v for k, v in (input_shapes or {}).items()}}
+def inspect_model_file(
+    path: Path,
+    *,
+    input_shapes: dict[int, list[int]] | None = None,
+    max_tensor_bytes: int = DEFAULT_MAX_TENSOR_BYTES,
+    time_limit_s: float = 30,
+    memory_limit_mb: int = 3072,
+) -> ModelInfo:
+    request = {
+        "model_path": str(path),
+        "max_tensor_bytes": max_tensor_bytes,
+        "input_shapes": {str(k): v for k, v in (input_shapes or {}).items()},
+    }
     try:
-        result, log = sandbox_run("inspect", request, time_limit_s=time_limit_s, memory_limit_mb=memory_limit_mb)
+        result, log = sandbox_run(
+            "inspect", request, time_limit_s=time_limit_s, memory_limit_mb=memory_limit_mb
+        )
     except SandboxTimeout:
-        raise ModelRejected(f"Reading the model took longer than {time_limit_s:g} s and was stopped; the "
-                            "file is probably corrupt.") from None
+        raise ModelRejected(
+            f"Reading the model took longer than {time_limit_s:g} s and was stopped; the "
+            "file is probably corrupt."
+        ) from None
     except SandboxCrash as exc:
-        raise ModelRejected(f"LiteRT crashed while loading this model ({exc.signal_name}): the file is "
-                            "corrupt or malformed. Re-export it with the TFLiteConverter.", log=exc.log) from None
+        raise ModelRejected(
+            f"LiteRT crashed while loading this model ({exc.signal_name}): the file is "
+            "corrupt or malformed. Re-export it with the TFLiteConverter.",
+            log=exc.log,
+        ) from None
     except SandboxError as exc:
         raise ModelRejected(explain_load_error(exc.error_type, exc.message), log=exc.log) from None
     info = ModelInfo.from_dict(result)
@@ -201,10 +242,12 @@ def inspect_model_file(path: Path, *, input_shapes: dict[int, list[int]] | None 
 def explain_memory_refusal(refusal: dict, limit: int) -> str:
     need = format_bytes(refusal["bytes"])
     if refusal.get("position") is not None:
-        return (f"Input {refusal['position']} is {refusal['dtype']} {format_shape(refusal['shape'])}, which "
-                f"needs {need} of memory for that tensor alone; a device here allows at most "
-                f"{format_bytes(limit)} of tensors. Check the input shape of your model.")
-    return (f"The model's tensors need {need} of memory; a device here allows at most {format_bytes(limit)}.")
+        return (
+            f"Input {refusal['position']} is {refusal['dtype']} {format_shape(refusal['shape'])}, which "
+            f"needs {need} of memory for that tensor alone; a device here allows at most "
+            f"{format_bytes(limit)} of tensors. Check the input shape of your model."
+        )
+    return f"The model's tensors need {need} of memory; a device here allows at most {format_bytes(limit)}."
 
 
 def explain_load_error(error_type: str, detail: str) -> str:
@@ -212,22 +255,30 @@ def explain_load_error(error_type: str, detail: str) -> str:
     text = (detail or "").strip()
     custom = re.search(r"unresolved custom op:?\s*([\w-]+(?:\.[\w-]+)*)", text, re.I)
     if custom:
-        return (f"The model uses the operator “{custom.group(1)}”, which LiteRT does not provide. Use "
-                "only TFLite built-in operators (converter.target_spec.supported_ops = "
-                "[tf.lite.OpsSet.TFLITE_BUILTINS]) or replace that layer.")
+        return (
+            f"The model uses the operator “{custom.group(1)}”, which LiteRT does not provide. Use "
+            "only TFLite built-in operators (converter.target_spec.supported_ops = "
+            "[tf.lite.OpsSet.TFLITE_BUILTINS]) or replace that layer."
+        )
     builtin = re.search(r"Didn't find op for builtin opcode '([\w]+)' version '(\d+)'", text)
     if builtin or "Op builtin_code out of range" in text:
         op = f"“{builtin.group(1)}” (version {builtin.group(2)})" if builtin else "an operator"
-        return (f"The model uses {op} that this LiteRT version does not support. Convert with a "
-                "TensorFlow version that matches LiteRT, or avoid that operator.")
+        return (
+            f"The model uses {op} that this LiteRT version does not support. Convert with a "
+            "TensorFlow version that matches LiteRT, or avoid that operator."
+        )
     if error_type == "UnicodeDecodeError":
         return "The model's tensor names are not valid text: the file is corrupt. Re-export it."
     if "memory" in error_type.lower() or "failed to reshape" in text.lower():
-        return ("The model does not fit in the memory a device allows while its tensors are allocated. "
-                "Check its input shape.")
+        return (
+            "The model does not fit in the memory a device allows while its tensors are allocated. "
+            "Check its input shape."
+        )
     first = text.splitlines()[0] if text else error_type
-    return (f"LiteRT cannot load this model: {first[:300]}. The file may be truncated or corrupt; "
-            "re-export it with the TFLiteConverter.")
+    return (
+        f"LiteRT cannot load this model: {first[:300]}. The file may be truncated or corrupt; "
+        "re-export it with the TFLiteConverter."
+    )
 
 
 def validate_against_contract(info: ModelInfo, contract: Contract | dict | None) -> list[str]:
@@ -241,9 +292,11 @@ def validate_against_contract(info: ModelInfo, contract: Contract | dict | None)
     messages += _check_tensors("input", info.inputs, contract.inputs, guide, contract.allow_dynamic)
     messages += _check_tensors("output", info.outputs, contract.outputs, guide, contract.allow_dynamic)
     if contract.int8_required and not info.is_full_integer:
-        messages.append(f"This track requires a full-integer INT8 model; yours is {info.kind}. Quantise it "
-                        "with a representative dataset, TFLITE_BUILTINS_INT8 and uint8 input and output; "
-                        f"{guide}.")
+        messages.append(
+            f"This track requires a full-integer INT8 model; yours is {info.kind}. Quantise it "
+            "with a representative dataset, TFLITE_BUILTINS_INT8 and uint8 input and output; "
+            f"{guide}."
+        )
     if contract.input_range is not None:
         low, high = contract.input_range
         for position, tensor in enumerate(info.inputs):
@@ -256,15 +309,19 @@ def validate_against_contract(info: ModelInfo, contract: Contract | dict | None)
                     f"Input {position} is quantised with scale {tensor.scale:g} and zero point "
                     f"{tensor.zero_point}, so it only covers values {real[0]:g} to {real[1]:g}; this track "
                     f"feeds values from {low:g} to {high:g}. Use a representative dataset in that range; "
-                    f"{guide}.")
+                    f"{guide}."
+                )
     if contract.max_size_bytes and info.size_bytes > contract.max_size_bytes:
-        messages.append(f"The model is {format_bytes(info.size_bytes)}; this track accepts at most "
-                        f"{format_bytes(contract.max_size_bytes)}.")
+        messages.append(
+            f"The model is {format_bytes(info.size_bytes)}; this track accepts at most "
+            f"{format_bytes(contract.max_size_bytes)}."
+        )
     return messages
 
 
-def _check_tensors(role: str, actual: list[TensorInfo], expected: list[TensorSpec], guide: str,
-                   allow_dynamic: bool) -> list[str]:
+def _check_tensors(
+    role: str, actual: list[TensorInfo], expected: list[TensorSpec], guide: str, allow_dynamic: bool
+) -> list[str]:
     if not expected:
         return []
     messages = []
@@ -274,16 +331,22 @@ def _check_tensors(role: str, actual: list[TensorInfo], expected: list[TensorSpe
         dims = tensor.shape_signature if tensor.is_dynamic else tensor.shape
         shape_ok = spec.shape is None or (
             len(dims) == len(spec.shape)
-            and all(e is None or d == e or (d < 0 and allow_dynamic) for d, e in zip(dims, spec.shape, strict=False))
+            and all(
+                e is None or d == e or (d < 0 and allow_dynamic)
+                for d, e in zip(dims, spec.shape, strict=False)
+            )
         )
         dtype_ok = spec.dtype is None or tensor.dtype == spec.dtype
         if not (shape_ok and dtype_ok):
             want = f"{spec.dtype or tensor.dtype} {format_shape(spec.shape) if spec.shape else format_shape(dims)}"
-            messages.append(f"{role.capitalize()} {position} is {tensor.describe()}; this track expects "
-                            f"{want}, {guide}.")
+            messages.append(
+                f"{role.capitalize()} {position} is {tensor.describe()}; this track expects {want}, {guide}."
+            )
         elif tensor.is_dynamic and not allow_dynamic:
-            messages.append(f"{role.capitalize()} {position} has a dynamic shape ({format_shape(dims)}); this "
-                            f"track needs fixed dimensions, {guide}.")
+            messages.append(
+                f"{role.capitalize()} {position} has a dynamic shape ({format_shape(dims)}); this "
+                f"track needs fixed dimensions, {guide}."
+            )
     return messages
 
 

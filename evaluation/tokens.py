@@ -38,8 +38,9 @@ def model_download_path(job) -> str:
 
 def model_download_valid(uid: str, timestamp: str, signature: str) -> bool:
     try:
-        value = signing.TimestampSigner(salt=MODEL_URL_SALT).unsign(f"{uid}:{timestamp}:{signature}",
-                                                                   max_age=model_url_max_age())
+        value = signing.TimestampSigner(salt=MODEL_URL_SALT).unsign(
+            f"{uid}:{timestamp}:{signature}", max_age=model_url_max_age()
+        )
     except signing.BadSignature:  # includes SignatureExpired
         return False
     return value == str(uid)

@@ -14,10 +14,13 @@ from .runners.base import Accelerator
 
 
 class RuntimeCheckForm(forms.Form):
-    model = forms.FileField(label="TFLite model (.tflite)",
-                            widget=forms.ClearableFileInput(attrs={"accept": ".tflite"}))
+    model = forms.FileField(
+        label="TFLite model (.tflite)", widget=forms.ClearableFileInput(attrs={"accept": ".tflite"})
+    )
     device = forms.ChoiceField(label="Device")
-    accelerator = forms.ChoiceField(label="Accelerator", choices=[(a, Accelerator.LABELS[a]) for a in Accelerator.ALL])
+    accelerator = forms.ChoiceField(
+        label="Accelerator", choices=[(a, Accelerator.LABELS[a]) for a in Accelerator.ALL]
+    )
     threads = forms.IntegerField(min_value=1, max_value=8, initial=1, label="CPU threads")
     warmup_runs = forms.IntegerField(min_value=1, max_value=100, initial=1, label="Warm-up runs")
     timed_runs = forms.IntegerField(min_value=1, max_value=1000, initial=20, label="Timed runs")
@@ -49,11 +52,19 @@ class LimitedUploadHandler(FileUploadHandler):
 
 def _page(request, *, form, status=200, errors=(), job=None):
     devices = selectors.device_list()
-    return render(request, "evaluation/check_runtime.html", {
-        "form": form, "errors": list(errors), "devices": devices, "current_job": job,
-        "jobs": selectors.runtime_job_list_for_user(user=request.user)[:50],
-        "max_model_bytes": services.max_model_bytes(),
-    }, status=status)
+    return render(
+        request,
+        "evaluation/check_runtime.html",
+        {
+            "form": form,
+            "errors": list(errors),
+            "devices": devices,
+            "current_job": job,
+            "jobs": selectors.runtime_job_list_for_user(user=request.user)[:50],
+            "max_model_bytes": services.max_model_bytes(),
+        },
+        status=status,
+    )
 
 
 @csrf_exempt
@@ -78,14 +89,20 @@ def _check_runtime_protected(request):
         return _page(request, form=RuntimeCheckForm(devices=devices))
     form = RuntimeCheckForm(request.POST, request.FILES, devices=devices)
     if not form.is_valid():
-        errors = [f"{form.fields[name].label if name in form.fields else name}: {' '.join(msgs)}"
-                  for name, msgs in form.errors.items()]
+        errors = [
+            f"{form.fields[name].label if name in form.fields else name}: {' '.join(msgs)}"
+            for name, msgs in form.errors.items()
+        ]
         return _page(request, form=form, status=400, errors=errors)
     data = form.cleaned_data
     try:
         job = services.runtime_job_create(
-            owner=request.user, model_file=data["model"], device=data["device"], accelerator=data["accelerator"],
-            options={k: data[k] for k in ("threads", "warmup_runs", "timed_runs")})
+            owner=request.user,
+            model_file=data["model"],
+            device=data["device"],
+            accelerator=data["accelerator"],
+            options={k: data[k] for k in ("threads", "warmup_runs", "timed_runs")},
+        )
     except services.RateLimited as exc:
         return _page(request, form=form, status=429, errors=exc.messages)
     except services.RuntimeJobRefused as exc:
@@ -105,8 +122,11 @@ def _job_for(request, uid) -> RuntimeJob:
 
 
 def _job_context(job: RuntimeJob) -> dict:
-    return {"job": job, "position": selectors.runtime_job_queue_position(job=job),
-            "info": job.model_info or {}}
+    return {
+        "job": job,
+        "position": selectors.runtime_job_queue_position(job=job),
+        "info": job.model_info or {},
+    }
 
 
 @login_required

@@ -8,7 +8,9 @@ import sys
 from collections import deque
 from urllib.parse import urldefrag, urlsplit
 
-SKIP = re.compile(r"/accounts/(logout|confirm-email|password/reset/key)|/admin/|/api/docs/|\.(zip|tflite|npz)$")
+SKIP = re.compile(
+    r"/accounts/(logout|confirm-email|password/reset/key)|/admin/|/api/docs/|\.(zip|tflite|npz)$"
+)
 LINK = re.compile(r"""(?:href|hx-get)=["']([^"'#]+)["']""")
 
 

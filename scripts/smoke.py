@@ -15,8 +15,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def main() -> int:
     scratch = Path(tempfile.mkdtemp(prefix="mai-smoke-"))
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "CACHE_URL"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "CACHE_URL"}
+    }
     env.update({"VAR_DIR": str(scratch), "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "config.settings"})
     python = sys.executable
     worker = None
@@ -24,9 +27,25 @@ def main() -> int:
         subprocess.run([python, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
         subprocess.run([python, "manage.py", "seed_demo"], cwd=ROOT, env=env, check=True)
         worker = subprocess.Popen(
-            [python, "-m", "celery", "-A", "config", "worker", "-Q", "default", "--concurrency", "1",
-             "--loglevel", "WARNING", "--without-gossip", "--without-mingle"],
-            cwd=ROOT, env=env)
+            [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-Q",
+                "default",
+                "--concurrency",
+                "1",
+                "--loglevel",
+                "WARNING",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
         check = (
             "import django; django.setup()\n"
             "from django.conf import settings\n"
@@ -46,8 +65,13 @@ def main() -> int:
         started = time.monotonic()
         subprocess.run([python, "-c", check], cwd=ROOT, env=env, check=True, timeout=120)
         # Every page the demo users reach by links, on SQLite: the suite itself runs on PostgreSQL.
-        subprocess.run([python, "scripts/crawl.py"], cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)},
-                       check=True, timeout=300)
+        subprocess.run(
+            [python, "scripts/crawl.py"],
+            cwd=ROOT,
+            env={**env, "PYTHONPATH": str(ROOT)},
+            check=True,
+            timeout=300,
+        )
         print(f"smoke run on the embedded default passed in {time.monotonic() - started:.1f} s")
         return 0
     finally:

@@ -10,15 +10,26 @@ import pytest
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
 
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     """pytest-playwright drives Debian's chromium; nothing is downloaded."""
-    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "headless": True,
-            "args": CHROMIUM_ARGS}
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "headless": True,
+        "args": CHROMIUM_ARGS,
+    }
 
 
 @pytest.fixture
@@ -61,21 +72,42 @@ def _worker_env(extra: dict | None = None) -> dict:
     env = dict(os.environ)
     db = settings.DATABASES["default"]
     # The worker must see the test database, not the one the settings name.
-    env["DATABASE_URL"] = f"postgres://{db['USER'] or 'postgres'}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+    env["DATABASE_URL"] = (
+        f"postgres://{db['USER'] or 'postgres'}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+    )
     env["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL
     env["CELERY_RESULT_BACKEND"] = settings.CELERY_RESULT_BACKEND
     env.update(extra or {})
     return env
 
 
-def start_celery_worker(queues: str, *, name: str, extra_env: dict | None = None,
-                        concurrency: int = 1, pool: str = "prefork") -> subprocess.Popen:
+def start_celery_worker(
+    queues: str, *, name: str, extra_env: dict | None = None, concurrency: int = 1, pool: str = "prefork"
+) -> subprocess.Popen:
     """Starts a real `celery worker` process on the test database and Redis and waits until it answers."""
     from config.celery import app
 
-    cmd = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queues, "-n", f"{name}@%h",
-           "--concurrency", str(concurrency), "--pool", pool, "--loglevel", "INFO", "--without-gossip",
-           "--without-mingle", "--without-heartbeat"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "-Q",
+        queues,
+        "-n",
+        f"{name}@%h",
+        "--concurrency",
+        str(concurrency),
+        "--pool",
+        pool,
+        "--loglevel",
+        "INFO",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+    ]
     log = open(Path(os.environ["VAR_DIR"]) / f"worker-{name}.log", "w")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=_worker_env(extra_env), stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60

@@ -1,6 +1,7 @@
 """Test-run defaults, loaded as a plugin (-p tests.env_defaults) before pytest-django reads the settings:
 a plain-HTTP test server, the real PostgreSQL and Redis of this machine unless the environment says
 otherwise."""
+
 import os
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")

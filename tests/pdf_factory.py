@@ -45,9 +45,19 @@ def _noise_png(seed: int, side: int) -> str:
 
 @functools.lru_cache(maxsize=64)
 def paper_pdf(
-    *, body_pages: int = 6, reference_pages: int = 1, title: str = "Efficient Networks on Phones",
-    authors: tuple[str, ...] = (), meta_author: str = "", size: str = "letter", columns: int = 2,
-    font_pt: float = 10, header: str = "", margin: str = "72pt 58.5pt 81pt 58.5pt", image_kb_per_page: int = 0, text_per_page: int = 3000,
+    *,
+    body_pages: int = 6,
+    reference_pages: int = 1,
+    title: str = "Efficient Networks on Phones",
+    authors: tuple[str, ...] = (),
+    meta_author: str = "",
+    size: str = "letter",
+    columns: int = 2,
+    font_pt: float = 10,
+    header: str = "",
+    margin: str = "72pt 58.5pt 81pt 58.5pt",
+    image_kb_per_page: int = 0,
+    text_per_page: int = 3000,
 ) -> bytes:
     """A paper of `body_pages` pages of two-column text, then `reference_pages` pages starting with a
     "References" heading. `authors` are printed under the title (breaking anonymity); `meta_author`
@@ -64,17 +74,19 @@ def paper_pdf(
             if authors:
                 head += f"<p class='authors'>{', '.join(authors)}</p>"
         image = f"<img src='{_noise_png(number, image_side)}' alt=''>" if image_side else ""
-        chunks.append(f"<section class='page'>{head}<h2>{number + 1}. Section</h2>{image}<p>{words}</p></section>")
+        chunks.append(
+            f"<section class='page'>{head}<h2>{number + 1}. Section</h2>{image}<p>{words}</p></section>"
+        )
     for number in range(reference_pages):
         heading = "<h2>References</h2>" if number == 0 else ""
         entries = "".join(
             f"<p>[{i}] A. Researcher and B. Scientist. Fast mobile networks, part {i}. In CVPR "
-            f"Workshops, 2021.</p>" for i in range(1 + number * 24, 25 + number * 24)
+            f"Workshops, 2021.</p>"
+            for i in range(1 + number * 24, 25 + number * 24)
         )
         chunks.append(f"<section class='page'>{heading}{entries}</section>")
     meta = f"<meta name='author' content='{meta_author}'>" if meta_author else ""
-    css = PAGE_CSS % {"size": size, "font": font_pt, "columns": columns, "margin": margin,
-                       "header": header}
+    css = PAGE_CSS % {"size": size, "font": font_pt, "columns": columns, "margin": margin, "header": header}
     html = f"<html><head><title>{title}</title>{meta}<style>{css}</style></head><body>{''.join(chunks)}</body></html>"
     return HTML(string=html).write_pdf()
 

@@ -40,7 +40,9 @@ def run(request: dict) -> dict:
     from ai_edge_litert import interpreter as litert
 
     with open(request["model_path"], "rb") as fh:
-        interp = litert.Interpreter(model_content=bytes(fh.read()), num_threads=int(request.get("threads", 1)))
+        interp = litert.Interpreter(
+            model_content=bytes(fh.read()), num_threads=int(request.get("threads", 1))
+        )
     detail = interp.get_input_details()[0]
     signature = [int(d) for d in detail.get("shape_signature", detail["shape"])]
     dynamic = any(d < 0 for d in signature)
@@ -58,16 +60,24 @@ def run(request: dict) -> dict:
         target = request.get("fidelity_shape") or None
         if dynamic:
             want = [int(t) if t else s for t, s in zip(target, shape, strict=False)] if target else shape
-            if len(want) != len(signature) or any(s >= 0 and s != w for s, w in zip(signature, want, strict=True)):
-                return {"ok": False, "error": "shape",
-                        "detail": f"test input “{name}” is {'×'.join(map(str, want))} but the model's "
-                                  f"input is {'×'.join('?' if s < 0 else str(s) for s in signature)}"}
+            if len(want) != len(signature) or any(
+                s >= 0 and s != w for s, w in zip(signature, want, strict=True)
+            ):
+                return {
+                    "ok": False,
+                    "error": "shape",
+                    "detail": f"test input “{name}” is {'×'.join(map(str, want))} but the model's "
+                    f"input is {'×'.join('?' if s < 0 else str(s) for s in signature)}",
+                }
             if int(np.prod(want)) > max_elements:
                 return {"ok": False, "error": "shape", "detail": f"test input “{name}” is too large to run"}
             if want != shape:
-                return {"ok": False, "error": "shape",
-                        "detail": f"test input “{name}” is {'×'.join(map(str, shape))}, not the fidelity "
-                                  f"shape {'×'.join(map(str, want))}"}
+                return {
+                    "ok": False,
+                    "error": "shape",
+                    "detail": f"test input “{name}” is {'×'.join(map(str, shape))}, not the fidelity "
+                    f"shape {'×'.join(map(str, want))}",
+                }
             if want != current_shape:
                 interp.resize_tensor_input(detail["index"], want, strict=False)
                 interp.allocate_tensors()
@@ -75,10 +85,13 @@ def run(request: dict) -> dict:
                 detail = interp.get_input_details()[0]
         else:
             if shape != [int(d) for d in detail["shape"]]:
-                return {"ok": False, "error": "shape",
-                        "detail": f"test input “{name}” is {'×'.join(map(str, shape))} but the model takes "
-                                  f"{'×'.join(str(int(d)) for d in detail['shape'])} and has no dynamic "
-                                  "dimensions; submit a model with dynamic input size too"}
+                return {
+                    "ok": False,
+                    "error": "shape",
+                    "detail": f"test input “{name}” is {'×'.join(map(str, shape))} but the model takes "
+                    f"{'×'.join(str(int(d)) for d in detail['shape'])} and has no dynamic "
+                    "dimensions; submit a model with dynamic input size too",
+                }
             if current_shape is None:
                 interp.allocate_tensors()
                 current_shape = shape
@@ -88,8 +101,11 @@ def run(request: dict) -> dict:
         out = _dequantize(interp.get_tensor(out_detail["index"]), out_detail)
         if not np.all(np.isfinite(out)):
             bad = int(np.size(out) - np.count_nonzero(np.isfinite(out)))
-            return {"ok": False, "error": "nan",
-                    "detail": f"the output for test input “{name}” has {bad} NaN or infinite value(s)"}
+            return {
+                "ok": False,
+                "error": "nan",
+                "detail": f"the output for test input “{name}” has {bad} NaN or infinite value(s)",
+            }
         outputs[f"o{i}"] = out.astype(np.float32)
         with open(progress_path + ".tmp", "w") as fh:
             fh.write(f"{i + 1} {len(names)}")

@@ -11,10 +11,24 @@ from .models import CodeSubmission, FactSheet, FinalPhaseSettings, ModelSubmissi
 class FinalPhaseSettingsAdminForm(forms.ModelForm):
     class Meta:
         model = FinalPhaseSettings
-        fields = ["challenge", "score_formula", "constants", "counting_policy", "show_own_results_early",
-                  "public_after_workshop", "requires_dynamic_model", "fidelity_input_shape", "device_slug",
-                  "accelerator", "threads", "timed_runs", "fidelity_time_limit_s", "max_submissions",
-                  "max_model_mb", "max_code_mb"]
+        fields = [
+            "challenge",
+            "score_formula",
+            "constants",
+            "counting_policy",
+            "show_own_results_early",
+            "public_after_workshop",
+            "requires_dynamic_model",
+            "fidelity_input_shape",
+            "device_slug",
+            "accelerator",
+            "threads",
+            "timed_runs",
+            "fidelity_time_limit_s",
+            "max_submissions",
+            "max_model_mb",
+            "max_code_mb",
+        ]
 
     def clean(self):
         data = super().clean()
@@ -49,8 +63,20 @@ class FinalPhaseSettingsAdmin(admin.ModelAdmin):
 class ModelSubmissionAdmin(admin.ModelAdmin):
     list_display = ["team", "challenge", "status", "fidelity_status", "runtime_status", "score", "created_at"]
     list_filter = ["challenge", "status"]
-    readonly_fields = ["public_id", "model_sha256", "model_info", "metrics", "runtime_job_id", "runtime_ms",
-                       "memory_mb", "power_w", "score", "score_error", "created_at", "finished_at"]
+    readonly_fields = [
+        "public_id",
+        "model_sha256",
+        "model_info",
+        "metrics",
+        "runtime_job_id",
+        "runtime_ms",
+        "memory_mb",
+        "power_w",
+        "score",
+        "score_error",
+        "created_at",
+        "finished_at",
+    ]
 
 
 @admin.register(FactSheet)

@@ -37,13 +37,29 @@ class FinalSubmissionSerializer(serializers.ModelSerializer):
     fidelity_status = serializers.CharField(help_text="queued, running, done, failed or skipped")
     runtime_status = serializers.CharField(help_text="queued, running, done, failed or skipped")
     url = serializers.SerializerMethodField()
-    results = serializers.SerializerMethodField(help_text="Metrics, runtime, memory and score; null while hidden.")
+    results = serializers.SerializerMethodField(
+        help_text="Metrics, runtime, memory and score; null while hidden."
+    )
 
     class Meta:
         model = ModelSubmission
-        fields = ["public_id", "url", "team", "method_name", "status", "error", "fidelity_status",
-                  "fidelity_progress", "fidelity_error", "runtime_status", "runtime_error", "device_name",
-                  "results", "created_at", "finished_at"]
+        fields = [
+            "public_id",
+            "url",
+            "team",
+            "method_name",
+            "status",
+            "error",
+            "fidelity_status",
+            "fidelity_progress",
+            "fidelity_error",
+            "runtime_status",
+            "runtime_error",
+            "device_name",
+            "results",
+            "created_at",
+            "finished_at",
+        ]
         read_only_fields = fields
 
     def get_url(self, obj) -> str:
@@ -73,21 +89,32 @@ class SubmissionListCreate(APIView):
         data = upload.validated_data
         try:
             submission = services.model_submission_create(
-                challenge=ch, user=request.user, model_file=data["model"],
-                dynamic_model_file=data.get("dynamic_model"), results_file=data.get("results"),
-                method_name=data.get("method_name", ""))
+                challenge=ch,
+                user=request.user,
+                model_file=data["model"],
+                dynamic_model_file=data.get("dynamic_model"),
+                results_file=data.get("results"),
+                method_name=data.get("method_name", ""),
+            )
         except services.FinalPhaseRefused as exc:
-            return Response({"errors": exc.messages, "reason": exc.reason}, status=status.HTTP_400_BAD_REQUEST)
-        return Response(FinalSubmissionSerializer(submission, context={"own_visible": False}).data,
-                        status=status.HTTP_201_CREATED)
+            return Response(
+                {"errors": exc.messages, "reason": exc.reason}, status=status.HTTP_400_BAD_REQUEST
+            )
+        return Response(
+            FinalSubmissionSerializer(submission, context={"own_visible": False}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class SubmissionDetail(APIView):
     @extend_schema(responses={200: FinalSubmissionSerializer})
     def get(self, request, workshop, challenge, pk):
         ch = _challenge(request, workshop, challenge)
-        submission = ModelSubmission.objects.select_related("team", "challenge__workshop").filter(
-            challenge=ch, public_id=pk).first()
+        submission = (
+            ModelSubmission.objects.select_related("team", "challenge__workshop")
+            .filter(challenge=ch, public_id=pk)
+            .first()
+        )
         if submission is None or not request.user.has_perm("finalphase.view_team_material", submission):
             raise NotFound("No such submission.")
         visible = selectors.own_results_visible_to(request.user, ch)
@@ -95,24 +122,49 @@ class SubmissionDetail(APIView):
 
 
 class Leaderboard(APIView):
-    @extend_schema(responses={200: inline_serializer("FinalLeaderboard", fields={
-        "columns": serializers.ListField(child=serializers.DictField()),
-        "rows": serializers.ListField(child=serializers.DictField())})})
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "FinalLeaderboard",
+                fields={
+                    "columns": serializers.ListField(child=serializers.DictField()),
+                    "rows": serializers.ListField(child=serializers.DictField()),
+                },
+            )
+        }
+    )
     def get(self, request, workshop, challenge):
         ch = _challenge(request, workshop, challenge)
         if not request.user.has_perm("finalphase.view_leaderboard", ch):
             raise PermissionDenied("The final results are not released yet.")
         board = selectors.final_leaderboard(challenge=ch)
-        return Response({
-            "columns": [{"key": c.key, "label": c.label, "higher_is_better": c.higher_is_better}
-                        for c in board.columns],
-            "rows": [{"rank": r.rank, "team": r.team, "values": r.values, "score": r.score, "note": r.note,
-                      "device": r.device} for r in board.rows()],
-        })
+        return Response(
+            {
+                "columns": [
+                    {"key": c.key, "label": c.label, "higher_is_better": c.higher_is_better}
+                    for c in board.columns
+                ],
+                "rows": [
+                    {
+                        "rank": r.rank,
+                        "team": r.team,
+                        "values": r.values,
+                        "score": r.score,
+                        "note": r.note,
+                        "device": r.device,
+                    }
+                    for r in board.rows()
+                ],
+            }
+        )
 
 
 urlpatterns = [
     path("<slug:workshop>/<slug:challenge>/submissions/", SubmissionListCreate.as_view(), name="submissions"),
-    path("<slug:workshop>/<slug:challenge>/submissions/<uuid:pk>/", SubmissionDetail.as_view(), name="submission"),
+    path(
+        "<slug:workshop>/<slug:challenge>/submissions/<uuid:pk>/",
+        SubmissionDetail.as_view(),
+        name="submission",
+    ),
     path("<slug:workshop>/<slug:challenge>/leaderboard/", Leaderboard.as_view(), name="leaderboard"),
 ]

@@ -58,15 +58,31 @@ def results_csv(*, columns: list[Column], rows: list[ResultRow]) -> str:
     writer = csv.writer(out)
     writer.writerow(["rank", "team", *[c.key for c in columns], "score", "note"])
     for r in rows:
-        writer.writerow([r.rank if r.rank is not None else "", r.team,
-                         *["" if r.values.get(c.key) is None else repr(float(r.values[c.key])) for c in columns],
-                         "" if r.score is None else repr(float(r.score)), r.note])
+        writer.writerow(
+            [
+                r.rank if r.rank is not None else "",
+                r.team,
+                *["" if r.values.get(c.key) is None else repr(float(r.values[c.key])) for c in columns],
+                "" if r.score is None else repr(float(r.score)),
+                r.note,
+            ]
+        )
     return out.getvalue()
 
 
 # --- LaTeX -----------------------------------------------------------------------------------------
-_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-                  "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+_LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
 
 
 def latex_escape(text: str) -> str:
@@ -83,7 +99,9 @@ def _latex_score(value: float | None) -> str:
     return f"${mantissa} \\times 10^{{{exponent}}}$"
 
 
-def results_latex(*, title: str, columns: list[Column], rows: list[ResultRow], label: str = "tab:results") -> str:
+def results_latex(
+    *, title: str, columns: list[Column], rows: list[ResultRow], label: str = "tab:results"
+) -> str:
     """A booktabs table (`\\usepackage{booktabs}`), best value of each column in bold."""
     best: dict[str, float] = {}
     ranked = [r for r in rows if r.rank is not None]
@@ -112,8 +130,14 @@ def results_latex(*, title: str, columns: list[Column], rows: list[ResultRow], l
             cells.append(text)
         cells.append(_latex_score(r.score))
         lines.append(" & ".join(cells) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}}", rf"\caption{{{latex_escape(title)}}}", rf"\label{{{label}}}",
-              r"\end{table}", ""]
+    lines += [
+        r"\bottomrule",
+        r"\end{tabular}}",
+        rf"\caption{{{latex_escape(title)}}}",
+        rf"\label{{{label}}}",
+        r"\end{table}",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -146,13 +170,28 @@ def pdf_to_png(pdf: bytes, *, scale: float = 2.0, page: int = 0) -> bytes:
     return out.getvalue()
 
 
-def results_pdf(*, title: str, subtitle: str, columns: list[Column], rows: list[ResultRow],
-                plots: list[str]) -> bytes:
-    return html_to_pdf(render_to_string("finalphase/results_pdf.html", {
-        "title": title, "subtitle": subtitle, "columns": columns, "plots": plots,
-        "rows": [{"row": r, "cells": [format_value(r.values.get(c.key), c.precision) for c in columns],
-                  "score": format_score(r.score)} for r in rows],
-    }))
+def results_pdf(
+    *, title: str, subtitle: str, columns: list[Column], rows: list[ResultRow], plots: list[str]
+) -> bytes:
+    return html_to_pdf(
+        render_to_string(
+            "finalphase/results_pdf.html",
+            {
+                "title": title,
+                "subtitle": subtitle,
+                "columns": columns,
+                "plots": plots,
+                "rows": [
+                    {
+                        "row": r,
+                        "cells": [format_value(r.values.get(c.key), c.precision) for c in columns],
+                        "score": format_score(r.score),
+                    }
+                    for r in rows
+                ],
+            },
+        )
+    )
 
 
 def pdfs_merge(pdfs: list[tuple[str, bytes]]) -> bytes:
@@ -172,8 +211,15 @@ def pdfs_merge(pdfs: list[tuple[str, bytes]]) -> bytes:
     return out.getvalue()
 
 
-def export_zip(*, name: str, csv_text: str, latex: str, table_pdf: bytes,
-               plots: list[tuple[str, str]], factsheets_pdf: bytes | None) -> bytes:
+def export_zip(
+    *,
+    name: str,
+    csv_text: str,
+    latex: str,
+    table_pdf: bytes,
+    plots: list[tuple[str, str]],
+    factsheets_pdf: bytes | None,
+) -> bytes:
     """The whole export as a zip: results.csv/.tex/.pdf, per device plot-<device>.svg/.pdf/.png, and
     factsheets.pdf. `plots` is [(device name, svg), …]."""
     out = io.BytesIO()
@@ -193,13 +239,20 @@ def export_zip(*, name: str, csv_text: str, latex: str, table_pdf: bytes,
 
 
 # --- Fact sheets -----------------------------------------------------------------------------------
-def factsheet_pdf(*, sheet, challenge_title: str, workshop_name: str,
-                  results: list[tuple[str, str]] | None = None) -> bytes:
+def factsheet_pdf(
+    *, sheet, challenge_title: str, workshop_name: str, results: list[tuple[str, str]] | None = None
+) -> bytes:
     """One fact sheet (any object with the `FactSheet` fields) as a clean A4 PDF; the title and author
     go into the PDF's metadata. A PDF the team uploaded is appended after the rendered pages."""
-    html = render_to_string("finalphase/factsheet_pdf.html", {
-        "sheet": sheet, "challenge_title": challenge_title, "workshop_name": workshop_name,
-        "members": [m for m in (sheet.members or []) if isinstance(m, dict)],
-        "links": getattr(sheet, "link_list", []), "results": results or [],
-    })
+    html = render_to_string(
+        "finalphase/factsheet_pdf.html",
+        {
+            "sheet": sheet,
+            "challenge_title": challenge_title,
+            "workshop_name": workshop_name,
+            "members": [m for m in (sheet.members or []) if isinstance(m, dict)],
+            "links": getattr(sheet, "link_list", []),
+            "results": results or [],
+        },
+    )
     return html_to_pdf(html)

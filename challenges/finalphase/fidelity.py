@@ -88,10 +88,16 @@ def _load_zip(data: bytes) -> dict[str, np.ndarray]:
     return out
 
 
-def run_model(model_path: Path, inputs: dict[str, np.ndarray], *, threads: int = 1,
-              fidelity_shape: list[int] | None = None, time_limit_s: float = 600,
-              memory_limit_mb: int = 4096, on_progress: Callable[[int, int], None] | None = None
-              ) -> dict[str, np.ndarray]:
+def run_model(
+    model_path: Path,
+    inputs: dict[str, np.ndarray],
+    *,
+    threads: int = 1,
+    fidelity_shape: list[int] | None = None,
+    time_limit_s: float = 600,
+    memory_limit_mb: int = 4096,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> dict[str, np.ndarray]:
     """The model's (dequantised, float) output for every input, keyed like `inputs`."""
     names = list(inputs)
     if not names:
@@ -99,14 +105,26 @@ def run_model(model_path: Path, inputs: dict[str, np.ndarray], *, threads: int =
     with tempfile.TemporaryDirectory(prefix="mai-fidelity-") as tmp:
         tmpdir = Path(tmp)
         np.savez(tmpdir / "inputs.npz", **{f"i{i}": inputs[n] for i, n in enumerate(names)})
-        request = {"model_path": str(model_path), "inputs_path": str(tmpdir / "inputs.npz"),
-                   "outputs_path": str(tmpdir / "outputs.npz"), "progress_path": str(tmpdir / "progress"),
-                   "names": names, "threads": threads, "fidelity_shape": fidelity_shape or None}
+        request = {
+            "model_path": str(model_path),
+            "inputs_path": str(tmpdir / "inputs.npz"),
+            "outputs_path": str(tmpdir / "outputs.npz"),
+            "progress_path": str(tmpdir / "progress"),
+            "names": names,
+            "threads": threads,
+            "fidelity_shape": fidelity_shape or None,
+        }
         (tmpdir / "request.json").write_text(json.dumps(request))
         result_path = tmpdir / "result.json"
         log_path = tmpdir / "log.txt"
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": tmp, "TMPDIR": tmp,
-               "TF_CPP_MIN_LOG_LEVEL": "2", "OMP_NUM_THREADS": str(threads), "LANG": "C.UTF-8"}
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": tmp,
+            "TMPDIR": tmp,
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "OMP_NUM_THREADS": str(threads),
+            "LANG": "C.UTF-8",
+        }
         limit = (RUNTIME_ADDRESS_SPACE_MB + memory_limit_mb) * 2**20
 
         def limit_child():
@@ -114,16 +132,27 @@ def run_model(model_path: Path, inputs: dict[str, np.ndarray], *, threads: int =
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
         with open(log_path, "wb") as log_file:
-            proc = subprocess.Popen([sys.executable, "-I", str(CHILD), str(tmpdir / "request.json"), str(result_path)],
-                                    stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT, cwd=tmp,
-                                    env=env, preexec_fn=limit_child, start_new_session=True, close_fds=True)
+            proc = subprocess.Popen(
+                [sys.executable, "-I", str(CHILD), str(tmpdir / "request.json"), str(result_path)],
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                cwd=tmp,
+                env=env,
+                preexec_fn=limit_child,
+                start_new_session=True,
+                close_fds=True,
+            )
             deadline = time.monotonic() + time_limit_s
             last = None
             try:
                 while proc.poll() is None:
                     if time.monotonic() > deadline:
-                        raise FidelityError(f"The model did not finish the {len(names)} test inputs within "
-                                            f"{time_limit_s:g} s and was stopped.", log=_tail(log_path))
+                        raise FidelityError(
+                            f"The model did not finish the {len(names)} test inputs within "
+                            f"{time_limit_s:g} s and was stopped.",
+                            log=_tail(log_path),
+                        )
                     progress = _read_progress(tmpdir / "progress")
                     if on_progress and progress and progress != last:
                         on_progress(*progress)
@@ -143,19 +172,28 @@ def run_model(model_path: Path, inputs: dict[str, np.ndarray], *, threads: int =
         if proc.returncode < 0:
             name = signal.Signals(-proc.returncode).name
             done = (_read_progress(tmpdir / "progress") or (0, len(names)))[0]
-            raise FidelityError(f"The model crashed LiteRT ({name}) on test input “{names[min(done, len(names) - 1)]}”: "
-                                "it passes the contract but cannot run on real inputs.", log=log)
+            raise FidelityError(
+                f"The model crashed LiteRT ({name}) on test input “{names[min(done, len(names) - 1)]}”: "
+                "it passes the contract but cannot run on real inputs.",
+                log=log,
+            )
         if not result_path.exists():
-            raise FidelityError(f"The model's run ended (status {proc.returncode}) without a result.", log=log)
+            raise FidelityError(
+                f"The model's run ended (status {proc.returncode}) without a result.", log=log
+            )
         result = json.loads(result_path.read_text())
         if not result.get("ok"):
-            reasons = {"nan": "The model produced invalid numbers: {detail}.",
-                       "shape": "The model cannot take the hidden test data: {detail}.",
-                       "memory": "The model ran out of memory on the hidden test data ({detail})."}
-            template = reasons.get(result.get("error"), "The model failed on the hidden test data "
-                                                        "({error}: {detail}).")
-            raise FidelityError(template.format(**{"error": result.get("error"), "detail": result.get("detail", "")}),
-                                log=log)
+            reasons = {
+                "nan": "The model produced invalid numbers: {detail}.",
+                "shape": "The model cannot take the hidden test data: {detail}.",
+                "memory": "The model ran out of memory on the hidden test data ({detail}).",
+            }
+            template = reasons.get(
+                result.get("error"), "The model failed on the hidden test data ({error}: {detail})."
+            )
+            raise FidelityError(
+                template.format(**{"error": result.get("error"), "detail": result.get("detail", "")}), log=log
+            )
         with np.load(tmpdir / "outputs.npz") as npz:
             return {n: np.asarray(npz[f"o{i}"]) for i, n in enumerate(names)}
 
@@ -182,15 +220,22 @@ CLASS_METRICS = {"top1": 1, "top3": 3, "accuracy_top1": 1, "accuracy_top3": 3}
 DEPTH_METRICS = {"si_rmse", "rmse", "log10", "rel"}
 
 
-def compute_metrics(keys: list[str], outputs: dict[str, np.ndarray], ground_truth: dict[str, np.ndarray],
-                    *, data_range: float = 255.0) -> dict[str, float]:
+def compute_metrics(
+    keys: list[str],
+    outputs: dict[str, np.ndarray],
+    ground_truth: dict[str, np.ndarray],
+    *,
+    data_range: float = 255.0,
+) -> dict[str, float]:
     """The track's metrics averaged over the test inputs (top-k: the percentage of inputs right)."""
     from . import metrics_adapter as m
 
     missing = [n for n in outputs if n not in ground_truth]
     if missing:
-        raise FidelityError(f"Hidden ground truth is missing for {len(missing)} test input(s) (e.g. {missing[0]}); "
-                            "the organisers have been told.")
+        raise FidelityError(
+            f"Hidden ground truth is missing for {len(missing)} test input(s) (e.g. {missing[0]}); "
+            "the organisers have been told."
+        )
     values: dict[str, list[float]] = {k: [] for k in keys}
     for name, out in outputs.items():
         gt = np.asarray(ground_truth[name])
@@ -204,13 +249,18 @@ def compute_metrics(keys: list[str], outputs: dict[str, np.ndarray], ground_trut
         pred = np.squeeze(out)
         target = np.squeeze(gt).astype(np.float64)
         if pred.shape != target.shape:
-            raise FidelityError(f"The model's output for test input “{name}” is {'×'.join(map(str, out.shape))}; "
-                                f"the ground truth is {'×'.join(map(str, gt.shape))}.")
+            raise FidelityError(
+                f"The model's output for test input “{name}” is {'×'.join(map(str, out.shape))}; "
+                f"the ground truth is {'×'.join(map(str, gt.shape))}."
+            )
         for k in keys:
             if k in IMAGE_METRICS:
                 clipped = np.clip(pred, 0, data_range)
-                values[k].append(m.psnr(clipped, target, data_range) if k == "psnr"
-                                 else m.ssim(clipped, target, data_range))
+                values[k].append(
+                    m.psnr(clipped, target, data_range)
+                    if k == "psnr"
+                    else m.ssim(clipped, target, data_range)
+                )
             elif k in DEPTH_METRICS:
                 values[k].append(m.depth_error(k, pred, target))
     result = {}

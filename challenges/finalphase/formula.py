@@ -33,11 +33,15 @@ QUANTITIES: dict[str, str] = {
 
 def _safe_pow(base: float, exponent: float) -> float:
     if abs(exponent) > MAX_EXPONENT:
-        raise FormulaError(f"The exponent {exponent:g} is too large (at most {MAX_EXPONENT:g} in absolute value).")
+        raise FormulaError(
+            f"The exponent {exponent:g} is too large (at most {MAX_EXPONENT:g} in absolute value)."
+        )
     if base == 0 and exponent < 0:
         raise FormulaError("Division by zero: 0 raised to a negative power.")
     if base < 0 and not float(exponent).is_integer():
-        raise FormulaError(f"A negative number ({base:g}) cannot be raised to a fractional power ({exponent:g}).")
+        raise FormulaError(
+            f"A negative number ({base:g}) cannot be raised to a fractional power ({exponent:g})."
+        )
     try:
         return math.pow(base, exponent)
     except OverflowError:
@@ -101,16 +105,38 @@ class FormulaError(ValueError):
 
 
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
-_DISALLOWED_OPS = {ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.BitXor: "^ (use ** for powers)",
-                   ast.BitAnd: "&", ast.BitOr: "|", ast.LShift: "<<", ast.RShift: ">>"}
+_DISALLOWED_OPS = {
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.MatMult: "@",
+    ast.BitXor: "^ (use ** for powers)",
+    ast.BitAnd: "&",
+    ast.BitOr: "|",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+}
 
 
 def _describe(node: ast.AST) -> str:
-    kinds = {ast.Attribute: "attribute access", ast.Subscript: "indexing", ast.Compare: "comparisons",
-             ast.BoolOp: "and/or", ast.Lambda: "lambda", ast.IfExp: "if/else", ast.List: "lists",
-             ast.Tuple: "tuples", ast.Dict: "dictionaries", ast.Set: "sets", ast.JoinedStr: "strings",
-             ast.ListComp: "comprehensions", ast.GeneratorExp: "generators", ast.NamedExpr: ":=",
-             ast.Starred: "*args", ast.Await: "await", ast.Slice: "slices"}
+    kinds = {
+        ast.Attribute: "attribute access",
+        ast.Subscript: "indexing",
+        ast.Compare: "comparisons",
+        ast.BoolOp: "and/or",
+        ast.Lambda: "lambda",
+        ast.IfExp: "if/else",
+        ast.List: "lists",
+        ast.Tuple: "tuples",
+        ast.Dict: "dictionaries",
+        ast.Set: "sets",
+        ast.JoinedStr: "strings",
+        ast.ListComp: "comprehensions",
+        ast.GeneratorExp: "generators",
+        ast.NamedExpr: ":=",
+        ast.Starred: "*args",
+        ast.Await: "await",
+        ast.Slice: "slices",
+    }
     for cls, label in kinds.items():
         if isinstance(node, cls):
             return label
@@ -132,7 +158,9 @@ class Formula:
         for name in self.names:
             value = values.get(name)
             if value is None:
-                raise FormulaError(f"The formula needs {QUANTITIES.get(name, name)} ({name}), which was not measured.")
+                raise FormulaError(
+                    f"The formula needs {QUANTITIES.get(name, name)} ({name}), which was not measured."
+                )
             value = float(value)
             if not math.isfinite(value):
                 raise FormulaError(f"{name} is not a finite number ({value}).")
@@ -194,8 +222,10 @@ def formula_parse(source: str, *, constants: dict[str, float] | None = None) -> 
         if isinstance(node, ast.BinOp):
             op = type(node.op)
             if op not in _BINOPS:
-                raise FormulaError(f"The operator {_DISALLOWED_OPS.get(op, op.__name__)} is not allowed; "
-                                   "use + - * / ** and parentheses.")
+                raise FormulaError(
+                    f"The operator {_DISALLOWED_OPS.get(op, op.__name__)} is not allowed; "
+                    "use + - * / ** and parentheses."
+                )
             continue
         if isinstance(node, ast.UnaryOp):
             if not isinstance(node.op, ast.USub | ast.UAdd):
@@ -235,13 +265,23 @@ def formula_parse(source: str, *, constants: dict[str, float] | None = None) -> 
     return Formula(source=source, tree=tree, constants=constants, names=frozenset(names))
 
 
-def formula_validate(source: str, *, constants: dict[str, float] | None = None,
-                     sample: dict[str, float] | None = None) -> Formula:
+def formula_validate(
+    source: str, *, constants: dict[str, float] | None = None, sample: dict[str, float] | None = None
+) -> Formula:
     """Parses, then evaluates once on plausible sample values so an organiser learns at once about a
     formula that can never be computed (e.g. `psnr / 0`)."""
     formula = formula_parse(source, constants=constants)
-    values = {"psnr": 30.0, "ssim": 0.9, "accuracy_top1": 80.0, "accuracy_top3": 90.0, "si_rmse": 0.3,
-              "rmse": 3.0, "runtime_ms": 50.0, "memory_mb": 100.0, "power_w": 2.0}
+    values = {
+        "psnr": 30.0,
+        "ssim": 0.9,
+        "accuracy_top1": 80.0,
+        "accuracy_top3": 90.0,
+        "si_rmse": 0.3,
+        "rmse": 3.0,
+        "runtime_ms": 50.0,
+        "memory_mb": 100.0,
+        "power_w": 2.0,
+    }
     values.update(sample or {})
     formula.evaluate(values)
     return formula

@@ -21,8 +21,10 @@ def private_storage():
 
 
 def _final_path(instance, filename: str, kind: str) -> str:
-    return (f"challenges/{instance.challenge_id}/final/{instance.team_id}/{kind}/"
-            f"{secrets.token_hex(8)}-{filename}")
+    return (
+        f"challenges/{instance.challenge_id}/final/{instance.team_id}/{kind}/"
+        f"{secrets.token_hex(8)}-{filename}"
+    )
 
 
 def model_path(instance, filename):
@@ -52,31 +54,44 @@ class FinalPhaseSettings(models.Model):
         LAST_VALID = "last_valid", "The team's last valid submission before the deadline"
         TEAM_SELECTED = "team_selected", "The submission the team selects"
 
-    challenge = models.OneToOneField("challenges.Challenge", on_delete=models.CASCADE, related_name="final_settings")
+    challenge = models.OneToOneField(
+        "challenges.Challenge", on_delete=models.CASCADE, related_name="final_settings"
+    )
     score_formula = models.CharField(
-        max_length=500, default="2 ** (2 * psnr) / (C * runtime_ms)",
+        max_length=500,
+        default="2 ** (2 * psnr) / (C * runtime_ms)",
         help_text="An expression over psnr, ssim, accuracy_top1, accuracy_top3, si_rmse, rmse, runtime_ms, "
-                  "memory_mb, power_w and the constants below; + - * / ** and log, exp, sqrt, min, max.")
+        "memory_mb, power_w and the constants below; + - * / ** and log, exp, sqrt, min, max.",
+    )
     constants = models.JSONField(default=dict, blank=True, help_text='Named constants, e.g. {"C": 1.0}.')
-    counting_policy = models.CharField(max_length=20, choices=CountingPolicy.choices,
-                                       default=CountingPolicy.LAST_VALID)
+    counting_policy = models.CharField(
+        max_length=20, choices=CountingPolicy.choices, default=CountingPolicy.LAST_VALID
+    )
     show_own_results_early = models.BooleanField(
-        default=False, help_text="Teams see their own submissions' numbers before the results are released.")
+        default=False, help_text="Teams see their own submissions' numbers before the results are released."
+    )
     public_after_workshop = models.BooleanField(
-        default=False, help_text="Anyone may see the final leaderboard once the workshop is over.")
+        default=False, help_text="Anyone may see the final leaderboard once the workshop is over."
+    )
     requires_dynamic_model = models.BooleanField(
-        default=False, help_text="Teams also submit a model with dynamic input size for full-resolution runs.")
+        default=False, help_text="Teams also submit a model with dynamic input size for full-resolution runs."
+    )
     fidelity_input_shape = models.JSONField(
-        default=list, blank=True,
+        default=list,
+        blank=True,
         help_text="Shape the dynamic model's input is resized to for fidelity, e.g. [1, 1088, 1920, 4]; "
-                  "empty: each test input's own shape.")
+        "empty: each test input's own shape.",
+    )
     device_slug = models.SlugField(default="host-cpu", help_text="The target device runtime is measured on.")
     accelerator = models.CharField(max_length=20, default="xnnpack")
-    threads = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1), MaxValueValidator(64)])
+    threads = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(64)]
+    )
     timed_runs = models.PositiveSmallIntegerField(default=20, validators=[MinValueValidator(1)])
     fidelity_time_limit_s = models.PositiveIntegerField(default=600, validators=[MinValueValidator(1)])
     max_submissions = models.PositiveSmallIntegerField(
-        default=3, help_text="Valid final submissions per team; failed ones do not count.")
+        default=3, help_text="Valid final submissions per team; failed ones do not count."
+    )
     max_model_mb = models.PositiveIntegerField(default=200)
     max_code_mb = models.PositiveIntegerField(default=100)
     updated_at = models.DateTimeField(auto_now=True)
@@ -108,15 +123,20 @@ class ModelSubmission(models.Model):
         SKIPPED = "skipped", "Not run (the other measurement failed)"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    challenge = models.ForeignKey("challenges.Challenge", on_delete=models.CASCADE, related_name="model_submissions")
+    challenge = models.ForeignKey(
+        "challenges.Challenge", on_delete=models.CASCADE, related_name="model_submissions"
+    )
     team = models.ForeignKey("challenges.Team", on_delete=models.CASCADE, related_name="model_submissions")
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     model = models.FileField(upload_to=model_path, storage=private_storage, max_length=300)
     model_size = models.BigIntegerField(default=0)
     model_sha256 = models.CharField(max_length=64, blank=True)
     model_info = models.JSONField(default=dict, blank=True, help_text="What intake read from the model.")
-    dynamic_model = models.FileField(upload_to=dynamic_model_path, storage=private_storage, blank=True,
-                                     max_length=300)
+    dynamic_model = models.FileField(
+        upload_to=dynamic_model_path, storage=private_storage, blank=True, max_length=300
+    )
     results = models.FileField(upload_to=results_path, storage=private_storage, blank=True, max_length=300)
     method_name = models.CharField(max_length=200, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
@@ -124,11 +144,14 @@ class ModelSubmission(models.Model):
     fidelity_status = models.CharField(max_length=10, choices=Step.choices, default=Step.QUEUED)
     fidelity_error = models.TextField(blank=True)
     fidelity_progress = models.CharField(max_length=100, blank=True, help_text='e.g. "3 of 10 test inputs"')
-    metrics = models.JSONField(default=dict, blank=True, help_text="{metric key: value} on the hidden test data")
+    metrics = models.JSONField(
+        default=dict, blank=True, help_text="{metric key: value} on the hidden test data"
+    )
     runtime_status = models.CharField(max_length=10, choices=Step.choices, default=Step.QUEUED)
     runtime_error = models.TextField(blank=True)
-    runtime_job_id = models.BigIntegerField(null=True, blank=True, db_index=True,
-                                            help_text="The evaluation runtime job measuring this model.")
+    runtime_job_id = models.BigIntegerField(
+        null=True, blank=True, db_index=True, help_text="The evaluation runtime job measuring this model."
+    )
     runtime_ms = models.FloatField(null=True, blank=True)
     memory_mb = models.FloatField(null=True, blank=True)
     power_w = models.FloatField(null=True, blank=True)
@@ -147,8 +170,14 @@ class ModelSubmission(models.Model):
         return f"{self.team} final #{self.pk} ({self.status})"
 
     def get_absolute_url(self) -> str:
-        return reverse("finalphase:submission", kwargs={
-            "workshop": self.challenge.workshop.slug, "challenge": self.challenge.slug, "pk": self.public_id})
+        return reverse(
+            "finalphase:submission",
+            kwargs={
+                "workshop": self.challenge.workshop.slug,
+                "challenge": self.challenge.slug,
+                "pk": self.public_id,
+            },
+        )
 
     @property
     def is_final_state(self) -> bool:
@@ -179,10 +208,17 @@ class FactSheet(models.Model):
     training_data_hardware = models.TextField("Training data and hardware")
     runtime_observations = models.TextField(blank=True)
     links = models.TextField(blank=True, help_text="One URL per line (code, paper, project page).")
-    attachment = models.FileField(upload_to=factsheet_path, storage=private_storage, blank=True, max_length=300,
-                                  help_text="Optional LaTeX source (.tex/.zip) or PDF of the fact sheet.")
+    attachment = models.FileField(
+        upload_to=factsheet_path,
+        storage=private_storage,
+        blank=True,
+        max_length=300,
+        help_text="Optional LaTeX source (.tex/.zip) or PDF of the fact sheet.",
+    )
     attachment_name = models.CharField(max_length=255, blank=True)
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -200,18 +236,25 @@ class FactSheet(models.Model):
 class CodeSubmission(models.Model):
     """A team's code: an archive upload or a repository URL (one per team, replaced on re-upload)."""
 
-    challenge = models.ForeignKey("challenges.Challenge", on_delete=models.CASCADE, related_name="code_submissions")
+    challenge = models.ForeignKey(
+        "challenges.Challenge", on_delete=models.CASCADE, related_name="code_submissions"
+    )
     team = models.OneToOneField("challenges.Team", on_delete=models.CASCADE, related_name="code_submission")
     archive = models.FileField(upload_to=code_path, storage=private_storage, blank=True, max_length=300)
     archive_name = models.CharField(max_length=255, blank=True)
     archive_size = models.BigIntegerField(default=0)
     repository_url = models.URLField(blank=True)
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [models.CheckConstraint(
-            condition=~models.Q(archive="", repository_url=""), name="code_archive_or_url")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(archive="", repository_url=""), name="code_archive_or_url"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Code of {self.team}"

@@ -21,6 +21,7 @@ class Point:
 def pareto_front(points: list[Point], *, higher_is_better: bool = True) -> list[Point]:
     """Points not dominated by another (runtime no larger, fidelity no worse, one strictly better),
     ordered by runtime."""
+
     def better_or_equal(a: float, b: float) -> bool:
         return a >= b if higher_is_better else a <= b
 
@@ -30,7 +31,9 @@ def pareto_front(points: list[Point], *, higher_is_better: bool = True) -> list[
     front = []
     for p in points:
         dominated = any(
-            q is not p and q.runtime_ms <= p.runtime_ms and better_or_equal(q.fidelity, p.fidelity)
+            q is not p
+            and q.runtime_ms <= p.runtime_ms
+            and better_or_equal(q.fidelity, p.fidelity)
             and (q.runtime_ms < p.runtime_ms or strictly_better(q.fidelity, p.fidelity))
             for q in points
         )
@@ -58,8 +61,15 @@ def _fmt(v: float) -> str:
     return f"{v:.4g}"
 
 
-def plot_svg(points: list[Point], *, title: str, fidelity_label: str, higher_is_better: bool = True,
-             width: int = 640, height: int = 420) -> str:
+def plot_svg(
+    points: list[Point],
+    *,
+    title: str,
+    fidelity_label: str,
+    higher_is_better: bool = True,
+    width: int = 640,
+    height: int = 420,
+) -> str:
     """An SVG scatter plot: runtime (ms) on x, fidelity on y, every team labelled, the Pareto front
     joined by a dashed line and its points filled."""
     left, right, top, bottom = 70, 20, 50, 55
@@ -76,8 +86,10 @@ def plot_svg(points: list[Point], *, title: str, fidelity_label: str, higher_is_
         f"{escape(title)}</text>",
     ]
     if not points:
-        parts.append(f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle">No measured '
-                     "submissions yet.</text></svg>")
+        parts.append(
+            f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle">No measured '
+            "submissions yet.</text></svg>"
+        )
         return "".join(parts)
     xs = [p.runtime_ms for p in points]
     ys = [p.fidelity for p in points]
@@ -104,27 +116,38 @@ def plot_svg(points: list[Point], *, title: str, fidelity_label: str, higher_is_
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + pw}" y2="{y:.1f}" stroke="#e3e3e3"/>')
         parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{_fmt(t)}</text>')
     arrow = "higher is better" if higher_is_better else "lower is better"
-    parts.append(f'<text x="{left + pw / 2}" y="{height - 12}" text-anchor="middle">Runtime, ms '
-                 "(lower is better)</text>")
-    parts.append(f'<text transform="translate(16 {top + ph / 2}) rotate(-90)" text-anchor="middle">'
-                 f"{escape(fidelity_label)} ({arrow})</text>")
+    parts.append(
+        f'<text x="{left + pw / 2}" y="{height - 12}" text-anchor="middle">Runtime, ms '
+        "(lower is better)</text>"
+    )
+    parts.append(
+        f'<text transform="translate(16 {top + ph / 2}) rotate(-90)" text-anchor="middle">'
+        f"{escape(fidelity_label)} ({arrow})</text>"
+    )
     if len(front) > 1:
         path = " ".join(f"{sx(p.runtime_ms):.1f},{sy(p.fidelity):.1f}" for p in front)
-        parts.append(f'<polyline class="pareto" points="{path}" fill="none" stroke="#c0392b" '
-                     'stroke-width="1.5" stroke-dasharray="5 3"/>')
+        parts.append(
+            f'<polyline class="pareto" points="{path}" fill="none" stroke="#c0392b" '
+            'stroke-width="1.5" stroke-dasharray="5 3"/>'
+        )
     for p in points:
         on_front = id(p) in front_ids
         fill = "#c0392b" if on_front else "white"
-        parts.append(f'<circle cx="{sx(p.runtime_ms):.1f}" cy="{sy(p.fidelity):.1f}" r="4.5" fill="{fill}" '
-                     f'stroke="#c0392b" stroke-width="1.5"><title>{escape(p.label)}: {_fmt(p.runtime_ms)} ms, '
-                     f"{_fmt(p.fidelity)}</title></circle>")
+        parts.append(
+            f'<circle cx="{sx(p.runtime_ms):.1f}" cy="{sy(p.fidelity):.1f}" r="4.5" fill="{fill}" '
+            f'stroke="#c0392b" stroke-width="1.5"><title>{escape(p.label)}: {_fmt(p.runtime_ms)} ms, '
+            f"{_fmt(p.fidelity)}</title></circle>"
+        )
         # Labels of points in the right third go to their left so they stay inside the plot.
         if sx(p.runtime_ms) > left + pw * 0.66:
-            parts.append(f'<text x="{sx(p.runtime_ms) - 7:.1f}" y="{sy(p.fidelity) - 6:.1f}" '
-                         f'text-anchor="end">{escape(p.label)}</text>')
+            parts.append(
+                f'<text x="{sx(p.runtime_ms) - 7:.1f}" y="{sy(p.fidelity) - 6:.1f}" '
+                f'text-anchor="end">{escape(p.label)}</text>'
+            )
         else:
-            parts.append(f'<text x="{sx(p.runtime_ms) + 7:.1f}" y="{sy(p.fidelity) - 6:.1f}">'
-                         f"{escape(p.label)}</text>")
+            parts.append(
+                f'<text x="{sx(p.runtime_ms) + 7:.1f}" y="{sy(p.fidelity) - 6:.1f}">{escape(p.label)}</text>'
+            )
     lx, ly = left + pw - 150, top + ph - 32
     parts.append(f'<rect x="{lx}" y="{ly}" width="142" height="22" fill="white" stroke="#bbb"/>')
     parts.append(f'<circle cx="{lx + 12}" cy="{ly + 11}" r="4.5" fill="#c0392b"/>')

@@ -26,9 +26,13 @@ def seed_demo(*, stdout=None) -> None:
     for challenge in Challenge.objects.filter(workshop__slug__in=["mai-2021", "mai-live"]):
         _, created = FinalPhaseSettings.objects.get_or_create(
             challenge=challenge,
-            defaults={"score_formula": formula_for(challenge), "constants": {"C": 1.0},
-                      "show_own_results_early": challenge.workshop.slug == "mai-live",
-                      "public_after_workshop": challenge.workshop.slug == "mai-2021"})
+            defaults={
+                "score_formula": formula_for(challenge),
+                "constants": {"C": 1.0},
+                "show_own_results_early": challenge.workshop.slug == "mai-live",
+                "public_after_workshop": challenge.workshop.slug == "mai-2021",
+            },
+        )
         count += created
     if stdout:
         stdout.write(f"Final phase: settings for {count} track(s).\n")

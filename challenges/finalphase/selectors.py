@@ -19,35 +19,51 @@ from .models import CodeSubmission, FactSheet, FinalPhaseSettings, ModelSubmissi
 from .plot import Point, plot_svg
 from .services import final_settings_get
 
-RUNTIME_COLUMNS = [export.Column("runtime_ms", "Runtime, ms", 2, False),
-                   export.Column("memory_mb", "Memory, MB", 1, False)]
+RUNTIME_COLUMNS = [
+    export.Column("runtime_ms", "Runtime, ms", 2, False),
+    export.Column("memory_mb", "Memory, MB", 1, False),
+]
 POWER_COLUMN = export.Column("power_w", "Power, W", 2, False)
 
 
 def viewer_for(user, challenge: Challenge) -> visibility.Viewer:
     if is_challenge_organiser(user, challenge):
         return visibility.Viewer.ORGANISER
-    if user and user.is_authenticated and (
-        Registration.objects.filter(challenge=challenge, user=user).exists()
-        or TeamMembership.objects.filter(challenge=challenge, user=user).exists()
+    if (
+        user
+        and user.is_authenticated
+        and (
+            Registration.objects.filter(challenge=challenge, user=user).exists()
+            or TeamMembership.objects.filter(challenge=challenge, user=user).exists()
+        )
     ):
         return visibility.Viewer.PARTICIPANT
     return visibility.Viewer.PUBLIC
 
 
-def leaderboard_visible_to(user, challenge: Challenge, *, now=None, settings: FinalPhaseSettings | None = None) -> bool:
+def leaderboard_visible_to(
+    user, challenge: Challenge, *, now=None, settings: FinalPhaseSettings | None = None
+) -> bool:
     settings = settings or final_settings_get(challenge=challenge)
     return visibility.leaderboard_visible(
-        timeline_for(challenge), now or timezone.now(), viewer=viewer_for(user, challenge),
+        timeline_for(challenge),
+        now or timezone.now(),
+        viewer=viewer_for(user, challenge),
         public_after_workshop=settings.public_after_workshop,
-        over_at=visibility.workshop_over_at(challenge.workshop.end_date, challenge.workshop.time_zone))
+        over_at=visibility.workshop_over_at(challenge.workshop.end_date, challenge.workshop.time_zone),
+    )
 
 
-def own_results_visible_to(user, challenge: Challenge, *, now=None, settings: FinalPhaseSettings | None = None) -> bool:
+def own_results_visible_to(
+    user, challenge: Challenge, *, now=None, settings: FinalPhaseSettings | None = None
+) -> bool:
     settings = settings or final_settings_get(challenge=challenge)
-    return visibility.own_results_visible(timeline_for(challenge), now or timezone.now(),
-                                          viewer=viewer_for(user, challenge),
-                                          show_own_results_early=settings.show_own_results_early)
+    return visibility.own_results_visible(
+        timeline_for(challenge),
+        now or timezone.now(),
+        viewer=viewer_for(user, challenge),
+        show_own_results_early=settings.show_own_results_early,
+    )
 
 
 def submissions_for_team(*, team: Team) -> list[ModelSubmission]:
@@ -93,10 +109,17 @@ class Leaderboard:
     fidelity: dict | None  # the primary metric
 
     def rows(self) -> list[export.ResultRow]:
-        return [export.ResultRow(rank=s.rank, team=s.team.name,
-                                 values={c.key: s.submission.quantities().get(c.key) for c in self.columns},
-                                 score=s.submission.score, note=s.note, device=s.submission.device_name)
-                for s in self.standings]
+        return [
+            export.ResultRow(
+                rank=s.rank,
+                team=s.team.name,
+                values={c.key: s.submission.quantities().get(c.key) for c in self.columns},
+                score=s.submission.score,
+                note=s.note,
+                device=s.submission.device_name,
+            )
+            for s in self.standings
+        ]
 
     def plots(self) -> list[tuple[str, str]]:
         """[(device name, SVG)], one plot per device the counted submissions ran on."""
@@ -109,16 +132,32 @@ class Leaderboard:
             if value is None or s.submission.runtime_ms is None:
                 continue
             by_device.setdefault(s.submission.device_name or "device", []).append(
-                Point(s.team.name, s.submission.runtime_ms, float(value)))
-        return [(device, plot_svg(points, title=f"{self.challenge.title}: {self.fidelity.get('label', key)} "
-                                  f"vs runtime on {device}", fidelity_label=self.fidelity.get("label", key),
-                                  higher_is_better=bool(self.fidelity.get("higher_is_better", True))))
-                for device, points in sorted(by_device.items())]
+                Point(s.team.name, s.submission.runtime_ms, float(value))
+            )
+        return [
+            (
+                device,
+                plot_svg(
+                    points,
+                    title=f"{self.challenge.title}: {self.fidelity.get('label', key)} vs runtime on {device}",
+                    fidelity_label=self.fidelity.get("label", key),
+                    higher_is_better=bool(self.fidelity.get("higher_is_better", True)),
+                ),
+            )
+            for device, points in sorted(by_device.items())
+        ]
 
 
 def leaderboard_columns(challenge: Challenge, submissions: list[ModelSubmission]) -> list[export.Column]:
-    columns = [export.Column(m["key"], m.get("label", m["key"]), int(m.get("precision", 2)),
-                             bool(m.get("higher_is_better", True))) for m in challenge.metrics or []]
+    columns = [
+        export.Column(
+            m["key"],
+            m.get("label", m["key"]),
+            int(m.get("precision", 2)),
+            bool(m.get("higher_is_better", True)),
+        )
+        for m in challenge.metrics or []
+    ]
     columns += RUNTIME_COLUMNS
     if any(s.power_w is not None for s in submissions):
         columns.append(POWER_COLUMN)
@@ -137,8 +176,12 @@ def final_leaderboard(*, challenge: Challenge) -> Leaderboard:
         submission = counted_submission(team=team, settings=settings, closes_at=closes_at)
         if submission is None:
             continue
-        s = Standing(team=team, submission=submission, has_factsheet=team.pk in with_sheet,
-                     has_code=team.pk in with_code)
+        s = Standing(
+            team=team,
+            submission=submission,
+            has_factsheet=team.pk in with_sheet,
+            has_code=team.pk in with_code,
+        )
         if not s.has_factsheet:
             s.notes.append("unranked: no fact sheet")
         if not s.has_code:
@@ -150,11 +193,17 @@ def final_leaderboard(*, challenge: Challenge) -> Leaderboard:
     rankable.sort(key=lambda s: (-s.submission.score, s.submission.created_at))
     for i, s in enumerate(rankable, start=1):
         s.rank = i
-    rest = sorted((s for s in standings if s.notes),
-                  key=lambda s: (s.submission.score is None, -(s.submission.score or 0), s.team.name.lower()))
+    rest = sorted(
+        (s for s in standings if s.notes),
+        key=lambda s: (s.submission.score is None, -(s.submission.score or 0), s.team.name.lower()),
+    )
     ordered = rankable + rest
-    return Leaderboard(challenge=challenge, columns=leaderboard_columns(challenge, [s.submission for s in ordered]),
-                       standings=ordered, fidelity=challenge.primary_metric)
+    return Leaderboard(
+        challenge=challenge,
+        columns=leaderboard_columns(challenge, [s.submission for s in ordered]),
+        standings=ordered,
+        fidelity=challenge.primary_metric,
+    )
 
 
 def standing_for_team(board: Leaderboard, team: Team | None) -> Standing | None:
@@ -166,8 +215,13 @@ def standing_for_team(board: Leaderboard, team: Team | None) -> Standing | None:
 def paper_submission_url(*, challenge: Challenge, team: Team) -> str | None:
     """The paper side's submission page, pre-filled with the challenge and team (None when the paper
     side offers no such page)."""
-    for name in ("conference:paper-submit", "conference:paper_submit", "conference:paper-new",
-                 "conference:submit-paper", "conference:paper-create"):
+    for name in (
+        "conference:paper-submit",
+        "conference:paper_submit",
+        "conference:paper-new",
+        "conference:submit-paper",
+        "conference:paper-create",
+    ):
         try:
             url = reverse(name, kwargs={"workshop": challenge.workshop.slug})
         except NoReverseMatch:
@@ -192,30 +246,54 @@ def results_export(*, challenge: Challenge, fmt: str) -> tuple[bytes, str, str]:
     name = _export_name(challenge)
     title = results_title(challenge)
     settings = final_settings_get(challenge=challenge)
-    subtitle = (f"Score = {settings.score_formula}"
-                + (f" with {', '.join(f'{k} = {v:g}' for k, v in settings.constants.items())}" if settings.constants else "")
-                + ". Teams without fact sheet and code are listed unranked.")
+    subtitle = (
+        f"Score = {settings.score_formula}"
+        + (
+            f" with {', '.join(f'{k} = {v:g}' for k, v in settings.constants.items())}"
+            if settings.constants
+            else ""
+        )
+        + ". Teams without fact sheet and code are listed unranked."
+    )
     if fmt == "csv":
-        return export.results_csv(columns=columns, rows=rows).encode(), "text/csv; charset=utf-8", f"{name}.csv"
+        return (
+            export.results_csv(columns=columns, rows=rows).encode(),
+            "text/csv; charset=utf-8",
+            f"{name}.csv",
+        )
     if fmt == "tex":
-        return (export.results_latex(title=title, columns=columns, rows=rows,
-                                     label=f"tab:{challenge.slug}").encode(),
-                "application/x-tex; charset=utf-8", f"{name}.tex")
+        return (
+            export.results_latex(
+                title=title, columns=columns, rows=rows, label=f"tab:{challenge.slug}"
+            ).encode(),
+            "application/x-tex; charset=utf-8",
+            f"{name}.tex",
+        )
     plots = board.plots()
     if fmt == "svg":
         svg = plots[0][1] if plots else plot_svg([], title=title, fidelity_label="fidelity")
         return svg.encode(), "image/svg+xml", f"{name}-plot.svg"
-    table_pdf = export.results_pdf(title=title, subtitle=subtitle, columns=columns, rows=rows,
-                                   plots=[svg for _, svg in plots])
+    table_pdf = export.results_pdf(
+        title=title, subtitle=subtitle, columns=columns, rows=rows, plots=[svg for _, svg in plots]
+    )
     if fmt == "pdf":
         return table_pdf, "application/pdf", f"{name}.pdf"
     if fmt == "zip":
         sheets = factsheets_merged_pdf(challenge=challenge)
-        return (export.export_zip(name=name, csv_text=export.results_csv(columns=columns, rows=rows),
-                                  latex=export.results_latex(title=title, columns=columns, rows=rows,
-                                                             label=f"tab:{challenge.slug}"),
-                                  table_pdf=table_pdf, plots=plots, factsheets_pdf=sheets),
-                "application/zip", f"{name}.zip")
+        return (
+            export.export_zip(
+                name=name,
+                csv_text=export.results_csv(columns=columns, rows=rows),
+                latex=export.results_latex(
+                    title=title, columns=columns, rows=rows, label=f"tab:{challenge.slug}"
+                ),
+                table_pdf=table_pdf,
+                plots=plots,
+                factsheets_pdf=sheets,
+            ),
+            "application/zip",
+            f"{name}.zip",
+        )
     raise ValueError(f"unknown export format {fmt!r}")
 
 
@@ -234,12 +312,17 @@ def factsheet_results(sheet: FactSheet, board: Leaderboard | None = None) -> lis
 def factsheet_pdf_bytes(*, sheet: FactSheet, board: Leaderboard | None = None) -> bytes:
     """The rendered fact sheet, followed by the team's own PDF when it uploaded one."""
     challenge = sheet.challenge
-    rendered = export.factsheet_pdf(sheet=sheet, challenge_title=challenge.title,
-                                    workshop_name=challenge.workshop.short_name,
-                                    results=factsheet_results(sheet, board) if board else None)
+    rendered = export.factsheet_pdf(
+        sheet=sheet,
+        challenge_title=challenge.title,
+        workshop_name=challenge.workshop.short_name,
+        results=factsheet_results(sheet, board) if board else None,
+    )
     if sheet.attachment and sheet.attachment_name.lower().endswith(".pdf"):
         with sheet.attachment.open("rb") as fh:
-            return export.pdfs_merge([(sheet.team_name, rendered), (f"{sheet.team_name} (uploaded)", fh.read())])
+            return export.pdfs_merge(
+                [(sheet.team_name, rendered), (f"{sheet.team_name} (uploaded)", fh.read())]
+            )
     return rendered
 
 

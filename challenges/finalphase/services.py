@@ -56,7 +56,9 @@ class FinalPhaseRefused(ValidationError):
 
 # --- Settings and scores ---------------------------------------------------------------------------
 def final_settings_get(*, challenge: Challenge) -> FinalPhaseSettings:
-    settings, _ = FinalPhaseSettings.objects.get_or_create(challenge=challenge, defaults={"constants": {"C": 1.0}})
+    settings, _ = FinalPhaseSettings.objects.get_or_create(
+        challenge=challenge, defaults={"constants": {"C": 1.0}}
+    )
     return settings
 
 
@@ -64,7 +66,9 @@ def final_settings_update(*, challenge: Challenge, **fields) -> FinalPhaseSettin
     """Validates the formula with its constants (parse + one evaluation on plausible values), saves,
     and recomputes every score of the challenge. Raises `FinalPhaseRefused` leaving the old settings."""
     with transaction.atomic():
-        settings = FinalPhaseSettings.objects.select_for_update().get(pk=final_settings_get(challenge=challenge).pk)
+        settings = FinalPhaseSettings.objects.select_for_update().get(
+            pk=final_settings_get(challenge=challenge).pk
+        )
         for name, value in fields.items():
             setattr(settings, name, value)
         try:
@@ -84,8 +88,9 @@ def results_release_set(*, challenge: Challenge, at: dt.datetime) -> dt.datetime
 
     if timezone.is_naive(at):
         raise FinalPhaseRefused(["Give the release time with its time zone."], code="naive")
-    Milestone.objects.update_or_create(challenge=challenge, kind=Milestone.Kind.PRELIMINARY_RESULTS,
-                                       defaults={"at": at})
+    Milestone.objects.update_or_create(
+        challenge=challenge, kind=Milestone.Kind.PRELIMINARY_RESULTS, defaults={"at": at}
+    )
     return at
 
 
@@ -112,6 +117,7 @@ def scores_recompute(*, challenge: Challenge, settings: FinalPhaseSettings | Non
 def contract_for(challenge: Challenge, *, dynamic: bool = False) -> dict:
     """The track's contract in `evaluation.tflite.Contract` form. A dynamic-size model may leave the
     spatial dimensions free (None); the main model must have the contract's fixed shape."""
+
     def spec(shape, dtype):
         shape = list(shape or [])
         if dynamic and len(shape) == 4:
@@ -136,16 +142,19 @@ def _phase_message(tl: timeline.Timeline, now: dt.datetime, workshop) -> str:
         when = f" It opens on {opens.astimezone(workshop.zone):{fmt}}." if opens else ""
         return "The final phase is not open yet." + when
     if closes is not None:
-        return (f"The final phase closed on {closes.astimezone(workshop.zone):{fmt}}; submissions are no "
-                "longer accepted.")
+        return (
+            f"The final phase closed on {closes.astimezone(workshop.zone):{fmt}}; submissions are no "
+            "longer accepted."
+        )
     return "The final phase is closed."
 
 
 def _read_upload(upload, *, limit_mb: int, label: str) -> bytes:
     size = getattr(upload, "size", None)
     if size is not None and size > limit_mb * 1024 * 1024:
-        raise FinalPhaseRefused([f"The {label} is {size / 1024 / 1024:.1f} MB; the limit is {limit_mb} MB."],
-                                code="too_big")
+        raise FinalPhaseRefused(
+            [f"The {label} is {size / 1024 / 1024:.1f} MB; the limit is {limit_mb} MB."], code="too_big"
+        )
     upload.seek(0)
     data = upload.read(limit_mb * 1024 * 1024 + 1)
     if len(data) > limit_mb * 1024 * 1024:
@@ -172,32 +181,52 @@ def submissions_counted_against_limit(*, team: Team) -> int:
     return ModelSubmission.objects.filter(team=team).exclude(status=ModelSubmission.Status.FAILED).count()
 
 
-def model_submission_create(*, challenge: Challenge, user, model_file, dynamic_model_file=None,
-                            results_file=None, method_name: str = "",
-                            now: dt.datetime | None = None) -> ModelSubmission:
+def model_submission_create(
+    *,
+    challenge: Challenge,
+    user,
+    model_file,
+    dynamic_model_file=None,
+    results_file=None,
+    method_name: str = "",
+    now: dt.datetime | None = None,
+) -> ModelSubmission:
     """Checks who, when, how many and the model against the track contract; stores the submission and
     queues its fidelity and runtime measurements after commit. Raises `FinalPhaseRefused`."""
     now = now or timezone.now()
     team = team_for(user, challenge)
     if team is None:
-        raise FinalPhaseRefused(["You are not in a team of this challenge: create or join a team first."],
-                                code="no_team")
+        raise FinalPhaseRefused(
+            ["You are not in a team of this challenge: create or join a team first."], code="no_team"
+        )
     tl = timeline_for(challenge)
     if not timeline.accepts_submissions(tl, timeline.Phase.FINAL, now):
         raise FinalPhaseRefused([_phase_message(tl, now, challenge.workshop)], code="closed")
     settings = final_settings_get(challenge=challenge)
     used = submissions_counted_against_limit(team=team)
     if used >= settings.max_submissions:
-        raise FinalPhaseRefused([f"Your team has used all {settings.max_submissions} final submissions "
-                                 "(failed ones do not count)."], code="limit")
+        raise FinalPhaseRefused(
+            [
+                f"Your team has used all {settings.max_submissions} final submissions "
+                "(failed ones do not count)."
+            ],
+            code="limit",
+        )
     if settings.requires_dynamic_model and not dynamic_model_file:
-        raise FinalPhaseRefused(["This track also needs the model with dynamic input size (None in the "
-                                 "spatial dimensions) for the full-resolution fidelity run."], code="dynamic")
+        raise FinalPhaseRefused(
+            [
+                "This track also needs the model with dynamic input size (None in the "
+                "spatial dimensions) for the full-resolution fidelity run."
+            ],
+            code="dynamic",
+        )
     data = _read_upload(model_file, limit_mb=settings.max_model_mb, label="model file")
     info = _check_model(data, contract_for(challenge), label="model.tflite")
     dynamic_data = None
     if dynamic_model_file:
-        dynamic_data = _read_upload(dynamic_model_file, limit_mb=settings.max_model_mb, label="dynamic-size model")
+        dynamic_data = _read_upload(
+            dynamic_model_file, limit_mb=settings.max_model_mb, label="dynamic-size model"
+        )
         _check_model(dynamic_data, contract_for(challenge, dynamic=True), label="Dynamic-size model")
     results_data = None
     if results_file:
@@ -208,16 +237,26 @@ def model_submission_create(*, challenge: Challenge, user, model_file, dynamic_m
         # Lock the team so two parallel uploads cannot both pass the limit.
         Team.objects.select_for_update().get(pk=team.pk)
         if submissions_counted_against_limit(team=team) >= settings.max_submissions:
-            raise FinalPhaseRefused([f"Your team has used all {settings.max_submissions} final submissions."],
-                                    code="limit")
-        submission = ModelSubmission(challenge=challenge, team=team, submitted_by=user, model_size=len(data),
-                                     model_sha256=hashlib.sha256(data).hexdigest(), model_info=info,
-                                     method_name=method_name[:200], device_name=settings.device_slug)
+            raise FinalPhaseRefused(
+                [f"Your team has used all {settings.max_submissions} final submissions."], code="limit"
+            )
+        submission = ModelSubmission(
+            challenge=challenge,
+            team=team,
+            submitted_by=user,
+            model_size=len(data),
+            model_sha256=hashlib.sha256(data).hexdigest(),
+            model_info=info,
+            method_name=method_name[:200],
+            device_name=settings.device_slug,
+        )
         submission.model.save("model.tflite", ContentFile(data), save=False)
         if dynamic_data is not None:
             submission.dynamic_model.save("model_dynamic.tflite", ContentFile(dynamic_data), save=False)
         if results_data is not None:
-            submission.results.save(Path(results_file.name).name[-100:], ContentFile(results_data), save=False)
+            submission.results.save(
+                Path(results_file.name).name[-100:], ContentFile(results_data), save=False
+            )
         submission.save()
         transaction.on_commit(lambda: _queue_measurements(submission.pk))
     return submission
@@ -234,8 +273,10 @@ def model_submission_select(*, submission: ModelSubmission, user) -> ModelSubmis
     """The team picks the submission that counts (when the organisers let teams select)."""
     settings = final_settings_get(challenge=submission.challenge)
     if settings.counting_policy != FinalPhaseSettings.CountingPolicy.TEAM_SELECTED:
-        raise FinalPhaseRefused(["In this track the team's last valid submission counts; there is nothing to "
-                                 "select."], code="policy")
+        raise FinalPhaseRefused(
+            ["In this track the team's last valid submission counts; there is nothing to select."],
+            code="policy",
+        )
     if team_for(user, submission.challenge) != submission.team:
         raise FinalPhaseRefused(["Only a member of the team can select its submission."], code="not_member")
     if submission.status != ModelSubmission.Status.DONE:
@@ -254,11 +295,15 @@ def model_submission_select(*, submission: ModelSubmission, user) -> ModelSubmis
 def _hidden_arrays(challenge: Challenge, split: str) -> dict:
     from .fidelity import FidelityError, load_arrays
 
-    files = [f for f in DataFile.objects.filter(challenge=challenge, split=split).order_by("title", "pk") if f.file]
+    files = [
+        f for f in DataFile.objects.filter(challenge=challenge, split=split).order_by("title", "pk") if f.file
+    ]
     if not files:
         label = "test inputs" if split == DataFile.Split.TEST_INPUT else "test ground truth"
-        raise FidelityError(f"The organisers have not uploaded the hidden {label} yet; your submission will "
-                            "not count against your limit.")
+        raise FidelityError(
+            f"The organisers have not uploaded the hidden {label} yet; your submission will "
+            "not count against your limit."
+        )
     arrays: dict = {}
     for data_file in files:
         with data_file.file.open("rb") as fh:
@@ -276,12 +321,19 @@ def model_submission_run_fidelity(*, submission_id: int) -> None:
     from .fidelity import FidelityError, compute_metrics, run_model
 
     with transaction.atomic():
-        submission = (ModelSubmission.objects.select_for_update().select_related("challenge")
-                      .filter(pk=submission_id).first())
+        submission = (
+            ModelSubmission.objects.select_for_update()
+            .select_related("challenge")
+            .filter(pk=submission_id)
+            .first()
+        )
         # Done, failed or skipped: a redelivered task does nothing. Running: the worker that ran it was
         # lost (acks_late redelivers), so run it again.
         if submission is None or submission.fidelity_status in (
-                ModelSubmission.Step.DONE, ModelSubmission.Step.FAILED, ModelSubmission.Step.SKIPPED):
+            ModelSubmission.Step.DONE,
+            ModelSubmission.Step.FAILED,
+            ModelSubmission.Step.SKIPPED,
+        ):
             return
         submission.fidelity_status = ModelSubmission.Step.RUNNING
         submission.fidelity_progress = "Loading the hidden test data"
@@ -304,21 +356,38 @@ def model_submission_run_fidelity(*, submission_id: int) -> None:
             def progress(done: int, total: int) -> None:
                 _step_update(submission_id, fidelity_progress=f"{done} of {total} test inputs")
 
-            outputs = run_model(Path(tmp.name), inputs, threads=1,
-                                fidelity_shape=settings.fidelity_input_shape or None,
-                                time_limit_s=settings.fidelity_time_limit_s, on_progress=progress)
+            outputs = run_model(
+                Path(tmp.name),
+                inputs,
+                threads=1,
+                fidelity_shape=settings.fidelity_input_shape or None,
+                time_limit_s=settings.fidelity_time_limit_s,
+                on_progress=progress,
+            )
         metrics = compute_metrics(keys, outputs, truth, data_range=max(challenge.value_range_max, 1.0))
     except FidelityError as exc:
-        _step_update(submission_id, fidelity_status=ModelSubmission.Step.FAILED, fidelity_error=exc.message,
-                     fidelity_progress="")
+        _step_update(
+            submission_id,
+            fidelity_status=ModelSubmission.Step.FAILED,
+            fidelity_error=exc.message,
+            fidelity_progress="",
+        )
     except Exception as exc:  # noqa: BLE001 - any other failure still ends the step with a reason
         logger.exception("fidelity of submission %s failed", submission_id)
-        _step_update(submission_id, fidelity_status=ModelSubmission.Step.FAILED, fidelity_progress="",
-                     fidelity_error=f"The fidelity run failed unexpectedly ({type(exc).__name__}); the "
-                                    "organisers have been told.")
+        _step_update(
+            submission_id,
+            fidelity_status=ModelSubmission.Step.FAILED,
+            fidelity_progress="",
+            fidelity_error=f"The fidelity run failed unexpectedly ({type(exc).__name__}); the "
+            "organisers have been told.",
+        )
     else:
-        _step_update(submission_id, fidelity_status=ModelSubmission.Step.DONE, metrics=metrics,
-                     fidelity_progress=f"{len(outputs)} of {len(outputs)} test inputs")
+        _step_update(
+            submission_id,
+            fidelity_status=ModelSubmission.Step.DONE,
+            metrics=metrics,
+            fidelity_progress=f"{len(outputs)} of {len(outputs)} test inputs",
+        )
     model_submission_conclude(submission_id=submission_id)
 
 
@@ -327,7 +396,11 @@ def model_submission_start_runtime(*, submission_id: int) -> None:
     from evaluation.services import RuntimeJobRefused, runtime_job_create
 
     submission = ModelSubmission.objects.select_related("challenge").filter(pk=submission_id).first()
-    if submission is None or submission.runtime_job_id or submission.runtime_status != ModelSubmission.Step.QUEUED:
+    if (
+        submission is None
+        or submission.runtime_job_id
+        or submission.runtime_status != ModelSubmission.Step.QUEUED
+    ):
         return
     settings = final_settings_get(challenge=submission.challenge)
     with submission.model.open("rb") as fh:
@@ -337,16 +410,26 @@ def model_submission_start_runtime(*, submission_id: int) -> None:
         # job that finishes at once still finds its submission.
         with transaction.atomic():
             job = runtime_job_create(
-                owner=submission.submitted_by, model_file=data, device=settings.device_slug,
+                owner=submission.submitted_by,
+                model_file=data,
+                device=settings.device_slug,
                 accelerator=settings.accelerator,
                 options={"threads": settings.threads, "timed_runs": settings.timed_runs},
-                contract=contract_for(submission.challenge), purpose=RUNTIME_PURPOSE,
-                model_name=f"final-{submission.public_id}.tflite", check_rate=False)
-            _step_update(submission_id, runtime_job_id=job.pk, runtime_status=ModelSubmission.Step.RUNNING,
-                         device_name=job.device.name)
+                contract=contract_for(submission.challenge),
+                purpose=RUNTIME_PURPOSE,
+                model_name=f"final-{submission.public_id}.tflite",
+                check_rate=False,
+            )
+            _step_update(
+                submission_id,
+                runtime_job_id=job.pk,
+                runtime_status=ModelSubmission.Step.RUNNING,
+                device_name=job.device.name,
+            )
     except RuntimeJobRefused as exc:
-        _step_update(submission_id, runtime_status=ModelSubmission.Step.FAILED,
-                     runtime_error=" ".join(exc.messages))
+        _step_update(
+            submission_id, runtime_status=ModelSubmission.Step.FAILED, runtime_error=" ".join(exc.messages)
+        )
         model_submission_conclude(submission_id=submission_id)
 
 
@@ -355,14 +438,26 @@ def model_submission_record_runtime(*, job, succeeded: bool) -> None:
     if getattr(job, "purpose", None) != RUNTIME_PURPOSE:
         return
     submission = ModelSubmission.objects.filter(runtime_job_id=job.pk).first()
-    if submission is None or submission.runtime_status in (ModelSubmission.Step.DONE, ModelSubmission.Step.FAILED):
+    if submission is None or submission.runtime_status in (
+        ModelSubmission.Step.DONE,
+        ModelSubmission.Step.FAILED,
+    ):
         return
     if succeeded and job.mean_ms is not None:
-        _step_update(submission.pk, runtime_status=ModelSubmission.Step.DONE, runtime_ms=job.mean_ms,
-                     memory_mb=job.peak_memory_mb, power_w=job.power_w, device_name=job.device.name)
+        _step_update(
+            submission.pk,
+            runtime_status=ModelSubmission.Step.DONE,
+            runtime_ms=job.mean_ms,
+            memory_mb=job.peak_memory_mb,
+            power_w=job.power_w,
+            device_name=job.device.name,
+        )
     else:
-        _step_update(submission.pk, runtime_status=ModelSubmission.Step.FAILED,
-                     runtime_error=job.error_message or "The runtime measurement failed.")
+        _step_update(
+            submission.pk,
+            runtime_status=ModelSubmission.Step.FAILED,
+            runtime_error=job.error_message or "The runtime measurement failed.",
+        )
     model_submission_conclude(submission_id=submission.pk)
 
 
@@ -384,14 +479,21 @@ def model_submission_conclude(*, submission_id: int) -> None:
                 submission.fidelity_status = ModelSubmission.Step.SKIPPED
             if submission.runtime_status == ModelSubmission.Step.QUEUED and not submission.runtime_job_id:
                 submission.runtime_status = ModelSubmission.Step.SKIPPED
-            reasons = [r for r in (submission.fidelity_error and f"Fidelity: {submission.fidelity_error}",
-                                   submission.runtime_error and f"Runtime: {submission.runtime_error}") if r]
+            reasons = [
+                r
+                for r in (
+                    submission.fidelity_error and f"Fidelity: {submission.fidelity_error}",
+                    submission.runtime_error and f"Runtime: {submission.runtime_error}",
+                )
+                if r
+            ]
             submission.error = " ".join(reasons)
             submission.selected = False
         else:
             submission.status = ModelSubmission.Status.DONE
             submission.score, submission.score_error = score_compute(
-                submission=submission, settings=final_settings_get(challenge=submission.challenge))
+                submission=submission, settings=final_settings_get(challenge=submission.challenge)
+            )
         submission.save()
         _mail_concluded(submission)
 
@@ -409,12 +511,16 @@ def _mail_concluded(submission: ModelSubmission) -> None:
     url = f"{getattr(django_settings, 'SITE_URL', '').rstrip('/')}{submission.get_absolute_url()}"
     if submission.status == ModelSubmission.Status.DONE:
         subject = f"[{challenge.workshop.short_name}] {challenge.title}: your final submission was measured"
-        body = ("Your team's final-phase model was measured on the hidden test data and on the target device.\n"
-                f"See it here: {url}\n")
+        body = (
+            "Your team's final-phase model was measured on the hidden test data and on the target device.\n"
+            f"See it here: {url}\n"
+        )
     else:
         subject = f"[{challenge.workshop.short_name}] {challenge.title}: your final submission failed"
-        body = (f"Your team's final-phase model could not be measured:\n\n{submission.error}\n\n"
-                f"It does not count against your submission limit. Details: {url}\n")
+        body = (
+            f"Your team's final-phase model could not be measured:\n\n{submission.error}\n\n"
+            f"It does not count against your submission limit. Details: {url}\n"
+        )
     mail_enqueue(to=recipients, subject=subject, body=body)
 
 
@@ -424,29 +530,53 @@ def _factsheet_window(challenge: Challenge, now: dt.datetime) -> None:
     if not timeline.factsheets_open(tl, now):
         closes = tl.at(timeline.K_FACTSHEET_DEADLINE)
         if closes is not None and now >= closes:
-            raise FinalPhaseRefused([f"The fact sheet and code deadline "
-                                     f"({closes.astimezone(challenge.workshop.zone):%a %d %B %Y, %H:%M %Z}) "
-                                     "has passed."], code="closed")
-        raise FinalPhaseRefused(["Fact sheets and code are accepted once the final test data is released."],
-                                code="closed")
+            raise FinalPhaseRefused(
+                [
+                    f"The fact sheet and code deadline "
+                    f"({closes.astimezone(challenge.workshop.zone):%a %d %B %Y, %H:%M %Z}) "
+                    "has passed."
+                ],
+                code="closed",
+            )
+        raise FinalPhaseRefused(
+            ["Fact sheets and code are accepted once the final test data is released."], code="closed"
+        )
 
 
-REQUIRED_FACTSHEET = {"team_name": "Team name", "contact_name": "Contact name", "contact_email": "Contact e-mail",
-                      "method_title": "Method title", "method_description": "Method description",
-                      "architecture_training": "Architecture and training details",
-                      "training_data_hardware": "Training data and hardware"}
+REQUIRED_FACTSHEET = {
+    "team_name": "Team name",
+    "contact_name": "Contact name",
+    "contact_email": "Contact e-mail",
+    "method_title": "Method title",
+    "method_description": "Method description",
+    "architecture_training": "Architecture and training details",
+    "training_data_hardware": "Training data and hardware",
+}
 
 
-def factsheet_save(*, challenge: Challenge, user, data: dict, members: list[dict], attachment=None,
-                   now: dt.datetime | None = None) -> FactSheet:
+def factsheet_save(
+    *,
+    challenge: Challenge,
+    user,
+    data: dict,
+    members: list[dict],
+    attachment=None,
+    now: dt.datetime | None = None,
+) -> FactSheet:
     """Creates or updates the team's fact sheet. `members` is [{"name", "affiliation", "email"}]."""
     now = now or timezone.now()
     team = team_for(user, challenge)
     if team is None:
         raise FinalPhaseRefused(["You are not in a team of this challenge."], code="no_team")
     _factsheet_window(challenge, now)
-    errors = [f"{label} is required." for key, label in REQUIRED_FACTSHEET.items() if not str(data.get(key, "")).strip()]
-    members = [{k: str(m.get(k, "")).strip()[:200] for k in ("name", "affiliation", "email")} for m in members]
+    errors = [
+        f"{label} is required."
+        for key, label in REQUIRED_FACTSHEET.items()
+        if not str(data.get(key, "")).strip()
+    ]
+    members = [
+        {k: str(m.get(k, "")).strip()[:200] for k in ("name", "affiliation", "email")} for m in members
+    ]
     members = [m for m in members if any(m.values())]
     if not members:
         errors.append("List at least one team member.")
@@ -474,7 +604,8 @@ def factsheet_save(*, challenge: Challenge, user, data: dict, members: list[dict
     fields["links"] = "\n".join(links)
     with transaction.atomic():
         sheet = FactSheet.objects.select_for_update().filter(team=team).first() or FactSheet(
-            challenge=challenge, team=team)
+            challenge=challenge, team=team
+        )
         for key, value in fields.items():
             setattr(sheet, key, value)
         sheet.members = members
@@ -504,8 +635,9 @@ def _pdf_problems(data: bytes) -> list[str]:
 REPO_RE = re.compile(r"^https?://")
 
 
-def code_submission_save(*, challenge: Challenge, user, archive=None, repository_url: str = "",
-                         now: dt.datetime | None = None) -> CodeSubmission:
+def code_submission_save(
+    *, challenge: Challenge, user, archive=None, repository_url: str = "", now: dt.datetime | None = None
+) -> CodeSubmission:
     """Stores the team's code archive (size-limited) and/or repository URL; a new archive replaces the
     old one."""
     now = now or timezone.now()
@@ -521,19 +653,22 @@ def code_submission_save(*, challenge: Challenge, user, archive=None, repository
         try:
             URLValidator(schemes=["http", "https"])(repository_url)
         except ValidationError:
-            raise FinalPhaseRefused([f"“{repository_url[:80]}” is not a web address (http:// or https://)."],
-                                    code="url")
+            raise FinalPhaseRefused(
+                [f"“{repository_url[:80]}” is not a web address (http:// or https://)."], code="url"
+            )
     data = None
     if archive:
         name = Path(archive.name).name
         if not name.lower().endswith(CODE_TYPES):
-            raise FinalPhaseRefused(["The code archive must be a .zip, .tar, .tar.gz, .tgz or .7z file."],
-                                    code="type")
+            raise FinalPhaseRefused(
+                ["The code archive must be a .zip, .tar, .tar.gz, .tgz or .7z file."], code="type"
+            )
         settings = final_settings_get(challenge=challenge)
         data = _read_upload(archive, limit_mb=settings.max_code_mb, label="code archive")
     with transaction.atomic():
         code = CodeSubmission.objects.select_for_update().filter(team=team).first() or CodeSubmission(
-            challenge=challenge, team=team)
+            challenge=challenge, team=team
+        )
         code.repository_url = repository_url
         code.submitted_by = user
         if data is not None:

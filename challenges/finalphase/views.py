@@ -34,7 +34,9 @@ def _context(request, ch: Challenge, **extra) -> dict:
     now = timezone.now()
     settings = services.final_settings_get(challenge=ch)
     return {
-        "workshop": ch.workshop, "challenge": ch, "settings": settings,
+        "workshop": ch.workshop,
+        "challenge": ch,
+        "settings": settings,
         "is_organiser": request.user.has_perm("finalphase.manage", ch),
         "phase_open": timeline.accepts_submissions(tl, timeline.Phase.FINAL, now),
         "factsheets_open": timeline.factsheets_open(tl, now),
@@ -58,8 +60,9 @@ def final_home(request, workshop, challenge):
         ctx["factsheet"] = FactSheet.objects.filter(team=team).first()
         ctx["code"] = CodeSubmission.objects.filter(team=team).first()
         ctx["own_visible"] = selectors.own_results_visible_to(request.user, ch, settings=ctx["settings"])
-        ctx["counted"] = selectors.counted_submission(team=team, settings=ctx["settings"],
-                                                      closes_at=ctx["final_closes_at"])
+        ctx["counted"] = selectors.counted_submission(
+            team=team, settings=ctx["settings"], closes_at=ctx["final_closes_at"]
+        )
     ctx["leaderboard_visible"] = selectors.leaderboard_visible_to(request.user, ch, settings=ctx["settings"])
     return render(request, "finalphase/home.html", ctx)
 
@@ -88,9 +91,13 @@ def submission_create(request, workshop, challenge):
     if form.is_valid():
         try:
             submission = services.model_submission_create(
-                challenge=ch, user=request.user, model_file=form.cleaned_data["model"],
+                challenge=ch,
+                user=request.user,
+                model_file=form.cleaned_data["model"],
                 dynamic_model_file=form.cleaned_data.get("dynamic_model"),
-                results_file=form.cleaned_data.get("results"), method_name=form.cleaned_data.get("method_name", ""))
+                results_file=form.cleaned_data.get("results"),
+                method_name=form.cleaned_data.get("method_name", ""),
+            )
         except services.FinalPhaseRefused as exc:
             for m in exc.messages:
                 form.add_error(None, m)
@@ -111,8 +118,9 @@ def submission_create(request, workshop, challenge):
 
 def _submission(request, workshop, challenge, pk) -> ModelSubmission:
     ch = _challenge(request, workshop, challenge)
-    submission = get_object_or_404(ModelSubmission.objects.select_related("team", "challenge__workshop"),
-                                   challenge=ch, public_id=pk)
+    submission = get_object_or_404(
+        ModelSubmission.objects.select_related("team", "challenge__workshop"), challenge=ch, public_id=pk
+    )
     if not request.user.has_perm("finalphase.view_team_material", submission):
         raise Http404("No such submission.")  # not 403: do not confirm that it exists
     return submission
@@ -136,11 +144,16 @@ def _runtime_progress(submission) -> str:
 
 def _submission_context(request, submission) -> dict:
     ch = submission.challenge
-    return _context(request, ch, submission=submission, team=submission.team,
-                    runtime_progress=_runtime_progress(submission),
-                    own_visible=selectors.own_results_visible_to(request.user, ch),
-                    columns=selectors.leaderboard_columns(ch, [submission]),
-                    quantities=submission.quantities())
+    return _context(
+        request,
+        ch,
+        submission=submission,
+        team=submission.team,
+        runtime_progress=_runtime_progress(submission),
+        own_visible=selectors.own_results_visible_to(request.user, ch),
+        columns=selectors.leaderboard_columns(ch, [submission]),
+        quantities=submission.quantities(),
+    )
 
 
 @login_required
@@ -174,8 +187,13 @@ def _initial_members(team) -> list[dict]:
     members = []
     for m in team.memberships.select_related("user__profile"):
         profile = getattr(m.user, "profile", None)
-        members.append({"name": getattr(profile, "full_name", "") or m.user.get_username(),
-                        "affiliation": getattr(profile, "affiliation", ""), "email": m.user.email})
+        members.append(
+            {
+                "name": getattr(profile, "full_name", "") or m.user.get_username(),
+                "affiliation": getattr(profile, "affiliation", ""),
+                "email": m.user.email,
+            }
+        )
     return members
 
 
@@ -198,8 +216,13 @@ def factsheet_edit(request, workshop, challenge):
             data = {k: v for k, v in form.cleaned_data.items() if k != "attachment"}
             members = [f.cleaned_data for f in formset.forms if f.cleaned_data]
             try:
-                services.factsheet_save(challenge=ch, user=request.user, data=data, members=members,
-                                        attachment=form.cleaned_data.get("attachment"))
+                services.factsheet_save(
+                    challenge=ch,
+                    user=request.user,
+                    data=data,
+                    members=members,
+                    attachment=form.cleaned_data.get("attachment"),
+                )
             except services.FinalPhaseRefused as exc:
                 for m in exc.messages:
                     form.add_error(None, m)
@@ -213,15 +236,22 @@ def factsheet_edit(request, workshop, challenge):
             members = sheet.members
         else:
             profile = getattr(request.user, "profile", None)
-            initial = {"team_name": team.name, "contact_email": request.user.email,
-                       "contact_name": getattr(profile, "full_name", "")}
+            initial = {
+                "team_name": team.name,
+                "contact_email": request.user.email,
+                "contact_name": getattr(profile, "full_name", ""),
+            }
             members = _initial_members(team)
         members = members + [{}] * (size - len(members))
         form = FactSheetForm(initial=initial)
         formset = MemberFormSet(initial=members, prefix="members")
         status = 200
-    return render(request, "finalphase/factsheet_form.html",
-                  _context(request, ch, team=team, form=form, formset=formset, sheet=sheet), status=status)
+    return render(
+        request,
+        "finalphase/factsheet_form.html",
+        _context(request, ch, team=team, form=form, formset=formset, sheet=sheet),
+        status=status,
+    )
 
 
 @login_required
@@ -230,9 +260,17 @@ def factsheet_pdf(request, workshop, challenge, team_id=None):
     ch = _challenge(request, workshop, challenge)
     if team_id is None:
         team = team_for(request.user, ch)
-        sheet = FactSheet.objects.filter(team=team).select_related("challenge__workshop").first() if team else None
+        sheet = (
+            FactSheet.objects.filter(team=team).select_related("challenge__workshop").first()
+            if team
+            else None
+        )
     else:
-        sheet = FactSheet.objects.filter(challenge=ch, team_id=team_id).select_related("challenge__workshop").first()
+        sheet = (
+            FactSheet.objects.filter(challenge=ch, team_id=team_id)
+            .select_related("challenge__workshop")
+            .first()
+        )
     if sheet is None or not request.user.has_perm("finalphase.view_team_material", sheet):
         raise Http404("No fact sheet.")
     data = selectors.factsheet_pdf_bytes(sheet=sheet)
@@ -250,7 +288,8 @@ def code_edit(request, workshop, challenge):
     code = CodeSubmission.objects.filter(team=team).first()
     status = 200
     too_large = request.method == "POST" and _body_too_large(
-        request, services.final_settings_get(challenge=ch).max_code_mb)
+        request, services.final_settings_get(challenge=ch).max_code_mb
+    )
     if too_large:
         messages.error(request, too_large)
         return redirect(reverse("finalphase:code", args=[workshop, challenge]))
@@ -258,9 +297,12 @@ def code_edit(request, workshop, challenge):
         form = CodeForm(request.POST, request.FILES)
         if form.is_valid():
             try:
-                services.code_submission_save(challenge=ch, user=request.user,
-                                              archive=form.cleaned_data.get("archive"),
-                                              repository_url=form.cleaned_data.get("repository_url", ""))
+                services.code_submission_save(
+                    challenge=ch,
+                    user=request.user,
+                    archive=form.cleaned_data.get("archive"),
+                    repository_url=form.cleaned_data.get("repository_url", ""),
+                )
             except services.FinalPhaseRefused as exc:
                 for m in exc.messages:
                     form.add_error(None, m)
@@ -270,8 +312,12 @@ def code_edit(request, workshop, challenge):
         status = 400
     else:
         form = CodeForm(initial={"repository_url": code.repository_url if code else ""})
-    return render(request, "finalphase/code_form.html", _context(request, ch, team=team, form=form, code=code),
-                  status=status)
+    return render(
+        request,
+        "finalphase/code_form.html",
+        _context(request, ch, team=team, form=form, code=code),
+        status=status,
+    )
 
 
 def leaderboard(request, workshop, challenge):
@@ -282,10 +328,22 @@ def leaderboard(request, workshop, challenge):
     board = selectors.final_leaderboard(challenge=ch)
     team = team_for(request.user, ch)
     own = selectors.standing_for_team(board, team)
-    rows = [{"standing": s, "values": [(c, s.submission.quantities().get(c.key)) for c in board.columns],
-             "own": own is not None and s is own} for s in board.standings]
-    ctx.update(board=board, rows=rows, plots=board.plots(), own=own, team=team,
-               paper_url=selectors.paper_submission_url(challenge=ch, team=team) if own and own.ranked else None)
+    rows = [
+        {
+            "standing": s,
+            "values": [(c, s.submission.quantities().get(c.key)) for c in board.columns],
+            "own": own is not None and s is own,
+        }
+        for s in board.standings
+    ]
+    ctx.update(
+        board=board,
+        rows=rows,
+        plots=board.plots(),
+        own=own,
+        team=team,
+        paper_url=selectors.paper_submission_url(challenge=ch, team=team) if own and own.ranked else None,
+    )
     return render(request, "finalphase/leaderboard.html", ctx)
 
 
@@ -293,8 +351,11 @@ def results_export(request, workshop, challenge, fmt):
     ch = _challenge(request, workshop, challenge)
     if fmt not in EXPORT_TYPES:
         raise Http404("Unknown export format.")
-    allowed = (request.user.has_perm("finalphase.manage", ch) if fmt == "zip"
-               else request.user.has_perm("finalphase.view_leaderboard", ch))
+    allowed = (
+        request.user.has_perm("finalphase.manage", ch)
+        if fmt == "zip"
+        else request.user.has_perm("finalphase.view_leaderboard", ch)
+    )
     if not allowed:
         raise PermissionDenied("The final results are not released yet.")
     content, content_type, filename = selectors.results_export(challenge=ch, fmt=fmt)
@@ -327,18 +388,25 @@ def settings_edit(request, workshop, challenge):
     status = 200
     zone = ch.workshop.zone
     released = timeline_for(ch).at(timeline.K_PRELIMINARY)
-    release_form = ReleaseForm(initial={"at": released.astimezone(zone).replace(tzinfo=None) if released else None})
+    release_form = ReleaseForm(
+        initial={"at": released.astimezone(zone).replace(tzinfo=None) if released else None}
+    )
     if request.method == "POST" and request.POST.get("action") in ("release", "release-now"):
         if request.POST["action"] == "release-now":
             at = timezone.now()
         else:
             release_form = ReleaseForm(request.POST)
-            at = (release_form.cleaned_data["at"].replace(tzinfo=None).replace(tzinfo=zone)
-                  if release_form.is_valid() else None)
+            at = (
+                release_form.cleaned_data["at"].replace(tzinfo=None).replace(tzinfo=zone)
+                if release_form.is_valid()
+                else None
+            )
         if at is not None:
             services.results_release_set(challenge=ch, at=at)
-            messages.success(request, "Participants see the final leaderboard from "
-                                      f"{at.astimezone(zone):%a %d %B %Y, %H:%M %Z}.")
+            messages.success(
+                request,
+                f"Participants see the final leaderboard from {at.astimezone(zone):%a %d %B %Y, %H:%M %Z}.",
+            )
             return redirect(reverse("finalphase:settings", args=[workshop, challenge]))
         form = FinalSettingsForm(instance=settings)
         status = 400
@@ -358,8 +426,12 @@ def settings_edit(request, workshop, challenge):
         settings.refresh_from_db()
     else:
         form = FinalSettingsForm(instance=settings)
-    return render(request, "finalphase/settings_form.html",
-                  _context(request, ch, form=form, release_form=release_form), status=status)
+    return render(
+        request,
+        "finalphase/settings_form.html",
+        _context(request, ch, form=form, release_form=release_form),
+        status=status,
+    )
 
 
 SUBMISSION_FILES = {"model": "model", "dynamic": "dynamic_model", "results": "results"}
@@ -372,8 +444,11 @@ def submission_file(request, workshop, challenge, pk, which):
     field = getattr(submission, SUBMISSION_FILES.get(which, ""), None)
     if not field:
         raise Http404("No such file.")
-    names = {"model": "model.tflite", "dynamic": "model_dynamic.tflite",
-             "results": field.name.rsplit("/", 1)[-1].split("-", 1)[-1]}
+    names = {
+        "model": "model.tflite",
+        "dynamic": "model_dynamic.tflite",
+        "results": field.name.rsplit("/", 1)[-1].split("-", 1)[-1],
+    }
     return FileResponse(field.open("rb"), as_attachment=True, filename=f"{submission.team_id}-{names[which]}")
 
 

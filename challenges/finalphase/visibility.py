@@ -29,8 +29,14 @@ def workshop_over_at(end_date: dt.date, time_zone: str) -> dt.datetime:
     return dt.datetime.combine(end_date + dt.timedelta(days=1), dt.time(0, 0), tzinfo=zone)
 
 
-def leaderboard_visible(tl: timeline.Timeline, now: dt.datetime, *, viewer: Viewer,
-                        public_after_workshop: bool, over_at: dt.datetime | None) -> bool:
+def leaderboard_visible(
+    tl: timeline.Timeline,
+    now: dt.datetime,
+    *,
+    viewer: Viewer,
+    public_after_workshop: bool,
+    over_at: dt.datetime | None,
+) -> bool:
     if viewer == Viewer.ORGANISER:
         return True
     if public_after_workshop and over_at is not None and now >= over_at:
@@ -40,8 +46,9 @@ def leaderboard_visible(tl: timeline.Timeline, now: dt.datetime, *, viewer: View
     return False
 
 
-def own_results_visible(tl: timeline.Timeline, now: dt.datetime, *, viewer: Viewer,
-                        show_own_results_early: bool) -> bool:
+def own_results_visible(
+    tl: timeline.Timeline, now: dt.datetime, *, viewer: Viewer, show_own_results_early: bool
+) -> bool:
     """Whether a team member sees the numbers (metrics, runtime, score) of the team's own submissions."""
     if viewer == Viewer.ORGANISER or show_own_results_early:
         return True

@@ -19,6 +19,10 @@ def metric_value(scores, metric):
 def metric_header(metric):
     """The column header with its direction: ↑ higher is better, ↓ lower is better."""
     higher = metric.get("higher_is_better", True)
-    return format_html('{} <span class="direction" title="{}" aria-label="{}">{}</span>', metric["label"],
-                       "higher is better" if higher else "lower is better",
-                       "higher is better" if higher else "lower is better", "↑" if higher else "↓")
+    return format_html(
+        '{} <span class="direction" title="{}" aria-label="{}">{}</span>',
+        metric["label"],
+        "higher is better" if higher else "lower is better",
+        "higher is better" if higher else "lower is better",
+        "↑" if higher else "↓",
+    )

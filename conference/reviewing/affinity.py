@@ -18,14 +18,16 @@ from scipy import sparse
 
 BID_VALUES = {"eager": 1.0, "willing": 0.5, "not_willing": -1.0}
 
-STOP_WORDS = frozenset("""
+STOP_WORDS = frozenset(
+    """
 a about above after again against all also am an and any are as at be because been before being below
 between both but by can could did do does doing down during each few for from further had has have having
 he her here hers him his how i if in into is it its itself just me more most my no nor not of off on once
 only or other our ours out over own same she should so some such than that the their them then there these
 they this those through to too under until up very was we were what when where which while who whom why
 will with would you your paper propose proposed method methods approach results show using use based
-""".split())
+""".split()
+)
 
 TOKEN = re.compile(r"[a-z][a-z0-9\-]+")
 
@@ -90,9 +92,12 @@ def affinity_matrix(
     text_weight: float = 0.5,
 ) -> np.ndarray:
     """The affinity of every paper (rows, in `papers` order) with every reviewer (columns)."""
-    topic = topic_jaccard([set(paper_topics.get(p, ())) for p in papers],
-                          [set(reviewer_topics.get(r, ())) for r in reviewers])
-    text = tfidf_cosine([paper_texts.get(p, "") for p in papers], [reviewer_texts.get(r, "") for r in reviewers])
+    topic = topic_jaccard(
+        [set(paper_topics.get(p, ())) for p in papers], [set(reviewer_topics.get(r, ())) for r in reviewers]
+    )
+    text = tfidf_cosine(
+        [paper_texts.get(p, "") for p in papers], [reviewer_texts.get(r, "") for r in reviewers]
+    )
     bid = np.zeros((len(papers), len(reviewers)))
     p_index = {p: i for i, p in enumerate(papers)}
     r_index = {r: j for j, r in enumerate(reviewers)}

@@ -18,7 +18,10 @@ class ReviewingConfig(AppConfig):
 
         app.conf.beat_schedule = {
             **(app.conf.beat_schedule or {}),
-            "reviewing-reminders": {"task": "reviewing.send_review_reminders", "schedule": REMINDER_EVERY_SECONDS},
+            "reviewing-reminders": {
+                "task": "reviewing.send_review_reminders",
+                "schedule": REMINDER_EVERY_SECONDS,
+            },
         }
         user_logged_in.connect(_link_invitations, dispatch_uid="reviewing-link-login")
         user_signed_up.connect(_link_invitations, dispatch_uid="reviewing-link-signup")

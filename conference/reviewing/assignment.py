@@ -78,7 +78,11 @@ class AssignmentResult:
 
 
 def solve_flow(
-    *, demand: np.ndarray, capacity: np.ndarray, edge_paper: np.ndarray, edge_reviewer: np.ndarray,
+    *,
+    demand: np.ndarray,
+    capacity: np.ndarray,
+    edge_paper: np.ndarray,
+    edge_reviewer: np.ndarray,
     edge_cost: np.ndarray,
 ) -> tuple[np.ndarray, int, int]:
     """Low-level solve on index arrays. `edge_cost` are integers (lower is better).
@@ -90,18 +94,34 @@ def solve_flow(
     smcf = min_cost_flow.SimpleMinCostFlow()
     paper_nodes = np.arange(n_papers, dtype=np.int32)
     reviewer_nodes = np.arange(n_reviewers, dtype=np.int32) + n_papers
-    tails = np.concatenate([
-        np.full(n_papers, source, dtype=np.int32), edge_paper.astype(np.int32), reviewer_nodes,
-    ])
-    heads = np.concatenate([
-        paper_nodes, edge_reviewer.astype(np.int32) + n_papers, np.full(n_reviewers, sink, dtype=np.int32),
-    ])
-    caps = np.concatenate([
-        demand.astype(np.int64), np.ones(len(edge_paper), dtype=np.int64), capacity.astype(np.int64),
-    ])
-    costs = np.concatenate([
-        np.zeros(n_papers, dtype=np.int64), edge_cost.astype(np.int64), np.zeros(n_reviewers, dtype=np.int64),
-    ])
+    tails = np.concatenate(
+        [
+            np.full(n_papers, source, dtype=np.int32),
+            edge_paper.astype(np.int32),
+            reviewer_nodes,
+        ]
+    )
+    heads = np.concatenate(
+        [
+            paper_nodes,
+            edge_reviewer.astype(np.int32) + n_papers,
+            np.full(n_reviewers, sink, dtype=np.int32),
+        ]
+    )
+    caps = np.concatenate(
+        [
+            demand.astype(np.int64),
+            np.ones(len(edge_paper), dtype=np.int64),
+            capacity.astype(np.int64),
+        ]
+    )
+    costs = np.concatenate(
+        [
+            np.zeros(n_papers, dtype=np.int64),
+            edge_cost.astype(np.int64),
+            np.zeros(n_reviewers, dtype=np.int64),
+        ]
+    )
     smcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
     total = int(demand.sum())
     supplies = np.zeros(n_papers + n_reviewers + 2, dtype=np.int64)
@@ -161,7 +181,9 @@ def assignment_solve(
     p_index, r_index = _index(papers, "Paper"), _index(reviewers, "Reviewer")
     n_p, n_r = len(papers), len(reviewers)
     need = np.array([k.get(p, 0) if isinstance(k, Mapping) else k for p in papers], dtype=np.int64)
-    cap = np.array([loads.get(r, 0) if isinstance(loads, Mapping) else loads for r in reviewers], dtype=np.int64)
+    cap = np.array(
+        [loads.get(r, 0) if isinstance(loads, Mapping) else loads for r in reviewers], dtype=np.int64
+    )
     if (need < 0).any() or (cap < 0).any():
         raise ValueError("k and loads must be non-negative.")
 
@@ -188,7 +210,9 @@ def assignment_solve(
             continue
         i, j = p_index[p], r_index[r]
         if conflicted[i, j]:
-            raise ValueError(f"Committed pair (paper {p}, reviewer {r}) is a conflict of interest; remove it first.")
+            raise ValueError(
+                f"Committed pair (paper {p}, reviewer {r}) is a conflict of interest; remove it first."
+            )
         fixed_mask[i, j] = True
     fixed_per_paper = fixed_mask.sum(axis=1)
     fixed_per_reviewer = fixed_mask.sum(axis=0)
@@ -199,7 +223,11 @@ def assignment_solve(
     edge_p, edge_r = np.nonzero(eligible)
     edge_cost = -np.rint(aff[edge_p, edge_r] * scale).astype(np.int64)
     chosen, flow, cost = solve_flow(
-        demand=demand, capacity=capacity, edge_paper=edge_p, edge_reviewer=edge_r, edge_cost=edge_cost,
+        demand=demand,
+        capacity=capacity,
+        edge_paper=edge_p,
+        edge_reviewer=edge_r,
+        edge_cost=edge_cost,
     )
     new_idx = list(zip(edge_p[chosen].tolist(), edge_r[chosen].tolist(), strict=True))
     fixed_idx = list(zip(*np.nonzero(fixed_mask), strict=True))
@@ -209,19 +237,48 @@ def assignment_solve(
     assigned_per_paper = fixed_per_paper + np.bincount(edge_p[chosen], minlength=n_p)
     load_per_reviewer = fixed_per_reviewer + np.bincount(edge_r[chosen], minlength=n_r)
     result = AssignmentResult(
-        pairs=pairs, new_pairs=new_pairs, total_affinity=total, total_scaled=-cost,
+        pairs=pairs,
+        new_pairs=new_pairs,
+        total_affinity=total,
+        total_scaled=-cost,
         feasible=flow == int(demand.sum()),
         loads={reviewers[j]: int(load_per_reviewer[j]) for j in range(n_r)},
     )
     if not result.feasible:
-        _diagnose(result, papers=papers, reviewers=reviewers, need=need, demand=demand,
-                  capacity=capacity, eligible=eligible, conflicted=conflicted, fixed_mask=fixed_mask,
-                  edge_p=edge_p, edge_r=edge_r, chosen=chosen, assigned=assigned_per_paper)
+        _diagnose(
+            result,
+            papers=papers,
+            reviewers=reviewers,
+            need=need,
+            demand=demand,
+            capacity=capacity,
+            eligible=eligible,
+            conflicted=conflicted,
+            fixed_mask=fixed_mask,
+            edge_p=edge_p,
+            edge_r=edge_r,
+            chosen=chosen,
+            assigned=assigned_per_paper,
+        )
     return result
 
 
-def _diagnose(result, *, papers, reviewers, need, demand, capacity, eligible, conflicted, fixed_mask,
-              edge_p, edge_r, chosen, assigned) -> None:
+def _diagnose(
+    result,
+    *,
+    papers,
+    reviewers,
+    need,
+    demand,
+    capacity,
+    eligible,
+    conflicted,
+    fixed_mask,
+    edge_p,
+    edge_r,
+    chosen,
+    assigned,
+) -> None:
     """Explains a maximum flow below the demand: per-paper reasons, then the competing groups found by
     a search of the residual network from the source (the source side of a minimum cut)."""
     n_p, n_r = eligible.shape
@@ -239,15 +296,26 @@ def _diagnose(result, *, papers, reviewers, need, demand, capacity, eligible, co
         if no_candidate:
             parts.append(f"{no_candidate} not candidates")
         if missing_alone:
-            reason = (f"needs {int(need[i])} reviewers, has {int(assigned[i])}; only {n_eligible} of "
-                      f"{n_r} reviewers are eligible ({', '.join(parts)}).")
+            reason = (
+                f"needs {int(need[i])} reviewers, has {int(assigned[i])}; only {n_eligible} of "
+                f"{n_r} reviewers are eligible ({', '.join(parts)})."
+            )
         else:
-            reason = (f"needs {int(need[i])} reviewers, has {int(assigned[i])}; {n_eligible} reviewers are "
-                      f"eligible but their load is taken by other papers ({', '.join(parts)}).")
-        result.shortfalls.append(PaperShortfall(
-            paper=papers[i], needed=int(need[i]), assigned=int(assigned[i]), eligible=n_eligible,
-            conflicted=n_conflicted, load_exhausted=n_exhausted, reason=reason,
-        ))
+            reason = (
+                f"needs {int(need[i])} reviewers, has {int(assigned[i])}; {n_eligible} reviewers are "
+                f"eligible but their load is taken by other papers ({', '.join(parts)})."
+            )
+        result.shortfalls.append(
+            PaperShortfall(
+                paper=papers[i],
+                needed=int(need[i]),
+                assigned=int(assigned[i]),
+                eligible=n_eligible,
+                conflicted=n_conflicted,
+                load_exhausted=n_exhausted,
+                reason=reason,
+            )
+        )
 
     # Residual search from the source: a paper with unmet demand is reachable; from a paper, every
     # unused edge leads to its reviewer; from a reviewer, every used edge leads back to its paper.
@@ -296,12 +364,14 @@ def _diagnose(result, *, papers, reviewers, need, demand, capacity, eligible, co
                         stack.append(i2)
         group_id += 1
         if len(g_papers) > 1:
-            result.groups.append(CompetingGroup(
-                papers=[papers[i] for i in sorted(g_papers)],
-                reviewers=[reviewers[j] for j in sorted(g_reviewers)],
-                reviews_needed=int(demand[g_papers].sum()),
-                capacity_left=int(capacity[g_reviewers].sum()),
-            ))
+            result.groups.append(
+                CompetingGroup(
+                    papers=[papers[i] for i in sorted(g_papers)],
+                    reviewers=[reviewers[j] for j in sorted(g_reviewers)],
+                    reviews_needed=int(demand[g_papers].sum()),
+                    capacity_left=int(capacity[g_reviewers].sum()),
+                )
+            )
 
 
 def top_candidates(affinity: np.ndarray, eligible: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -311,7 +381,7 @@ def top_candidates(affinity: np.ndarray, eligible: np.ndarray, n: int) -> tuple[
     n = min(n, n_r)
     rows, cols = [], []
     for start in range(0, n_p, 1000):
-        block = np.where(eligible[start:start + 1000], affinity[start:start + 1000], -np.inf)
+        block = np.where(eligible[start : start + 1000], affinity[start : start + 1000], -np.inf)
         top = np.argpartition(-block, n - 1, axis=1)[:, :n]
         ok = np.isfinite(np.take_along_axis(block, top, axis=1))
         r_idx = np.broadcast_to(np.arange(start, start + len(block))[:, None], top.shape)

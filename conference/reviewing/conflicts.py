@@ -16,11 +16,13 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-PUBLIC_DOMAINS = frozenset("""
+PUBLIC_DOMAINS = frozenset(
+    """
 gmail.com googlemail.com outlook.com hotmail.com live.com msn.com yahoo.com yahoo.co.uk icloud.com me.com
 aol.com protonmail.com proton.me gmx.de gmx.net web.de mail.ru yandex.ru qq.com 163.com 126.com sina.com
 foxmail.com naver.com hanmail.net example.com example.org example.net
-""".split())
+""".split()
+)
 
 
 @dataclass
@@ -94,7 +96,9 @@ def detect(*, papers: Mapping[object, list[Person]], reviewers: Mapping[object, 
                 declared = _declared(reviewer, author)
                 if declared:
                     hits.setdefault("reviewer", declared)
-            found.extend(Found(paper_key, reviewer_key, source, evidence) for source, evidence in hits.items())
+            found.extend(
+                Found(paper_key, reviewer_key, source, evidence) for source, evidence in hits.items()
+            )
     return found
 
 

@@ -85,7 +85,9 @@ class ReviewerProfile(models.Model):
     """What a committee member states for one edition: expertise, load, declared conflicts."""
 
     workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="reviewer_profiles")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviewer_profiles")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviewer_profiles"
+    )
     topics = models.ManyToManyField(Topic, blank=True, related_name="+")
     expertise = models.TextField(
         blank=True, help_text="Your research in a few sentences, or abstracts of your recent papers."
@@ -126,12 +128,16 @@ class Conflict(models.Model):
         DISMISSED = "dismissed", "Dismissed"
 
     paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="conflicts")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_conflicts")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_conflicts"
+    )
     source = models.CharField(max_length=20, choices=Source.choices)
     state = models.CharField(max_length=10, choices=State.choices, default=State.SUGGESTED)
     evidence = models.CharField(max_length=500, blank=True, help_text="Shown to chairs only.")
     reason = models.TextField(blank=True, help_text="The chair's reason for confirming or dismissing.")
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -173,9 +179,13 @@ class Assignment(models.Model):
         COMMITTED = "committed", "Committed"
 
     paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="assignments")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_assignments")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_assignments"
+    )
     state = models.CharField(max_length=10, choices=State.choices, default=State.PROPOSED)
-    number = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Reviewer <number> on this paper.")
+    number = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Reviewer <number> on this paper."
+    )
     affinity = models.FloatField(default=0)
     manual = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)

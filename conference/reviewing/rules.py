@@ -11,7 +11,9 @@ from . import selectors
 
 @rules.predicate
 def is_chair_of_paper(user, paper) -> bool:
-    return bool(paper) and is_chair(user, paper.workshop) and not selectors.is_conflicted(paper=paper, user=user)
+    return (
+        bool(paper) and is_chair(user, paper.workshop) and not selectors.is_conflicted(paper=paper, user=user)
+    )
 
 
 @rules.predicate

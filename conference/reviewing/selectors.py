@@ -30,9 +30,14 @@ def user_emails(*, user) -> list[str]:
 
 
 def papers_under_review(*, workshop: Workshop) -> QuerySet[Paper]:
-    return Paper.objects.filter(workshop=workshop, status__in=[
-        Paper.Status.SUBMITTED, Paper.Status.ACCEPTED, Paper.Status.REJECTED,
-    ])
+    return Paper.objects.filter(
+        workshop=workshop,
+        status__in=[
+            Paper.Status.SUBMITTED,
+            Paper.Status.ACCEPTED,
+            Paper.Status.REJECTED,
+        ],
+    )
 
 
 def authored_paper_ids(*, workshop: Workshop, user, confirmed_only: bool = False) -> set[int]:
@@ -41,12 +46,16 @@ def authored_paper_ids(*, workshop: Workshop, user, confirmed_only: bool = False
     if confirmed_only:
         from allauth.account.models import EmailAddress
 
-        emails = [e.lower() for e in EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)]
+        emails = [
+            e.lower()
+            for e in EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
+        ]
     else:
         emails = user_emails(user=user)
     return set(
         PaperAuthor.objects.filter(paper__workshop=workshop)
-        .filter(Q(user=user) | Q(email__in=emails)).values_list("paper_id", flat=True)
+        .filter(Q(user=user) | Q(email__in=emails))
+        .values_list("paper_id", flat=True)
     ) | set(Paper.objects.filter(workshop=workshop, submitter=user).values_list("id", flat=True))
 
 
@@ -54,11 +63,15 @@ def conflicted_paper_ids(*, workshop: Workshop, user) -> set[int]:
     """Papers the user may not see as a committee member: active conflicts, "in conflict" bids and
     the user's own papers."""
     ids = set(
-        Conflict.objects.filter(paper__workshop=workshop, user=user, state__in=ACTIVE_CONFLICT)
-        .values_list("paper_id", flat=True)
+        Conflict.objects.filter(paper__workshop=workshop, user=user, state__in=ACTIVE_CONFLICT).values_list(
+            "paper_id", flat=True
+        )
     )
-    ids |= set(Bid.objects.filter(paper__workshop=workshop, user=user, value=Bid.Value.CONFLICT)
-               .values_list("paper_id", flat=True))
+    ids |= set(
+        Bid.objects.filter(paper__workshop=workshop, user=user, value=Bid.Value.CONFLICT).values_list(
+            "paper_id", flat=True
+        )
+    )
     return ids | authored_paper_ids(workshop=workshop, user=user)
 
 
@@ -69,11 +82,21 @@ def is_conflicted(*, paper: Paper, user) -> bool:
 def conflicted_pairs(*, workshop: Workshop) -> set[tuple[int, int]]:
     """Every (paper id, user id) that may not be assigned, for the whole edition."""
     pairs = set(
-        Conflict.objects.filter(paper__workshop=workshop, state__in=ACTIVE_CONFLICT).values_list("paper_id", "user_id")
+        Conflict.objects.filter(paper__workshop=workshop, state__in=ACTIVE_CONFLICT).values_list(
+            "paper_id", "user_id"
+        )
     )
-    pairs |= set(Bid.objects.filter(paper__workshop=workshop, value=Bid.Value.CONFLICT).values_list("paper_id", "user_id"))
-    pairs |= {(p, u) for p, u in PaperAuthor.objects.filter(paper__workshop=workshop, user__isnull=False)
-              .values_list("paper_id", "user_id")}
+    pairs |= set(
+        Bid.objects.filter(paper__workshop=workshop, value=Bid.Value.CONFLICT).values_list(
+            "paper_id", "user_id"
+        )
+    )
+    pairs |= {
+        (p, u)
+        for p, u in PaperAuthor.objects.filter(paper__workshop=workshop, user__isnull=False).values_list(
+            "paper_id", "user_id"
+        )
+    }
     for member in committee_users(workshop=workshop):
         pairs |= {(p, member.id) for p in authored_paper_ids(workshop=workshop, user=member)}
     return pairs
@@ -82,8 +105,12 @@ def conflicted_pairs(*, workshop: Workshop) -> set[tuple[int, int]]:
 def committee_users(*, workshop: Workshop, roles=(Membership.Role.REVIEWER, Membership.Role.AREA_CHAIR)):
     from django.contrib.auth import get_user_model
 
-    return list(get_user_model().objects.filter(memberships__workshop=workshop, memberships__role__in=roles)
-                .distinct().order_by("id"))
+    return list(
+        get_user_model()
+        .objects.filter(memberships__workshop=workshop, memberships__role__in=roles)
+        .distinct()
+        .order_by("id")
+    )
 
 
 def reviewer_load(*, workshop: Workshop, user) -> int:
@@ -93,8 +120,12 @@ def reviewer_load(*, workshop: Workshop, user) -> int:
     return review_settings_get(workshop=workshop).default_max_load
 
 
-def papers_for_bidding(*, workshop: Workshop, user, topic: int | None = None, query: str = "") -> QuerySet[Paper]:
-    papers = papers_under_review(workshop=workshop).exclude(id__in=conflicted_paper_ids(workshop=workshop, user=user))
+def papers_for_bidding(
+    *, workshop: Workshop, user, topic: int | None = None, query: str = ""
+) -> QuerySet[Paper]:
+    papers = papers_under_review(workshop=workshop).exclude(
+        id__in=conflicted_paper_ids(workshop=workshop, user=user)
+    )
     if topic:
         papers = papers.filter(topics__id=topic)
     if query:
@@ -112,14 +143,27 @@ def assignment_for(*, paper: Paper, user) -> Assignment | None:
 
 def assignments_of_reviewer(*, workshop: Workshop, user) -> list[Assignment]:
     conflicted = conflicted_paper_ids(workshop=workshop, user=user)
-    return [a for a in Assignment.objects.filter(paper__workshop=workshop, user=user, state=Assignment.State.COMMITTED)
-            .select_related("paper", "review").order_by("paper__number") if a.paper_id not in conflicted]
+    return [
+        a
+        for a in Assignment.objects.filter(
+            paper__workshop=workshop, user=user, state=Assignment.State.COMMITTED
+        )
+        .select_related("paper", "review")
+        .order_by("paper__number")
+        if a.paper_id not in conflicted
+    ]
 
 
 def submitted_reviews(*, paper: Paper) -> list[Review]:
-    return list(Review.objects.filter(assignment__paper=paper, assignment__state=Assignment.State.COMMITTED,
-                                      state=Review.State.SUBMITTED).select_related("assignment")
-                .order_by("assignment__number"))
+    return list(
+        Review.objects.filter(
+            assignment__paper=paper,
+            assignment__state=Assignment.State.COMMITTED,
+            state=Review.State.SUBMITTED,
+        )
+        .select_related("assignment")
+        .order_by("assignment__number")
+    )
 
 
 def released_decision(*, paper: Paper) -> Decision | None:
@@ -164,10 +208,13 @@ def decision_dashboard(*, workshop: Workshop, sort: str = "mean", user=None) -> 
     papers = papers_under_review(workshop=workshop).exclude(id__in=hidden).select_related("decision")
     for paper in papers:
         reviews = submitted_reviews(paper=paper)
-        rows.append(PaperScores(
-            paper=paper, ratings=[r.rating for r in reviews if r.rating],
-            confidences=[r.confidence for r in reviews if r.confidence],
-            assigned=paper.assignments.filter(state=Assignment.State.COMMITTED).count(),
-            decision=getattr(paper, "decision", None),
-        ))
+        rows.append(
+            PaperScores(
+                paper=paper,
+                ratings=[r.rating for r in reviews if r.rating],
+                confidences=[r.confidence for r in reviews if r.confidence],
+                assigned=paper.assignments.filter(state=Assignment.State.COMMITTED).count(),
+                decision=getattr(paper, "decision", None),
+            )
+        )
     return sorted(rows, key=SORT_KEYS.get(sort, SORT_KEYS["mean"]))

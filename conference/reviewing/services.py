@@ -54,8 +54,10 @@ def site_url(path: str) -> str:
 # --- Committee -----------------------------------------------------------------------------------
 
 
-INVITE_LINE = re.compile(r"^\s*(?:\"?(?P<name>[^<\",]*?)\"?\s*<(?P<email1>[^>]+)>|(?P<email2>[^\s,;<>]+@[^\s,;<>]+)"
-                         r"(?:[\s,;]+(?P<name2>.+))?)\s*$")
+INVITE_LINE = re.compile(
+    r"^\s*(?:\"?(?P<name>[^<\",]*?)\"?\s*<(?P<email1>[^>]+)>|(?P<email2>[^\s,;<>]+@[^\s,;<>]+)"
+    r"(?:[\s,;]+(?P<name2>.+))?)\s*$"
+)
 
 
 def invitation_parse(*, text: str) -> tuple[list[tuple[str, str]], list[str]]:
@@ -77,32 +79,44 @@ def invitation_parse(*, text: str) -> tuple[list[tuple[str, str]], list[str]]:
 
 
 @transaction.atomic
-def invitation_create(*, workshop: Workshop, email: str, name: str = "", role: str = Membership.Role.REVIEWER,
-                      invited_by=None) -> Invitation:
+def invitation_create(
+    *, workshop: Workshop, email: str, name: str = "", role: str = Membership.Role.REVIEWER, invited_by=None
+) -> Invitation:
     """Invites one person (or re-sends a pending invitation) and e-mails them the answer link."""
     email = email.strip().lower()
     validate_email(email)
     invitation, created = Invitation.objects.get_or_create(
-        workshop=workshop, email=email, role=role, defaults={"name": name, "invited_by": invited_by},
+        workshop=workshop,
+        email=email,
+        role=role,
+        defaults={"name": name, "invited_by": invited_by},
     )
     if not created and invitation.state != Invitation.State.PENDING:
         return invitation
-    url = site_url(reverse("reviewing:invitation", kwargs={"workshop": workshop.slug, "token": invitation.token}))
+    url = site_url(
+        reverse("reviewing:invitation", kwargs={"workshop": workshop.slug, "token": invitation.token})
+    )
     role_name = Membership.Role(role).label.lower()
     mail_enqueue(
-        to=[email], subject=f"[{workshop.short_name}] Invitation to serve as {role_name}",
-        body=(f"Dear {name or 'colleague'},\n\nYou are invited to serve as {role_name} of {workshop.name} "
-              f"({workshop.host_conference}).\n\nAccept or decline here (no account needed to answer):\n{url}\n\n"
-              f"The {workshop.short_name} chairs\n"),
+        to=[email],
+        subject=f"[{workshop.short_name}] Invitation to serve as {role_name}",
+        body=(
+            f"Dear {name or 'colleague'},\n\nYou are invited to serve as {role_name} of {workshop.name} "
+            f"({workshop.host_conference}).\n\nAccept or decline here (no account needed to answer):\n{url}\n\n"
+            f"The {workshop.short_name} chairs\n"
+        ),
     )
     return invitation
 
 
-def invitation_create_many(*, workshop: Workshop, text: str, role: str = Membership.Role.REVIEWER,
-                           invited_by=None) -> tuple[list[Invitation], list[str]]:
+def invitation_create_many(
+    *, workshop: Workshop, text: str, role: str = Membership.Role.REVIEWER, invited_by=None
+) -> tuple[list[Invitation], list[str]]:
     found, errors = invitation_parse(text=text)
-    return [invitation_create(workshop=workshop, email=e, name=n, role=role, invited_by=invited_by)
-            for e, n in found], errors
+    return [
+        invitation_create(workshop=workshop, email=e, name=n, role=role, invited_by=invited_by)
+        for e, n in found
+    ], errors
 
 
 def _membership_from_invitation(invitation: Invitation, user) -> None:
@@ -132,9 +146,14 @@ def invitations_link_user(*, user) -> int:
     """Gives a user the roles of the invitations accepted for any of their verified addresses."""
     from allauth.account.models import EmailAddress
 
-    verified = [e.lower() for e in EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)]
+    verified = [
+        e.lower()
+        for e in EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
+    ]
     linked = 0
-    for invitation in Invitation.objects.filter(state=Invitation.State.ACCEPTED, user__isnull=True, email__in=verified):
+    for invitation in Invitation.objects.filter(
+        state=Invitation.State.ACCEPTED, user__isnull=True, email__in=verified
+    ):
         _membership_from_invitation(invitation, user)
         linked += 1
     return linked
@@ -152,8 +171,16 @@ def _split(value) -> list[str]:
 
 
 @transaction.atomic
-def reviewer_profile_update(*, profile: ReviewerProfile, topics=None, expertise: str = "", max_load=None,
-                            conflict_institutions="", conflict_domains="", conflict_emails="") -> ReviewerProfile:
+def reviewer_profile_update(
+    *,
+    profile: ReviewerProfile,
+    topics=None,
+    expertise: str = "",
+    max_load=None,
+    conflict_institutions="",
+    conflict_domains="",
+    conflict_emails="",
+) -> ReviewerProfile:
     profile.expertise = expertise
     profile.max_load = max_load
     profile.conflict_institutions = _split(conflict_institutions)
@@ -173,7 +200,9 @@ def _person_for_user(user, workshop: Workshop | None = None) -> conflict_rules.P
     profile = Profile.objects.filter(user=user).first()
     emails = set(selectors.user_emails(user=user))
     person = conflict_rules.Person(
-        key=user.id, emails=emails, domains=set(profile.all_domains()) if profile else set(),
+        key=user.id,
+        emails=emails,
+        domains=set(profile.all_domains()) if profile else set(),
         affiliations={profile.affiliation} if profile and profile.affiliation else set(),
     )
     if workshop is not None:
@@ -190,8 +219,9 @@ def _paper_people(workshop: Workshop) -> dict[int, list[conflict_rules.Person]]:
     people: dict[int, list[conflict_rules.Person]] = {}
     authors = PaperAuthor.objects.filter(paper__workshop=workshop).select_related("user__profile")
     for author in authors:
-        person = conflict_rules.Person(key=author.user_id, emails={author.email},
-                                       affiliations={author.affiliation})
+        person = conflict_rules.Person(
+            key=author.user_id, emails={author.email}, affiliations={author.affiliation}
+        )
         if author.user_id:
             extra = _person_for_user(author.user)
             person.emails |= extra.emails
@@ -208,20 +238,29 @@ SOURCE_CONFIRMED = {Conflict.Source.AUTHOR_SELF, Conflict.Source.REVIEWER}
 def conflicts_detect(*, workshop: Workshop, users=None) -> int:
     """Runs detection for the committee (or the given users) and stores conflicts not seen before.
     Existing rows are never changed: dismissed ones stay dismissed. Returns the number of new rows."""
-    users = users if users is not None else selectors.committee_users(
-        workshop=workshop, roles=list(Membership.Role.values))
+    users = (
+        users
+        if users is not None
+        else selectors.committee_users(workshop=workshop, roles=list(Membership.Role.values))
+    )
     reviewers = {u.id: _person_for_user(u, workshop) for u in users}
     people = _paper_people(workshop)
     numbers = dict(Paper.objects.filter(workshop=workshop).values_list("id", "number"))
     found = conflict_rules.detect(papers=people, reviewers=reviewers)
-    existing = set(Conflict.objects.filter(paper__workshop=workshop).values_list("paper_id", "user_id", "source"))
+    existing = set(
+        Conflict.objects.filter(paper__workshop=workshop).values_list("paper_id", "user_id", "source")
+    )
     new = []
     for f in found:
         if (f.paper, f.reviewer, f.source) in existing:
             continue
         evidence = re.sub(r"#(\d+)", lambda m: f"#{numbers.get(int(m.group(1)), m.group(1))}", f.evidence)
         state = Conflict.State.CONFIRMED if f.source in SOURCE_CONFIRMED else Conflict.State.SUGGESTED
-        new.append(Conflict(paper_id=f.paper, user_id=f.reviewer, source=f.source, state=state, evidence=evidence[:500]))
+        new.append(
+            Conflict(
+                paper_id=f.paper, user_id=f.reviewer, source=f.source, state=state, evidence=evidence[:500]
+            )
+        )
     Conflict.objects.bulk_create(new)
     new_pairs = {(c.paper_id, c.user_id) for c in new}
     for assignment in Assignment.objects.filter(paper__workshop=workshop, state=Assignment.State.PROPOSED):
@@ -248,14 +287,18 @@ def conflict_decide(*, conflict: Conflict, confirm: bool, reason: str, user) -> 
     conflict.decided_at = timezone.now()
     conflict.save(update_fields=["state", "reason", "decided_by", "decided_at"])
     if confirm:
-        Assignment.objects.filter(paper=conflict.paper, user=conflict.user, state=Assignment.State.PROPOSED).delete()
+        Assignment.objects.filter(
+            paper=conflict.paper, user=conflict.user, state=Assignment.State.PROPOSED
+        ).delete()
     return conflict
 
 
 @transaction.atomic
 def conflict_declare(*, paper: Paper, user, source: str, evidence: str = "") -> Conflict:
     conflict, created = Conflict.objects.get_or_create(
-        paper=paper, user=user, source=source,
+        paper=paper,
+        user=user,
+        source=source,
         defaults={"state": Conflict.State.CONFIRMED, "evidence": evidence[:500]},
     )
     if not created and conflict.state != Conflict.State.CONFIRMED:
@@ -268,10 +311,15 @@ def conflict_declare(*, paper: Paper, user, source: str, evidence: str = "") -> 
 @transaction.atomic
 def conflicts_set_by_author(*, paper: Paper, user_ids: set[int]) -> None:
     """The authors' declared conflicts with committee members: exactly `user_ids` from now on."""
-    members = {u.id: u for u in selectors.committee_users(workshop=paper.workshop, roles=list(Membership.Role.values))}
+    members = {
+        u.id: u
+        for u in selectors.committee_users(workshop=paper.workshop, roles=list(Membership.Role.values))
+    }
     Conflict.objects.filter(paper=paper, source=Conflict.Source.AUTHOR).exclude(user_id__in=user_ids).delete()
     for uid in user_ids & set(members):
-        conflict_declare(paper=paper, user=members[uid], source=Conflict.Source.AUTHOR, evidence="declared by the authors")
+        conflict_declare(
+            paper=paper, user=members[uid], source=Conflict.Source.AUTHOR, evidence="declared by the authors"
+        )
 
 
 # --- Bids ----------------------------------------------------------------------------------------
@@ -289,7 +337,9 @@ def bid_set(*, paper: Paper, user, value: str | None) -> Bid | None:
         return None
     bid, _ = Bid.objects.update_or_create(paper=paper, user=user, defaults={"value": value})
     if value == Bid.Value.CONFLICT:
-        conflict_declare(paper=paper, user=user, source=Conflict.Source.REVIEWER, evidence="declared while bidding")
+        conflict_declare(
+            paper=paper, user=user, source=Conflict.Source.REVIEWER, evidence="declared while bidding"
+        )
     return bid
 
 
@@ -298,20 +348,28 @@ def bid_set(*, paper: Paper, user, value: str | None) -> Bid | None:
 
 def _affinities(workshop: Workshop, papers: list[Paper], reviewers: list) -> np.ndarray:
     config = selectors.review_settings_get(workshop=workshop)
-    profiles = {rp.user_id: rp for rp in ReviewerProfile.objects.filter(workshop=workshop).prefetch_related("topics")}
+    profiles = {
+        rp.user_id: rp for rp in ReviewerProfile.objects.filter(workshop=workshop).prefetch_related("topics")
+    }
     # Past abstracts of a reviewer: papers of the edition (or earlier ones) they authored.
     past: dict[int, list[str]] = {}
     for author in PaperAuthor.objects.filter(user__in=reviewers).select_related("paper"):
         past.setdefault(author.user_id, []).append(author.paper.abstract)
     bids = {(b.paper_id, b.user_id): b.value for b in Bid.objects.filter(paper__in=papers)}
     return affinity_matrix(
-        papers=[p.id for p in papers], reviewers=[r.id for r in reviewers],
+        papers=[p.id for p in papers],
+        reviewers=[r.id for r in reviewers],
         paper_topics={p.id: {t.id for t in p.topics.all()} for p in papers},
         reviewer_topics={uid: {t.id for t in rp.topics.all()} for uid, rp in profiles.items()},
         paper_texts={p.id: f"{p.title}\n{p.abstract}" for p in papers},
-        reviewer_texts={r.id: "\n".join([getattr(profiles.get(r.id), "expertise", ""), *past.get(r.id, [])])
-                        for r in reviewers},
-        bids=bids, bid_weight=config.bid_weight, topic_weight=config.topic_weight, text_weight=config.text_weight,
+        reviewer_texts={
+            r.id: "\n".join([getattr(profiles.get(r.id), "expertise", ""), *past.get(r.id, [])])
+            for r in reviewers
+        },
+        bids=bids,
+        bid_weight=config.bid_weight,
+        topic_weight=config.topic_weight,
+        text_weight=config.text_weight,
     )
 
 
@@ -324,35 +382,63 @@ def assignment_run(*, workshop: Workshop, k: int | None = None) -> dict:
         if k < 1:
             raise ValidationError("Reviewers per paper must be at least 1.")
         config.reviewers_per_paper = k
-    papers = list(selectors.papers_under_review(workshop=workshop).filter(status=Paper.Status.SUBMITTED)
-                  .prefetch_related("topics").order_by("number"))
+    papers = list(
+        selectors.papers_under_review(workshop=workshop)
+        .filter(status=Paper.Status.SUBMITTED)
+        .prefetch_related("topics")
+        .order_by("number")
+    )
     reviewers = selectors.committee_users(workshop=workshop)
     forbidden = selectors.conflicted_pairs(workshop=workshop)
-    committed = [(a.paper_id, a.user_id) for a in Assignment.objects.filter(
-        paper__in=papers, state=Assignment.State.COMMITTED)]
+    committed = [
+        (a.paper_id, a.user_id)
+        for a in Assignment.objects.filter(paper__in=papers, state=Assignment.State.COMMITTED)
+    ]
     kept = [pair for pair in committed if pair not in forbidden]
     aff = _affinities(workshop, papers, reviewers)
     result = assignment_solve(
-        papers=[p.id for p in papers], reviewers=[r.id for r in reviewers], k=config.reviewers_per_paper,
+        papers=[p.id for p in papers],
+        reviewers=[r.id for r in reviewers],
+        k=config.reviewers_per_paper,
         loads={r.id: selectors.reviewer_load(workshop=workshop, user=r) for r in reviewers},
-        affinity=aff, forbidden=forbidden, fixed=kept,
+        affinity=aff,
+        forbidden=forbidden,
+        fixed=kept,
     )
     Assignment.objects.filter(paper__workshop=workshop, state=Assignment.State.PROPOSED).delete()
     p_index = {p.id: i for i, p in enumerate(papers)}
     r_index = {r.id: j for j, r in enumerate(reviewers)}
-    Assignment.objects.bulk_create([
-        Assignment(paper_id=p, user_id=r, affinity=float(aff[p_index[p], r_index[r]])) for p, r in result.new_pairs
-    ])
+    Assignment.objects.bulk_create(
+        [
+            Assignment(paper_id=p, user_id=r, affinity=float(aff[p_index[p], r_index[r]]))
+            for p, r in result.new_pairs
+        ]
+    )
     numbers = {p.id: p.number for p in papers}
-    diagnosis = [re.sub(r"^Paper (\d+)", lambda m: f"Paper #{numbers[int(m.group(1))]}", line)
-                 for line in result.diagnosis()]
-    diagnosis = [re.sub(r"Papers ([\d, ]+) compete",
-                        lambda m: "Papers " + ", ".join(f"#{numbers[int(x)]}" for x in m.group(1).split(", ")) + " compete",
-                        line) for line in diagnosis]
+    diagnosis = [
+        re.sub(r"^Paper (\d+)", lambda m: f"Paper #{numbers[int(m.group(1))]}", line)
+        for line in result.diagnosis()
+    ]
+    diagnosis = [
+        re.sub(
+            r"Papers ([\d, ]+) compete",
+            lambda m: (
+                "Papers " + ", ".join(f"#{numbers[int(x)]}" for x in m.group(1).split(", ")) + " compete"
+            ),
+            line,
+        )
+        for line in diagnosis
+    ]
     config.last_run = {
-        "at": timezone.now().isoformat(), "feasible": result.feasible, "k": config.reviewers_per_paper,
-        "papers": len(papers), "reviewers": len(reviewers), "new_pairs": len(result.new_pairs),
-        "kept_pairs": len(kept), "total_affinity": round(result.total_affinity, 4), "diagnosis": diagnosis,
+        "at": timezone.now().isoformat(),
+        "feasible": result.feasible,
+        "k": config.reviewers_per_paper,
+        "papers": len(papers),
+        "reviewers": len(reviewers),
+        "new_pairs": len(result.new_pairs),
+        "kept_pairs": len(kept),
+        "total_affinity": round(result.total_affinity, 4),
+        "diagnosis": diagnosis,
         "committed_in_conflict": len(committed) - len(kept),
     }
     config.save()
@@ -381,12 +467,15 @@ def assignment_preview(*, workshop: Workshop) -> dict:
 @transaction.atomic
 def assignment_add(*, paper: Paper, user) -> Assignment:
     """A chair assigns by hand (as a proposal, committed with the rest). Conflicts are refused."""
-    if not Membership.objects.filter(workshop=paper.workshop, user=user,
-                                     role__in=[Membership.Role.REVIEWER, Membership.Role.AREA_CHAIR]).exists():
+    if not Membership.objects.filter(
+        workshop=paper.workshop, user=user, role__in=[Membership.Role.REVIEWER, Membership.Role.AREA_CHAIR]
+    ).exists():
         raise ValidationError("Only committee reviewers can be assigned.")
     if (paper.id, user.id) in selectors.conflicted_pairs(workshop=paper.workshop):
-        raise ValidationError(f"This reviewer has a conflict of interest with paper #{paper.number}: "
-                              "dismiss the conflict first if it is wrong.")
+        raise ValidationError(
+            f"This reviewer has a conflict of interest with paper #{paper.number}: "
+            "dismiss the conflict first if it is wrong."
+        )
     assignment, created = Assignment.objects.get_or_create(paper=paper, user=user, defaults={"manual": True})
     if not created:
         raise ValidationError("This reviewer is already assigned to the paper.")
@@ -404,8 +493,12 @@ def assignment_remove(*, assignment: Assignment) -> None:
 @transaction.atomic
 def assignments_commit(*, workshop: Workshop) -> int:
     """Commits every proposed pair: numbers the reviewers per paper and notifies each reviewer once."""
-    proposed = list(Assignment.objects.select_for_update().filter(
-        paper__workshop=workshop, state=Assignment.State.PROPOSED).select_related("paper", "user").order_by("paper", "id"))
+    proposed = list(
+        Assignment.objects.select_for_update()
+        .filter(paper__workshop=workshop, state=Assignment.State.PROPOSED)
+        .select_related("paper", "user")
+        .order_by("paper", "id")
+    )
     forbidden = selectors.conflicted_pairs(workshop=workshop)
     now = timezone.now()
     by_user: dict = {}
@@ -422,18 +515,33 @@ def assignments_commit(*, workshop: Workshop) -> int:
     url = site_url(reverse("reviewing:home", kwargs={"workshop": workshop.slug}))
     for user, papers in by_user.items():
         lines = "\n".join(f"  #{p.number} {p.title}" for p in papers)
-        mail_enqueue(to=[user.email], subject=f"[{workshop.short_name}] {len(papers)} paper(s) assigned to you",
-                     body=f"Hello,\n\nThese papers were assigned to you for review:\n{lines}\n\nReview them at {url}\n")
+        mail_enqueue(
+            to=[user.email],
+            subject=f"[{workshop.short_name}] {len(papers)} paper(s) assigned to you",
+            body=f"Hello,\n\nThese papers were assigned to you for review:\n{lines}\n\nReview them at {url}\n",
+        )
     return sum(len(p) for p in by_user.values())
 
 
 # --- Reviews -------------------------------------------------------------------------------------
 
 
-REVIEW_FIELDS = ["rating", "confidence", "strengths", "weaknesses", "justification", "comments_to_authors",
-                 "confidential_comments"]
-REQUIRED_TO_SUBMIT = {"rating": "an overall rating", "confidence": "your confidence", "strengths": "strengths",
-                      "weaknesses": "weaknesses", "comments_to_authors": "comments to the authors"}
+REVIEW_FIELDS = [
+    "rating",
+    "confidence",
+    "strengths",
+    "weaknesses",
+    "justification",
+    "comments_to_authors",
+    "confidential_comments",
+]
+REQUIRED_TO_SUBMIT = {
+    "rating": "an overall rating",
+    "confidence": "your confidence",
+    "strengths": "strengths",
+    "weaknesses": "weaknesses",
+    "comments_to_authors": "comments to the authors",
+}
 
 
 def review_save(*, assignment: Assignment, data: dict, submit: bool) -> Review:
@@ -452,7 +560,9 @@ def review_save(*, assignment: Assignment, data: dict, submit: bool) -> Review:
             # A submitted review stays complete: an edit that empties a required field is refused.
             missing = [label for field, label in REQUIRED_TO_SUBMIT.items() if not getattr(review, field)]
             if missing:
-                raise ValidationError(f"A submitted review needs {', '.join(missing)}; your change was not saved.")
+                raise ValidationError(
+                    f"A submitted review needs {', '.join(missing)}; your change was not saved."
+                )
         review.save()
     if submit:
         missing = [label for field, label in REQUIRED_TO_SUBMIT.items() if not getattr(review, field)]
@@ -476,21 +586,33 @@ def reminders_send(*, now=None) -> int:
         if config.review_deadline - timedelta(days=1) > now:
             continue
         interval = timedelta(hours=config.reminder_every_hours)
-        pending = Assignment.objects.filter(paper__workshop=config.workshop, state=Assignment.State.COMMITTED,
-                                            paper__status=Paper.Status.SUBMITTED).exclude(
-            review__state=Review.State.SUBMITTED).select_related("user", "paper")
+        pending = (
+            Assignment.objects.filter(
+                paper__workshop=config.workshop,
+                state=Assignment.State.COMMITTED,
+                paper__status=Paper.Status.SUBMITTED,
+            )
+            .exclude(review__state=Review.State.SUBMITTED)
+            .select_related("user", "paper")
+        )
         for assignment in pending:
             if assignment.last_reminded_at and assignment.last_reminded_at > now - interval:
                 continue
             late = now > config.review_deadline
             workshop = config.workshop
-            url = site_url(reverse("reviewing:review", kwargs={"workshop": workshop.slug, "number": assignment.paper.number}))
+            url = site_url(
+                reverse(
+                    "reviewing:review", kwargs={"workshop": workshop.slug, "number": assignment.paper.number}
+                )
+            )
             mail_enqueue(
                 to=[assignment.user.email],
                 subject=f"[{workshop.short_name}] {'Late' if late else 'Due soon'}: your review of paper #{assignment.paper.number}",
-                body=(f"Hello,\n\nYour review of paper #{assignment.paper.number} \"{assignment.paper.title}\" "
-                      f"{'was due' if late else 'is due'} on {config.review_deadline.astimezone(workshop.zone):%a %d %B %Y, %H:%M %Z}.\n"
-                      f"Please submit it at {url}\n"),
+                body=(
+                    f'Hello,\n\nYour review of paper #{assignment.paper.number} "{assignment.paper.title}" '
+                    f"{'was due' if late else 'is due'} on {config.review_deadline.astimezone(workshop.zone):%a %d %B %Y, %H:%M %Z}.\n"
+                    f"Please submit it at {url}\n"
+                ),
             )
             Assignment.objects.filter(pk=assignment.pk).update(last_reminded_at=now)
             sent += 1
@@ -541,16 +663,24 @@ def decision_set(*, papers, outcome: str, user) -> int:
 
 class _SafeDict(dict):
     def __missing__(self, key):
-        raise ValidationError(f"Unknown placeholder {{{key}}} in the template: use {{workshop}}, {{number}}, "
-                              "{title}, {decision} or {url}.")
+        raise ValidationError(
+            f"Unknown placeholder {{{key}}} in the template: use {{workshop}}, {{number}}, "
+            "{title}, {decision} or {url}."
+        )
 
 
 def notification_render(*, paper: Paper, subject: str, body: str) -> tuple[str, str]:
     decision = Decision.objects.filter(paper=paper).first()
     values = _SafeDict(
-        workshop=paper.workshop.short_name, number=paper.number, title=paper.title,
+        workshop=paper.workshop.short_name,
+        number=paper.number,
+        title=paper.title,
         decision=decision.get_outcome_display() if decision else "(no decision)",
-        url=site_url(reverse("reviewing:author-reviews", kwargs={"workshop": paper.workshop.slug, "number": paper.number})),
+        url=site_url(
+            reverse(
+                "reviewing:author-reviews", kwargs={"workshop": paper.workshop.slug, "number": paper.number}
+            )
+        ),
     )
     try:
         return subject.format_map(values), body.format_map(values)
@@ -566,15 +696,25 @@ def decisions_release(*, workshop: Workshop, subject: str, body: str, user) -> i
     config.save(update_fields=["notification_subject", "notification_body"])
     now = timezone.now()
     released = 0
-    for decision in Decision.objects.select_for_update().filter(paper__workshop=workshop, released_at__isnull=True).select_related("paper"):
+    for decision in (
+        Decision.objects.select_for_update()
+        .filter(paper__workshop=workshop, released_at__isnull=True)
+        .select_related("paper")
+    ):
         paper = decision.paper
         mail_subject, mail_body = notification_render(paper=paper, subject=subject, body=body)
         decision.released_at = now
         decision.save(update_fields=["released_at"])
-        paper.status = Paper.Status.ACCEPTED if decision.outcome == Decision.Outcome.ACCEPT else Paper.Status.REJECTED
+        paper.status = (
+            Paper.Status.ACCEPTED if decision.outcome == Decision.Outcome.ACCEPT else Paper.Status.REJECTED
+        )
         paper.save(update_fields=["status", "updated_at"])
-        PaperChange.objects.create(paper=paper, user=user, action=PaperChange.Action.DECISION,
-                                   summary=f"Decision released: {decision.get_outcome_display()}")
+        PaperChange.objects.create(
+            paper=paper,
+            user=user,
+            action=PaperChange.Action.DECISION,
+            summary=f"Decision released: {decision.get_outcome_display()}",
+        )
         recipients = list(paper.authors.values_list("email", flat=True))
         mail_enqueue(to=recipients, subject=mail_subject, body=mail_body)
         released += 1

@@ -52,14 +52,23 @@ def home(request, workshop):
     services.invitations_link_user(user=request.user)
     is_chair = request.user.has_perm("reviewing.chair_workshop", ws)
     is_reviewer = request.user.has_perm("reviewing.bid_in_workshop", ws)
-    authored = Paper.objects.filter(id__in=selectors.authored_paper_ids(workshop=ws, user=request.user,
-                                                                       confirmed_only=True))
-    return render(request, "reviewing/home.html", {
-        "workshop": ws, "is_chair": is_chair, "is_reviewer": is_reviewer,
-        "assignments": selectors.assignments_of_reviewer(workshop=ws, user=request.user) if is_reviewer else [],
-        "authored": [(p, selectors.released_decision(paper=p)) for p in authored.order_by("number")],
-        "config": selectors.review_settings_get(workshop=ws),
-    })
+    authored = Paper.objects.filter(
+        id__in=selectors.authored_paper_ids(workshop=ws, user=request.user, confirmed_only=True)
+    )
+    return render(
+        request,
+        "reviewing/home.html",
+        {
+            "workshop": ws,
+            "is_chair": is_chair,
+            "is_reviewer": is_reviewer,
+            "assignments": selectors.assignments_of_reviewer(workshop=ws, user=request.user)
+            if is_reviewer
+            else [],
+            "authored": [(p, selectors.released_decision(paper=p)) for p in authored.order_by("number")],
+            "config": selectors.review_settings_get(workshop=ws),
+        },
+    )
 
 
 def invitation(request, workshop, token):
@@ -67,8 +76,11 @@ def invitation(request, workshop, token):
     invite = get_object_or_404(Invitation, workshop=ws, token=token)
     if request.method == "POST":
         try:
-            services.invitation_respond(invitation=invite, accept=request.POST.get("answer") == "accept",
-                                        user=request.user if request.user.is_authenticated else None)
+            services.invitation_respond(
+                invitation=invite,
+                accept=request.POST.get("answer") == "accept",
+                user=request.user if request.user.is_authenticated else None,
+            )
         except ValidationError as exc:
             _errors(request, exc)
         else:
@@ -83,16 +95,28 @@ def profile(request, workshop):
     if not request.user.has_perm("reviewing.bid_in_workshop", ws):
         raise PermissionDenied("Only committee members have a reviewer profile.")
     rp = services.reviewer_profile_get(workshop=ws, user=request.user)
-    initial = {"topics": rp.topics.all(), "expertise": rp.expertise, "max_load": rp.max_load,
-               "conflict_institutions": "\n".join(rp.conflict_institutions),
-               "conflict_domains": "\n".join(rp.conflict_domains), "conflict_emails": "\n".join(rp.conflict_emails)}
+    initial = {
+        "topics": rp.topics.all(),
+        "expertise": rp.expertise,
+        "max_load": rp.max_load,
+        "conflict_institutions": "\n".join(rp.conflict_institutions),
+        "conflict_domains": "\n".join(rp.conflict_domains),
+        "conflict_emails": "\n".join(rp.conflict_emails),
+    }
     form = ReviewerProfileForm(request.POST or None, workshop=ws, initial=initial)
     if request.method == "POST" and form.is_valid():
         services.reviewer_profile_update(profile=rp, **form.cleaned_data)
         messages.success(request, "Your reviewer profile was saved.")
         return redirect("reviewing:profile", workshop=ws.slug)
-    return render(request, "reviewing/profile.html", {"workshop": ws, "form": form,
-                                                      "default_load": selectors.review_settings_get(workshop=ws).default_max_load})
+    return render(
+        request,
+        "reviewing/profile.html",
+        {
+            "workshop": ws,
+            "form": form,
+            "default_load": selectors.review_settings_get(workshop=ws).default_max_load,
+        },
+    )
 
 
 # --- Committee (chair) ---------------------------------------------------------------------------
@@ -109,19 +133,41 @@ def committee(request, workshop):
             messages.error(request, error)
         if request.POST.get("action") == "send" and not errors:
             for email, name in people:
-                services.invitation_create(workshop=ws, email=email, name=name, role=form.cleaned_data["role"],
-                                           invited_by=request.user)
+                services.invitation_create(
+                    workshop=ws,
+                    email=email,
+                    name=name,
+                    role=form.cleaned_data["role"],
+                    invited_by=request.user,
+                )
             messages.success(request, f"{len(people)} invitation(s) sent.")
             return redirect("reviewing:committee", workshop=ws.slug)
         numbers = dict(Paper.objects.filter(workshop=ws).values_list("id", "number"))
-        preview = [(email, name, [(numbers[f.paper], f.source, f.evidence) for f in
-                                  services.conflicts_preview_for_email(workshop=ws, email=email)])
-                   for email, name in people]
-    members = Membership.objects.filter(workshop=ws).select_related("user__profile").order_by("role", "user__email")
-    return render(request, "reviewing/committee.html", {
-        "workshop": ws, "form": form, "preview": preview, "members": members,
-        "invitations": Invitation.objects.filter(workshop=ws),
-    })
+        preview = [
+            (
+                email,
+                name,
+                [
+                    (numbers[f.paper], f.source, f.evidence)
+                    for f in services.conflicts_preview_for_email(workshop=ws, email=email)
+                ],
+            )
+            for email, name in people
+        ]
+    members = (
+        Membership.objects.filter(workshop=ws).select_related("user__profile").order_by("role", "user__email")
+    )
+    return render(
+        request,
+        "reviewing/committee.html",
+        {
+            "workshop": ws,
+            "form": form,
+            "preview": preview,
+            "members": members,
+            "invitations": Invitation.objects.filter(workshop=ws),
+        },
+    )
 
 
 @login_required
@@ -132,12 +178,18 @@ def conflicts(request, workshop):
         messages.success(request, f"Detection found {created} new possible conflict(s).")
         return redirect("reviewing:conflicts", workshop=ws.slug)
     state = request.GET.get("state", "suggested")
-    rows = (Conflict.objects.filter(paper__workshop=ws).select_related("paper", "user", "decided_by")
-            .exclude(paper_id__in=selectors.conflicted_paper_ids(workshop=ws, user=request.user)))
+    rows = (
+        Conflict.objects.filter(paper__workshop=ws)
+        .select_related("paper", "user", "decided_by")
+        .exclude(paper_id__in=selectors.conflicted_paper_ids(workshop=ws, user=request.user))
+    )
     if state in Conflict.State.values:
         rows = rows.filter(state=state)
-    return render(request, "reviewing/conflicts.html", {"workshop": ws, "conflicts": rows, "state": state,
-                                                        "states": Conflict.State.choices})
+    return render(
+        request,
+        "reviewing/conflicts.html",
+        {"workshop": ws, "conflicts": rows, "state": state, "states": Conflict.State.choices},
+    )
 
 
 @login_required
@@ -148,12 +200,18 @@ def conflict_decide(request, workshop, pk):
     if selectors.is_conflicted(paper=conflict.paper, user=request.user):
         raise Http404("No such conflict.")
     try:
-        services.conflict_decide(conflict=conflict, confirm=request.POST.get("decision") == "confirm",
-                                 reason=request.POST.get("reason", ""), user=request.user)
+        services.conflict_decide(
+            conflict=conflict,
+            confirm=request.POST.get("decision") == "confirm",
+            reason=request.POST.get("reason", ""),
+            user=request.user,
+        )
     except ValidationError as exc:
         _errors(request, exc)
     else:
-        messages.success(request, f"Conflict on paper #{conflict.paper.number} {conflict.get_state_display().lower()}.")
+        messages.success(
+            request, f"Conflict on paper #{conflict.paper.number} {conflict.get_state_display().lower()}."
+        )
     return redirect(f"{request.path.rsplit('/', 2)[0]}/?state={request.POST.get('back', 'suggested')}")
 
 
@@ -183,11 +241,19 @@ def bids(request, workshop):
     query = request.GET.get("q", "").strip()
     papers = selectors.papers_for_bidding(workshop=ws, user=request.user, topic=topic, query=query)
     mine = dict(Bid.objects.filter(user=request.user, paper__in=papers).values_list("paper_id", "value"))
-    return render(request, "reviewing/bids.html", {
-        "workshop": ws, "rows": [(p, mine.get(p.id, "")) for p in papers], "topics": ws.topics.all(),
-        "topic": topic, "q": query, "choices": Bid.Value.choices,
-        "bidding_open": selectors.review_settings_get(workshop=ws).bidding_open,
-    })
+    return render(
+        request,
+        "reviewing/bids.html",
+        {
+            "workshop": ws,
+            "rows": [(p, mine.get(p.id, "")) for p in papers],
+            "topics": ws.topics.all(),
+            "topic": topic,
+            "q": query,
+            "choices": Bid.Value.choices,
+            "bidding_open": selectors.review_settings_get(workshop=ws).bidding_open,
+        },
+    )
 
 
 @login_required
@@ -197,8 +263,9 @@ def bid(request, workshop, number):
     if not request.user.has_perm("reviewing.bid_in_workshop", ws):
         raise PermissionDenied("Only reviewers of this edition can bid.")
     paper = Paper.objects.filter(workshop=ws, number=number).first()
-    if paper is None or paper.id not in set(selectors.papers_for_bidding(workshop=ws, user=request.user)
-                                            .values_list("id", flat=True)):
+    if paper is None or paper.id not in set(
+        selectors.papers_for_bidding(workshop=ws, user=request.user).values_list("id", flat=True)
+    ):
         raise Http404(f"No paper #{number} to bid on.")
     try:
         value = services.bid_set(paper=paper, user=request.user, value=request.POST.get("value", ""))
@@ -225,8 +292,10 @@ def assignment(request, workshop):
                 k = request.POST.get("k", "").strip()
                 summary = services.assignment_run(workshop=ws, k=int(k) if k.isdigit() else None)
                 (messages.success if summary["feasible"] else messages.warning)(
-                    request, f"{summary['new_pairs']} new pair(s) proposed, {summary['kept_pairs']} committed kept"
-                    + ("." if summary["feasible"] else ": no full assignment exists, see why below."))
+                    request,
+                    f"{summary['new_pairs']} new pair(s) proposed, {summary['kept_pairs']} committed kept"
+                    + ("." if summary["feasible"] else ": no full assignment exists, see why below."),
+                )
             elif action == "add":
                 paper = get_object_or_404(Paper, workshop=ws, number=request.POST.get("paper") or 0)
                 if selectors.is_conflicted(paper=paper, user=request.user):
@@ -235,7 +304,9 @@ def assignment(request, workshop):
                 services.assignment_add(paper=paper, user=user)
                 messages.success(request, f"Reviewer added to paper #{paper.number} (proposed).")
             elif action == "remove":
-                row = get_object_or_404(Assignment, pk=request.POST.get("assignment") or 0, paper__workshop=ws)
+                row = get_object_or_404(
+                    Assignment, pk=request.POST.get("assignment") or 0, paper__workshop=ws
+                )
                 if selectors.is_conflicted(paper=row.paper, user=request.user):
                     raise Http404("No such assignment.")
                 services.assignment_remove(assignment=row)
@@ -247,16 +318,32 @@ def assignment(request, workshop):
             _errors(request, exc)
         return redirect("reviewing:assignment", workshop=ws.slug)
     # A chair never sees who reviews a paper they are conflicted with (their own, say).
-    papers = list(selectors.papers_under_review(workshop=ws).filter(status=Paper.Status.SUBMITTED)
-                  .exclude(id__in=selectors.conflicted_paper_ids(workshop=ws, user=request.user)).order_by("number"))
-    rows = Assignment.objects.filter(paper__in=papers).select_related("user__profile", "review").order_by("paper__number", "number", "id")
+    papers = list(
+        selectors.papers_under_review(workshop=ws)
+        .filter(status=Paper.Status.SUBMITTED)
+        .exclude(id__in=selectors.conflicted_paper_ids(workshop=ws, user=request.user))
+        .order_by("number")
+    )
+    rows = (
+        Assignment.objects.filter(paper__in=papers)
+        .select_related("user__profile", "review")
+        .order_by("paper__number", "number", "id")
+    )
     by_paper = {p.id: [] for p in papers}
     for row in rows:
         by_paper[row.paper_id].append(row)
-    return render(request, "reviewing/assignment.html", {
-        "workshop": ws, "config": config, "run": config.last_run, "preview": services.assignment_preview(workshop=ws),
-        "papers": [(p, by_paper[p.id]) for p in papers], "reviewers": selectors.committee_users(workshop=ws),
-    })
+    return render(
+        request,
+        "reviewing/assignment.html",
+        {
+            "workshop": ws,
+            "config": config,
+            "run": config.last_run,
+            "preview": services.assignment_preview(workshop=ws),
+            "papers": [(p, by_paper[p.id]) for p in papers],
+            "reviewers": selectors.committee_users(workshop=ws),
+        },
+    )
 
 
 # --- A paper under review ------------------------------------------------------------------------
@@ -269,16 +356,26 @@ def paper(request, workshop, number):
     mine = selectors.assignment_for(paper=paper, user=request.user)
     can_read = request.user.has_perm("reviewing.read_reviews", paper)
     is_chair = request.user.has_perm("reviewing.decide", paper)
-    return render(request, "reviewing/paper.html", {
-        "workshop": ws, "paper": paper, "mine": mine, "is_chair": is_chair, "can_read": can_read,
-        "my_review": getattr(mine, "review", None) if mine and hasattr(mine, "review") else None,
-        "reviews": selectors.submitted_reviews(paper=paper) if can_read else [],
-        "comments": Comment.objects.filter(paper=paper) if can_read else [],
-        "meta": MetaReview.objects.filter(paper=paper).first() if can_read else None,
-        "has_pdf": paper_review_file(paper=paper) is not None,
-        "assignments": paper.assignments.filter(state=Assignment.State.COMMITTED).select_related("review") if is_chair else [],
-        "decision": Decision.objects.filter(paper=paper).first() if is_chair else None,
-    })
+    return render(
+        request,
+        "reviewing/paper.html",
+        {
+            "workshop": ws,
+            "paper": paper,
+            "mine": mine,
+            "is_chair": is_chair,
+            "can_read": can_read,
+            "my_review": getattr(mine, "review", None) if mine and hasattr(mine, "review") else None,
+            "reviews": selectors.submitted_reviews(paper=paper) if can_read else [],
+            "comments": Comment.objects.filter(paper=paper) if can_read else [],
+            "meta": MetaReview.objects.filter(paper=paper).first() if can_read else None,
+            "has_pdf": paper_review_file(paper=paper) is not None,
+            "assignments": paper.assignments.filter(state=Assignment.State.COMMITTED).select_related("review")
+            if is_chair
+            else [],
+            "decision": Decision.objects.filter(paper=paper).first() if is_chair else None,
+        },
+    )
 
 
 @login_required
@@ -314,8 +411,18 @@ def review(request, workshop, number):
         messages.success(request, "Your review was submitted." if submit else "Draft saved.")
         return redirect("reviewing:paper" if submit else "reviewing:review", workshop=ws.slug, number=number)
     config = selectors.review_settings_get(workshop=ws)
-    return render(request, "reviewing/review.html", {"workshop": ws, "paper": paper, "form": form, "mine": mine,
-                                                     "review": instance, "deadline": config.review_deadline})
+    return render(
+        request,
+        "reviewing/review.html",
+        {
+            "workshop": ws,
+            "paper": paper,
+            "form": form,
+            "mine": mine,
+            "review": instance,
+            "deadline": config.review_deadline,
+        },
+    )
 
 
 @login_required
@@ -333,7 +440,9 @@ def discuss(request, workshop, number):
     paper = _paper(ws, number, request.user, "reviewing.discuss")
     as_chair = selectors.assignment_for(paper=paper, user=request.user) is None
     try:
-        services.comment_post(paper=paper, user=request.user, text=request.POST.get("text", ""), as_chair=as_chair)
+        services.comment_post(
+            paper=paper, user=request.user, text=request.POST.get("text", ""), as_chair=as_chair
+        )
     except ValidationError as exc:
         _errors(request, exc)
     return redirect("reviewing:paper", workshop=ws.slug, number=number)
@@ -362,47 +471,75 @@ def decisions(request, workshop):
     ws = _chair(request, workshop)
     if request.method == "POST":
         numbers = [int(n) for n in request.POST.getlist("paper") if n.isdigit()]
-        visible = {s.paper.number: s.paper for s in selectors.decision_dashboard(workshop=ws, user=request.user)}
+        visible = {
+            s.paper.number: s.paper for s in selectors.decision_dashboard(workshop=ws, user=request.user)
+        }
         chosen = [visible[n] for n in numbers if n in visible]
         if not chosen:
             messages.error(request, "Select at least one paper.")
         else:
             try:
-                count = services.decision_set(papers=chosen, outcome=request.POST.get("outcome", ""), user=request.user)
+                count = services.decision_set(
+                    papers=chosen, outcome=request.POST.get("outcome", ""), user=request.user
+                )
                 messages.success(request, f"Decision recorded for {count} paper(s).")
             except ValidationError as exc:
                 _errors(request, exc)
         return redirect(f"{request.path}?sort={request.GET.get('sort', 'mean')}")
     sort = request.GET.get("sort", "mean")
-    return render(request, "reviewing/decisions.html", {
-        "workshop": ws, "rows": selectors.decision_dashboard(workshop=ws, sort=sort, user=request.user), "sort": sort,
-        "sorts": list(selectors.SORT_KEYS),
-    })
+    return render(
+        request,
+        "reviewing/decisions.html",
+        {
+            "workshop": ws,
+            "rows": selectors.decision_dashboard(workshop=ws, sort=sort, user=request.user),
+            "sort": sort,
+            "sorts": list(selectors.SORT_KEYS),
+        },
+    )
 
 
 @login_required
 def release(request, workshop):
     ws = _chair(request, workshop)
     config = selectors.review_settings_get(workshop=ws)
-    form = ReleaseForm(request.POST or None, initial={"subject": config.notification_subject,
-                                                     "body": config.notification_body})
-    pending = list(Decision.objects.filter(paper__workshop=ws, released_at__isnull=True).select_related("paper"))
+    form = ReleaseForm(
+        request.POST or None,
+        initial={"subject": config.notification_subject, "body": config.notification_body},
+    )
+    pending = list(
+        Decision.objects.filter(paper__workshop=ws, released_at__isnull=True).select_related("paper")
+    )
     previews, error = [], ""
-    subject = form.data.get("subject", config.notification_subject) if form.is_bound else config.notification_subject
+    subject = (
+        form.data.get("subject", config.notification_subject)
+        if form.is_bound
+        else config.notification_subject
+    )
     body = form.data.get("body", config.notification_body) if form.is_bound else config.notification_body
     try:
-        previews = [(d.paper, *services.notification_render(paper=d.paper, subject=subject, body=body))
-                    for d in pending[:3]]
+        previews = [
+            (d.paper, *services.notification_render(paper=d.paper, subject=subject, body=body))
+            for d in pending[:3]
+        ]
     except ValidationError as exc:
         error = " ".join(exc.messages)
     if request.method == "POST" and form.is_valid() and request.POST.get("action") == "send" and not error:
         count = services.decisions_release(workshop=ws, subject=subject, body=body, user=request.user)
         messages.success(request, f"{count} decision(s) released; the authors are being notified.")
         return redirect("reviewing:release", workshop=ws.slug)
-    return render(request, "reviewing/release.html", {
-        "workshop": ws, "form": form, "pending": pending, "previews": previews, "error": error,
-        "released": Decision.objects.filter(paper__workshop=ws, released_at__isnull=False).count(),
-    })
+    return render(
+        request,
+        "reviewing/release.html",
+        {
+            "workshop": ws,
+            "form": form,
+            "pending": pending,
+            "previews": previews,
+            "error": error,
+            "released": Decision.objects.filter(paper__workshop=ws, released_at__isnull=False).count(),
+        },
+    )
 
 
 # --- Authors -------------------------------------------------------------------------------------
@@ -412,10 +549,17 @@ def release(request, workshop):
 def author_reviews(request, workshop, number):
     ws = _workshop(request, workshop)
     paper = _paper(ws, number, request.user, "reviewing.read_released_reviews")
-    return render(request, "reviewing/author_reviews.html", {
-        "workshop": ws, "paper": paper, "decision": selectors.released_decision(paper=paper),
-        "reviews": selectors.submitted_reviews(paper=paper), "meta": MetaReview.objects.filter(paper=paper).first(),
-    })
+    return render(
+        request,
+        "reviewing/author_reviews.html",
+        {
+            "workshop": ws,
+            "paper": paper,
+            "decision": selectors.released_decision(paper=paper),
+            "reviews": selectors.submitted_reviews(paper=paper),
+            "meta": MetaReview.objects.filter(paper=paper).first(),
+        },
+    )
 
 
 @login_required
@@ -428,7 +572,15 @@ def author_conflicts(request, workshop, number):
         services.conflicts_set_by_author(paper=paper, user_ids=ids)
         messages.success(request, "Your conflicts of interest were saved.")
         return redirect("reviewing:author-conflicts", workshop=ws.slug, number=number)
-    declared = set(Conflict.objects.filter(paper=paper, source=Conflict.Source.AUTHOR).values_list("user_id", flat=True))
-    return render(request, "reviewing/author_conflicts.html", {
-        "workshop": ws, "paper": paper, "members": [(m, m.id in declared) for m in members],
-    })
+    declared = set(
+        Conflict.objects.filter(paper=paper, source=Conflict.Source.AUTHOR).values_list("user_id", flat=True)
+    )
+    return render(
+        request,
+        "reviewing/author_conflicts.html",
+        {
+            "workshop": ws,
+            "paper": paper,
+            "members": [(m, m.id in declared) for m in members],
+        },
+    )

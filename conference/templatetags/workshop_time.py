@@ -40,7 +40,9 @@ def when(value, workshop):
     iso = value.astimezone(zoneinfo.ZoneInfo("UTC")).isoformat().replace("+00:00", "Z")
     return format_html(
         '<time datetime="{}">{}</time> <span class="local-time" data-utc="{}"></span>',
-        iso, format_in_zone(value, zone_key), iso,
+        iso,
+        format_in_zone(value, zone_key),
+        iso,
     )
 
 

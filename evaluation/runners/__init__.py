@@ -11,13 +11,19 @@ from __future__ import annotations
 
 import importlib
 
-TRANSPORTS = {"local": "evaluation.runners.local", "adb": "evaluation.runners.adb", "ssh": "evaluation.runners.ssh"}
+TRANSPORTS = {
+    "local": "evaluation.runners.local",
+    "adb": "evaluation.runners.adb",
+    "ssh": "evaluation.runners.ssh",
+}
 
 
 def runner_from_spec(spec: str):
     transport, _, target = spec.partition(":")
     transport = transport.strip().lower()
     if transport not in TRANSPORTS:
-        raise ValueError(f"unknown transport {transport!r} in device spec {spec!r}; use one of {sorted(TRANSPORTS)}")
+        raise ValueError(
+            f"unknown transport {transport!r} in device spec {spec!r}; use one of {sorted(TRANSPORTS)}"
+        )
     module = importlib.import_module(TRANSPORTS[transport])
     return module.runner_from_spec(target.strip())

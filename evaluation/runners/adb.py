@@ -75,7 +75,9 @@ def adb_binary() -> str:
     return adbutils.adb_path()
 
 
-def ensure_adb_server(host: str = "127.0.0.1", port: int | None = None, *, adb_path: str | None = None) -> None:
+def ensure_adb_server(
+    host: str = "127.0.0.1", port: int | None = None, *, adb_path: str | None = None
+) -> None:
     """Starts the adb server on `port` when nothing listens there (after a crash or `adb kill-server`)."""
     port = port or adb_server_port()
     try:
@@ -86,8 +88,12 @@ def ensure_adb_server(host: str = "127.0.0.1", port: int | None = None, *, adb_p
     if host not in ("127.0.0.1", "localhost"):
         raise DeviceUnavailable(f"the adb server at {host}:{port} is not running")
     logger.warning("adb server on port %s is down: starting it", port)
-    subprocess.run([adb_path or adb_binary(), "-P", str(port), "start-server"], timeout=30,
-                   capture_output=True, check=False)
+    subprocess.run(
+        [adb_path or adb_binary(), "-P", str(port), "start-server"],
+        timeout=30,
+        capture_output=True,
+        check=False,
+    )
 
 
 def list_adb_devices(host: str = "127.0.0.1", port: int | None = None) -> list[tuple[str, str]]:
@@ -129,11 +135,24 @@ class AdbRunner:
 
     transport = "adb"
 
-    def __init__(self, serial: str, *, benchmark_model: Path | str, accelerators: list[str] | None = None,
-                 slug: str = "", name: str = "", tool_version: str = "", external_delegate_path: str = "",
-                 external_delegate_options: str = "", big_cores: str = "", adb_host: str = "127.0.0.1",
-                 adb_port: int | None = None, adb_path: str | None = None,
-                 work_root: str = f"{DEVICE_TMP}/mai", tcp: bool | None = None):
+    def __init__(
+        self,
+        serial: str,
+        *,
+        benchmark_model: Path | str,
+        accelerators: list[str] | None = None,
+        slug: str = "",
+        name: str = "",
+        tool_version: str = "",
+        external_delegate_path: str = "",
+        external_delegate_options: str = "",
+        big_cores: str = "",
+        adb_host: str = "127.0.0.1",
+        adb_port: int | None = None,
+        adb_path: str | None = None,
+        work_root: str = f"{DEVICE_TMP}/mai",
+        tcp: bool | None = None,
+    ):
         self.serial = serial
         self.benchmark_model = Path(benchmark_model)
         self.accelerators = list(accelerators or [Accelerator.CPU, Accelerator.XNNPACK])
@@ -211,9 +230,10 @@ class AdbRunner:
         text = raw.decode("utf-8", "replace")
         index = text.rfind(EXIT_MARK)
         if index < 0:
-            raise DeviceUnavailable(f"lost the device {self.serial} during a command (no exit status)",
-                                    log=text)
-        return int(text[index + len(EXIT_MARK):].strip() or 255), text[:index]
+            raise DeviceUnavailable(
+                f"lost the device {self.serial} during a command (no exit status)", log=text
+            )
+        return int(text[index + len(EXIT_MARK) :].strip() or 255), text[:index]
 
     # --- identity and tool
     def probe(self) -> DeviceInfo:
@@ -227,15 +247,25 @@ class AdbRunner:
         self._ensure_tool(device)
         slug = self.slug or re.sub(r"[^a-z0-9]+", "-", f"{model}-{self.serial}".lower()).strip("-")
         return DeviceInfo(
-            slug=slug, name=self.name or " ".join(filter(None, [manufacturer, model])), platform="android",
-            soc=soc, transport=self.transport, accelerators=list(self.accelerators),
-            details={"serial": self.serial, "model": model, "manufacturer": manufacturer,
-                     "android_version": props.get("ro.build.version.release", ""),
-                     "sdk": props.get("ro.build.version.sdk", ""),
-                     "abi": props.get("ro.product.cpu.abi", ""),
-                     "board_platform": props.get("ro.board.platform", ""),
-                     "benchmark_model": self.tool_path, "benchmark_model_sha256": self._tool_sha,
-                     "runtime_version": self.runtime_version})
+            slug=slug,
+            name=self.name or " ".join(filter(None, [manufacturer, model])),
+            platform="android",
+            soc=soc,
+            transport=self.transport,
+            accelerators=list(self.accelerators),
+            details={
+                "serial": self.serial,
+                "model": model,
+                "manufacturer": manufacturer,
+                "android_version": props.get("ro.build.version.release", ""),
+                "sdk": props.get("ro.build.version.sdk", ""),
+                "abi": props.get("ro.product.cpu.abi", ""),
+                "board_platform": props.get("ro.board.platform", ""),
+                "benchmark_model": self.tool_path,
+                "benchmark_model_sha256": self._tool_sha,
+                "runtime_version": self.runtime_version,
+            },
+        )
 
     @property
     def runtime_version(self) -> str:
@@ -246,7 +276,9 @@ class AdbRunner:
         if self._tool_ready:
             return
         if not self.benchmark_model.is_file():
-            raise DeviceUnavailable(f"benchmark_model binary not found on the device host: {self.benchmark_model}")
+            raise DeviceUnavailable(
+                f"benchmark_model binary not found on the device host: {self.benchmark_model}"
+            )
         self._tool_sha = _sha256(self.benchmark_model)
         _, out = self._shell(device, f"sha256sum {shlex.quote(self.tool_path)} 2>/dev/null")
         if not out.startswith(self._tool_sha):
@@ -261,7 +293,9 @@ class AdbRunner:
         if "--graph" not in out:
             raise DeviceUnavailable(
                 f"benchmark_model does not run on {self.serial} (exit status {status}): is it built for this "
-                f"device's ABI?", log=out)
+                f"device's ABI?",
+                log=out,
+            )
         self._tool_ready = True
 
     def _free_bytes(self, device) -> int | None:
@@ -277,7 +311,8 @@ class AdbRunner:
         if free is not None and free < size + SPACE_MARGIN_BYTES:
             raise DeviceUnavailable(
                 f"no space left on device {self.serial}: {free / 1e6:.1f} MB free in {DEVICE_TMP}, "
-                f"{(size + SPACE_MARGIN_BYTES) / 1e6:.1f} MB needed")
+                f"{(size + SPACE_MARGIN_BYTES) / 1e6:.1f} MB needed"
+            )
 
     def _push(self, device, local: Path, remote: str, mode: int = 0o644) -> None:
         import adbutils
@@ -298,8 +333,10 @@ class AdbRunner:
         if self.big_cores:
             return self.big_cores
         _, out = self._shell(
-            device, "for f in /sys/devices/system/cpu/cpu[0-9]*/cpufreq/cpuinfo_max_freq; do "
-                    "[ -r $f ] && echo $f $(cat $f); done")
+            device,
+            "for f in /sys/devices/system/cpu/cpu[0-9]*/cpufreq/cpuinfo_max_freq; do "
+            "[ -r $f ] && echo $f $(cat $f); done",
+        )
         freqs = {int(m[0]): int(m[1]) for m in re.findall(r"/cpu(\d+)/cpufreq/\S+ (\d+)", out)}
         if not freqs or len(set(freqs.values())) < 2:
             return ""  # no cpufreq or all cores alike: nothing to pin to
@@ -307,13 +344,25 @@ class AdbRunner:
         return format(sum(1 << cpu for cpu, freq in freqs.items() if freq == top), "x")
 
     # --- a job
-    def command_for(self, graph: str, options: RunOptions, *, input_names: list[str] | None = None,
-                    big_core_mask: str = "") -> str:
+    def command_for(
+        self,
+        graph: str,
+        options: RunOptions,
+        *,
+        input_names: list[str] | None = None,
+        big_core_mask: str = "",
+    ) -> str:
         """The device shell command for one run (public so tests and docs can show it)."""
-        flags = [f"--graph={graph}", f"--num_threads={options.threads}",
-                 f"--warmup_runs={options.warmup_runs}", f"--num_runs={options.timed_runs}",
-                 "--warmup_min_secs=0", "--min_secs=0", f"--max_secs={int(options.time_limit_s)}",
-                 "--report_peak_memory_footprint=true"]
+        flags = [
+            f"--graph={graph}",
+            f"--num_threads={options.threads}",
+            f"--warmup_runs={options.warmup_runs}",
+            f"--num_runs={options.timed_runs}",
+            "--warmup_min_secs=0",
+            "--min_secs=0",
+            f"--max_secs={int(options.time_limit_s)}",
+            "--report_peak_memory_footprint=true",
+        ]
         if options.accelerator == Accelerator.NPU:
             flags.append(f"--external_delegate_path={self.external_delegate_path}")
             if self.external_delegate_options:
@@ -341,8 +390,10 @@ class AdbRunner:
 
         model_path = Path(model_path)
         if options.accelerator not in self.accelerators:
-            raise ModelError(f"{Accelerator.LABELS.get(options.accelerator, options.accelerator)} is not "
-                             f"offered by this device")
+            raise ModelError(
+                f"{Accelerator.LABELS.get(options.accelerator, options.accelerator)} is not "
+                f"offered by this device"
+            )
         if options.accelerator == Accelerator.NPU and not self.external_delegate_path:
             raise ModelError("this device has no NPU delegate configured")
         input_names = _model_input_names(model_path) if options.input_shapes else None
@@ -351,7 +402,10 @@ class AdbRunner:
         job_dir = f"{self.work_root}/jobs/{uuid.uuid4().hex[:12]}"
         graph = f"{job_dir}/model.tflite"
         # A job cut off earlier (device unplugged) may still run there: it would skew this one's timings.
-        self._shell(device, f"pkill -9 -f {shlex.quote(self._jobs_pattern())}; rm -rf {shlex.quote(self.work_root)}/jobs")
+        self._shell(
+            device,
+            f"pkill -9 -f {shlex.quote(self._jobs_pattern())}; rm -rf {shlex.quote(self.work_root)}/jobs",
+        )
         try:
             self._check_space(device, model_path.stat().st_size)
             self._shell(device, f"mkdir -p {shlex.quote(job_dir)}")
@@ -360,21 +414,30 @@ class AdbRunner:
             command = self.command_for(graph, options, input_names=input_names, big_core_mask=mask)
             started = time.monotonic()
             try:
-                status, output = self._shell(device, f"cd {shlex.quote(job_dir)} && {command} 2>&1",
-                                             timeout=options.time_limit_s + HOST_MARGIN_S)
+                status, output = self._shell(
+                    device,
+                    f"cd {shlex.quote(job_dir)} && {command} 2>&1",
+                    timeout=options.time_limit_s + HOST_MARGIN_S,
+                )
             except adbutils.AdbTimeout:
                 self._kill_job(job_dir)
-                raise JobTimeout(f"the benchmark did not finish within {options.time_limit_s:g} s and was "
-                                 f"stopped on the device")
+                raise JobTimeout(
+                    f"the benchmark did not finish within {options.time_limit_s:g} s and was "
+                    f"stopped on the device"
+                )
             except DeviceUnavailable as exc:
                 raise DeviceUnavailable(
                     f"device {self.serial} went away during the job ({self.state()}): the job will be retried",
-                    log=exc.log)
+                    log=exc.log,
+                )
             log = f"$ {command}\n{output}"
             if status in (124, 137) and time.monotonic() - started >= options.time_limit_s * 0.9:
                 self._kill_job(job_dir)
-                raise JobTimeout(f"the benchmark did not finish within {options.time_limit_s:g} s and was "
-                                 f"stopped on the device", log=log)
+                raise JobTimeout(
+                    f"the benchmark did not finish within {options.time_limit_s:g} s and was "
+                    f"stopped on the device",
+                    log=log,
+                )
             return self._result(status, output, log, options)
         finally:
             self._cleanup(job_dir)
@@ -390,7 +453,9 @@ class AdbRunner:
                 name = signal.Signals(sig).name
             except ValueError:
                 name = f"signal {sig}"
-            raise ModelError(f"benchmark_model crashed on the device ({name}) while running the model", log=log)
+            raise ModelError(
+                f"benchmark_model crashed on the device ({name}) while running the model", log=log
+            )
         if status != 0 or not parsed.succeeded:
             reason = parsed.error_text or "\n".join(output.strip().splitlines()[-5:])
             raise ModelError(f"benchmark_model failed on the device:\n{reason}", log=log)
@@ -398,7 +463,9 @@ class AdbRunner:
         if options.require_full_delegation and result.fully_delegated is False:
             raise ModelError(
                 f"the {parsed.delegate} delegate runs only part of the model ({parsed.delegate_kernels} delegate "
-                f"kernels, the rest on the CPU); this track requires full delegation", log=log)
+                f"kernels, the rest on the CPU); this track requires full delegation",
+                log=log,
+            )
         return result
 
     def _jobs_pattern(self, job_dir: str = "") -> str:
@@ -432,8 +499,11 @@ class AdbRunner:
             device = self._device(wait_s=1)
             free = self._free_bytes(device)
             info["free_mb"] = None if free is None else round(free / 1e6, 1)
-            _, out = self._shell(device, "cat /sys/class/power_supply/battery/capacity "
-                                         "/sys/class/power_supply/battery/temp 2>/dev/null")
+            _, out = self._shell(
+                device,
+                "cat /sys/class/power_supply/battery/capacity "
+                "/sys/class/power_supply/battery/temp 2>/dev/null",
+            )
             values = [int(v) for v in out.split() if v.lstrip("-").isdigit()]
             if len(values) == 2:
                 info["battery_percent"], info["battery_temp_c"] = values[0], values[1] / 10
@@ -442,8 +512,20 @@ class AdbRunner:
         return info
 
 
-ADB_SETTINGS = {"benchmark_model", "accelerators", "slug", "name", "tool_version", "external_delegate_path",
-                "external_delegate_options", "big_cores", "adb_host", "adb_port", "work_root", "tcp"}
+ADB_SETTINGS = {
+    "benchmark_model",
+    "accelerators",
+    "slug",
+    "name",
+    "tool_version",
+    "external_delegate_path",
+    "external_delegate_options",
+    "big_cores",
+    "adb_host",
+    "adb_port",
+    "work_root",
+    "tcp",
+}
 
 
 def runner_from_spec(target: str) -> AdbRunner:
@@ -454,8 +536,14 @@ def runner_from_spec(target: str) -> AdbRunner:
     serial, settings = device_settings("adb", target)
     if not serial:
         raise ValueError("an adb device spec needs the device's serial: adb:SERIAL")
-    check_device_settings("adb", serial, settings, known=ADB_SETTINGS, required="benchmark_model",
-                          required_hint="the benchmark_model binary for its ABI")
+    check_device_settings(
+        "adb",
+        serial,
+        settings,
+        known=ADB_SETTINGS,
+        required="benchmark_model",
+        required_hint="the benchmark_model binary for its ABI",
+    )
     accelerators = settings.pop("accelerators", None)
     if "adb_port" in settings:
         settings["adb_port"] = int(settings["adb_port"])

@@ -21,8 +21,14 @@ class Accelerator:
     NPU = "npu"  # vendor NPU through an external delegate
 
     ALL = [CPU, XNNPACK, GPU, NNAPI, HEXAGON, NPU]
-    LABELS = {CPU: "CPU", XNNPACK: "CPU (XNNPACK)", GPU: "GPU", NNAPI: "NNAPI", HEXAGON: "Hexagon DSP",
-              NPU: "NPU (external delegate)"}
+    LABELS = {
+        CPU: "CPU",
+        XNNPACK: "CPU (XNNPACK)",
+        GPU: "GPU",
+        NNAPI: "NNAPI",
+        HEXAGON: "Hexagon DSP",
+        NPU: "NPU (external delegate)",
+    }
 
 
 @dataclass

@@ -58,8 +58,9 @@ def device_settings(transport: str, target: str, *, config: dict | None = None) 
     return name, merged
 
 
-def check_device_settings(transport: str, name: str, settings: dict, *, known: set[str], required: str,
-                          required_hint: str) -> None:
+def check_device_settings(
+    transport: str, name: str, settings: dict, *, known: set[str], required: str, required_hint: str
+) -> None:
     """Refuses unknown or missing settings of one device with a message for the operator, and checks
     (in place) its `accelerators` list against the accelerators the runners know."""
     from evaluation.runners.base import Accelerator
@@ -68,8 +69,9 @@ def check_device_settings(transport: str, name: str, settings: dict, *, known: s
     if unknown:
         raise ValueError(f"unknown {transport} device settings {sorted(unknown)}; known: {sorted(known)}")
     if not settings.get(required):
-        raise ValueError(f"{transport} device {name}: set {required} ({required_hint}) "
-                         f"in DEVICE_HOST_CONFIG or the spec")
+        raise ValueError(
+            f"{transport} device {name}: set {required} ({required_hint}) in DEVICE_HOST_CONFIG or the spec"
+        )
     bad = [a for a in settings.get("accelerators") or [] if a not in Accelerator.ALL]
     if bad:
         raise ValueError(f"{transport} device {name}: unknown accelerators {bad}; use {Accelerator.ALL}")

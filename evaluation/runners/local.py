@@ -37,8 +37,13 @@ def cpu_model_name() -> str:
 class LocalRunner:
     transport = "local"
 
-    def __init__(self, slug: str = "host-cpu", *, memory_limit_mb: int = 4096,
-                 max_tensor_bytes: int = DEFAULT_MAX_TENSOR_BYTES):
+    def __init__(
+        self,
+        slug: str = "host-cpu",
+        *,
+        memory_limit_mb: int = 4096,
+        max_tensor_bytes: int = DEFAULT_MAX_TENSOR_BYTES,
+    ):
         self.slug = slug
         self.memory_limit_mb = memory_limit_mb
         self.max_tensor_bytes = max_tensor_bytes
@@ -46,43 +51,75 @@ class LocalRunner:
     def probe(self) -> DeviceInfo:
         cpu = cpu_model_name()
         cores = os.cpu_count() or 1
-        return DeviceInfo(slug=self.slug, name=f"Host CPU: {cpu}", platform="linux", soc=cpu, transport="local",
-                          accelerators=[Accelerator.CPU, Accelerator.XNNPACK],
-                          details={"cores": cores, "machine": platform.machine(), "kernel": platform.release(),
-                                   "hostname": platform.node()})
+        return DeviceInfo(
+            slug=self.slug,
+            name=f"Host CPU: {cpu}",
+            platform="linux",
+            soc=cpu,
+            transport="local",
+            accelerators=[Accelerator.CPU, Accelerator.XNNPACK],
+            details={
+                "cores": cores,
+                "machine": platform.machine(),
+                "kernel": platform.release(),
+                "hostname": platform.node(),
+            },
+        )
 
     def run(self, model_path: Path, options: RunOptions) -> RunResult:
         if options.accelerator not in (Accelerator.CPU, Accelerator.XNNPACK):
-            raise ModelError(f"This device has no {Accelerator.LABELS.get(options.accelerator, options.accelerator)}"
-                             " accelerator; it offers CPU and CPU (XNNPACK).")
-        request = {"model_path": str(model_path), "accelerator": options.accelerator,
-                   "threads": options.threads, "warmup_runs": options.warmup_runs,
-                   "timed_runs": options.timed_runs, "max_tensor_bytes": self.max_tensor_bytes,
-                   "input_shapes": {str(k): v for k, v in (options.input_shapes or {}).items()},
-                   "input_range": options.input_range}
+            raise ModelError(
+                f"This device has no {Accelerator.LABELS.get(options.accelerator, options.accelerator)}"
+                " accelerator; it offers CPU and CPU (XNNPACK)."
+            )
+        request = {
+            "model_path": str(model_path),
+            "accelerator": options.accelerator,
+            "threads": options.threads,
+            "warmup_runs": options.warmup_runs,
+            "timed_runs": options.timed_runs,
+            "max_tensor_bytes": self.max_tensor_bytes,
+            "input_shapes": {str(k): v for k, v in (options.input_shapes or {}).items()},
+            "input_range": options.input_range,
+        }
         try:
-            result, log = sandbox_run("benchmark", request, time_limit_s=options.time_limit_s,
-                                      memory_limit_mb=self.memory_limit_mb)
+            result, log = sandbox_run(
+                "benchmark", request, time_limit_s=options.time_limit_s, memory_limit_mb=self.memory_limit_mb
+            )
         except SandboxTimeout as exc:
-            raise JobTimeout(f"The model was stopped at the job's time limit of {options.time_limit_s:g} s "
-                             f"({options.warmup_runs} warm-up and {options.timed_runs} timed runs did not "
-                             "finish). Make it faster, or ask for fewer runs.", log=exc.log) from None
+            raise JobTimeout(
+                f"The model was stopped at the job's time limit of {options.time_limit_s:g} s "
+                f"({options.warmup_runs} warm-up and {options.timed_runs} timed runs did not "
+                "finish). Make it faster, or ask for fewer runs.",
+                log=exc.log,
+            ) from None
         except SandboxCrash as exc:
-            hint = ("it ran out of memory" if exc.signal_name in ("SIGKILL", "SIGABRT")
-                    else "the model is malformed")
-            raise ModelError(f"LiteRT crashed while running this model ({exc.signal_name}): {hint}.",
-                             log=exc.log) from None
+            hint = (
+                "it ran out of memory"
+                if exc.signal_name in ("SIGKILL", "SIGABRT")
+                else "the model is malformed"
+            )
+            raise ModelError(
+                f"LiteRT crashed while running this model ({exc.signal_name}): {hint}.", log=exc.log
+            ) from None
         except SandboxError as exc:
             raise ModelError(explain_load_error(exc.error_type, exc.message), log=exc.log) from None
         if result.get("refusal"):
             raise ModelError(explain_memory_refusal(result["refusal"], self.max_tensor_bytes))
         raw_log = result["raw_log"] + ("\n\n" + log.strip() if log.strip() else "")
         return RunResult(
-            init_ms=result["init_ms"], first_inference_ms=result["first_inference_ms"], mean_ms=result["mean_ms"],
-            median_ms=result["median_ms"], std_ms=result["std_ms"], min_ms=result["min_ms"],
-            max_ms=result["max_ms"], peak_memory_mb=result["peak_memory_mb"],
-            runtime_version=result["runtime_version"] + (" + XNNPACK" if options.accelerator == "xnnpack" else ""),
-            raw_log=raw_log, count=result["count"],
+            init_ms=result["init_ms"],
+            first_inference_ms=result["first_inference_ms"],
+            mean_ms=result["mean_ms"],
+            median_ms=result["median_ms"],
+            std_ms=result["std_ms"],
+            min_ms=result["min_ms"],
+            max_ms=result["max_ms"],
+            peak_memory_mb=result["peak_memory_mb"],
+            runtime_version=result["runtime_version"]
+            + (" + XNNPACK" if options.accelerator == "xnnpack" else ""),
+            raw_log=raw_log,
+            count=result["count"],
             fully_delegated=None,
         )
 

@@ -45,10 +45,12 @@ HOST_MARGIN_S = 30.0
 SPACE_MARGIN_BYTES = 16 * 1024 * 1024
 PEAK_MARK = "MAI_PEAK_RSS_KB="
 # Runs the benchmark as a child and prints the peak resident memory of its process tree to stderr.
-PEAK_WRAPPER = ("import resource,subprocess,sys\n"
-                "r=subprocess.call(sys.argv[1:])\n"
-                f"sys.stderr.write('\\n{PEAK_MARK}%d\\n'%resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
-                "sys.exit(128-r if r<0 else r)")
+PEAK_WRAPPER = (
+    "import resource,subprocess,sys\n"
+    "r=subprocess.call(sys.argv[1:])\n"
+    f"sys.stderr.write('\\n{PEAK_MARK}%d\\n'%resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    "sys.exit(128-r if r<0 else r)"
+)
 
 
 class SshRunner:
@@ -56,10 +58,22 @@ class SshRunner:
 
     transport = "ssh"
 
-    def __init__(self, host: str, *, username: str, key_path: Path | str, port: int = 22,
-                 known_hosts: Path | str | None = None, accelerators: list[str] | None = None, slug: str = "",
-                 name: str = "", litert_benchmark: str = "litert-benchmark", dispatch_library_path: str = "",
-                 work_root: str = "/tmp/mai-jobs", connect_timeout: float = 10.0):
+    def __init__(
+        self,
+        host: str,
+        *,
+        username: str,
+        key_path: Path | str,
+        port: int = 22,
+        known_hosts: Path | str | None = None,
+        accelerators: list[str] | None = None,
+        slug: str = "",
+        name: str = "",
+        litert_benchmark: str = "litert-benchmark",
+        dispatch_library_path: str = "",
+        work_root: str = "/tmp/mai-jobs",
+        connect_timeout: float = 10.0,
+    ):
         self.host, self.port, self.username = host, port, username
         self.key_path = Path(key_path)
         self.known_hosts = Path(known_hosts) if known_hosts else None
@@ -87,13 +101,23 @@ class SshRunner:
             client.load_system_host_keys()
         client.set_missing_host_key_policy(paramiko.RejectPolicy())
         try:
-            client.connect(self.host, port=self.port, username=self.username, key_filename=str(self.key_path),
-                           timeout=self.connect_timeout, banner_timeout=self.connect_timeout,
-                           auth_timeout=self.connect_timeout, allow_agent=False, look_for_keys=False)
+            client.connect(
+                self.host,
+                port=self.port,
+                username=self.username,
+                key_filename=str(self.key_path),
+                timeout=self.connect_timeout,
+                banner_timeout=self.connect_timeout,
+                auth_timeout=self.connect_timeout,
+                allow_agent=False,
+                look_for_keys=False,
+            )
         except paramiko.BadHostKeyException:
             client.close()
-            raise DeviceUnavailable(f"the host key of {self.address} changed: not connecting until an operator "
-                                    f"checks it and updates the board's known_hosts entry")
+            raise DeviceUnavailable(
+                f"the host key of {self.address} changed: not connecting until an operator "
+                f"checks it and updates the board's known_hosts entry"
+            )
         except paramiko.AuthenticationException as exc:
             client.close()
             raise DeviceUnavailable(f"{self.address} refused the worker's key: {exc}")
@@ -122,8 +146,9 @@ class SshRunner:
         """Whether the board can take a job now (for the worker's heartbeat)."""
         return self.state() == "online"
 
-    def _exec(self, client, command: str, timeout: float = 60.0, *,
-              timeout_error: bool = False) -> tuple[int, str, str]:
+    def _exec(
+        self, client, command: str, timeout: float = 60.0, *, timeout_error: bool = False
+    ) -> tuple[int, str, str]:
         """Runs a command; (exit status, stdout, stderr). Past `timeout`: TimeoutError when
         `timeout_error` (the benchmark itself), else DeviceUnavailable (a housekeeping command that does
         not return means a board in trouble). DeviceUnavailable when the connection goes away."""
@@ -152,7 +177,9 @@ class SshRunner:
                 channel.close()
                 if timeout_error:
                     raise TimeoutError(f"{command!r} ran past {timeout:g} s")
-                raise DeviceUnavailable(f"{self.address} did not finish {command.split()[0]!r} within {timeout:g} s")
+                raise DeviceUnavailable(
+                    f"{self.address} did not finish {command.split()[0]!r} within {timeout:g} s"
+                )
             time.sleep(0.02)
         status = channel.recv_exit_status()
         while channel.recv_ready():
@@ -168,13 +195,17 @@ class SshRunner:
     def probe(self) -> DeviceInfo:
         client = self._connect()
         try:
-            _, out, _ = self._exec(client, (
-                "echo arch=$(uname -m); "
-                "echo model=$(tr -d '\\0' < /proc/device-tree/model 2>/dev/null); "
-                "echo compatible=$(tr '\\0' ' ' < /proc/device-tree/compatible 2>/dev/null); "
-                "echo cpu=$(grep -m1 -E '^(model name|Hardware)' /proc/cpuinfo | cut -d: -f2-); "
-                "echo os=$(. /etc/os-release 2>/dev/null; echo $PRETTY_NAME); "
-                "echo hostname=$(hostname)"))
+            _, out, _ = self._exec(
+                client,
+                (
+                    "echo arch=$(uname -m); "
+                    "echo model=$(tr -d '\\0' < /proc/device-tree/model 2>/dev/null); "
+                    "echo compatible=$(tr '\\0' ' ' < /proc/device-tree/compatible 2>/dev/null); "
+                    "echo cpu=$(grep -m1 -E '^(model name|Hardware)' /proc/cpuinfo | cut -d: -f2-); "
+                    "echo os=$(. /etc/os-release 2>/dev/null; echo $PRETTY_NAME); "
+                    "echo hostname=$(hostname)"
+                ),
+            )
             facts = dict(re.findall(r"^(\w+)=(.*)$", out, flags=re.M))
             self._find_tool(client)
         finally:
@@ -184,11 +215,21 @@ class SshRunner:
         name = self.name or facts.get("model", "").strip() or facts.get("hostname", "") or self.host
         slug = self.slug or re.sub(r"[^a-z0-9]+", "-", f"{name}-{self.host}".lower()).strip("-")
         return DeviceInfo(
-            slug=slug, name=name, platform="linux", soc=soc, transport=self.transport,
+            slug=slug,
+            name=name,
+            platform="linux",
+            soc=soc,
+            transport=self.transport,
             accelerators=list(self.accelerators),
-            details={"address": self.address, "arch": facts.get("arch", ""), "os": facts.get("os", "").strip(),
-                     "cpu": facts.get("cpu", "").strip(), "litert_benchmark": self.litert_benchmark,
-                     "runtime_version": self.runtime_version})
+            details={
+                "address": self.address,
+                "arch": facts.get("arch", ""),
+                "os": facts.get("os", "").strip(),
+                "cpu": facts.get("cpu", "").strip(),
+                "litert_benchmark": self.litert_benchmark,
+                "runtime_version": self.runtime_version,
+            },
+        )
 
     @property
     def runtime_version(self) -> str:
@@ -197,20 +238,35 @@ class SshRunner:
     def _find_tool(self, client) -> None:
         """Finds litert-benchmark and the ai-edge-litert version of the Python it runs under."""
         tool = shlex.quote(self.litert_benchmark)
-        status, out, _ = self._exec(client, f"head -n1 \"$(command -v {tool})\"")
+        status, out, _ = self._exec(client, f'head -n1 "$(command -v {tool})"')
         if status != 0 or not out.startswith("#!"):
-            raise DeviceUnavailable(f"litert-benchmark not found on {self.address} ({self.litert_benchmark}): "
-                                    f"install it with `pip install ai-edge-litert`")
+            raise DeviceUnavailable(
+                f"litert-benchmark not found on {self.address} ({self.litert_benchmark}): "
+                f"install it with `pip install ai-edge-litert`"
+            )
         self._python = out[2:].strip().split()[0]
-        status, out, _ = self._exec(client, f"{shlex.quote(self._python)} -c "
-                                            "\"import importlib.metadata as m; print(m.version('ai-edge-litert'))\"")
+        status, out, _ = self._exec(
+            client,
+            f"{shlex.quote(self._python)} -c "
+            "\"import importlib.metadata as m; print(m.version('ai-edge-litert'))\"",
+        )
         self._litert_version = out.strip() if status == 0 else ""
 
     # --- a job
     def command_for(self, model: str, result_json: str, options: RunOptions) -> str:
-        args = [self.litert_benchmark, "--model", model, "--num_threads", str(options.threads),
-                "--warmup_runs", str(options.warmup_runs), "--num_runs", str(options.timed_runs),
-                "--result_json", result_json]
+        args = [
+            self.litert_benchmark,
+            "--model",
+            model,
+            "--num_threads",
+            str(options.threads),
+            "--warmup_runs",
+            str(options.warmup_runs),
+            "--num_runs",
+            str(options.timed_runs),
+            "--result_json",
+            result_json,
+        ]
         if options.accelerator == Accelerator.GPU:
             args.append("--use_gpu")
         elif options.accelerator == Accelerator.NPU:
@@ -228,11 +284,15 @@ class SshRunner:
     def run(self, model_path: Path, options: RunOptions) -> RunResult:
         model_path = Path(model_path)
         if options.accelerator not in self.accelerators:
-            raise ModelError(f"{Accelerator.LABELS.get(options.accelerator, options.accelerator)} is not "
-                             f"offered by this board")
+            raise ModelError(
+                f"{Accelerator.LABELS.get(options.accelerator, options.accelerator)} is not "
+                f"offered by this board"
+            )
         if options.input_shapes:
-            raise ModelError("this board's litert-benchmark cannot resize inputs: export the model with the "
-                             "track's fixed input shape")
+            raise ModelError(
+                "this board's litert-benchmark cannot resize inputs: export the model with the "
+                "track's fixed input shape"
+            )
         client = self._connect()
         job_dir = f"{self.work_root}/{uuid.uuid4().hex[:12]}"
         try:
@@ -245,20 +305,31 @@ class SshRunner:
             command = self.command_for(remote_model, result_json, options)
             started = time.monotonic()
             try:
-                status, out, err = self._exec(client, f"cd {shlex.quote(job_dir)} && {command}",
-                                              timeout=options.time_limit_s + HOST_MARGIN_S, timeout_error=True)
+                status, out, err = self._exec(
+                    client,
+                    f"cd {shlex.quote(job_dir)} && {command}",
+                    timeout=options.time_limit_s + HOST_MARGIN_S,
+                    timeout_error=True,
+                )
             except TimeoutError:
                 if self.state() == "offline":
                     raise DeviceUnavailable(f"board {self.address} stopped answering during the job")
                 self._kill(job_dir)
-                raise JobTimeout(f"the benchmark did not finish within {options.time_limit_s:g} s and was "
-                                 f"stopped on the board")
+                raise JobTimeout(
+                    f"the benchmark did not finish within {options.time_limit_s:g} s and was "
+                    f"stopped on the board"
+                )
             except DeviceUnavailable:
-                raise DeviceUnavailable(f"board {self.address} went away during the job: the job will be retried")
+                raise DeviceUnavailable(
+                    f"board {self.address} went away during the job: the job will be retried"
+                )
             log = f"$ {command}\n{out}{err}"
             if status in (124, 137) and time.monotonic() - started >= options.time_limit_s * 0.9:
-                raise JobTimeout(f"the benchmark did not finish within {options.time_limit_s:g} s and was "
-                                 f"stopped on the board", log=log)
+                raise JobTimeout(
+                    f"the benchmark did not finish within {options.time_limit_s:g} s and was "
+                    f"stopped on the board",
+                    log=log,
+                )
             return self._result(client, status, out, err, log, result_json, options)
         finally:
             try:
@@ -276,7 +347,8 @@ class SshRunner:
             if free < size + SPACE_MARGIN_BYTES:
                 raise DeviceUnavailable(
                     f"no space left on board {self.address}: {free / 1e6:.1f} MB free in {self.work_root}, "
-                    f"{(size + SPACE_MARGIN_BYTES) / 1e6:.1f} MB needed")
+                    f"{(size + SPACE_MARGIN_BYTES) / 1e6:.1f} MB needed"
+                )
 
     def _upload(self, client, local: Path, remote: str) -> None:
         try:
@@ -313,7 +385,9 @@ class SshRunner:
                 name = signal.Signals(sig).name
             except ValueError:
                 name = f"signal {sig}"
-            raise ModelError(f"litert-benchmark crashed on the board ({name}) while running the model", log=log)
+            raise ModelError(
+                f"litert-benchmark crashed on the board ({name}) while running the model", log=log
+            )
         data = self._read_json(client, result_json) if status == 0 else None
         if status != 0 or data is None:
             reason = self._error_text(out + "\n" + err_clean)
@@ -321,12 +395,19 @@ class SshRunner:
         latency = data.get("latency", {})
         fully = data.get("fully_accelerated")
         return RunResult(
-            init_ms=latency.get("init_ms"), first_inference_ms=latency.get("warmup_first_ms"),
-            mean_ms=latency["avg_ms"], median_ms=latency.get("median_ms"), std_ms=latency.get("std_ms"),
-            min_ms=latency.get("min_ms"), max_ms=latency.get("max_ms"),
-            peak_memory_mb=int(peak[1]) / 1024 if peak else None, runtime_version=self.runtime_version,
-            raw_log=log, count=latency.get("num_runs"),
-            fully_delegated=None if options.accelerator in (Accelerator.CPU, Accelerator.XNNPACK) else fully)
+            init_ms=latency.get("init_ms"),
+            first_inference_ms=latency.get("warmup_first_ms"),
+            mean_ms=latency["avg_ms"],
+            median_ms=latency.get("median_ms"),
+            std_ms=latency.get("std_ms"),
+            min_ms=latency.get("min_ms"),
+            max_ms=latency.get("max_ms"),
+            peak_memory_mb=int(peak[1]) / 1024 if peak else None,
+            runtime_version=self.runtime_version,
+            raw_log=log,
+            count=latency.get("num_runs"),
+            fully_delegated=None if options.accelerator in (Accelerator.CPU, Accelerator.XNNPACK) else fully,
+        )
 
     @staticmethod
     def _error_text(text: str) -> str:
@@ -334,10 +415,12 @@ class SshRunner:
         continuation lines LiteRT adds below it); never the whole traceback."""
         lines = [line for line in text.splitlines() if line.strip() and not line.startswith("INFO: [")]
         # `2026-01-01 12:00:00 ERROR benchmark_litert_model: Model file not found: …` → the message.
-        errors = [re.sub(r"^[\w.]+: ", "", line.split(" ERROR ", 1)[1]) for line in lines if " ERROR " in line]
+        errors = [
+            re.sub(r"^[\w.]+: ", "", line.split(" ERROR ", 1)[1]) for line in lines if " ERROR " in line
+        ]
         exception_at = [i for i, line in enumerate(lines) if re.match(r"^[\w.]+(Error|Exception)\b", line)]
         if exception_at:
-            errors += lines[exception_at[-1]:exception_at[-1] + 4]
+            errors += lines[exception_at[-1] : exception_at[-1] + 4]
         return "\n".join(errors[-8:]) or "\n".join(lines[-8:])
 
     def _kill(self, job_dir: str) -> None:
@@ -358,8 +441,11 @@ class SshRunner:
         try:
             client = self._connect()
             try:
-                _, out, _ = self._exec(client, f"df -Pk {shlex.quote(self.work_root)} 2>/dev/null || df -Pk /tmp; "
-                                               "cat /sys/class/thermal/thermal_zone0/temp 2>/dev/null")
+                _, out, _ = self._exec(
+                    client,
+                    f"df -Pk {shlex.quote(self.work_root)} 2>/dev/null || df -Pk /tmp; "
+                    "cat /sys/class/thermal/thermal_zone0/temp 2>/dev/null",
+                )
             finally:
                 client.close()
             lines = out.strip().splitlines()
@@ -373,8 +459,18 @@ class SshRunner:
         return info
 
 
-SSH_SETTINGS = {"key", "known_hosts", "port", "accelerators", "slug", "name", "litert_benchmark",
-                "dispatch_library_path", "work_root", "connect_timeout"}
+SSH_SETTINGS = {
+    "key",
+    "known_hosts",
+    "port",
+    "accelerators",
+    "slug",
+    "name",
+    "litert_benchmark",
+    "dispatch_library_path",
+    "work_root",
+    "connect_timeout",
+}
 
 
 def runner_from_spec(target: str) -> SshRunner:
@@ -387,11 +483,18 @@ def runner_from_spec(target: str) -> SshRunner:
     if not at or not user or not host_port:
         raise ValueError(f"an ssh device spec is ssh:USER@HOST[:PORT], not ssh:{address}")
     host, _, port = host_port.partition(":")
-    check_device_settings("ssh", address, settings, known=SSH_SETTINGS, required="key",
-                          required_hint="the private key the board accepts")
+    check_device_settings(
+        "ssh",
+        address,
+        settings,
+        known=SSH_SETTINGS,
+        required="key",
+        required_hint="the private key the board accepts",
+    )
     accelerators = settings.pop("accelerators", None)
     port = int(settings.pop("port", port or 22))
     if "connect_timeout" in settings:
         settings["connect_timeout"] = float(settings["connect_timeout"])
-    return SshRunner(host, username=user, port=port, key_path=settings.pop("key"), accelerators=accelerators,
-                     **settings)
+    return SshRunner(
+        host, username=user, port=port, key_path=settings.pop("key"), accelerators=accelerators, **settings
+    )

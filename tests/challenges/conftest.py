@@ -24,8 +24,13 @@ def live(db):
 
     today = timezone.localdate(timezone=PACIFIC)
     workshop = Workshop.objects.create(
-        slug="mai-live", name="Mobile AI Workshop (live demo)", short_name="MAI Live", host_conference="CVPR",
-        start_date=today + dt.timedelta(days=90), end_date=today + dt.timedelta(days=90))
+        slug="mai-live",
+        name="Mobile AI Workshop (live demo)",
+        short_name="MAI Live",
+        host_conference="CVPR",
+        start_date=today + dt.timedelta(days=90),
+        end_date=today + dt.timedelta(days=90),
+    )
     seed_demo()
     return workshop
 

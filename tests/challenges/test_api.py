@@ -20,7 +20,9 @@ def test_submit_and_read_through_the_api(client, denoising, participant):
     assert info["phase"] == "validation" and info["team"] == "API Team" and info["left_today"] == 5
     assert info["contract"]["output_shape"] == [1, 32, 48, 3]
     data = results_for("images_zip", ground_truth_bytes(denoising))
-    response = client.post(base + "submissions/", {"file": SimpleUploadedFile("r.zip", data), "method_name": "M"})
+    response = client.post(
+        base + "submissions/", {"file": SimpleUploadedFile("r.zip", data), "method_name": "M"}
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["status"] == "queued" and body["team"] == "API Team"

@@ -20,8 +20,15 @@ def test_psnr_and_ssim_equal_scikit_image(shape):
     rng = np.random.default_rng(sum(shape))
     a, b = _pair(rng, shape)
     assert metrics.psnr(a, b) == pytest.approx(peak_signal_noise_ratio(a, b, data_range=255), abs=1e-6)
-    reference = structural_similarity(a, b, data_range=255, channel_axis=-1 if len(shape) == 3 else None,
-                                      gaussian_weights=True, sigma=1.5, use_sample_covariance=False)
+    reference = structural_similarity(
+        a,
+        b,
+        data_range=255,
+        channel_axis=-1 if len(shape) == 3 else None,
+        gaussian_weights=True,
+        sigma=1.5,
+        use_sample_covariance=False,
+    )
     assert abs(metrics.ssim(a, b) - reference) < 1e-6
 
 
@@ -30,8 +37,9 @@ def test_ssim_on_float_images_and_smooth_content():
     a = np.cumsum(rng.normal(size=(50, 80, 3)), axis=1)
     a = (a - a.min()) / (a.max() - a.min())
     b = a + rng.normal(0, 0.05, a.shape)
-    ref = structural_similarity(a, b, data_range=1.0, channel_axis=-1, gaussian_weights=True,
-                                use_sample_covariance=False)
+    ref = structural_similarity(
+        a, b, data_range=1.0, channel_axis=-1, gaussian_weights=True, use_sample_covariance=False
+    )
     assert abs(metrics.ssim(a, b, data_range=1.0) - ref) < 1e-6
 
 

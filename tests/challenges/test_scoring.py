@@ -21,8 +21,12 @@ def gt_images():
 
 def score_images(files, **kwargs):
     gt = zip_bytes({k: png_bytes(v) for k, v in gt_images().items()})
-    return scoring.score(result_format="images_zip", submission=zip_bytes(files), ground_truth=gt,
-                         max_uncompressed=kwargs.get("max_uncompressed", 10 * MB))
+    return scoring.score(
+        result_format="images_zip",
+        submission=zip_bytes(files),
+        ground_truth=gt,
+        max_uncompressed=kwargs.get("max_uncompressed", 10 * MB),
+    )
 
 
 def test_images_scored_per_file_and_averaged_by_hand():
@@ -48,17 +52,27 @@ def test_identical_images_capped_and_one_top_folder_allowed():
 
 def test_missing_and_extra_files_are_named():
     gt = gt_images()
-    with pytest.raises(scoring.ScoringError, match=r"missing 1 file\(s\): 0002.png; 1 unexpected file\(s\): 0003.png"):
+    with pytest.raises(
+        scoring.ScoringError, match=r"missing 1 file\(s\): 0002.png; 1 unexpected file\(s\): 0003.png"
+    ):
         score_images({"0001.png": png_bytes(gt["0001.png"]), "0003.png": png_bytes(gt["0002.png"])})
 
 
 def test_wrong_size_and_channels():
     with pytest.raises(scoring.ScoringError, match="“0001.png” is 8×16 pixels; expected 16×16"):
-        score_images({"0001.png": png_bytes(np.zeros((16, 8, 3), np.uint8)),
-                      "0002.png": png_bytes(np.zeros((16, 16, 3), np.uint8))})
+        score_images(
+            {
+                "0001.png": png_bytes(np.zeros((16, 8, 3), np.uint8)),
+                "0002.png": png_bytes(np.zeros((16, 16, 3), np.uint8)),
+            }
+        )
     with pytest.raises(scoring.ScoringError, match="4 channel"):
-        score_images({"0001.png": png_bytes(np.zeros((16, 16, 4), np.uint8)),
-                      "0002.png": png_bytes(np.zeros((16, 16, 3), np.uint8))})
+        score_images(
+            {
+                "0001.png": png_bytes(np.zeros((16, 16, 4), np.uint8)),
+                "0002.png": png_bytes(np.zeros((16, 16, 3), np.uint8)),
+            }
+        )
 
 
 def test_corrupt_png_and_empty_member():
@@ -82,46 +96,60 @@ def test_zip_bomb_refused_before_reading():
     bomb = buffer.getvalue()
     assert len(bomb) < 20_000
     with pytest.raises(scoring.ScoringError, match="more than 1 MB; this looks like a zip bomb"):
-        scoring.check_upload(result_format="images_zip", name="r.zip", data=bomb, max_bytes=10 * MB,
-                             max_uncompressed=1 * MB)
+        scoring.check_upload(
+            result_format="images_zip", name="r.zip", data=bomb, max_bytes=10 * MB, max_uncompressed=1 * MB
+        )
 
 
 @pytest.mark.parametrize("name", ["../0001.png", "/etc/0001.png", "a/../../0001.png"])
 def test_unsafe_paths_refused(name):
     data = zip_bytes({name: png_bytes(np.zeros((16, 16, 3), np.uint8))})
     with pytest.raises(scoring.ScoringError, match="unsafe path"):
-        scoring.check_upload(result_format="images_zip", name="r.zip", data=data, max_bytes=MB,
-                             max_uncompressed=MB)
+        scoring.check_upload(
+            result_format="images_zip", name="r.zip", data=data, max_bytes=MB, max_uncompressed=MB
+        )
 
 
 def test_upload_checks():
     with pytest.raises(scoring.ScoringError, match="empty \\(0 bytes\\)"):
-        scoring.check_upload(result_format="images_zip", name="r.zip", data=b"", max_bytes=MB, max_uncompressed=MB)
+        scoring.check_upload(
+            result_format="images_zip", name="r.zip", data=b"", max_bytes=MB, max_uncompressed=MB
+        )
     with pytest.raises(scoring.ScoringError, match="not a valid zip"):
-        scoring.check_upload(result_format="images_zip", name="r.zip", data=b"hello", max_bytes=MB,
-                             max_uncompressed=MB)
+        scoring.check_upload(
+            result_format="images_zip", name="r.zip", data=b"hello", max_bytes=MB, max_uncompressed=MB
+        )
     with pytest.raises(scoring.ScoringError, match="takes a .zip file"):
-        scoring.check_upload(result_format="images_zip", name="r.tar", data=b"x", max_bytes=MB, max_uncompressed=MB)
+        scoring.check_upload(
+            result_format="images_zip", name="r.tar", data=b"x", max_bytes=MB, max_uncompressed=MB
+        )
     with pytest.raises(scoring.ScoringError, match="larger than 1 MB"):
-        scoring.check_upload(result_format="csv", name="r.csv", data=b"x" * (MB + 1), max_bytes=MB,
-                             max_uncompressed=MB)
+        scoring.check_upload(
+            result_format="csv", name="r.csv", data=b"x" * (MB + 1), max_bytes=MB, max_uncompressed=MB
+        )
 
 
 def test_depth_npz_by_hand_and_errors():
     gt = {"a": np.array([[1000.0, 2000.0], [4000.0, 0.0]], np.float32)}
     pred = {"a": np.array([[2000.0, 2000.0], [2000.0, 5.0]], np.float32)}
-    result = scoring.score(result_format="npz", submission=npz_bytes(pred), ground_truth=npz_bytes(gt),
-                           max_uncompressed=MB)
+    result = scoring.score(
+        result_format="npz", submission=npz_bytes(pred), ground_truth=npz_bytes(gt), max_uncompressed=MB
+    )
     d = np.log([2.0, 1.0, 0.5])
     assert result.scores["si_rmse"] == pytest.approx(math.sqrt(np.mean(d**2) - np.mean(d) ** 2), rel=1e-6)
     with pytest.raises(scoring.ScoringError, match="“a” has shape 3×2; expected 2×2"):
-        scoring.score(result_format="npz", submission=npz_bytes({"a": np.ones((3, 2))}),
-                      ground_truth=npz_bytes(gt), max_uncompressed=MB)
+        scoring.score(
+            result_format="npz",
+            submission=npz_bytes({"a": np.ones((3, 2))}),
+            ground_truth=npz_bytes(gt),
+            max_uncompressed=MB,
+        )
     buffer = io.BytesIO()
     np.savez(buffer, a=np.array([{"x": 1}], dtype=object))
     with pytest.raises(scoring.ScoringError, match="Python objects"):
-        scoring.score(result_format="npz", submission=buffer.getvalue(), ground_truth=npz_bytes(gt),
-                      max_uncompressed=MB)
+        scoring.score(
+            result_format="npz", submission=buffer.getvalue(), ground_truth=npz_bytes(gt), max_uncompressed=MB
+        )
 
 
 def test_classification_csv_by_hand():
@@ -129,8 +157,17 @@ def test_classification_csv_by_hand():
     sub = b"x.png,3,0,1\ny.png,0,1,2\nz.png,0,1,4\nw.png,1,2,0\n"
     result = scoring.score(result_format="csv", submission=sub, ground_truth=gt, max_uncompressed=MB)
     assert result.scores == {"top1": 25.0, "top3": 75.0}
-    assert {r["name"]: r["top1"] for r in result.per_file} == {"w.png": 0, "x.png": 100, "y.png": 0, "z.png": 0}
+    assert {r["name"]: r["top1"] for r in result.per_file} == {
+        "w.png": 0,
+        "x.png": 100,
+        "y.png": 0,
+        "z.png": 0,
+    }
     with pytest.raises(scoring.ScoringError, match="whole numbers"):
-        scoring.score(result_format="csv", submission=b"x.png,3\ny.png,cat\n", ground_truth=gt, max_uncompressed=MB)
+        scoring.score(
+            result_format="csv", submission=b"x.png,3\ny.png,cat\n", ground_truth=gt, max_uncompressed=MB
+        )
     with pytest.raises(scoring.ScoringError, match="missing 2 file"):
-        scoring.score(result_format="csv", submission=b"x.png,3\ny.png,1\n", ground_truth=gt, max_uncompressed=MB)
+        scoring.score(
+            result_format="csv", submission=b"x.png,3\ny.png,1\n", ground_truth=gt, max_uncompressed=MB
+        )

@@ -12,9 +12,14 @@ def test_six_tracks_with_contracts_and_metrics(seeded):
     assert len(tracks) == 6
     isp = tracks["learned-isp"]
     assert isp.target_platform == "MediaTek Dimensity 1000+, APU"
-    assert isp.contract == {"input_shape": [1, 544, 960, 4], "input_dtype": "float32",
-                            "output_shape": [1, 1088, 1920, 3], "output_dtype": "float32",
-                            "value_range": [0.0, 255.0], "int8_required": False}
+    assert isp.contract == {
+        "input_shape": [1, 544, 960, 4],
+        "input_dtype": "float32",
+        "output_shape": [1, 1088, 1920, 3],
+        "output_dtype": "float32",
+        "value_range": [0.0, 255.0],
+        "int8_required": False,
+    }
     sr = tracks["quantized-sr"]
     assert sr.int8_required and sr.input_dtype == "uint8" and sr.output_dtype == "uint8"
     assert [m["key"] for m in tracks["depth-estimation"].metrics] == ["si_rmse", "rmse"]

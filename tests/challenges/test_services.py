@@ -29,8 +29,9 @@ def test_register_requires_terms_and_open_registration(denoising, make_user):
     assert not Registration.objects.exists()
     website = denoising.milestones.get(kind=Milestone.Kind.WEBSITE_ONLINE).at
     with pytest.raises(services.ChallengeError, match="Registration for this challenge is closed"):
-        services.challenge_register(challenge=denoising, user=user, accept_terms=True,
-                                    now=website - dt.timedelta(seconds=1))
+        services.challenge_register(
+            challenge=denoising, user=user, accept_terms=True, now=website - dt.timedelta(seconds=1)
+        )
     reg = services.challenge_register(challenge=denoising, user=user, accept_terms=True)
     assert reg.approved and reg.accepted_terms_at is not None
 
@@ -43,7 +44,9 @@ def test_approval_required_blocks_teams_until_approved(denoising, make_user):
     user = make_user(email="p@uni.example")
     reg = services.challenge_register(challenge=denoising, user=user, accept_terms=True)
     assert not reg.approved
-    assert OutgoingMail.objects.filter(to=["org@mai.example"], subject__contains="Registration to approve").exists()
+    assert OutgoingMail.objects.filter(
+        to=["org@mai.example"], subject__contains="Registration to approve"
+    ).exists()
     with pytest.raises(services.ChallengeError, match="awaits the organisers' approval"):
         services.team_create(challenge=denoising, user=user, name="Blue")
     services.registration_approve(registration=reg)
@@ -59,7 +62,9 @@ def test_teams_join_code_size_limit_and_unique_names(denoising, participant):
     with pytest.raises(services.ChallengeError, match="already exists"):
         participant(denoising, "pixel wizards")
     second = participant(denoising, team_name=None)
-    with pytest.raises(services.ChallengeError, match="no team of this challenge has that join code".capitalize()):
+    with pytest.raises(
+        services.ChallengeError, match="no team of this challenge has that join code".capitalize()
+    ):
         services.team_join(challenge=denoising, user=second, code="nope")
     assert services.team_join(challenge=denoising, user=second, code=team.join_code) == team
     third = participant(denoising, team_name=None)
@@ -114,7 +119,10 @@ def test_submission_scored_and_limits_count_only_non_failed(denoising, participa
     bad = submit(denoising, user, data=corrupt)
     services.submission_score(submission_id=bad.pk)
     bad.refresh_from_db()
-    assert (bad.status, bad.error) == ("failed", "“val_0003.png” is not a readable PNG image (corrupt or truncated).")
+    assert (bad.status, bad.error) == (
+        "failed",
+        "“val_0003.png” is not a readable PNG image (corrupt or truncated).",
+    )
     assert selectors.submission_limits(team=team, challenge=denoising).left_today == 1  # failed: not counted
 
     submit(denoising, user)
@@ -140,11 +148,14 @@ def test_scoring_is_idempotent(denoising, participant):
     assert sub.finished_at == finished and sub.scores == scores
 
 
-@pytest.mark.parametrize("case,kwargs,message", [
-    ("empty", {"data": b""}, "empty \\(0 bytes\\)"),
-    ("wrong type", {"data": b"x", "name": "results.rar"}, "takes a .zip file"),
-    ("missing", {"data": b"PK\x05\x06" + b"\0" * 18}, "holds no files"),
-])
+@pytest.mark.parametrize(
+    "case,kwargs,message",
+    [
+        ("empty", {"data": b""}, "empty \\(0 bytes\\)"),
+        ("wrong type", {"data": b"x", "name": "results.rar"}, "takes a .zip file"),
+        ("missing", {"data": b"PK\x05\x06" + b"\0" * 18}, "holds no files"),
+    ],
+)
 def test_bad_uploads_store_nothing(denoising, participant, case, kwargs, message):
     user = participant(denoising)
     with pytest.raises(services.ChallengeError, match=message):
@@ -154,11 +165,15 @@ def test_bad_uploads_store_nothing(denoising, participant, case, kwargs, message
 
 def test_missing_files_reported_by_scorer(denoising, participant):
     user = participant(denoising)
-    sub = submit(denoising, user, data=zip_bytes({"val_0001.png": png_bytes(np.zeros((32, 48, 3), np.uint8))}))
+    sub = submit(
+        denoising, user, data=zip_bytes({"val_0001.png": png_bytes(np.zeros((32, 48, 3), np.uint8))})
+    )
     services.submission_score(submission_id=sub.pk)
     sub.refresh_from_db()
     assert sub.status == "failed"
-    assert sub.error == ("The results do not match the inputs: missing 2 file(s): val_0002.png, val_0003.png.")
+    assert sub.error == (
+        "The results do not match the inputs: missing 2 file(s): val_0002.png, val_0003.png."
+    )
 
 
 def test_closed_phase_and_not_in_team(denoising, participant):
@@ -187,15 +202,18 @@ def test_depth_and_classification_tracks_score(depth, scenes, participant):
 
 
 def test_data_file_create(denoising):
-    f = services.data_file_create(challenge=denoising, split="train", title="Extra",
-                                  upload=SimpleUploadedFile("extra.zip", b"abc"))
+    f = services.data_file_create(
+        challenge=denoising, split="train", title="Extra", upload=SimpleUploadedFile("extra.zip", b"abc")
+    )
     assert f.size == 3 and f.sha256 == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     assert "/data/train/" in f.file.name and f.file.storage.location.endswith("private")
     with pytest.raises(services.ChallengeError, match="never linked"):
-        services.data_file_create(challenge=denoising, split="validation_gt", title="GT",
-                                  external_url="https://example.org/gt.zip")
-    ext = services.data_file_create(challenge=denoising, split="train", title="Big",
-                                    external_url="https://example.org/big.zip")
+        services.data_file_create(
+            challenge=denoising, split="validation_gt", title="GT", external_url="https://example.org/gt.zip"
+        )
+    ext = services.data_file_create(
+        challenge=denoising, split="train", title="Big", external_url="https://example.org/big.zip"
+    )
     assert ext.external_url and not ext.file
 
 
@@ -208,8 +226,14 @@ def test_leaderboard_best_latest_and_ties(denoising, participant):
 
     def done(user, psnr, ssim, minutes):
         team = Team.objects.get(memberships__user=user)
-        s = Submission.objects.create(challenge=denoising, team=team, file="x", original_name="r.zip",
-                                      status="done", scores={"psnr": psnr, "ssim": ssim})
+        s = Submission.objects.create(
+            challenge=denoising,
+            team=team,
+            file="x",
+            original_name="r.zip",
+            status="done",
+            scores={"psnr": psnr, "ssim": ssim},
+        )
         Submission.objects.filter(pk=s.pk).update(created_at=base + dt.timedelta(minutes=minutes))
 
     done(a, 30.0, 0.90, 1)
@@ -217,8 +241,11 @@ def test_leaderboard_best_latest_and_ties(denoising, participant):
     done(b, 30.0, 0.90, 2)  # ties Alpha's best exactly, but later
     done(c, 29.0, 0.99, 3)
     rows = selectors.leaderboard_validation(challenge=denoising)
-    assert [(r.rank, r.team, r.scores["psnr"]) for r in rows] == [(1, "Alpha", 30.0), (2, "Bravo", 30.0),
-                                                                    (3, "Charlie", 29.0)]
+    assert [(r.rank, r.team, r.scores["psnr"]) for r in rows] == [
+        (1, "Alpha", 30.0),
+        (2, "Bravo", 30.0),
+        (3, "Charlie", 29.0),
+    ]
     denoising.leaderboard_policy = "latest"
     denoising.save()
     rows = selectors.leaderboard_validation(challenge=denoising)
@@ -227,7 +254,11 @@ def test_leaderboard_best_latest_and_ties(denoising, participant):
     denoising.metrics = [{"key": "psnr", "label": "err", "higher_is_better": False, "precision": 1}]
     denoising.leaderboard_policy = "best"
     denoising.save()
-    assert [r.team for r in selectors.leaderboard_validation(challenge=denoising)] == ["Alpha", "Charlie", "Bravo"]
+    assert [r.team for r in selectors.leaderboard_validation(challenge=denoising)] == [
+        "Alpha",
+        "Charlie",
+        "Bravo",
+    ]
     assert Team.objects.count() == 3
 
 
@@ -238,13 +269,15 @@ def test_stale_submissions_requeued_then_failed(denoising, participant):
     assert services.submission_requeue_stale(now=now) == []  # fresh: left alone
     Submission.objects.filter(pk=sub.pk).update(created_at=now - dt.timedelta(minutes=3))
     assert services.submission_requeue_stale(now=now) == [sub.pk]
-    Submission.objects.filter(pk=sub.pk).update(status="scoring", attempts=1,
-                                                started_at=now - dt.timedelta(minutes=11))
+    Submission.objects.filter(pk=sub.pk).update(
+        status="scoring", attempts=1, started_at=now - dt.timedelta(minutes=11)
+    )
     assert services.submission_requeue_stale(now=now) == [sub.pk]
     sub.refresh_from_db()
     assert sub.status == "queued"
-    Submission.objects.filter(pk=sub.pk).update(status="scoring", attempts=3,
-                                                started_at=now - dt.timedelta(minutes=11))
+    Submission.objects.filter(pk=sub.pk).update(
+        status="scoring", attempts=3, started_at=now - dt.timedelta(minutes=11)
+    )
     assert services.submission_requeue_stale(now=now) == []
     sub.refresh_from_db()
     assert sub.status == "failed" and "did not finish after 3 attempts" in sub.error

@@ -23,9 +23,12 @@ def url(challenge, name="", **kwargs):
 
 
 def scored(challenge, user, **kwargs):
-    sub = services.submission_create(challenge=challenge, user=user, name="r.zip",
-                                     data=results_for(challenge.result_format, ground_truth_bytes(challenge),
-                                                      **kwargs))
+    sub = services.submission_create(
+        challenge=challenge,
+        user=user,
+        name="r.zip",
+        data=results_for(challenge.result_format, ground_truth_bytes(challenge), **kwargs),
+    )
     services.submission_score(submission_id=sub.pk)
     sub.refresh_from_db()
     return sub
@@ -36,7 +39,7 @@ def test_detail_page_timeline_now_marker_and_countdown(client, denoising):
     assert "Image Denoising" in html and "Samsung Exynos 2100, Mali GPU" in html
     assert 'id="now-marker"' in html
     # Now is in the validation phase: the marker sits right before "Final test data released".
-    section = html[html.index('id="timeline-h"'):]
+    section = html[html.index('id="timeline-h"') :]
     marker = section.index('id="now-marker"')
     assert section.index("Validation server online") < marker < section.index("Final test data released")
     assert 'data-countdown="' in html and "Next: <strong>Final test data released</strong>" in html
@@ -47,7 +50,7 @@ def test_detail_page_timeline_now_marker_and_countdown(client, denoising):
 
 
 def test_markdown_description_is_sanitised(client, denoising):
-    denoising.description = "**bold** <script>alert(1)</script> <a href=\"javascript:alert(1)\">x</a>"
+    denoising.description = '**bold** <script>alert(1)</script> <a href="javascript:alert(1)">x</a>'
     denoising.save()
     html = client.get(url(denoising)).content.decode()
     assert "<strong>bold</strong>" in html
@@ -123,7 +126,9 @@ def test_organiser_downloads_ground_truth_and_manages(client, denoising, make_us
     # A participant cannot reach the management page or approve anyone.
     client.force_login(pending)
     assert client.get(url(denoising, "manage/")).status_code == 403
-    assert client.post(url(denoising, f"manage/registrations/{reg.pk}/"), {"approved": "0"}).status_code == 403
+    assert (
+        client.post(url(denoising, f"manage/registrations/{reg.pk}/"), {"approved": "0"}).status_code == 403
+    )
 
 
 def test_other_teams_submissions_are_not_reachable(client, denoising, participant):
@@ -209,14 +214,22 @@ def test_organiser_uploads_data_and_bad_ground_truth_is_refused(client, denoisin
     organiser = make_user()
     denoising.organisers.add(organiser)
     client.force_login(organiser)
-    response = client.post(url(denoising, "manage/"), {
-        "split": "train", "title": "More training pairs", "upload": SimpleUploadedFile("more.zip", b"PK-data")},
-        follow=True)
+    response = client.post(
+        url(denoising, "manage/"),
+        {
+            "split": "train",
+            "title": "More training pairs",
+            "upload": SimpleUploadedFile("more.zip", b"PK-data"),
+        },
+        follow=True,
+    )
     assert "The data file was stored." in response.content.decode()
     stored = denoising.data_files.get(title="More training pairs")
     assert stored.size == 7 and stored.file.read() == b"PK-data"
-    html = client.post(url(denoising, "manage/"), {
-        "split": "validation_gt", "title": "Broken GT", "upload": SimpleUploadedFile("gt.zip", b"nope")}).content.decode()
+    html = client.post(
+        url(denoising, "manage/"),
+        {"split": "validation_gt", "title": "Broken GT", "upload": SimpleUploadedFile("gt.zip", b"nope")},
+    ).content.decode()
     assert "This ground truth cannot be scored against: The ground truth is not a valid zip archive." in html
     assert not denoising.data_files.filter(title="Broken GT").exists()
     html = client.post(url(denoising, "manage/"), {"split": "train", "title": "Nothing"}).content.decode()
@@ -255,20 +268,28 @@ def test_oversized_upload_refused_from_the_header(client, denoising, participant
 
 def test_manage_lists_recent_submissions_with_reasons(client, denoising, participant, make_user):
     user = participant(denoising, "Failing")
-    sub = services.submission_create(challenge=denoising, user=user, name="r.zip",
-                                     data=results_for("images_zip", ground_truth_bytes(denoising)))
+    sub = services.submission_create(
+        challenge=denoising,
+        user=user,
+        name="r.zip",
+        data=results_for("images_zip", ground_truth_bytes(denoising)),
+    )
     Submission.objects.filter(pk=sub.pk).update(status="failed", error="“x.png” is not a readable PNG image")
     organiser = make_user()
     denoising.organisers.add(organiser)
     client.force_login(organiser)
     html = client.get(url(denoising, "manage/")).content.decode()
-    recent = html[html.index('id="recent"'):]
+    recent = html[html.index('id="recent"') :]
     assert "Failing" in recent and "is not a readable PNG image" in recent
 
 
 def test_external_data_redirects_once_released(client, denoising, participant):
-    ext = services.data_file_create(challenge=denoising, split="test_input", title="Full test set",
-                                    external_url="https://data.example.org/test.zip")
+    ext = services.data_file_create(
+        challenge=denoising,
+        split="test_input",
+        title="Full test set",
+        external_url="https://data.example.org/test.zip",
+    )
     client.force_login(participant(denoising))
     assert client.get(url(denoising, f"data/{ext.pk}/")).status_code == 404  # test inputs not released yet
     move(denoising, Milestone.Kind.TEST_DATA, timezone.now())

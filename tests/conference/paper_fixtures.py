@@ -14,8 +14,12 @@ from tests import pdf_factory
 def edition(db):
     now = timezone.now()
     workshop = Workshop.objects.create(
-        slug="mai-test", name="Mobile AI Test Workshop", short_name="MAI Test", host_conference="CVPR 2030",
-        start_date=(now + dt.timedelta(days=60)).date(), end_date=(now + dt.timedelta(days=60)).date(),
+        slug="mai-test",
+        name="Mobile AI Test Workshop",
+        short_name="MAI Test",
+        host_conference="CVPR 2030",
+        start_date=(now + dt.timedelta(days=60)).date(),
+        end_date=(now + dt.timedelta(days=60)).date(),
         dual_submission_policy="Only with CVPR.",
     )
     for order, name in enumerate(["Efficient models", "Image enhancement", "Quantization"]):
@@ -23,7 +27,9 @@ def edition(db):
     K = ImportantDate.Kind
     ImportantDate.objects.create(workshop=workshop, kind=K.SUBMISSION_OPEN, at=now - dt.timedelta(days=10))
     ImportantDate.objects.create(workshop=workshop, kind=K.PAPER_DEADLINE, at=now + dt.timedelta(days=5))
-    ImportantDate.objects.create(workshop=workshop, kind=K.CHALLENGE_PAPER_DEADLINE, at=now + dt.timedelta(days=20))
+    ImportantDate.objects.create(
+        workshop=workshop, kind=K.CHALLENGE_PAPER_DEADLINE, at=now + dt.timedelta(days=20)
+    )
     from challenges.models import Challenge
 
     Challenge.objects.create(workshop=workshop, slug="isp", title="Learned Smartphone ISP")
@@ -32,7 +38,9 @@ def edition(db):
 
 @pytest.fixture
 def author(make_user):
-    return make_user(email="alex@mobile.example", full_name="Alex Author", affiliation="Institute of Mobile Vision")
+    return make_user(
+        email="alex@mobile.example", full_name="Alex Author", affiliation="Institute of Mobile Vision"
+    )
 
 
 @pytest.fixture
@@ -43,5 +51,6 @@ def chair(make_user, edition):
 
 
 def pdf_upload(data: bytes | None = None, name: str = "my paper.pdf", **kwargs) -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, data if data is not None else pdf_factory.paper_pdf(**kwargs),
-                              content_type="application/pdf")
+    return SimpleUploadedFile(
+        name, data if data is not None else pdf_factory.paper_pdf(**kwargs), content_type="application/pdf"
+    )

@@ -12,10 +12,16 @@ pytestmark = pytest.mark.django_db
 
 
 def test_signup_stores_profile_and_queues_verification_mail(client):
-    response = client.post("/accounts/signup/", {
-        "email": "new@uni.example", "password1": "a-Long-test-passw0rd", "password2": "a-Long-test-passw0rd",
-        "full_name": "Nina New", "affiliation": "Uni Example",
-    })
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "email": "new@uni.example",
+            "password1": "a-Long-test-passw0rd",
+            "password2": "a-Long-test-passw0rd",
+            "full_name": "Nina New",
+            "affiliation": "Uni Example",
+        },
+    )
     assert response.status_code == 302
     user = get_user_model().objects.get(email="new@uni.example")
     assert user.password.startswith("argon2")
@@ -24,7 +30,9 @@ def test_signup_stores_profile_and_queues_verification_mail(client):
     assert "confirm" in mail.subject.lower()
     assert re.search(r"http://testserver/accounts/confirm-email/\S+/", mail.body)
     # not verified yet: cannot log in
-    response = client.post("/accounts/login/", {"login": "new@uni.example", "password": "a-Long-test-passw0rd"})
+    response = client.post(
+        "/accounts/login/", {"login": "new@uni.example", "password": "a-Long-test-passw0rd"}
+    )
     assert not EmailAddress.objects.get(email="new@uni.example").verified
     assert "_auth_user_id" not in client.session
 
@@ -42,7 +50,9 @@ def test_failed_logins_are_rate_limited(client, make_user, settings):
     cache.clear()
     make_user(email="target@example.org")
     pages = [
-        client.post("/accounts/login/", {"login": "target@example.org", "password": f"wrong{i}"}).content.decode()
+        client.post(
+            "/accounts/login/", {"login": "target@example.org", "password": f"wrong{i}"}
+        ).content.decode()
         for i in range(7)
     ]
     assert "Too many failed login attempts" not in pages[0]
@@ -53,10 +63,16 @@ def test_failed_logins_are_rate_limited(client, make_user, settings):
 def test_profile_lists_emails_and_domains(client, make_user, password):
     user = make_user(email="me@ethz.ch")
     client.login(username=user.email, password=password)
-    response = client.post("/profile/", {
-        "full_name": "Me Myself", "affiliation": "ETH Zurich", "country": "Switzerland",
-        "other_emails": "Me@Old-Uni.edu\nme@gmail.com", "institution_domains": "vision.ee.ethz.ch",
-    })
+    response = client.post(
+        "/profile/",
+        {
+            "full_name": "Me Myself",
+            "affiliation": "ETH Zurich",
+            "country": "Switzerland",
+            "other_emails": "Me@Old-Uni.edu\nme@gmail.com",
+            "institution_domains": "vision.ee.ethz.ch",
+        },
+    )
     assert response.status_code == 302
     profile = Profile.objects.get(user=user)
     assert profile.other_emails == ["me@old-uni.edu", "me@gmail.com"]
@@ -67,8 +83,10 @@ def test_profile_refuses_bad_addresses_and_keeps_old_values(client, make_user, p
     user = make_user(email="me2@ethz.ch")
     Profile.objects.filter(user=user).update(other_emails=["kept@example.org"])
     client.login(username=user.email, password=password)
-    response = client.post("/profile/", {"full_name": "Me", "other_emails": "not-an-address",
-                                         "institution_domains": "https://ethz.ch"})
+    response = client.post(
+        "/profile/",
+        {"full_name": "Me", "other_emails": "not-an-address", "institution_domains": "https://ethz.ch"},
+    )
     assert response.status_code == 200
     page = response.content.decode()
     assert "“not-an-address”" in page and "Enter a domain such as ethz.ch" in page

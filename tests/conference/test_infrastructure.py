@@ -30,11 +30,26 @@ def test_healthz_reports_a_dead_broker(client, settings):
 
 
 def test_check_deploy_passes_with_production_settings(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in {"SECURE_SSL_REDIRECT", "SECURE_COOKIES", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
-    env.update({"SECRET_KEY": "x" * 60 + "prod-like-key-!@#$%^&*()", "ALLOWED_HOSTS": "mai.example.org",
-                "VAR_DIR": str(tmp_path)})
-    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECURE_SSL_REDIRECT", "SECURE_COOKIES", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
+    env.update(
+        {
+            "SECRET_KEY": "x" * 60 + "prod-like-key-!@#$%^&*()",
+            "ALLOWED_HOSTS": "mai.example.org",
+            "VAR_DIR": str(tmp_path),
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -9,8 +9,11 @@ from conference import pdfcheck
 from tests import pdf_factory
 
 RULES = pdfcheck.FormatRules()
-IDENTITY = pdfcheck.Identity(names=("Alex Author", "Bo Coauthor"), emails=("alex@mobile.example",),
-                             affiliations=("Institute of Mobile Vision",))
+IDENTITY = pdfcheck.Identity(
+    names=("Alex Author", "Bo Coauthor"),
+    emails=("alex@mobile.example",),
+    affiliations=("Institute of Mobile Vision",),
+)
 
 
 def check(tmp_path, data: bytes, identity=IDENTITY, **kwargs) -> pdfcheck.Report:
@@ -45,7 +48,8 @@ def test_nine_pages_before_the_references_is_an_error(tmp_path):
     report = check(tmp_path, pdf_factory.paper_pdf(body_pages=9, reference_pages=1))
     assert [e["code"] for e in report.errors] == ["pages"]
     assert report.errors[0]["message"] == (
-        "9 pages before the references (references start on page 10); at most 8 are allowed.")
+        "9 pages before the references (references start on page 10); at most 8 are allowed."
+    )
 
 
 def test_without_a_references_heading_every_page_counts(tmp_path):
@@ -55,8 +59,10 @@ def test_without_a_references_heading_every_page_counts(tmp_path):
 
 
 def test_format_deviations_are_warnings(tmp_path):
-    report = check(tmp_path, pdf_factory.paper_pdf(body_pages=3, columns=1, font_pt=9, size="a4",
-                                                   margin="20pt 20pt 20pt 20pt"))
+    report = check(
+        tmp_path,
+        pdf_factory.paper_pdf(body_pages=3, columns=1, font_pt=9, size="a4", margin="20pt 20pt 20pt 20pt"),
+    )
     items = by_code(report)
     assert report.errors == []
     assert items["page_size"]["message"] == "Pages 1–4 are not US Letter (612 × 792 pt)."
@@ -72,8 +78,9 @@ def test_fonts_that_are_not_embedded_are_named(tmp_path):
 
 
 def test_author_identity_in_text_and_metadata_is_found(tmp_path):
-    data = pdf_factory.paper_pdf(authors=("Alex Author", "Bo Coauthor", "alex@mobile.example"),
-                                 meta_author="Alex Author")
+    data = pdf_factory.paper_pdf(
+        authors=("Alex Author", "Bo Coauthor", "alex@mobile.example"), meta_author="Alex Author"
+    )
     items = by_code(check(tmp_path, data))
     text = items["anonymity_text"]
     assert text["level"] == "warning"
@@ -96,15 +103,26 @@ def test_anonymity_is_not_checked_when_the_workshop_is_not_double_blind(tmp_path
     assert "anonymity_text" not in items
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"", "The file is empty (0 bytes)."),
-    (pdf_factory.not_a_pdf(), "This file is not a PDF (it does not start with %PDF-); export your paper as PDF."),
-    (pdf_factory.corrupt_pdf(), "The PDF is damaged and cannot be read; export it again."),
-    (pdf_factory.encrypted_pdf(), "The PDF is encrypted (password-protected); upload it without protection."),
-    (pdf_factory.encrypted_pdf(user_password=""),
-     "The PDF is encrypted (it has a security handler); upload it without protection."),
-    (pdf_factory.blank_pages_pdf(500), "The PDF has 500 pages; files of more than 60 pages are refused."),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "The file is empty (0 bytes)."),
+        (
+            pdf_factory.not_a_pdf(),
+            "This file is not a PDF (it does not start with %PDF-); export your paper as PDF.",
+        ),
+        (pdf_factory.corrupt_pdf(), "The PDF is damaged and cannot be read; export it again."),
+        (
+            pdf_factory.encrypted_pdf(),
+            "The PDF is encrypted (password-protected); upload it without protection.",
+        ),
+        (
+            pdf_factory.encrypted_pdf(user_password=""),
+            "The PDF is encrypted (it has a security handler); upload it without protection.",
+        ),
+        (pdf_factory.blank_pages_pdf(500), "The PDF has 500 pages; files of more than 60 pages are refused."),
+    ],
+)
 def test_unreadable_files_are_refused_with_a_clear_message(tmp_path, data, message):
     path = tmp_path / "bad.pdf"
     path.write_bytes(data)
@@ -112,7 +130,9 @@ def test_unreadable_files_are_refused_with_a_clear_message(tmp_path, data, messa
         pdfcheck.quick_inspect(path, max_pages=60)
     assert str(refused.value) == message
     report = pdfcheck.check_pdf(path, rules=RULES)
-    assert report.errors == [{"code": "readable", "level": "error", "title": "Readable PDF", "message": message}]
+    assert report.errors == [
+        {"code": "readable", "level": "error", "title": "Readable PDF", "message": message}
+    ]
 
 
 def test_review_copy_has_no_metadata_and_the_same_pages(tmp_path):
@@ -144,7 +164,9 @@ def test_xmp_metadata_is_searched_and_removed(tmp_path):
     from pypdf import PdfWriter
     from pypdf.generic import DecodedStreamObject, NameObject
 
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_factory.paper_pdf(body_pages=1, reference_pages=0))))
+    writer = PdfWriter(
+        clone_from=PdfReader(io.BytesIO(pdf_factory.paper_pdf(body_pages=1, reference_pages=0)))
+    )
     xmp = DecodedStreamObject()
     xmp.set_data(b"<x:xmpmeta><dc:creator>Bo Coauthor</dc:creator></x:xmpmeta>")
     xmp.update({NameObject("/Type"): NameObject("/Metadata"), NameObject("/Subtype"): NameObject("/XML")})
@@ -160,8 +182,12 @@ def test_xmp_metadata_is_searched_and_removed(tmp_path):
 
 def test_a_running_head_in_the_top_margin_is_not_taken_for_the_text_block(tmp_path):
     # Pages of flowing text fill the whole 8⅞ in block; the head sits half an inch above it.
-    data = pdf_factory.paper_pdf(body_pages=2, reference_pages=0, text_per_page=6000,
-                                 header="CVPR 2030 Submission #17. CONFIDENTIAL REVIEW COPY. DO NOT DISTRIBUTE.")
+    data = pdf_factory.paper_pdf(
+        body_pages=2,
+        reference_pages=0,
+        text_per_page=6000,
+        header="CVPR 2030 Submission #17. CONFIDENTIAL REVIEW COPY. DO NOT DISTRIBUTE.",
+    )
     items = by_code(check(tmp_path, data))
     assert items["text_block"]["level"] == "ok", items["text_block"]["message"]
     assert "(largest 6.70 × 8.74 in)" in items["text_block"]["message"]
@@ -174,7 +200,9 @@ def test_the_isolated_check_gives_the_same_report_and_writes_the_review_copy(tmp
     source = tmp_path / "paper.pdf"
     source.write_bytes(pdf_factory.paper_pdf(authors=("Alex Author",), meta_author="Alex Author"))
     inline = pdfcheck.check_pdf(source, rules=RULES, identity=IDENTITY)
-    isolated = pdfcheck.check_isolated(source, rules=RULES, identity=IDENTITY, review_copy=tmp_path / "copy.pdf")
+    isolated = pdfcheck.check_isolated(
+        source, rules=RULES, identity=IDENTITY, review_copy=tmp_path / "copy.pdf"
+    )
     assert isolated.items == inline.items
     assert (isolated.pages, isolated.content_pages, isolated.body_font_pt) == (7, 6, 10.0)
     assert PdfReader(tmp_path / "copy.pdf").metadata in (None, {})
@@ -184,8 +212,9 @@ def test_a_reader_that_dies_is_a_verdict_on_the_file_not_a_dead_worker(tmp_path)
     source = tmp_path / "paper.pdf"
     source.write_bytes(pdf_factory.paper_pdf())
     # 16 MB of address space is too little to even load PDFium: the child process dies.
-    report = pdfcheck.check_isolated(source, rules=RULES, memory_bytes=16 * 1024 * 1024,
-                                     review_copy=tmp_path / "copy.pdf")
+    report = pdfcheck.check_isolated(
+        source, rules=RULES, memory_bytes=16 * 1024 * 1024, review_copy=tmp_path / "copy.pdf"
+    )
     assert report.errors[0]["message"].startswith("The PDF could not be checked (the reader stopped")
     assert not (tmp_path / "copy.pdf").exists()
     with pytest.raises(pdfcheck.PdfRefused) as refused:

@@ -30,8 +30,13 @@ def me(user) -> services.AuthorData:
 
 def submit(edition, user, **overrides) -> Paper:
     fields = dict(
-        workshop=edition, submitter=user, title="Fast ISP on phones", abstract="We make ISPs fast.",
-        topics=list(edition.topics.all()[:1]), kind=Paper.Kind.REGULAR, authors=[me(user), COAUTHOR],
+        workshop=edition,
+        submitter=user,
+        title="Fast ISP on phones",
+        abstract="We make ISPs fast.",
+        topics=list(edition.topics.all()[:1]),
+        kind=Paper.Kind.REGULAR,
+        authors=[me(user), COAUTHOR],
         pdf=pdf_upload(),
     )
     fields.update(overrides)
@@ -58,7 +63,8 @@ def test_one_second_before_the_deadline_is_accepted_one_second_after_is_refused(
     assert refused.value.message == (
         f"Submitting a paper is no longer possible: the deadline was {at.astimezone(zone):%Y-%m-%d %H:%M:%S %Z} "
         f"and it is now {(at + dt.timedelta(seconds=1)).astimezone(zone):%Y-%m-%d %H:%M:%S %Z}. "
-        "Only withdrawal is possible.")
+        "Only withdrawal is possible."
+    )
     assert Paper.objects.count() == 1
 
 
@@ -104,8 +110,16 @@ def test_papers_are_numbered_per_edition_and_a_repeated_form_creates_one_paper(e
     token = uuid.uuid4()
     first = submit(edition, author, submission_token=token)
     again, created = services.paper_create(
-        workshop=edition, submitter=author, title="Same form again", abstract="x", topics=[], kind="regular",
-        authors=[me(author)], pdf=pdf_upload(), submission_token=token)
+        workshop=edition,
+        submitter=author,
+        title="Same form again",
+        abstract="x",
+        topics=[],
+        kind="regular",
+        authors=[me(author)],
+        pdf=pdf_upload(),
+        submission_token=token,
+    )
     assert (again.pk, created) == (first.pk, False)
     second = submit(edition, author)
     assert [first.number, second.number] == [1, 2]
@@ -134,9 +148,17 @@ def test_a_passing_check_submits_the_paper_and_writes_an_anonymous_review_copy(e
 def test_a_failing_version_does_not_replace_the_current_one(edition, author):
     paper = submit(edition, author)
     run_check(paper)
-    services.paper_update(paper=paper, user=author, expected_revision=Paper.objects.get().revision,
-                          title=paper.title, abstract=paper.abstract, topics=list(paper.topics.all()),
-                          kind=paper.kind, authors=[me(author), COAUTHOR], pdf=pdf_upload(body_pages=9))
+    services.paper_update(
+        paper=paper,
+        user=author,
+        expected_revision=Paper.objects.get().revision,
+        title=paper.title,
+        abstract=paper.abstract,
+        topics=list(paper.topics.all()),
+        kind=paper.kind,
+        authors=[me(author), COAUTHOR],
+        pdf=pdf_upload(body_pages=9),
+    )
     version = run_check(paper)
     paper.refresh_from_db()
     assert version.number == 2 and version.check_state == PaperVersion.CheckState.FAILED
@@ -159,9 +181,16 @@ def test_a_draft_stays_a_draft_when_its_only_pdf_is_too_long(edition, author):
 def test_edits_are_logged_with_what_changed_and_mailed_to_every_author(edition, author):
     paper = submit(edition, author)
     OutgoingMail.objects.all().delete()
-    services.paper_update(paper=paper, user=author, expected_revision=0, title="A better title",
-                          abstract=paper.abstract, topics=list(edition.topics.all()), kind=paper.kind,
-                          authors=[COAUTHOR, me(author)])
+    services.paper_update(
+        paper=paper,
+        user=author,
+        expected_revision=0,
+        title="A better title",
+        abstract=paper.abstract,
+        topics=list(edition.topics.all()),
+        kind=paper.kind,
+        authors=[COAUTHOR, me(author)],
+    )
     change = paper.changes.get(action=PaperChange.Action.EDITED)
     assert change.user == author
     assert change.details["title"] == ["Fast ISP on phones", "A better title"]
@@ -174,11 +203,27 @@ def test_edits_are_logged_with_what_changed_and_mailed_to_every_author(edition, 
 
 def test_an_edit_from_a_stale_form_is_refused_and_loses_nothing(edition, author):
     paper = submit(edition, author)
-    services.paper_update(paper=paper, user=author, expected_revision=0, title="Tab one", abstract="a",
-                          topics=[], kind="regular", authors=[me(author)])
+    services.paper_update(
+        paper=paper,
+        user=author,
+        expected_revision=0,
+        title="Tab one",
+        abstract="a",
+        topics=[],
+        kind="regular",
+        authors=[me(author)],
+    )
     with pytest.raises(services.PaperConflict):
-        services.paper_update(paper=paper, user=author, expected_revision=0, title="Tab two", abstract="b",
-                              topics=[], kind="regular", authors=[me(author)])
+        services.paper_update(
+            paper=paper,
+            user=author,
+            expected_revision=0,
+            title="Tab two",
+            abstract="b",
+            topics=[],
+            kind="regular",
+            authors=[me(author)],
+        )
     paper.refresh_from_db()
     assert paper.title == "Tab one"
 
@@ -187,8 +232,17 @@ def test_after_the_deadline_only_withdrawal_is_possible(edition, author):
     paper = submit(edition, author)
     late = deadline(edition) + dt.timedelta(seconds=1)
     with pytest.raises(services.SubmissionClosed):
-        services.paper_update(paper=paper, user=author, expected_revision=None, title="Late", abstract="a",
-                              topics=[], kind="regular", authors=[me(author)], now=late)
+        services.paper_update(
+            paper=paper,
+            user=author,
+            expected_revision=None,
+            title="Late",
+            abstract="a",
+            topics=[],
+            kind="regular",
+            authors=[me(author)],
+            now=late,
+        )
     services.paper_withdraw(paper=paper, user=author, reason="Not ready", now=late)
     paper.refresh_from_db()
     assert paper.status == Paper.Status.WITHDRAWN
@@ -198,7 +252,8 @@ def test_after_the_deadline_only_withdrawal_is_possible(edition, author):
 
 
 def test_coauthors_without_account_are_invited_and_linked_when_they_confirm_the_address(
-        edition, author, make_user, rf):
+    edition, author, make_user, rf
+):
     paper = submit(edition, author)
     invitation = OutgoingMail.objects.get(to=[COAUTHOR.email], subject__contains="You are a co-author")
     assert "/accounts/signup/" in invitation.body
@@ -220,8 +275,14 @@ def test_only_the_workshops_topics_and_challenges_are_accepted(edition, author, 
     from challenges.models import Challenge
     from conference.models import Topic, Workshop
 
-    other = Workshop.objects.create(slug="other", name="Other", short_name="O", host_conference="X",
-                                    start_date=edition.start_date, end_date=edition.end_date)
+    other = Workshop.objects.create(
+        slug="other",
+        name="Other",
+        short_name="O",
+        host_conference="X",
+        start_date=edition.start_date,
+        end_date=edition.end_date,
+    )
     foreign_topic = Topic.objects.create(workshop=other, name="Elsewhere")
     foreign_challenge = Challenge.objects.create(workshop=other, slug="c", title="Foreign")
     with pytest.raises(ValidationError) as refused:

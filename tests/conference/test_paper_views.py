@@ -28,16 +28,26 @@ def text(response) -> str:
 
 def form_data(edition, user, **overrides) -> dict:
     data = {
-        "title": "Fast ISP on phones", "abstract": "We make ISPs fast.",
-        "topics": [edition.topics.first().pk], "kind": "regular", "challenge": "",
-        "pdf": pdf_upload(), "submission_token": str(uuid.uuid4()),
-        "authors-TOTAL_FORMS": "3", "authors-INITIAL_FORMS": "0", "authors-MIN_NUM_FORMS": "0",
+        "title": "Fast ISP on phones",
+        "abstract": "We make ISPs fast.",
+        "topics": [edition.topics.first().pk],
+        "kind": "regular",
+        "challenge": "",
+        "pdf": pdf_upload(),
+        "submission_token": str(uuid.uuid4()),
+        "authors-TOTAL_FORMS": "3",
+        "authors-INITIAL_FORMS": "0",
+        "authors-MIN_NUM_FORMS": "0",
         "authors-MAX_NUM_FORMS": "40",
-        "authors-0-name": "Alex Author", "authors-0-email": user.email,
+        "authors-0-name": "Alex Author",
+        "authors-0-email": user.email,
         "authors-0-affiliation": "Institute of Mobile Vision",
-        "authors-1-name": "Bo Coauthor", "authors-1-email": "bo@elsewhere.example",
+        "authors-1-name": "Bo Coauthor",
+        "authors-1-email": "bo@elsewhere.example",
         "authors-1-affiliation": "Elsewhere Lab",
-        "authors-2-name": "", "authors-2-email": "", "authors-2-affiliation": "",
+        "authors-2-name": "",
+        "authors-2-email": "",
+        "authors-2-affiliation": "",
     }
     data.update(overrides)
     return data
@@ -88,17 +98,23 @@ def test_the_same_form_posted_twice_creates_one_paper(signed_in, edition, author
     assert "This form was already sent: it created paper #1." in text(response)
 
 
-@pytest.mark.parametrize("upload, message", [
-    (lambda: pdf_upload(pdf_factory.not_a_pdf(), name="photo.pdf"), "This file is not a PDF"),
-    (lambda: pdf_upload(pdf_factory.encrypted_pdf()), "The PDF is encrypted"),
-    (lambda: pdf_upload(b"", name="empty.pdf"), "The submitted file is empty."),
-    (lambda: pdf_upload(pdf_factory.corrupt_pdf()), "The PDF is damaged and cannot be read"),
-    (lambda: pdf_upload(pdf_factory.blank_pages_pdf(500)),
-     "The PDF has 500 pages; files of more than 60 pages are refused."),
-    (lambda: pdf_upload(name="paper.docx"), "Upload a PDF file (name ending in .pdf)."),
-])
-def test_bad_files_are_refused_with_a_clear_message_and_the_form_is_kept(signed_in, edition, author, upload,
-                                                                        message):
+@pytest.mark.parametrize(
+    "upload, message",
+    [
+        (lambda: pdf_upload(pdf_factory.not_a_pdf(), name="photo.pdf"), "This file is not a PDF"),
+        (lambda: pdf_upload(pdf_factory.encrypted_pdf()), "The PDF is encrypted"),
+        (lambda: pdf_upload(b"", name="empty.pdf"), "The submitted file is empty."),
+        (lambda: pdf_upload(pdf_factory.corrupt_pdf()), "The PDF is damaged and cannot be read"),
+        (
+            lambda: pdf_upload(pdf_factory.blank_pages_pdf(500)),
+            "The PDF has 500 pages; files of more than 60 pages are refused.",
+        ),
+        (lambda: pdf_upload(name="paper.docx"), "Upload a PDF file (name ending in .pdf)."),
+    ],
+)
+def test_bad_files_are_refused_with_a_clear_message_and_the_form_is_kept(
+    signed_in, edition, author, upload, message
+):
     response = signed_in.post(SUBMIT, form_data(edition, author, pdf=upload(), title="Keep my title"))
     assert response.status_code == 200
     page = text(response)
@@ -108,9 +124,17 @@ def test_bad_files_are_refused_with_a_clear_message_and_the_form_is_kept(signed_
 
 
 def test_bad_fields_are_refused(signed_in, edition, author):
-    response = signed_in.post(SUBMIT, form_data(
-        edition, author, title="x" * 10_000, **{"authors-1-email": "bo at elsewhere"}, kind="challenge",
-        dual_submission="on"))
+    response = signed_in.post(
+        SUBMIT,
+        form_data(
+            edition,
+            author,
+            title="x" * 10_000,
+            **{"authors-1-email": "bo at elsewhere"},
+            kind="challenge",
+            dual_submission="on",
+        ),
+    )
     page = text(response)
     assert "Ensure this value has at most 300 characters (it has 10000)." in page
     assert "Enter a valid email address." in page
@@ -120,7 +144,9 @@ def test_bad_fields_are_refused(signed_in, edition, author):
 
 
 def test_the_submitter_must_be_an_author(signed_in, edition, author):
-    response = signed_in.post(SUBMIT, form_data(edition, author, **{"authors-0-email": "someone@else.example"}))
+    response = signed_in.post(
+        SUBMIT, form_data(edition, author, **{"authors-0-email": "someone@else.example"})
+    )
     assert "You must be one of the authors" in text(response)
 
 
@@ -133,8 +159,9 @@ def test_script_in_the_abstract_is_stored_as_text_and_shown_escaped(signed_in, e
 
 
 def test_a_200_megabyte_upload_is_refused_before_the_body_is_read(signed_in, edition, author):
-    response = signed_in.post(SUBMIT, form_data(edition, author), CONTENT_LENGTH=str(200 * 1024 * 1024),
-                              follow=True)
+    response = signed_in.post(
+        SUBMIT, form_data(edition, author), CONTENT_LENGTH=str(200 * 1024 * 1024), follow=True
+    )
     assert "The upload is 200 MB: the PDF may have at most 50 MB" in text(response)
     assert "Nothing was read or saved." in text(response)
     assert Paper.objects.count() == 0
@@ -150,7 +177,8 @@ def test_a_file_growing_past_its_limit_is_cut_off(signed_in, edition, author, mo
 
 def test_after_the_deadline_the_form_refuses_with_the_time(signed_in, edition, author):
     ImportantDate.objects.filter(workshop=edition, kind="paper_deadline").update(
-        at=timezone.now() - dt.timedelta(seconds=1))
+        at=timezone.now() - dt.timedelta(seconds=1)
+    )
     response = signed_in.post(SUBMIT, form_data(edition, author))
     assert "Submitting a paper is no longer possible: the deadline was" in text(response)
     assert Paper.objects.count() == 0
@@ -186,8 +214,14 @@ def test_files_are_served_to_authors_with_neutral_names(signed_in, paper):
 def test_editing_replaces_the_pdf_and_keeps_every_version(signed_in, paper, edition, author):
     page = text(signed_in.get("/mai-test/papers/1/edit/"))
     assert 'value="Fast ISP on phones"' in page and 'value="bo@elsewhere.example"' in page
-    data = form_data(edition, author, title="Faster ISP", pdf=pdf_upload(body_pages=5), revision=paper.revision,
-                     **{"authors-INITIAL_FORMS": "2"})
+    data = form_data(
+        edition,
+        author,
+        title="Faster ISP",
+        pdf=pdf_upload(body_pages=5),
+        revision=paper.revision,
+        **{"authors-INITIAL_FORMS": "2"},
+    )
     data.pop("submission_token")
     response = signed_in.post("/mai-test/papers/1/edit/", data, follow=True)
     assert "Your changes were saved. The new PDF is being checked." in text(response)
@@ -209,7 +243,9 @@ def test_after_the_deadline_editing_is_closed_but_withdrawal_works(signed_in, pa
     assert "can no longer be edited" in text(response)
     assert "Edit paper" not in text(signed_in.get("/mai-test/papers/1/"))
     assert "Yes, withdraw" in text(signed_in.get("/mai-test/papers/1/withdraw/"))
-    response = signed_in.post("/mai-test/papers/1/withdraw/", {"reason": "Not ready", "confirm": "on"}, follow=True)
+    response = signed_in.post(
+        "/mai-test/papers/1/withdraw/", {"reason": "Not ready", "confirm": "on"}, follow=True
+    )
     assert "Paper #1 was withdrawn." in text(response)
     paper.refresh_from_db()
     assert paper.status == Paper.Status.WITHDRAWN
@@ -220,9 +256,16 @@ def test_chairs_list_filters_counts_and_csv(paper, chair, edition, author):
     from django.test import Client
 
     client = Client()
-    second = Paper.objects.create(workshop=edition, number=2, title="Quantized SR", abstract="=cmd()",
-                                  kind="challenge", challenge=edition.challenges.get(), submitter=author,
-                                  status=Paper.Status.SUBMITTED)
+    second = Paper.objects.create(
+        workshop=edition,
+        number=2,
+        title="Quantized SR",
+        abstract="=cmd()",
+        kind="challenge",
+        challenge=edition.challenges.get(),
+        submitter=author,
+        status=Paper.Status.SUBMITTED,
+    )
     second.topics.set(edition.topics.all()[1:3])
     second.authors.create(order=1, name="Cy Third", email="cy@third.example", affiliation="Third Uni")
     client.force_login(chair)
@@ -236,12 +279,22 @@ def test_chairs_list_filters_counts_and_csv(paper, chair, edition, author):
     topic = edition.topics.get(name="Quantization")
     assert "Fast ISP" not in text(client.get(f"/mai-test/papers/all/?topic={topic.pk}"))
     assert "1 paper" in text(client.get("/mai-test/papers/all/?check=clean"))
-    second.versions.create(number=1, check_state=PaperVersion.CheckState.WARNINGS,
-                           check_report={"warning_count": 2, "error_count": 0})
+    second.versions.create(
+        number=1,
+        check_state=PaperVersion.CheckState.WARNINGS,
+        check_report={"warning_count": 2, "error_count": 0},
+    )
     warned = text(client.get("/mai-test/papers/all/?check=warnings"))
-    assert "1 paper" in warned and "Quantized SR" in warned and '<span class="badge warn">2 warnings</span>' in warned
-    rows = list(csv.DictReader(io.StringIO(client.get("/mai-test/papers/all/?kind=regular&format=csv")
-                                           .content.decode())))
+    assert (
+        "1 paper" in warned
+        and "Quantized SR" in warned
+        and '<span class="badge warn">2 warnings</span>' in warned
+    )
+    rows = list(
+        csv.DictReader(
+            io.StringIO(client.get("/mai-test/papers/all/?kind=regular&format=csv").content.decode())
+        )
+    )
     assert [r["number"] for r in rows] == ["1"]
     assert rows[0]["authors"] == "Alex Author; Bo Coauthor"
     assert rows[0]["pages"] == "7" and rows[0]["check"] == "passed" and rows[0]["warnings"] == "0"
@@ -258,7 +311,10 @@ def test_a_chair_extends_one_papers_deadline(paper, chair, edition, signed_in):
     response = client.post("/mai-test/papers/1/extend/", {"until": "2099-01-01T12:00"}, follow=True)
     assert "The deadline of paper #1 was extended." in text(response)
     paper.refresh_from_db()
-    assert paper.deadline_extended_until.astimezone(edition.zone).strftime("%Y-%m-%d %H:%M") == "2099-01-01 12:00"
+    assert (
+        paper.deadline_extended_until.astimezone(edition.zone).strftime("%Y-%m-%d %H:%M")
+        == "2099-01-01 12:00"
+    )
     assert "Edit paper" in text(signed_in.get("/mai-test/papers/1/"))
 
 
@@ -283,10 +339,13 @@ def zip_upload(name="supp.zip", valid=True):
     return SimpleUploadedFile(name, data, content_type="application/zip")
 
 
-@pytest.mark.parametrize("upload, message", [
-    (lambda: zip_upload(valid=False), "The supplementary file is named .zip but is not a ZIP archive."),
-    (lambda: zip_upload(name="tool.exe"), "Supplementary material is a ZIP archive or a PDF."),
-])
+@pytest.mark.parametrize(
+    "upload, message",
+    [
+        (lambda: zip_upload(valid=False), "The supplementary file is named .zip but is not a ZIP archive."),
+        (lambda: zip_upload(name="tool.exe"), "Supplementary material is a ZIP archive or a PDF."),
+    ],
+)
 def test_bad_supplementary_material_is_refused(signed_in, edition, author, upload, message):
     response = signed_in.post(SUBMIT, form_data(edition, author, supplementary=upload()))
     assert message in text(response)
@@ -307,9 +366,15 @@ def test_an_invited_coauthor_signs_up_confirms_and_sees_the_paper(paper):
     invitation = OutgoingMail.objects.get(to=["bo@elsewhere.example"], subject__contains="co-author")
     assert "Sign up with this address (bo@elsewhere.example)" in invitation.body
     bo = Client()
-    response = bo.post("/accounts/signup/", {
-        "email": "bo@elsewhere.example", "full_name": "Bo Coauthor", "password1": "a-Long-test-passw0rd",
-        "password2": "a-Long-test-passw0rd"})
+    response = bo.post(
+        "/accounts/signup/",
+        {
+            "email": "bo@elsewhere.example",
+            "full_name": "Bo Coauthor",
+            "password1": "a-Long-test-passw0rd",
+            "password2": "a-Long-test-passw0rd",
+        },
+    )
     assert response.status_code == 302
     confirm = OutgoingMail.objects.filter(to=["bo@elsewhere.example"]).exclude(pk=invitation.pk).get()
     link = re.search(r"http://\S+(/accounts/confirm-email/\S+/)", confirm.body).group(1)

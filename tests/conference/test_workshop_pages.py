@@ -51,8 +51,14 @@ def test_live_edition_is_dated_relative_to_today(seeded):
 
 
 def test_public_pages_render(client, seeded):
-    for url in ["/", "/mai-2021/", "/mai-2021/call-for-papers/", "/mai-2021/dates/",
-                "/mai-2021/organisers/", "/mai-2021/challenges/"]:
+    for url in [
+        "/",
+        "/mai-2021/",
+        "/mai-2021/call-for-papers/",
+        "/mai-2021/dates/",
+        "/mai-2021/organisers/",
+        "/mai-2021/challenges/",
+    ]:
         assert client.get(url).status_code == 200, url
     cfp = text(client.get("/mai-2021/call-for-papers/"))
     assert "Depth estimation w/o multiple cameras" in cfp
@@ -99,8 +105,15 @@ def test_ical_feed_has_every_deadline_in_the_workshop_zone(client, seeded):
 def test_invalid_time_zone_is_refused():
     from django.core.exceptions import ValidationError
 
-    ws = Workshop(slug="x", name="X", short_name="X", host_conference="Y",
-                  start_date=dt.date(2030, 1, 1), end_date=dt.date(2030, 1, 1), time_zone="Mars/Olympus")
+    ws = Workshop(
+        slug="x",
+        name="X",
+        short_name="X",
+        host_conference="Y",
+        start_date=dt.date(2030, 1, 1),
+        end_date=dt.date(2030, 1, 1),
+        time_zone="Mars/Olympus",
+    )
     with pytest.raises(ValidationError, match="time zone"):
         ws.full_clean()
 

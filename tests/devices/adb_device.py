@@ -39,7 +39,13 @@ import time
 from pathlib import Path
 
 A_CNXN, A_OPEN, A_OKAY, A_CLSE, A_WRTE, A_AUTH = (
-    0x4E584E43, 0x4E45504F, 0x59414B4F, 0x45534C43, 0x45545257, 0x48545541)
+    0x4E584E43,
+    0x4E45504F,
+    0x59414B4F,
+    0x45534C43,
+    0x45545257,
+    0x48545541,
+)
 A_VERSION = 0x01000001  # skip-checksum version
 MAX_PAYLOAD = 256 * 1024
 DEVICE_ROOT = "/data/local/tmp"
@@ -101,7 +107,9 @@ class _Stream:
         for i in range(0, len(data), self.device.max_payload):
             if self.closed:
                 return False
-            if not self.device.send(_packet(A_WRTE, self.local_id, self.remote_id, data[i:i + self.device.max_payload])):
+            if not self.device.send(
+                _packet(A_WRTE, self.local_id, self.remote_id, data[i : i + self.device.max_payload])
+            ):
                 return False
             while not self.acked.acquire(timeout=0.5):
                 if self.closed or not self.device.connected:
@@ -273,7 +281,9 @@ class AdbTestDevice:
         if command == A_CNXN:
             self.max_payload = max(4096, min(arg1, MAX_PAYLOAD) - 64)
             banner = "device::" + "".join(
-                f"{key}={self.props[key]};" for key in ("ro.product.name", "ro.product.model", "ro.product.device"))
+                f"{key}={self.props[key]};"
+                for key in ("ro.product.name", "ro.product.model", "ro.product.device")
+            )
             banner += "features=cmd,fixed_push_mkdir"
             self.connected = True
             self.send(_packet(A_CNXN, A_VERSION, MAX_PAYLOAD, banner.encode()))
@@ -305,7 +315,7 @@ class AdbTestDevice:
     def _run_service(self, stream: _Stream, service: str):
         try:
             if service.startswith("shell:"):
-                self._shell(stream, service[len("shell:"):])
+                self._shell(stream, service[len("shell:") :])
             elif service == "sync:":
                 self._sync(stream)
         finally:
@@ -317,15 +327,26 @@ class AdbTestDevice:
 
     def _shell_env(self) -> dict:
         env = {key: value for key, value in os.environ.items() if not key.startswith("MAI_")}
-        env.update(PATH=f"{self.bin_dir}:{env.get('PATH', '/usr/bin:/bin')}", HOME=str(self.data_dir),
-                   MAI_DEVICE_PROPS=str(self.props_file), MAI_STANDIN_FAULT=self.fault, TMPDIR=str(self.data_dir))
+        env.update(
+            PATH=f"{self.bin_dir}:{env.get('PATH', '/usr/bin:/bin')}",
+            HOME=str(self.data_dir),
+            MAI_DEVICE_PROPS=str(self.props_file),
+            MAI_STANDIN_FAULT=self.fault,
+            TMPDIR=str(self.data_dir),
+        )
         return env
 
     def _shell(self, stream: _Stream, command: str):
         self.commands.append(command)
-        proc = subprocess.Popen(["/bin/sh", "-c", self.map_path(command)], cwd=self.data_dir,
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                env=self._shell_env(), start_new_session=True)
+        proc = subprocess.Popen(
+            ["/bin/sh", "-c", self.map_path(command)],
+            cwd=self.data_dir,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=self._shell_env(),
+            start_new_session=True,
+        )
         if self.fault == "disconnect" and "benchmark_model" in command and "--graph" in command:
             threading.Timer(0.5, self.unplug).start()
         fd = proc.stdout.fileno()
@@ -356,7 +377,9 @@ class AdbTestDevice:
                 path = Path(self.map_path(arg.decode()))
                 try:
                     st = path.stat()
-                    stream.write(b"STAT" + struct.pack("<3I", st.st_mode, st.st_size & 0xFFFFFFFF, int(st.st_mtime)))
+                    stream.write(
+                        b"STAT" + struct.pack("<3I", st.st_mode, st.st_size & 0xFFFFFFFF, int(st.st_mtime))
+                    )
                 except OSError:
                     stream.write(b"STAT" + struct.pack("<3I", 0, 0, 0))
             elif cmd == b"LIST":
@@ -365,8 +388,11 @@ class AdbTestDevice:
                 for entry in entries:
                     st = entry.lstat()
                     name = entry.name.encode()
-                    stream.write(b"DENT" + struct.pack("<4I", st.st_mode, st.st_size & 0xFFFFFFFF,
-                                                       int(st.st_mtime), len(name)) + name)
+                    stream.write(
+                        b"DENT"
+                        + struct.pack("<4I", st.st_mode, st.st_size & 0xFFFFFFFF, int(st.st_mtime), len(name))
+                        + name
+                    )
                 stream.write(b"DONE" + struct.pack("<4I", 0, 0, 0, 0))
             elif cmd == b"SEND":
                 self._sync_send(stream, arg.decode())
@@ -379,7 +405,7 @@ class AdbTestDevice:
                     stream.write(b"FAIL" + struct.pack("<I", len(message)) + message)
                     continue
                 for i in range(0, len(content), 65536):
-                    piece = content[i:i + 65536]
+                    piece = content[i : i + 65536]
                     stream.write(b"DATA" + struct.pack("<I", len(piece)) + piece)
                 stream.write(b"DONE" + struct.pack("<I", 0))
             else:

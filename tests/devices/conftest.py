@@ -28,8 +28,9 @@ def free_port(start: int) -> int:
 
 
 def adb(*args, check=False) -> subprocess.CompletedProcess:
-    return subprocess.run(["adb", "-P", str(ADB_PORT), *args], capture_output=True, text=True, timeout=30,
-                          check=check)
+    return subprocess.run(
+        ["adb", "-P", str(ADB_PORT), *args], capture_output=True, text=True, timeout=30, check=check
+    )
 
 
 @pytest.fixture(scope="session")

@@ -49,8 +49,10 @@ class SshTestServer:
         self.proc: subprocess.Popen | None = None
         self.root.mkdir(parents=True, exist_ok=True)
         for name in ("host_ed25519", "user_ed25519"):
-            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f",
-                            str(self.root / name)], check=True)
+            subprocess.run(
+                ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(self.root / name)],
+                check=True,
+            )
         bin_dir = self.root / "board-bin"
         bin_dir.mkdir(exist_ok=True)
         (bin_dir / "df").write_text(FAKE_DF.format(root=self.root))
@@ -66,9 +68,12 @@ class SshTestServer:
 
     def start(self) -> "SshTestServer":
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation folder
-        self.proc = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(self.root / "sshd_config")],
-                                     stdout=subprocess.DEVNULL, stderr=open(self.root / "sshd.log", "a"),
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            ["/usr/sbin/sshd", "-D", "-e", "-f", str(self.root / "sshd_config")],
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.root / "sshd.log", "a"),
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

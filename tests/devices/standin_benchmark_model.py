@@ -24,8 +24,12 @@ import signal
 import sys
 import time
 
-DELEGATE_FLAGS = [("use_gpu", "GPU"), ("use_nnapi", "NNAPI"), ("use_hexagon", "Hexagon"),
-                  ("use_xnnpack", "XNNPACK")]
+DELEGATE_FLAGS = [
+    ("use_gpu", "GPU"),
+    ("use_nnapi", "NNAPI"),
+    ("use_hexagon", "Hexagon"),
+    ("use_xnnpack", "XNNPACK"),
+]
 USAGE = """usage: benchmark_model
 Flags:
 \t--num_runs=50\tint32\texpected number of runs, see also min_secs, max_secs
@@ -67,8 +71,10 @@ def stat_line(values):
     else:
         avg = sum(values) / count
         std = int((sum(v * v for v in values) / count - avg * avg) ** 0.5)
-        text = (f"count={count} first={values[0]} curr={values[-1]} min={min(values)} max={max(values)} "
-                f"avg={fmt(avg)} std={std}")
+        text = (
+            f"count={count} first={values[0]} curr={values[-1]} min={min(values)} max={max(values)} "
+            f"avg={fmt(avg)} std={std}"
+        )
     ordered = sorted(values)
 
     def percentile(p):
@@ -78,12 +84,16 @@ def stat_line(values):
 
 
 def run_phase(interpreter, min_runs, min_secs, max_secs):
-    log("INFO", f"Running benchmark for at least {min_runs} iterations and at least {fmt(min_secs)} seconds "
-                f"but terminate if exceeding {fmt(max_secs)} seconds.")
+    log(
+        "INFO",
+        f"Running benchmark for at least {min_runs} iterations and at least {fmt(min_secs)} seconds "
+        f"but terminate if exceeding {fmt(max_secs)} seconds.",
+    )
     times = []
     start = time.perf_counter()
-    while (len(times) < min_runs or time.perf_counter() - start < min_secs) and \
-            time.perf_counter() - start <= max_secs:
+    while (
+        len(times) < min_runs or time.perf_counter() - start < min_secs
+    ) and time.perf_counter() - start <= max_secs:
         t0 = time.perf_counter()
         interpreter.invoke()
         times.append(int((time.perf_counter() - t0) * 1e6))
@@ -145,11 +155,16 @@ def main(argv):
     if flags.get("use_xnnpack", "").lower() in ("0", "false"):
         resolver = OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
     try:
-        interpreter = Interpreter(model_content=content, num_threads=max(threads, 1),
-                                  experimental_op_resolver_type=resolver)
+        interpreter = Interpreter(
+            model_content=content, num_threads=max(threads, 1), experimental_op_resolver_type=resolver
+        )
     except (ValueError, RuntimeError) as exc:
-        log("ERROR", "The model is not a valid Flatbuffer buffer" if "flatbuffer" in str(exc).lower()
-            else str(exc).strip())
+        log(
+            "ERROR",
+            "The model is not a valid Flatbuffer buffer"
+            if "flatbuffer" in str(exc).lower()
+            else str(exc).strip(),
+        )
         log("ERROR", f"Failed to mmap model {graph}")
         log("ERROR", "Benchmarking failed.")
         return 1
@@ -178,11 +193,17 @@ def main(argv):
                 log("ERROR", "Disallowed CPU fallback detected.")
                 log("ERROR", "Benchmarking failed.")
                 return 1
-            log("INFO", f"Explicitly applied {delegate} delegate, and the model graph will be partially "
-                        "executed by the delegate w/ 3 delegate kernels.")
+            log(
+                "INFO",
+                f"Explicitly applied {delegate} delegate, and the model graph will be partially "
+                "executed by the delegate w/ 3 delegate kernels.",
+            )
         else:
-            log("INFO", f"Explicitly applied {delegate} delegate, and the model graph will be completely "
-                        "executed by the delegate.")
+            log(
+                "INFO",
+                f"Explicitly applied {delegate} delegate, and the model graph will be completely "
+                "executed by the delegate.",
+            )
     names = [n for n in flags.get("input_layer", "").split(",") if n]
     shapes = [s for s in flags.get("input_layer_shape", "").split(":") if s]
     details = {d["name"]: d for d in interpreter.get_input_details()}
@@ -206,12 +227,21 @@ def main(argv):
     log("INFO", f"Initialized session in {fmt(init_us / 1e3)}ms.")
     warmup = run_phase(interpreter, warmup_runs, warmup_min_secs, max_secs)
     timed = run_phase(interpreter, num_runs, min_secs, max_secs)
-    log("INFO", f"Inference timings in us: Init: {init_us}, First inference: {warmup[0]}, "
-                f"Warmup (avg): {fmt(sum(warmup) / len(warmup))}, Inference (avg): {fmt(sum(timed) / len(timed))}")
-    log("INFO", "Note: as the benchmark tool itself affects memory footprint, the following is only APPROXIMATE "
-                "to the actual memory footprint of the model at runtime. Take the information at your discretion.")
-    log("INFO", f"Memory footprint delta from the start of the tool (MB): init={fmt(init_rss - start_rss)} "
-                f"overall={fmt(rss_mb() - start_rss)}")
+    log(
+        "INFO",
+        f"Inference timings in us: Init: {init_us}, First inference: {warmup[0]}, "
+        f"Warmup (avg): {fmt(sum(warmup) / len(warmup))}, Inference (avg): {fmt(sum(timed) / len(timed))}",
+    )
+    log(
+        "INFO",
+        "Note: as the benchmark tool itself affects memory footprint, the following is only APPROXIMATE "
+        "to the actual memory footprint of the model at runtime. Take the information at your discretion.",
+    )
+    log(
+        "INFO",
+        f"Memory footprint delta from the start of the tool (MB): init={fmt(init_rss - start_rss)} "
+        f"overall={fmt(rss_mb() - start_rss)}",
+    )
     if flag_true(flags, "report_peak_memory_footprint"):
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         log("INFO", f"Overall peak memory footprint (MB) via periodic monitoring: {fmt(peak)}")

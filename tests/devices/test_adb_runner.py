@@ -22,8 +22,9 @@ ALL = [Accelerator.CPU, Accelerator.XNNPACK, Accelerator.GPU, Accelerator.NNAPI]
 
 @pytest.fixture
 def runner(adb_device, standin_benchmark_model):
-    return AdbRunner(adb_device.serial, benchmark_model=standin_benchmark_model, accelerators=ALL,
-                     tool_version="stand-in")
+    return AdbRunner(
+        adb_device.serial, benchmark_model=standin_benchmark_model, accelerators=ALL, tool_version="stand-in"
+    )
 
 
 def leftover_jobs(device):
@@ -62,9 +63,17 @@ def test_soc_falls_back_to_board_platform(adb_server, tmp_path, standin_benchmar
     from tests.devices.adb_device import AdbTestDevice
     from tests.devices.conftest import free_port
 
-    device = AdbTestDevice(tmp_path / "old", free_port(15700), props={
-        "ro.soc.manufacturer": "", "ro.soc.model": "", "ro.board.platform": "exynos2100",
-        "ro.product.model": "SM-G991B", "ro.product.manufacturer": "samsung"}).start()
+    device = AdbTestDevice(
+        tmp_path / "old",
+        free_port(15700),
+        props={
+            "ro.soc.manufacturer": "",
+            "ro.soc.model": "",
+            "ro.board.platform": "exynos2100",
+            "ro.product.model": "SM-G991B",
+            "ro.product.manufacturer": "samsung",
+        },
+    ).start()
     try:
         # Not connected yet: the runner itself runs `adb connect` for a host:port serial.
         info = AdbRunner(device.serial, benchmark_model=standin_benchmark_model).probe()
@@ -92,10 +101,18 @@ def test_cpu_job_end_to_end(runner, adb_device, tflite_models):
     assert leftover_jobs(adb_device) == []
 
 
-def test_gpu_job_reports_full_delegation_and_pins_to_big_cores(adb_device, standin_benchmark_model, tflite_models):
-    runner = AdbRunner(adb_device.serial, benchmark_model=standin_benchmark_model, accelerators=ALL, big_cores="1")
-    result = runner.run(tflite_models["conv_int8"], RunOptions(accelerator=Accelerator.GPU, timed_runs=3,
-                                                               pin_big_cores=True, require_full_delegation=True))
+def test_gpu_job_reports_full_delegation_and_pins_to_big_cores(
+    adb_device, standin_benchmark_model, tflite_models
+):
+    runner = AdbRunner(
+        adb_device.serial, benchmark_model=standin_benchmark_model, accelerators=ALL, big_cores="1"
+    )
+    result = runner.run(
+        tflite_models["conv_int8"],
+        RunOptions(
+            accelerator=Accelerator.GPU, timed_runs=3, pin_big_cores=True, require_full_delegation=True
+        ),
+    )
     assert result.fully_delegated is True
     assert "--use_gpu=true" in result.raw_log and "--require_full_delegation=true" in result.raw_log
     assert "taskset 1 /data/local/tmp/mai/bin/benchmark_model" in result.raw_log
@@ -106,8 +123,10 @@ def test_partial_delegation_is_flagged_or_refused(runner, adb_device, tflite_mod
     result = runner.run(tflite_models["conv_float"], RunOptions(accelerator=Accelerator.NNAPI, timed_runs=3))
     assert (result.fully_delegated, result.delegate_kernels) == (False, 3)
     with pytest.raises(ModelError) as refused:
-        runner.run(tflite_models["conv_float"], RunOptions(accelerator=Accelerator.NNAPI, timed_runs=3,
-                                                           require_full_delegation=True))
+        runner.run(
+            tflite_models["conv_float"],
+            RunOptions(accelerator=Accelerator.NNAPI, timed_runs=3, require_full_delegation=True),
+        )
     assert "Disallowed CPU fallback detected." in refused.value.message
     assert leftover_jobs(adb_device) == []
 
@@ -134,14 +153,18 @@ def test_broken_model_and_crash_fail_the_job(runner, adb_device, tmp_path, tflit
 
 
 def test_dynamic_input_is_resized_by_name(runner, adb_device, tflite_models):
-    result = runner.run(tflite_models["conv_dynamic"], RunOptions(timed_runs=3, input_shapes={0: [1, 48, 64, 3]}))
+    result = runner.run(
+        tflite_models["conv_dynamic"], RunOptions(timed_runs=3, input_shapes={0: [1, 48, 64, 3]})
+    )
     assert "--input_layer_shape=1,48,64,3" in result.raw_log
     assert "--input_layer=" in result.raw_log
     assert result.count == 3
 
 
 def test_unoffered_accelerator_is_refused(adb_device, standin_benchmark_model, tflite_models):
-    runner = AdbRunner(adb_device.serial, benchmark_model=standin_benchmark_model, accelerators=[Accelerator.CPU])
+    runner = AdbRunner(
+        adb_device.serial, benchmark_model=standin_benchmark_model, accelerators=[Accelerator.CPU]
+    )
     with pytest.raises(ModelError, match="GPU is not offered"):
         runner.run(tflite_models["conv_float"], RunOptions(accelerator=Accelerator.GPU))
 
@@ -215,32 +238,46 @@ def test_adb_server_restart(runner, adb_device, tflite_models):
 
 
 def test_flags_per_accelerator(standin_benchmark_model):
-    runner = AdbRunner("SERIAL", benchmark_model=standin_benchmark_model, accelerators=Accelerator.ALL,
-                       external_delegate_path="/vendor/lib64/libneuron_delegate.so",
-                       external_delegate_options="priority:high")
-    expected = {Accelerator.CPU: "--use_xnnpack=false", Accelerator.XNNPACK: "--use_xnnpack=true",
-                Accelerator.GPU: "--use_gpu=true", Accelerator.NNAPI: "--use_nnapi=true",
-                Accelerator.HEXAGON: "--use_hexagon=true",
-                Accelerator.NPU: "--external_delegate_path=/vendor/lib64/libneuron_delegate.so "
-                                 "--external_delegate_options=priority:high"}
+    runner = AdbRunner(
+        "SERIAL",
+        benchmark_model=standin_benchmark_model,
+        accelerators=Accelerator.ALL,
+        external_delegate_path="/vendor/lib64/libneuron_delegate.so",
+        external_delegate_options="priority:high",
+    )
+    expected = {
+        Accelerator.CPU: "--use_xnnpack=false",
+        Accelerator.XNNPACK: "--use_xnnpack=true",
+        Accelerator.GPU: "--use_gpu=true",
+        Accelerator.NNAPI: "--use_nnapi=true",
+        Accelerator.HEXAGON: "--use_hexagon=true",
+        Accelerator.NPU: "--external_delegate_path=/vendor/lib64/libneuron_delegate.so "
+        "--external_delegate_options=priority:high",
+    }
     for accelerator, flags in expected.items():
-        command = runner.command_for("/data/local/tmp/mai/jobs/x/model.tflite",
-                                     RunOptions(accelerator=accelerator, threads=4, warmup_runs=3, timed_runs=50,
-                                                time_limit_s=120.5))
+        command = runner.command_for(
+            "/data/local/tmp/mai/jobs/x/model.tflite",
+            RunOptions(accelerator=accelerator, threads=4, warmup_runs=3, timed_runs=50, time_limit_s=120.5),
+        )
         assert command == (
             "timeout -k 5 121 /data/local/tmp/mai/bin/benchmark_model "
             "--graph=/data/local/tmp/mai/jobs/x/model.tflite --num_threads=4 --warmup_runs=3 --num_runs=50 "
-            f"--warmup_min_secs=0 --min_secs=0 --max_secs=120 --report_peak_memory_footprint=true {flags}")
+            f"--warmup_min_secs=0 --min_secs=0 --max_secs=120 --report_peak_memory_footprint=true {flags}"
+        )
 
 
 def test_npu_through_an_external_delegate(adb_device, standin_benchmark_model, tflite_models):
-    runner = AdbRunner(adb_device.serial, benchmark_model=standin_benchmark_model,
-                       accelerators=[Accelerator.CPU, Accelerator.NPU],
-                       external_delegate_path="/vendor/lib64/libneuron_delegate.so")
+    runner = AdbRunner(
+        adb_device.serial,
+        benchmark_model=standin_benchmark_model,
+        accelerators=[Accelerator.CPU, Accelerator.NPU],
+        external_delegate_path="/vendor/lib64/libneuron_delegate.so",
+    )
     result = runner.run(tflite_models["conv_int8"], RunOptions(accelerator=Accelerator.NPU, timed_runs=3))
     assert result.fully_delegated is True
     assert "Explicitly applied EXTERNAL delegate" in result.raw_log
-    unconfigured = AdbRunner(adb_device.serial, benchmark_model=standin_benchmark_model,
-                             accelerators=[Accelerator.NPU])
+    unconfigured = AdbRunner(
+        adb_device.serial, benchmark_model=standin_benchmark_model, accelerators=[Accelerator.NPU]
+    )
     with pytest.raises(ModelError, match="no NPU delegate configured"):
         unconfigured.run(tflite_models["conv_int8"], RunOptions(accelerator=Accelerator.NPU))

@@ -108,12 +108,18 @@ def test_all_same_and_old_peak_memory_lines_and_logcat_prefix():
         "07-14 13:20:57.779 24964 24964 I tflite  : Initialized session in 3.337ms.\n"
         "07-14 13:20:57.779 24964 24964 I tflite  : count=3 curr=250(all same)\n"
         "07-14 13:20:57.779 24964 24964 I tflite  : count=5 curr=200(all same)\n"
-        "07-14 13:20:57.779 24964 24964 I tflite  : Peak memory footprint (MB): init=1.5 overall=2.25\n")
+        "07-14 13:20:57.779 24964 24964 I tflite  : Peak memory footprint (MB): init=1.5 overall=2.25\n"
+    )
     out = parse_benchmark_output(text)
     result = out.to_run_result(runtime_version="bm", raw_log=text)
     assert out.inference.all_same and out.inference.count == 5
     assert (result.mean_ms, result.median_ms, result.min_ms, result.max_ms, result.std_ms) == (
-        0.2, 0.2, 0.2, 0.2, 0.0)
+        0.2,
+        0.2,
+        0.2,
+        0.2,
+        0.0,
+    )
     assert result.first_inference_ms == 0.25
     assert result.init_ms == pytest.approx(3.337)
     assert result.peak_memory_mb == 2.25
@@ -129,11 +135,13 @@ def test_delegate_that_takes_nothing_and_two_delegates():
     out = parse_benchmark_output(
         "INFO: Though Hexagon delegate is explicitly applied, the model graph will not be executed by the "
         "delegate.\nINFO: Inference timings in us: Init: 10, First inference: 20, Warmup (avg): 20, "
-        "Inference (avg): 15\n")
+        "Inference (avg): 15\n"
+    )
     assert (out.delegate, out.fully_delegated, out.delegate_kernels) == ("Hexagon", False, 0)
     out = parse_benchmark_output(
         "INFO: Explicitly applied GPU delegate, and the model graph will be completely executed by the delegate.\n"
         "INFO: Explicitly applied XNNPACK delegate, and the model graph will be partially executed by the "
-        "delegate w/ 2 delegate kernels.\n")
+        "delegate w/ 2 delegate kernels.\n"
+    )
     assert (out.delegate, out.fully_delegated) == ("GPU", True)
     assert not out.succeeded

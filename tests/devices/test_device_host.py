@@ -22,9 +22,16 @@ HOST = "test-device-host-adb-ssh"
 
 
 def start_worker(*, site_url, token, broker_url, devices, extra_env) -> subprocess.Popen:
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"),
-           "LANG": "C.UTF-8", "CELERY_BROKER_URL": broker_url, "SITE_URL": site_url, "DEVICE_TOKEN": token,
-           "DEVICE_HEARTBEAT_S": "0.5", **extra_env}
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "LANG": "C.UTF-8",
+        "CELERY_BROKER_URL": broker_url,
+        "SITE_URL": site_url,
+        "DEVICE_TOKEN": token,
+        "DEVICE_HEARTBEAT_S": "0.5",
+        **extra_env,
+    }
     log = open(Path(os.environ["VAR_DIR"]) / "device-host-adb-ssh.log", "w")
     cmd = [sys.executable, "-m", "evaluation.device_worker", "--loglevel", "INFO"]
     for spec in devices:
@@ -33,7 +40,8 @@ def start_worker(*, site_url, token, broker_url, devices, extra_env) -> subproce
 
 
 def test_jobs_on_a_phone_and_a_board_through_the_device_worker(
-        live_server, adb_device, sshd, standin_benchmark_model, tflite_models, make_user, tmp_path, settings):
+    live_server, adb_device, sshd, standin_benchmark_model, tflite_models, make_user, tmp_path, settings
+):
     from evaluation.tokens import device_host_token
     from tests.evaluation.workers import purge_device_queue, stop, wait_for_consumer
 
@@ -49,24 +57,33 @@ tool_version = "stand-in"
 key = "{sshd.user_key}"
 known_hosts = "{sshd.known_hosts}"
 litert_benchmark = "{LITERT_BENCHMARK}"
-work_root = "{tmp_path / 'board-jobs'}"
+work_root = "{tmp_path / "board-jobs"}"
 slug = "test-board"
 name = "Raspberry Pi 4 (test)"
 """)
     for slug in ("test-phone", "test-board"):
         purge_device_queue(slug)
-    proc = start_worker(site_url=live_server.url, token=device_host_token(HOST),
-                        broker_url=settings.CELERY_BROKER_URL,
-                        devices=[f"adb:{adb_device.serial}", f"ssh:{sshd.user}@127.0.0.1:{sshd.port}"],
-                        extra_env={"DEVICE_HOST_CONFIG": str(config),
-                                   "ANDROID_ADB_SERVER_PORT": os.environ["ANDROID_ADB_SERVER_PORT"]})
+    proc = start_worker(
+        site_url=live_server.url,
+        token=device_host_token(HOST),
+        broker_url=settings.CELERY_BROKER_URL,
+        devices=[f"adb:{adb_device.serial}", f"ssh:{sshd.user}@127.0.0.1:{sshd.port}"],
+        extra_env={
+            "DEVICE_HOST_CONFIG": str(config),
+            "ANDROID_ADB_SERVER_PORT": os.environ["ANDROID_ADB_SERVER_PORT"],
+        },
+    )
     try:
         wait_for_consumer("test-phone")
         wait_for_consumer("test-board")
         phone = wait_for(lambda: Device.objects.filter(slug="test-phone").first(), timeout=30)
         board = Device.objects.get(slug="test-board")
         assert (phone.transport, phone.platform, phone.soc, phone.name) == (
-            "adb", "android", "Qualcomm SM8250", "OPPO Find X2 Pro")
+            "adb",
+            "android",
+            "Qualcomm SM8250",
+            "OPPO Find X2 Pro",
+        )
         assert phone.details["android_version"] == "13" and phone.details["abi"] == "arm64-v8a"
         assert phone.accelerators == ["cpu", "xnnpack", "gpu", "nnapi"]
         assert (board.transport, board.platform, board.name) == ("ssh", "linux", "Raspberry Pi 4 (test)")
@@ -75,12 +92,19 @@ name = "Raspberry Pi 4 (test)"
 
         def submit(path, device, accelerator, **options):
             return services.runtime_job_create(
-                owner=owner, model_file=SimpleUploadedFile(path.name, path.read_bytes()), device=device,
-                accelerator=accelerator, options={"timed_runs": 5, **options}, check_rate=False)
+                owner=owner,
+                model_file=SimpleUploadedFile(path.name, path.read_bytes()),
+                device=device,
+                accelerator=accelerator,
+                options={"timed_runs": 5, **options},
+                check_rate=False,
+            )
 
         def finished(job, timeout=90):
-            return wait_for(lambda: RuntimeJob.objects.filter(pk=job.pk, state__in=["done", "failed"]).first(),
-                            timeout=timeout)
+            return wait_for(
+                lambda: RuntimeJob.objects.filter(pk=job.pk, state__in=["done", "failed"]).first(),
+                timeout=timeout,
+            )
 
         on_gpu = submit(tflite_models["conv_int8"], "test-phone", "gpu")
         on_board = submit(tflite_models["conv_float"], "test-board", "cpu")
@@ -93,7 +117,9 @@ name = "Raspberry Pi 4 (test)"
         assert on_gpu.runtime_version == "benchmark_model stand-in" and on_gpu.fully_delegated is True
         assert "--use_gpu=true" in on_gpu.raw_log
         assert "--input_layer_shape=1,40,56,3" in RuntimeJob.objects.get(pk=dynamic.pk).raw_log
-        assert RuntimeJob.objects.get(pk=on_board.pk).runtime_version.startswith("litert-benchmark (ai-edge-litert")
+        assert RuntimeJob.objects.get(pk=on_board.pk).runtime_version.startswith(
+            "litert-benchmark (ai-edge-litert"
+        )
 
         # A model the GPU delegate rejects: the job fails with the tool's words.
         adb_device.fault = "reject"
@@ -107,8 +133,9 @@ name = "Raspberry Pi 4 (test)"
         adb_device.fault = "disconnect"
         cut = submit(tflite_models["conv_float"], "test-phone", "cpu")
         wait_for(lambda: RuntimeJob.objects.filter(pk=cut.pk, state="running").exists(), timeout=30)
-        released = wait_for(lambda: RuntimeJob.objects.filter(pk=cut.pk, state="queued", attempts=1).first(),
-                            timeout=30)
+        released = wait_for(
+            lambda: RuntimeJob.objects.filter(pk=cut.pk, state="queued", attempts=1).first(), timeout=30
+        )
         assert released.error_message == ""
         adb_device.fault = ""
         adb_device.replug()

@@ -17,10 +17,17 @@ LITERT_BENCHMARK = str(Path(__file__).resolve().parents[2] / ".venv" / "bin" / "
 
 @pytest.fixture
 def board(sshd, tmp_path):
-    return SshRunner("127.0.0.1", port=sshd.port, username=sshd.user, key_path=sshd.user_key,
-                     known_hosts=sshd.known_hosts, litert_benchmark=LITERT_BENCHMARK,
-                     accelerators=[Accelerator.CPU, Accelerator.GPU], work_root=str(tmp_path / "board-jobs"),
-                     name="Raspberry Pi 4 (test)")
+    return SshRunner(
+        "127.0.0.1",
+        port=sshd.port,
+        username=sshd.user,
+        key_path=sshd.user_key,
+        known_hosts=sshd.known_hosts,
+        litert_benchmark=LITERT_BENCHMARK,
+        accelerators=[Accelerator.CPU, Accelerator.GPU],
+        work_root=str(tmp_path / "board-jobs"),
+        name="Raspberry Pi 4 (test)",
+    )
 
 
 def test_probe(board):
@@ -29,7 +36,9 @@ def test_probe(board):
     from importlib.metadata import version  # the board's ai-edge-litert is this virtualenv's
 
     assert info.details["runtime_version"] == f"litert-benchmark (ai-edge-litert {version('ai-edge-litert')})"
-    assert info.details["arch"] == subprocess.run(["uname", "-m"], capture_output=True, text=True).stdout.strip()
+    assert (
+        info.details["arch"] == subprocess.run(["uname", "-m"], capture_output=True, text=True).stdout.strip()
+    )
     assert info.soc  # the CPU model here; a Pi reports its SoC from the device tree
     assert board.state() == "online"
     assert board.health()["free_mb"] > 1
@@ -47,13 +56,26 @@ def test_job_end_to_end_matches_the_tools_own_json(board, tflite_models, tmp_pat
 
     # The figures are the tool's: the same run by hand prints the same structure.
     out = tmp_path / "direct.json"
-    subprocess.run([LITERT_BENCHMARK, "--model", str(tflite_models["conv_int8"]), "--num_runs", "3",
-                    "--result_json", str(out)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            LITERT_BENCHMARK,
+            "--model",
+            str(tflite_models["conv_int8"]),
+            "--num_runs",
+            "3",
+            "--result_json",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+    )
     assert set(json.loads(out.read_text())["latency"]) >= {"avg_ms", "median_ms", "init_ms", "num_runs"}
 
 
 def test_unknown_host_key_and_refused_key(sshd, board, tmp_path):
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "impostor")], check=True)
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "impostor")], check=True
+    )
     impostor = (tmp_path / "impostor.pub").read_text().split()
     other = tmp_path / "other_known_hosts"
     other.write_text(f"[127.0.0.1]:{sshd.port} {impostor[0]} {impostor[1]}\n")
@@ -123,9 +145,12 @@ def test_board_lost_mid_job_then_back(sshd, board, tflite_models):
 
 def test_error_text_keeps_the_tools_words():
     # litert-benchmark logs `%(asctime)s %(levelname)s %(name)s: %(message)s`.
-    log = ("2026-11-25 12:00:00 INFO benchmark_litert_model: Fully accelerated: False\n"
-           "2026-11-25 12:00:00 ERROR benchmark_litert_model: Model is not fully accelerated but "
-           "--require_full_delegation was set.\n"
-           "INFO: [accelerator_registry.cc:43] DestroyAccelerator: ptr=0x1, name=CpuAccelerator\n")
-    assert SshRunner._error_text(log) == ("Model is not fully accelerated but --require_full_delegation "
-                                          "was set.")
+    log = (
+        "2026-11-25 12:00:00 INFO benchmark_litert_model: Fully accelerated: False\n"
+        "2026-11-25 12:00:00 ERROR benchmark_litert_model: Model is not fully accelerated but "
+        "--require_full_delegation was set.\n"
+        "INFO: [accelerator_registry.cc:43] DestroyAccelerator: ptr=0x1, name=CpuAccelerator\n"
+    )
+    assert SshRunner._error_text(log) == (
+        "Model is not fully accelerated but --require_full_delegation was set."
+    )

@@ -21,8 +21,9 @@ def _images(data: bytes) -> dict[str, np.ndarray]:
         return {n: np.asarray(Image.open(io.BytesIO(archive.read(n)))) for n in archive.namelist()}
 
 
-def test_register_team_download_submit_and_see_score(live_server, page, seeded, celery_worker, make_user,
-                                                     password, tmp_path):
+def test_register_team_download_submit_and_see_score(
+    live_server, page, seeded, celery_worker, make_user, password, tmp_path
+):
     user = make_user(email="solver@uni.example", full_name="Sol Ver")
     challenge = Challenge.objects.get(workshop__slug="mai-live", slug="image-denoising")
     base = f"{live_server.url}/mai-live/challenges/image-denoising/"

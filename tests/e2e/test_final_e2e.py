@@ -46,8 +46,17 @@ def log_in(page, base, email, password):
 
 
 def test_team_submits_fills_factsheet_and_sees_its_rank_after_release(  # noqa: F811 - fixtures imported above
-        live_server, page, browser, challenge, organiser, participant, password, tflite_models,  # noqa: F811
-        celery_worker, e2e_device_worker):
+    live_server,
+    page,
+    browser,
+    challenge,
+    organiser,
+    participant,
+    password,
+    tflite_models,  # noqa: F811
+    celery_worker,
+    e2e_device_worker,
+):
     from evaluation.models import Device
 
     wait_for(lambda: Device.objects.filter(slug="host-cpu").exists(), timeout=30)
@@ -55,9 +64,14 @@ def test_team_submits_fills_factsheet_and_sees_its_rank_after_release(  # noqa: 
     rng = np.random.default_rng(11)
     inputs = {f"{i:04d}": rng.integers(0, 256, (32, 32, 3)).astype(np.uint8) for i in range(3)}
     outputs = reference_outputs(tflite_models["conv_float"], inputs)
-    hidden_data(challenge, inputs=inputs,
-                truth={k: np.clip(np.round(v + rng.normal(0, 3, v.shape)), 0, 255).astype(np.uint8)
-                       for k, v in outputs.items()})
+    hidden_data(
+        challenge,
+        inputs=inputs,
+        truth={
+            k: np.clip(np.round(v + rng.normal(0, 3, v.shape)), 0, 255).astype(np.uint8)
+            for k, v in outputs.items()
+        },
+    )
     base = live_server.url
     final = f"{base}/{challenge.workshop.slug}/challenges/{challenge.slug}/final/"
 
@@ -73,7 +87,10 @@ def test_team_submits_fills_factsheet_and_sees_its_rank_after_release(  # noqa: 
     page.wait_for_selector("[data-testid=final-status][data-status=done]", timeout=90_000)
     assert "3 of 3 test inputs" in page.get_by_test_id("fidelity").inner_text()
     assert "Done" in page.get_by_test_id("runtime").inner_text()
-    assert "hidden until the preliminary results are released" in page.get_by_test_id("final-status").inner_text()
+    assert (
+        "hidden until the preliminary results are released"
+        in page.get_by_test_id("final-status").inner_text()
+    )
     shot(page, "submission")
 
     # The fact sheet, pre-filled with the team and its members.
@@ -82,7 +99,9 @@ def test_team_submits_fills_factsheet_and_sees_its_rank_after_release(  # noqa: 
     assert page.locator("#id_members-0-name").input_value() == "Ada Lovelace"
     assert page.locator("#id_members-0-affiliation").input_value() == "ETH Zürich"
     shot(page, "factsheet")
-    page.get_by_role("button", name="Save fact sheet").click()  # required fields missing: the browser blocks it
+    page.get_by_role(
+        "button", name="Save fact sheet"
+    ).click()  # required fields missing: the browser blocks it
     assert page.url.endswith("/factsheet/")
     page.get_by_label("Method title").fill("Tiny UNet for RAW-to-RGB")
     page.get_by_label("Method description").fill("A four-level U-Net with pixel shuffle.")
@@ -122,6 +141,7 @@ def test_team_submits_fills_factsheet_and_sees_its_rank_after_release(  # noqa: 
     assert re.search(r"\b\d\d\.\d\d\b", row.inner_text())  # PSNR with two decimals
     assert page.get_by_test_id("plot").locator("svg circle").count() >= 1
     href = page.get_by_test_id("paper-link").get_attribute("href")
-    assert href == (f"/{challenge.workshop.slug}/papers/submit/?kind=challenge&challenge={challenge.pk}"
-                    "&team=Team+Alpha")
+    assert href == (
+        f"/{challenge.workshop.slug}/papers/submit/?kind=challenge&challenge={challenge.pk}&team=Team+Alpha"
+    )
     shot(page, "leaderboard")

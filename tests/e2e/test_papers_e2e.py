@@ -18,8 +18,9 @@ def pdf_file(data: bytes, name: str) -> dict:
     return {"name": name, "mimeType": "application/pdf", "buffer": data}
 
 
-def test_author_submits_sees_the_check_edits_and_withdraws(live_server, page, edition, author, password,
-                                                           celery_worker):
+def test_author_submits_sees_the_check_edits_and_withdraws(
+    live_server, page, edition, author, password, celery_worker
+):
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Email").fill(author.email)
     page.locator("#id_password").fill(password)
@@ -42,7 +43,8 @@ def test_author_submits_sees_the_check_edits_and_withdraws(live_server, page, ed
     expect(page.get_by_label("Author 2 e-mail")).to_have_value(author.email)
     # The first PDF forgets to anonymise the author line.
     page.get_by_label("Paper (PDF)").set_input_files(
-        pdf_file(pdf_factory.paper_pdf(authors=("Alex Author",)), "isp.pdf"))
+        pdf_file(pdf_factory.paper_pdf(authors=("Alex Author",)), "isp.pdf")
+    )
     page.get_by_role("button", name="Submit paper").click()
     page.wait_for_url(re.compile(r".*/mai-test/papers/1/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Paper #1: Real-time ISP on smartphones")
@@ -79,4 +81,6 @@ def test_author_submits_sees_the_check_edits_and_withdraws(live_server, page, ed
     paper = Paper.objects.get()
     assert paper.status == Paper.Status.WITHDRAWN
     assert list(paper.versions.values_list("number", "check_state")) == [
-        (2, PaperVersion.CheckState.PASSED), (1, PaperVersion.CheckState.WARNINGS)]
+        (2, PaperVersion.CheckState.PASSED),
+        (1, PaperVersion.CheckState.WARNINGS),
+    ]

@@ -32,8 +32,14 @@ def log_out(page):
 
 
 def test_bid_assign_review_decide_release_read(live_server, page, make_user, password, celery_worker):
-    ws = Workshop.objects.create(slug="rev-e2e", name="E2E Workshop", short_name="E2E", host_conference="CVPR 2021",
-                                 start_date="2021-06-19", end_date="2021-06-19")
+    ws = Workshop.objects.create(
+        slug="rev-e2e",
+        name="E2E Workshop",
+        short_name="E2E",
+        host_conference="CVPR 2021",
+        start_date="2021-06-19",
+        end_date="2021-06-19",
+    )
     topic = Topic.objects.create(workshop=ws, name="Super-resolution")
     chair = make_user("chair@chairs-univ.edu", full_name="Charlotte Chairwoman")
     Membership.objects.create(workshop=ws, user=chair, role=Membership.Role.CHAIR)
@@ -42,9 +48,17 @@ def test_bid_assign_review_decide_release_read(live_server, page, make_user, pas
     for user in (rita, sam):
         Membership.objects.create(workshop=ws, user=user, role=Membership.Role.REVIEWER)
     alice = make_user(AUTHORS["alice"][1], full_name=AUTHORS["alice"][0], affiliation=AUTHORS["alice"][2])
-    make_paper(ws, 1, "Tiny super-resolution networks for phones", "Real-time super-resolution on NPUs.",
-               [(*AUTHORS["alice"], alice)], topics=[topic])
-    make_paper(ws, 2, "Depth on a Raspberry Pi", "Monocular depth estimation on ARM.", [(*AUTHORS["bob"], None)])
+    make_paper(
+        ws,
+        1,
+        "Tiny super-resolution networks for phones",
+        "Real-time super-resolution on NPUs.",
+        [(*AUTHORS["alice"], alice)],
+        topics=[topic],
+    )
+    make_paper(
+        ws, 2, "Depth on a Raspberry Pi", "Monocular depth estimation on ARM.", [(*AUTHORS["bob"], None)]
+    )
     base = f"{live_server.url}/rev-e2e/review"
 
     # The reviewer bids: eager on #1, not willing on #2; the list shows no author.
@@ -67,8 +81,11 @@ def test_bid_assign_review_decide_release_read(live_server, page, make_user, pas
     assert "sam@rev-two.edu" in page.locator("#assign-2").inner_text()
     page.get_by_role("button", name="Commit the proposed assignment and notify reviewers").click()
     assert "2 assignment(s) committed" in page.inner_text("main")
-    wait_for(lambda: OutgoingMail.objects.filter(to=["rita@rev-one.edu"], state="sent",
-                                                 subject__contains="assigned to you").exists())
+    wait_for(
+        lambda: OutgoingMail.objects.filter(
+            to=["rita@rev-one.edu"], state="sent", subject__contains="assigned to you"
+        ).exists()
+    )
     log_out(page)
 
     # The reviewer finds the paper, saves a draft, then submits.

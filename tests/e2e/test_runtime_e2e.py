@@ -13,8 +13,15 @@ from tests.evaluation.conftest import bad_models, device_worker, registered  # n
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_participant_checks_runtime_and_sees_the_numbers(live_server, page, make_user, password, registered,  # noqa: F811
-                                                         tflite_models, bad_models):  # noqa: F811
+def test_participant_checks_runtime_and_sees_the_numbers(
+    live_server,
+    page,
+    make_user,
+    password,
+    registered,  # noqa: F811
+    tflite_models,
+    bad_models,
+):  # noqa: F811
     make_user(email="runtime@uni.example")
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Email").fill("runtime@uni.example")
@@ -33,9 +40,13 @@ def test_participant_checks_runtime_and_sees_the_numbers(live_server, page, make
 
     from evaluation.services import runtime_job_create
 
-    runtime_job_create(owner=make_user(), model_file=SimpleUploadedFile(
-        "slow.tflite", tflite_models["conv_dynamic"].read_bytes()), device="host-cpu", accelerator="cpu",
-        options={"input_shapes": {0: [1, 1024, 1024, 3]}, "timed_runs": 60})
+    runtime_job_create(
+        owner=make_user(),
+        model_file=SimpleUploadedFile("slow.tflite", tflite_models["conv_dynamic"].read_bytes()),
+        device="host-cpu",
+        accelerator="cpu",
+        options={"input_shapes": {0: [1, 1024, 1024, 3]}, "timed_runs": 60},
+    )
 
     page.get_by_label("TFLite model (.tflite)").set_input_files(str(tflite_models["conv_int8"]))
     page.get_by_label("Device").select_option("host-cpu")

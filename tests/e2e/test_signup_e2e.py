@@ -19,8 +19,10 @@ def test_signup_verify_login_and_see_pacific_deadline(live_server, page, seeded,
     page.get_by_role("button", name="Sign Up").click()
     page.wait_for_url(re.compile(r".*/accounts/confirm-email/$"))
 
-    mail = wait_for(lambda: OutgoingMail.objects.filter(
-        to=["e2e@uni.example"], state=OutgoingMail.State.SENT).first(), timeout=30)
+    mail = wait_for(
+        lambda: OutgoingMail.objects.filter(to=["e2e@uni.example"], state=OutgoingMail.State.SENT).first(),
+        timeout=30,
+    )
     link = re.search(r"(http://\S+/accounts/confirm-email/\S+/)", mail.body).group(1)
     page.goto(link)
     page.get_by_role("button", name="Confirm").click()

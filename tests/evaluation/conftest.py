@@ -48,8 +48,9 @@ def registered(transactional_db, device_worker):
     from evaluation.models import Device
     from tests.conftest import wait_for
 
-    device = wait_for(lambda: Device.objects.filter(slug="host-cpu", status__in=["online", "busy"]).first(),
-                      timeout=60)
+    device = wait_for(
+        lambda: Device.objects.filter(slug="host-cpu", status__in=["online", "busy"]).first(), timeout=60
+    )
     wait_for_consumer("host-cpu")
     return device
 

@@ -21,13 +21,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def submit(owner, path, **kwargs):
     kwargs.setdefault("accelerator", "xnnpack")
-    return services.runtime_job_create(owner=owner, model_file=SimpleUploadedFile(path.name, path.read_bytes()),
-                                       device="host-cpu", **kwargs)
+    return services.runtime_job_create(
+        owner=owner, model_file=SimpleUploadedFile(path.name, path.read_bytes()), device="host-cpu", **kwargs
+    )
 
 
 def wait_finished(job, timeout=60):
-    return wait_for(lambda: RuntimeJob.objects.filter(pk=job.pk, state__in=["done", "failed"]).first(),
-                    timeout=timeout)
+    return wait_for(
+        lambda: RuntimeJob.objects.filter(pk=job.pk, state__in=["done", "failed"]).first(), timeout=timeout
+    )
 
 
 def test_device_worker_registers_and_measures_models(registered, make_user, tflite_models, finished_events):
@@ -50,12 +52,17 @@ def test_device_worker_registers_and_measures_models(registered, make_user, tfli
     assert Device.objects.get(slug="host-cpu").status == "online"
 
 
-def test_job_over_its_time_limit_fails_and_the_worker_serves_the_next(registered, make_user, tflite_models,
-                                                                      settings):
+def test_job_over_its_time_limit_fails_and_the_worker_serves_the_next(
+    registered, make_user, tflite_models, settings
+):
     settings.EVALUATION_JOB_TIME_LIMIT_S = 2
     owner = make_user()
-    slow = submit(owner, tflite_models["conv_dynamic"], accelerator="cpu",
-                  options={"input_shapes": {0: [1, 1024, 1024, 3]}, "timed_runs": 500})
+    slow = submit(
+        owner,
+        tflite_models["conv_dynamic"],
+        accelerator="cpu",
+        options={"input_shapes": {0: [1, 1024, 1024, 3]}, "timed_runs": 500},
+    )
     after = submit(owner, tflite_models["conv_float"])
     failed = wait_finished(slow)
     assert failed.state == "failed"
@@ -63,11 +70,17 @@ def test_job_over_its_time_limit_fails_and_the_worker_serves_the_next(registered
     assert wait_finished(after).state == "done"
 
 
-def test_killed_worker_process_job_is_redelivered_and_counted_once(registered, make_user, tflite_models, finished_events):
+def test_killed_worker_process_job_is_redelivered_and_counted_once(
+    registered, make_user, tflite_models, finished_events
+):
     owner = make_user()
     # About 120 ms per run on plain CPU kernels: ~5 s of work, long enough to kill it mid-run.
-    job = submit(owner, tflite_models["conv_dynamic"], accelerator="cpu",
-                 options={"input_shapes": {0: [1, 1024, 1024, 3]}, "timed_runs": 40})
+    job = submit(
+        owner,
+        tflite_models["conv_dynamic"],
+        accelerator="cpu",
+        options={"input_shapes": {0: [1, 1024, 1024, 3]}, "timed_runs": 40},
+    )
     running = wait_for(lambda: RuntimeJob.objects.filter(pk=job.pk, state="running").first(), timeout=30)
     assert running.attempts == 1
     pid = int(running.worker.rsplit(":", 1)[1])

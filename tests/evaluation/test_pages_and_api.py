@@ -21,8 +21,15 @@ def participant(client, make_user):
 
 
 def post_model(client, path, **fields):
-    data = {"device": "host-cpu", "accelerator": "xnnpack", "threads": 1, "warmup_runs": 1, "timed_runs": 20,
-            **fields, "model": SimpleUploadedFile(path.name, path.read_bytes())}
+    data = {
+        "device": "host-cpu",
+        "accelerator": "xnnpack",
+        "threads": 1,
+        "warmup_runs": 1,
+        "timed_runs": 20,
+        **fields,
+        "model": SimpleUploadedFile(path.name, path.read_bytes()),
+    }
     return client.post("/evaluation/check-runtime/", data)
 
 
@@ -36,7 +43,11 @@ def test_upload_goes_to_the_job_page_with_queue_position(client, participant, ho
     job = RuntimeJob.objects.get(owner=participant)
     assert response.status_code == 302 and response["Location"] == f"/evaluation/jobs/{job.uid}/"
     page = client.get(response["Location"]).content.decode()
-    assert "conv_int8.tflite" in page and "Position in the queue of" in page and "<strong>1</strong> (next)" in page
+    assert (
+        "conv_int8.tflite" in page
+        and "Position in the queue of" in page
+        and "<strong>1</strong> (next)" in page
+    )
     assert 'hx-trigger="every 1s"' in page and "uint8" in page and "full-integer" in page
     history = client.get("/evaluation/check-runtime/").content.decode()
     assert f'href="/evaluation/jobs/{job.uid}/"' in history and "Queued" in history
@@ -44,20 +55,33 @@ def test_upload_goes_to_the_job_page_with_queue_position(client, participant, ho
 
 def test_finished_job_shows_results_and_stops_polling(client, participant, host_cpu, tflite_models):
     post_model(client, tflite_models["conv_int8"])
-    RuntimeJob.objects.filter(owner=participant).update(state="done", mean_ms=1.234, median_ms=1.2, std_ms=0.01,
-                                                        min_ms=1.1, max_ms=1.5, init_ms=3, first_inference_ms=2,
-                                                        peak_memory_mb=17.4, runs=20, runtime_version="LiteRT 2.3.0")
+    RuntimeJob.objects.filter(owner=participant).update(
+        state="done",
+        mean_ms=1.234,
+        median_ms=1.2,
+        std_ms=0.01,
+        min_ms=1.1,
+        max_ms=1.5,
+        init_ms=3,
+        first_inference_ms=2,
+        peak_memory_mb=17.4,
+        runs=20,
+        runtime_version="LiteRT 2.3.0",
+    )
     job = RuntimeJob.objects.get(owner=participant)
     fragment = client.get(f"/evaluation/jobs/{job.uid}/status/").content.decode()
     assert "1.234 ms" in fragment and "17.4 MB" in fragment and "LiteRT 2.3.0" in fragment
     assert "hx-trigger" not in fragment
 
 
-@pytest.mark.parametrize("name, fields, message", [
-    ("random", {}, "This is not a TensorFlow Lite model"),
-    ("custom_op", {}, "“MaiSecretOp”, which LiteRT does not provide"),
-    ("truncated", {"accelerator": "cpu"}, "LiteRT cannot load this model"),
-])
+@pytest.mark.parametrize(
+    "name, fields, message",
+    [
+        ("random", {}, "This is not a TensorFlow Lite model"),
+        ("custom_op", {}, "“MaiSecretOp”, which LiteRT does not provide"),
+        ("truncated", {"accelerator": "cpu"}, "LiteRT cannot load this model"),
+    ],
+)
 def test_bad_models_show_a_clear_error(client, participant, host_cpu, bad_models, name, fields, message):
     response = post_model(client, bad_models[name], **fields)
     assert response.status_code == 400
@@ -81,7 +105,9 @@ def test_rate_limit_message_on_the_page(client, participant, host_cpu, tflite_mo
     assert "the limit is 1 per hour" in response.content.decode()
 
 
-def test_500_mb_upload_is_refused_before_it_is_read(live_server, transactional_db, make_user, password, host_cpu):
+def test_500_mb_upload_is_refused_before_it_is_read(
+    live_server, transactional_db, make_user, password, host_cpu
+):
     """A real HTTP request announcing 500 MB: the answer comes after 1 MB has been sent."""
     from django.test import Client
 
@@ -97,7 +123,9 @@ def test_500_mb_upload_is_refused_before_it_is_read(live_server, transactional_d
     conn.putheader("Content-Length", str(500 * 1024 * 1024))
     conn.putheader("Cookie", f"sessionid={session}")
     conn.endheaders()
-    conn.send(f"--{boundary}\r\nContent-Disposition: form-data; name=\"model\"; filename=\"big.tflite\"\r\n\r\n".encode())
+    conn.send(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="model"; filename="big.tflite"\r\n\r\n'.encode()
+    )
     try:
         conn.send(b"\0" * (1024 * 1024))
     except (BrokenPipeError, ConnectionResetError):
@@ -116,6 +144,7 @@ def test_device_list_shows_what_each_device_runs(client, host_cpu):
 
 # --- API -------------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def api(client, make_user):
     user = make_user(email="script@uni.example")
@@ -129,8 +158,10 @@ def test_api_create_list_and_detail_with_token(api, host_cpu, tflite_models):
     assert devices[0]["slug"] == "host-cpu" and devices[0]["accelerators"] == ["cpu", "xnnpack"]
     assert devices[0]["status"] == "online"
     with tflite_models["conv_float"].open("rb") as fh:
-        created = api.post("/api/evaluation/jobs/", {"model": fh, "device": "host-cpu", "accelerator": "cpu",
-                                                     "timed_runs": 5})
+        created = api.post(
+            "/api/evaluation/jobs/",
+            {"model": fh, "device": "host-cpu", "accelerator": "cpu", "timed_runs": 5},
+        )
     assert created.status_code == 201, created.content
     job = created.json()
     assert job["state"] == "queued" and job["queue_position"] == 1 and job["options"]["timed_runs"] == 5
@@ -142,7 +173,9 @@ def test_api_create_list_and_detail_with_token(api, host_cpu, tflite_models):
 
 def test_api_errors_are_readable(api, host_cpu, bad_models, tflite_models):
     with bad_models["random"].open("rb") as fh:
-        response = api.post("/api/evaluation/jobs/", {"model": fh, "device": "host-cpu", "accelerator": "cpu"})
+        response = api.post(
+            "/api/evaluation/jobs/", {"model": fh, "device": "host-cpu", "accelerator": "cpu"}
+        )
     assert response.status_code == 400
     assert response.json()["errors"][0].startswith("This is not a TensorFlow Lite model")
     with tflite_models["conv_float"].open("rb") as fh:
@@ -155,7 +188,9 @@ def test_api_errors_are_readable(api, host_cpu, bad_models, tflite_models):
 
 def test_jobs_are_private_to_their_owner(api, client, host_cpu, tflite_models, make_user):
     with tflite_models["conv_float"].open("rb") as fh:
-        uid = api.post("/api/evaluation/jobs/", {"model": fh, "device": "host-cpu", "accelerator": "cpu"}).json()["uid"]
+        uid = api.post(
+            "/api/evaluation/jobs/", {"model": fh, "device": "host-cpu", "accelerator": "cpu"}
+        ).json()["uid"]
     other = make_user(email="other@uni.example")
     token = Token.objects.create(user=other)
     assert api.get(f"/api/evaluation/jobs/{uid}/", HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 404

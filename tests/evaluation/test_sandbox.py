@@ -32,8 +32,13 @@ def network_namespace_allowed() -> bool:
 
 
 def test_child_runs_with_limits_and_without_network():
-    out = subprocess.run([sys.executable, "-I", "-c", PROBE], preexec_fn=_limit_child(512), capture_output=True,
-                         text=True, timeout=30).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-I", "-c", PROBE],
+        preexec_fn=_limit_child(512),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    ).stdout.split()
     assert int(out[0]) == (RUNTIME_ADDRESS_SPACE_MB + 512) * 2**20
     assert out[1] == "0"
     assert out[3] == "MemoryError"  # 3 GB is beyond the cap: refused, not the machine's memory eaten

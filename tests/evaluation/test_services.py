@@ -32,8 +32,13 @@ def stored_files(settings):
 
 def test_job_is_created_with_intake_and_options(host_cpu, make_user, upload):
     owner = make_user()
-    job = services.runtime_job_create(owner=owner, model_file=upload(), device="host-cpu", accelerator="xnnpack",
-                                      options={"threads": 2, "timed_runs": 50})
+    job = services.runtime_job_create(
+        owner=owner,
+        model_file=upload(),
+        device="host-cpu",
+        accelerator="xnnpack",
+        options={"threads": 2, "timed_runs": 50},
+    )
     assert job.state == RuntimeJob.State.QUEUED and job.device == host_cpu
     assert job.model_name == "conv_int8.tflite" and job.model_info["kind"] == "full-integer"
     assert job.options["threads"] == 2 and job.options["timed_runs"] == 50 and job.options["warmup_runs"] == 1
@@ -41,19 +46,29 @@ def test_job_is_created_with_intake_and_options(host_cpu, make_user, upload):
 
 
 def test_dynamic_model_gets_a_concrete_shape(host_cpu, make_user, upload):
-    job = services.runtime_job_create(owner=make_user(), model_file=upload("conv_dynamic"), device="host-cpu",
-                                      accelerator="cpu")
+    job = services.runtime_job_create(
+        owner=make_user(), model_file=upload("conv_dynamic"), device="host-cpu", accelerator="cpu"
+    )
     assert job.options["input_shapes"] == {"0": [1, 224, 224, 3]}
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"device": "pixel-99"}, "There is no device “pixel-99”. Choose one from the device list."),
-    ({"accelerator": "gpu"}, "has no GPU accelerator; it offers CPU, CPU (XNNPACK)."),
-    ({"options": {"threads": 64}}, "Threads must be between 1 and 8."),
-    ({"options": {"timed_runs": "many"}}, "Timed runs must be a whole number."),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"device": "pixel-99"}, "There is no device “pixel-99”. Choose one from the device list."),
+        ({"accelerator": "gpu"}, "has no GPU accelerator; it offers CPU, CPU (XNNPACK)."),
+        ({"options": {"threads": 64}}, "Threads must be between 1 and 8."),
+        ({"options": {"timed_runs": "many"}}, "Timed runs must be a whole number."),
+    ],
+)
 def test_bad_requests_are_refused_and_store_nothing(host_cpu, make_user, upload, settings, kwargs, message):
-    arguments = {"owner": make_user(), "model_file": upload(), "device": "host-cpu", "accelerator": "cpu", **kwargs}
+    arguments = {
+        "owner": make_user(),
+        "model_file": upload(),
+        "device": "host-cpu",
+        "accelerator": "cpu",
+        **kwargs,
+    }
     files_before = stored_files(settings)
     with pytest.raises(services.RuntimeJobRefused) as excinfo:
         services.runtime_job_create(**arguments)
@@ -61,26 +76,38 @@ def test_bad_requests_are_refused_and_store_nothing(host_cpu, make_user, upload,
     assert RuntimeJob.objects.count() == 0 and stored_files(settings) == files_before
 
 
-@pytest.mark.parametrize("name, message", [
-    ("random", "This is not a TensorFlow Lite model"),
-    ("truncated", "LiteRT cannot load this model"),
-    ("huge_input", "which needs 10.1 GB of memory"),
-    ("custom_op", "“MaiSecretOp”, which LiteRT does not provide"),
-])
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("random", "This is not a TensorFlow Lite model"),
+        ("truncated", "LiteRT cannot load this model"),
+        ("huge_input", "which needs 10.1 GB of memory"),
+        ("custom_op", "“MaiSecretOp”, which LiteRT does not provide"),
+    ],
+)
 def test_bad_models_are_refused_at_upload(host_cpu, make_user, bad_models, settings, name, message):
     files_before = stored_files(settings)
     with pytest.raises(services.RuntimeJobRefused) as excinfo:
-        services.runtime_job_create(owner=make_user(), model_file=bad_models[name].read_bytes(), device="host-cpu",
-                                    accelerator="cpu")
+        services.runtime_job_create(
+            owner=make_user(), model_file=bad_models[name].read_bytes(), device="host-cpu", accelerator="cpu"
+        )
     assert message in excinfo.value.messages[0]
     assert RuntimeJob.objects.count() == 0 and stored_files(settings) == files_before
 
 
 def test_contract_failures_refuse_the_job(host_cpu, make_user, upload):
     with pytest.raises(services.RuntimeJobRefused) as excinfo:
-        services.runtime_job_create(owner=make_user(), model_file=upload("conv_float"), device="host-cpu",
-                                    accelerator="cpu", contract={"int8_required": True}, purpose="final")
-    assert excinfo.value.messages[0].startswith("This track requires a full-integer INT8 model; yours is float32.")
+        services.runtime_job_create(
+            owner=make_user(),
+            model_file=upload("conv_float"),
+            device="host-cpu",
+            accelerator="cpu",
+            contract={"int8_required": True},
+            purpose="final",
+        )
+    assert excinfo.value.messages[0].startswith(
+        "This track requires a full-integer INT8 model; yours is float32."
+    )
 
 
 def test_rate_limit_per_hour_and_active_jobs(host_cpu, make_user, upload, settings):
@@ -91,8 +118,10 @@ def test_rate_limit_per_hour_and_active_jobs(host_cpu, make_user, upload, settin
         services.runtime_job_create(owner=owner, model_file=upload(), device="host-cpu", accelerator="cpu")
     with pytest.raises(services.RateLimited) as excinfo:
         services.runtime_job_create(owner=owner, model_file=upload(), device="host-cpu", accelerator="cpu")
-    assert excinfo.value.messages[0].startswith("You have started 2 runtime checks in the last hour; the limit "
-                                                "is 2 per hour. You can start the next one in 6")
+    assert excinfo.value.messages[0].startswith(
+        "You have started 2 runtime checks in the last hour; the limit "
+        "is 2 per hour. You can start the next one in 6"
+    )
     # Another participant is not affected.
     services.runtime_job_create(owner=other, model_file=upload(), device="host-cpu", accelerator="cpu")
     settings.EVALUATION_RATE_LIMIT = 100
@@ -103,18 +132,33 @@ def test_rate_limit_per_hour_and_active_jobs(host_cpu, make_user, upload, settin
         services.runtime_job_create(owner=other, model_file=upload(), device="host-cpu", accelerator="cpu")
 
 
-RESULT = {"init_ms": 4.0, "first_inference_ms": 2.0, "mean_ms": 1.5, "median_ms": 1.4, "std_ms": 0.1,
-          "min_ms": 1.3, "max_ms": 1.9, "peak_memory_mb": 12.5, "runtime_version": "LiteRT 2.3.0", "count": 20,
-          "raw_log": "log"}
+RESULT = {
+    "init_ms": 4.0,
+    "first_inference_ms": 2.0,
+    "mean_ms": 1.5,
+    "median_ms": 1.4,
+    "std_ms": 0.1,
+    "min_ms": 1.3,
+    "max_ms": 1.9,
+    "peak_memory_mb": 12.5,
+    "runtime_version": "LiteRT 2.3.0",
+    "count": 20,
+    "raw_log": "log",
+}
 
 
-def test_claim_and_report_are_idempotent_and_signal_once(host_cpu, device_host, make_user, upload,
-                                                          finished_events, django_capture_on_commit_callbacks):
+def test_claim_and_report_are_idempotent_and_signal_once(
+    host_cpu, device_host, make_user, upload, finished_events, django_capture_on_commit_callbacks
+):
     from evaluation.selectors import runtime_job_queue_position
 
     owner = make_user()
-    first = services.runtime_job_create(owner=owner, model_file=upload(), device="host-cpu", accelerator="cpu")
-    second = services.runtime_job_create(owner=owner, model_file=upload(), device="host-cpu", accelerator="cpu")
+    first = services.runtime_job_create(
+        owner=owner, model_file=upload(), device="host-cpu", accelerator="cpu"
+    )
+    second = services.runtime_job_create(
+        owner=owner, model_file=upload(), device="host-cpu", accelerator="cpu"
+    )
     assert runtime_job_queue_position(job=first) == 1 and runtime_job_queue_position(job=second) == 2
 
     claim = services.runtime_job_claim(uid=first.uid, host=device_host, device_slug="host-cpu", worker="w:1")
@@ -133,7 +177,13 @@ def test_claim_and_report_are_idempotent_and_signal_once(host_cpu, device_host, 
     with django_capture_on_commit_callbacks(execute=True):
         assert services.runtime_job_report(uid=first.uid, host=device_host, attempt=2, result=RESULT) is False
     first.refresh_from_db()
-    assert (first.state, first.mean_ms, first.peak_memory_mb, first.runs, first.attempts) == ("done", 1.5, 12.5, 20, 2)
+    assert (first.state, first.mean_ms, first.peak_memory_mb, first.runs, first.attempts) == (
+        "done",
+        1.5,
+        12.5,
+        20,
+        2,
+    )
     assert finished_events == [(first.pk, True)]
     assert Device.objects.get(slug="host-cpu").status == Device.Status.ONLINE
     # Redelivered after the result was recorded: not run again.
@@ -142,7 +192,9 @@ def test_claim_and_report_are_idempotent_and_signal_once(host_cpu, device_host, 
 
 
 def test_another_hosts_report_is_ignored(host_cpu, make_user, upload):
-    job = services.runtime_job_create(owner=make_user(), model_file=upload(), device="host-cpu", accelerator="cpu")
+    job = services.runtime_job_create(
+        owner=make_user(), model_file=upload(), device="host-cpu", accelerator="cpu"
+    )
     intruder = DeviceHost.objects.create(name="intruder")
     assert services.runtime_job_claim(uid=job.uid, host=intruder, device_slug="host-cpu")["run"] is False
     assert services.runtime_job_report(uid=job.uid, host=intruder, result=RESULT) is False
@@ -152,24 +204,33 @@ def test_another_hosts_report_is_ignored(host_cpu, make_user, upload):
 
 def test_too_many_attempts_fail_the_job_with_a_message(host_cpu, device_host, make_user, upload, settings):
     settings.EVALUATION_MAX_ATTEMPTS = 2
-    job = services.runtime_job_create(owner=make_user(), model_file=upload(), device="host-cpu", accelerator="cpu")
+    job = services.runtime_job_create(
+        owner=make_user(), model_file=upload(), device="host-cpu", accelerator="cpu"
+    )
     for _ in range(2):
         assert services.runtime_job_claim(uid=job.uid, host=device_host, device_slug="host-cpu")["run"]
     assert services.runtime_job_claim(uid=job.uid, host=device_host, device_slug="host-cpu")["run"] is False
     job.refresh_from_db()
-    assert job.state == "failed" and "The device stopped 2 times while running this model" in job.error_message
+    assert (
+        job.state == "failed" and "The device stopped 2 times while running this model" in job.error_message
+    )
 
 
 def test_missed_heartbeats_mark_offline_and_new_jobs_go_to_a_twin(device_host, make_user, upload):
     old = timezone.now() - dt.timedelta(minutes=5)
     common = {"accelerators": ["cpu", "gpu"], "device_host": device_host, "group": "pixel-9"}
-    lost = Device.objects.create(slug="pixel-9-a", name="Pixel 9 (A)", status="online", last_heartbeat=old, **common)
-    twin = Device.objects.create(slug="pixel-9-b", name="Pixel 9 (B)", status="online",
-                                 last_heartbeat=timezone.now(), **common)
+    lost = Device.objects.create(
+        slug="pixel-9-a", name="Pixel 9 (A)", status="online", last_heartbeat=old, **common
+    )
+    twin = Device.objects.create(
+        slug="pixel-9-b", name="Pixel 9 (B)", status="online", last_heartbeat=timezone.now(), **common
+    )
     assert services.devices_mark_offline() == 1
     lost.refresh_from_db()
     assert lost.status == Device.Status.OFFLINE
-    job = services.runtime_job_create(owner=make_user(), model_file=upload(), device="pixel-9-a", accelerator="gpu")
+    job = services.runtime_job_create(
+        owner=make_user(), model_file=upload(), device="pixel-9-a", accelerator="gpu"
+    )
     assert job.device == twin and job.requested_device == lost
     # The heartbeat brings it back online.
     assert services.device_heartbeat(host=device_host, slugs=["pixel-9-a"]) == 1
@@ -178,14 +239,19 @@ def test_missed_heartbeats_mark_offline_and_new_jobs_go_to_a_twin(device_host, m
 
 
 def test_offline_device_without_twin_keeps_the_job_waiting(device_host, make_user, upload):
-    Device.objects.create(slug="rpi4", name="Raspberry Pi 4", accelerators=["cpu"], device_host=device_host,
-                          status="offline")
-    job = services.runtime_job_create(owner=make_user(), model_file=upload(), device="rpi4", accelerator="cpu")
+    Device.objects.create(
+        slug="rpi4", name="Raspberry Pi 4", accelerators=["cpu"], device_host=device_host, status="offline"
+    )
+    job = services.runtime_job_create(
+        owner=make_user(), model_file=upload(), device="rpi4", accelerator="cpu"
+    )
     assert job.device.slug == "rpi4" and job.state == "queued"
 
 
 def test_signed_model_url_downloads_and_expires(client, host_cpu, make_user, upload, settings, tflite_models):
-    job = services.runtime_job_create(owner=make_user(), model_file=upload(), device="host-cpu", accelerator="cpu")
+    job = services.runtime_job_create(
+        owner=make_user(), model_file=upload(), device="host-cpu", accelerator="cpu"
+    )
     url = model_download_path(job)
     response = client.get(url)
     assert response.status_code == 200
@@ -195,35 +261,59 @@ def test_signed_model_url_downloads_and_expires(client, host_cpu, make_user, upl
     settings.EVALUATION_MODEL_URL_MAX_AGE_S = 1
     time.sleep(2.1)
     expired = client.get(url)
-    assert expired.status_code == 403 and expired.json()["detail"] == "This download link is invalid or has expired."
+    assert (
+        expired.status_code == 403
+        and expired.json()["detail"] == "This download link is invalid or has expired."
+    )
 
 
 def test_device_token_guards_the_host_api(client, host_cpu, device_host):
     register = "/api/evaluation/hosts/heartbeat/"
-    ok = client.post(register, {"devices": ["host-cpu"]}, content_type="application/json",
-                     HTTP_AUTHORIZATION=f"Device {device_host_token(device_host.name)}")
+    ok = client.post(
+        register,
+        {"devices": ["host-cpu"]},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Device {device_host_token(device_host.name)}",
+    )
     assert ok.status_code == 200 and ok.json() == {"seen": 1}
-    forged = client.post(register, {"devices": ["host-cpu"]}, content_type="application/json",
-                         HTTP_AUTHORIZATION=f"Device {device_host.name}:forged")
+    forged = client.post(
+        register,
+        {"devices": ["host-cpu"]},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Device {device_host.name}:forged",
+    )
     assert forged.status_code == 401
     device_host.enabled = False
     device_host.save()
-    revoked = client.post(register, {"devices": ["host-cpu"]}, content_type="application/json",
-                          HTTP_AUTHORIZATION=f"Device {device_host_token(device_host.name)}")
+    revoked = client.post(
+        register,
+        {"devices": ["host-cpu"]},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Device {device_host_token(device_host.name)}",
+    )
     assert revoked.status_code == 401 and "revoked" in revoked.json()["detail"]
 
 
 def test_contract_value_range_drives_the_generated_inputs(host_cpu, make_user, upload):
-    job = services.runtime_job_create(owner=make_user(), model_file=upload("conv_float"), device="host-cpu",
-                                      accelerator="cpu", contract={"input_range": [0, 1]}, purpose="final",
-                                      check_rate=False)
+    job = services.runtime_job_create(
+        owner=make_user(),
+        model_file=upload("conv_float"),
+        device="host-cpu",
+        accelerator="cpu",
+        contract={"input_range": [0, 1]},
+        purpose="final",
+        check_rate=False,
+    )
     assert job.options["input_range"] == [0, 1] and job.purpose == "final"
 
 
-def test_job_whose_worker_vanished_is_requeued_then_failed(host_cpu, device_host, make_user, upload, settings,
-                                                            finished_events, django_capture_on_commit_callbacks):
+def test_job_whose_worker_vanished_is_requeued_then_failed(
+    host_cpu, device_host, make_user, upload, settings, finished_events, django_capture_on_commit_callbacks
+):
     settings.EVALUATION_MAX_ATTEMPTS = 2
-    job = services.runtime_job_create(owner=make_user(), model_file=upload(), device="host-cpu", accelerator="cpu")
+    job = services.runtime_job_create(
+        owner=make_user(), model_file=upload(), device="host-cpu", accelerator="cpu"
+    )
     services.runtime_job_claim(uid=job.uid, host=device_host, device_slug="host-cpu")
     # Within its time limit it is left alone.
     assert services.runtime_jobs_recover_stuck() == {"requeued": 0, "failed": 0}

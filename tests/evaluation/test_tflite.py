@@ -38,27 +38,41 @@ def test_dynamic_model_keeps_its_signature(tflite_models):
 
 def test_contract_messages_name_the_tensor_and_what_the_track_expects(tflite_models):
     info = inspect_model(tflite_models["conv_float"].read_bytes())
-    contract = Contract.from_dict({"inputs": [{"shape": [1, 32, 32, 3], "dtype": "uint8"}],
-                                   "int8_required": True, "guide_url": "https://example.org/guide"})
+    contract = Contract.from_dict(
+        {
+            "inputs": [{"shape": [1, 32, 32, 3], "dtype": "uint8"}],
+            "int8_required": True,
+            "guide_url": "https://example.org/guide",
+        }
+    )
     messages = validate_against_contract(info, contract)
-    assert messages[0] == ("Input 0 is float32 1×32×32×3; this track expects uint8 1×32×32×3, see the "
-                           "conversion guide (https://example.org/guide).")
+    assert messages[0] == (
+        "Input 0 is float32 1×32×32×3; this track expects uint8 1×32×32×3, see the "
+        "conversion guide (https://example.org/guide)."
+    )
     assert messages[1].startswith("This track requires a full-integer INT8 model; yours is float32.")
     assert len(messages) == 2
 
 
 def test_int8_model_fits_an_int8_contract_and_dynamic_fits_any_size(tflite_models):
     int8 = inspect_model(tflite_models["conv_int8"].read_bytes())
-    contract = {"inputs": [{"shape": [1, 32, 32, 3], "dtype": "uint8"}],
-                "outputs": [{"shape": [1, 32, 32, 3], "dtype": "uint8"}], "input_range": [0, 255],
-                "int8_required": True}
+    contract = {
+        "inputs": [{"shape": [1, 32, 32, 3], "dtype": "uint8"}],
+        "outputs": [{"shape": [1, 32, 32, 3], "dtype": "uint8"}],
+        "input_range": [0, 255],
+        "int8_required": True,
+    }
     assert validate_against_contract(int8, contract) == []
     dynamic = inspect_model(tflite_models["conv_dynamic"].read_bytes())
-    assert validate_against_contract(dynamic, {"inputs": [{"shape": [1, 720, 1280, 3], "dtype": "float32"}]}) == []
+    assert (
+        validate_against_contract(dynamic, {"inputs": [{"shape": [1, 720, 1280, 3], "dtype": "float32"}]})
+        == []
+    )
     fixed_only = {"inputs": [{"shape": [1, 720, 1280, 3], "dtype": "float32"}], "allow_dynamic": False}
     assert validate_against_contract(dynamic, fixed_only) == [
         "Input 0 is float32 1×?×?×3; this track expects float32 1×720×1280×3, see the conversion guide "
-        "(https://ai.google.dev/edge/litert/models/convert)."]
+        "(https://ai.google.dev/edge/litert/models/convert)."
+    ]
 
 
 def test_value_range_of_quantised_input_is_checked(tflite_models):
@@ -74,12 +88,18 @@ def test_wrong_number_of_outputs(tflite_models):
     assert messages == ["The model has 1 output(s); this track expects 2."]
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("random", "This is not a TensorFlow Lite model"),
-    ("truncated", "LiteRT cannot load this model"),
-    ("custom_op", "The model uses the operator “MaiSecretOp”, which LiteRT does not provide."),
-    ("huge_input", "Input 0 is float32 1×30000×30000×3, which needs 10.1 GB of memory for that tensor alone"),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("random", "This is not a TensorFlow Lite model"),
+        ("truncated", "LiteRT cannot load this model"),
+        ("custom_op", "The model uses the operator “MaiSecretOp”, which LiteRT does not provide."),
+        (
+            "huge_input",
+            "Input 0 is float32 1×30000×30000×3, which needs 10.1 GB of memory for that tensor alone",
+        ),
+    ],
+)
 def test_bad_files_are_refused_with_a_message(bad_models, name, expected):
     started = time.monotonic()
     with pytest.raises(ModelRejected) as excinfo:

@@ -46,13 +46,26 @@ def derived_models(tflite_models: dict[str, Path], folder: Path) -> dict[str, Pa
     return paths
 
 
-def start_device_worker(*, site_url: str, token: str, broker_url: str, name: str = "device",
-                        devices: tuple[str, ...] = ("local:host-cpu",)) -> subprocess.Popen:
+def start_device_worker(
+    *,
+    site_url: str,
+    token: str,
+    broker_url: str,
+    name: str = "device",
+    devices: tuple[str, ...] = ("local:host-cpu",),
+) -> subprocess.Popen:
     """`python -m evaluation.device_worker` with only the broker URL, the site URL and the token: no
     DATABASE_URL, no DJANGO_SETTINGS_MODULE, no SECRET_KEY in its environment."""
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"),
-           "LANG": "C.UTF-8", "CELERY_BROKER_URL": broker_url, "SITE_URL": site_url, "DEVICE_TOKEN": token,
-           "DEVICE_HEARTBEAT_S": "0.5", "DEVICE_SITE_PATIENCE_S": "5"}
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "LANG": "C.UTF-8",
+        "CELERY_BROKER_URL": broker_url,
+        "SITE_URL": site_url,
+        "DEVICE_TOKEN": token,
+        "DEVICE_HEARTBEAT_S": "0.5",
+        "DEVICE_SITE_PATIENCE_S": "5",
+    }
     log = open(Path(os.environ["VAR_DIR"]) / f"{name}.log", "w")
     cmd = [sys.executable, "-m", "evaluation.device_worker", "--loglevel", "INFO"]
     for spec in devices:
@@ -70,8 +83,9 @@ def acquire_device_worker(*, site_url: str, broker_url: str) -> subprocess.Popen
 
     if _SHARED["proc"] is None or _SHARED["proc"].poll() is not None:
         purge_device_queue("host-cpu")
-        _SHARED["proc"] = start_device_worker(site_url=site_url, token=device_host_token(TEST_HOST),
-                                              broker_url=broker_url, name="device-worker")
+        _SHARED["proc"] = start_device_worker(
+            site_url=site_url, token=device_host_token(TEST_HOST), broker_url=broker_url, name="device-worker"
+        )
     _SHARED["users"] += 1
     return _SHARED["proc"]
 

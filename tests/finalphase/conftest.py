@@ -19,9 +19,15 @@ K = Milestone.Kind
 @pytest.fixture
 def workshop(db):
     today = timezone.now().date()
-    return Workshop.objects.create(slug="mai-test", name="Mobile AI Test Workshop", short_name="MAI Test",
-                                   host_conference="CVPR", start_date=today + dt.timedelta(days=30),
-                                   end_date=today + dt.timedelta(days=30), time_zone="America/Los_Angeles")
+    return Workshop.objects.create(
+        slug="mai-test",
+        name="Mobile AI Test Workshop",
+        short_name="MAI Test",
+        host_conference="CVPR",
+        start_date=today + dt.timedelta(days=30),
+        end_date=today + dt.timedelta(days=30),
+        time_zone="America/Los_Angeles",
+    )
 
 
 def set_milestones(challenge, **offsets):
@@ -35,13 +41,31 @@ def set_milestones(challenge, **offsets):
 @pytest.fixture
 def challenge(workshop):
     ch = Challenge.objects.create(
-        workshop=workshop, slug="isp", title="Learned Smartphone ISP", target_platform="Host CPU",
-        input_shape=[1, 32, 32, 3], input_dtype="float32", output_shape=[1, 32, 32, 3], output_dtype="float32",
-        metrics=[{"key": "psnr", "label": "PSNR", "higher_is_better": True, "precision": 2},
-                 {"key": "ssim", "label": "SSIM", "higher_is_better": True, "precision": 4}],
-        max_team_size=3)
-    set_milestones(ch, website_online=-30, train_data=-29, validation_server=-28, test_data=-1,
-                   final_deadline=2, factsheet_deadline=3, preliminary_results=5, challenge_papers=10)
+        workshop=workshop,
+        slug="isp",
+        title="Learned Smartphone ISP",
+        target_platform="Host CPU",
+        input_shape=[1, 32, 32, 3],
+        input_dtype="float32",
+        output_shape=[1, 32, 32, 3],
+        output_dtype="float32",
+        metrics=[
+            {"key": "psnr", "label": "PSNR", "higher_is_better": True, "precision": 2},
+            {"key": "ssim", "label": "SSIM", "higher_is_better": True, "precision": 4},
+        ],
+        max_team_size=3,
+    )
+    set_milestones(
+        ch,
+        website_online=-30,
+        train_data=-29,
+        validation_server=-28,
+        test_data=-1,
+        final_deadline=2,
+        factsheet_deadline=3,
+        preliminary_results=5,
+        challenge_papers=10,
+    )
     return ch
 
 
@@ -55,10 +79,15 @@ def organiser(make_user, challenge):
 def make_team(challenge, name, *users):
     team = Team.objects.create(challenge=challenge, name=name, created_by=users[0] if users else None)
     for i, user in enumerate(users):
-        Registration.objects.get_or_create(challenge=challenge, user=user,
-                                           defaults={"accepted_terms_at": timezone.now(), "approved": True})
-        TeamMembership.objects.create(team=team, challenge=challenge, user=user,
-                                      role=TeamMembership.Role.LEADER if i == 0 else TeamMembership.Role.MEMBER)
+        Registration.objects.get_or_create(
+            challenge=challenge, user=user, defaults={"accepted_terms_at": timezone.now(), "approved": True}
+        )
+        TeamMembership.objects.create(
+            team=team,
+            challenge=challenge,
+            user=user,
+            role=TeamMembership.Role.LEADER if i == 0 else TeamMembership.Role.MEMBER,
+        )
     return team
 
 
@@ -79,8 +108,10 @@ def npz_bytes(arrays: dict) -> bytes:
 
 
 def hidden_data(challenge, *, inputs: dict, truth: dict) -> None:
-    for split, arrays, title in ((DataFile.Split.TEST_INPUT, inputs, "Test inputs"),
-                                 (DataFile.Split.TEST_GT, truth, "Test ground truth")):
+    for split, arrays, title in (
+        (DataFile.Split.TEST_INPUT, inputs, "Test inputs"),
+        (DataFile.Split.TEST_GT, truth, "Test ground truth"),
+    ):
         data = npz_bytes(arrays)
         f = DataFile(challenge=challenge, split=split, title=title, size=len(data))
         f.file.save(f"{split}.npz", ContentFile(data), save=False)
@@ -94,21 +125,46 @@ def reference_outputs(model_path, inputs: dict) -> dict:
     return {k: v[0] for k, v in run_model(model_path, inputs).items()}
 
 
-def measured(challenge, team, *, psnr, runtime_ms, ssim=0.9, memory_mb=10.0, power_w=None, score=None,
-             created_at=None, selected=False, status="done"):
+def measured(
+    challenge,
+    team,
+    *,
+    psnr,
+    runtime_ms,
+    ssim=0.9,
+    memory_mb=10.0,
+    power_w=None,
+    score=None,
+    created_at=None,
+    selected=False,
+    status="done",
+):
     """A submission as the workers leave it, written directly (for leaderboard and visibility tests)."""
     from challenges.finalphase.models import ModelSubmission
     from challenges.finalphase.services import final_settings_get, score_compute
 
-    s = ModelSubmission(challenge=challenge, team=team, model_size=4, status=status,
-                        fidelity_status="done", runtime_status="done", metrics={"psnr": psnr, "ssim": ssim},
-                        runtime_ms=runtime_ms, memory_mb=memory_mb, power_w=power_w, device_name="Host CPU",
-                        selected=selected)
+    s = ModelSubmission(
+        challenge=challenge,
+        team=team,
+        model_size=4,
+        status=status,
+        fidelity_status="done",
+        runtime_status="done",
+        metrics={"psnr": psnr, "ssim": ssim},
+        runtime_ms=runtime_ms,
+        memory_mb=memory_mb,
+        power_w=power_w,
+        device_name="Host CPU",
+        selected=selected,
+    )
     s.model.save("model.tflite", ContentFile(b"TFL3"), save=False)
     s.save()
     if status == "done":
-        s.score, s.score_error = (score, "") if score is not None else score_compute(
-            submission=s, settings=final_settings_get(challenge=challenge))
+        s.score, s.score_error = (
+            (score, "")
+            if score is not None
+            else score_compute(submission=s, settings=final_settings_get(challenge=challenge))
+        )
     if created_at is not None:
         s.created_at = created_at
     s.save()

@@ -24,13 +24,21 @@ from challenges.finalphase.export import (
 )
 from challenges.finalphase.plot import Point, pareto_front, plot_svg
 
-COLUMNS = [Column("psnr", "PSNR", 2, True), Column("ssim", "SSIM", 4, True),
-           Column("runtime_ms", "Runtime, ms", 1, False)]
+COLUMNS = [
+    Column("psnr", "PSNR", 2, True),
+    Column("ssim", "SSIM", 4, True),
+    Column("runtime_ms", "Runtime, ms", 1, False),
+]
 ROWS = [
     ResultRow(1, "Team Alpha & Co", {"psnr": 23.1, "ssim": 0.8123, "runtime_ms": 40.0}, score=1.5e12),
     ResultRow(2, "Team_Beta", {"psnr": 22.5, "ssim": 0.8431, "runtime_ms": 20.0}, score=3.1e11),
-    ResultRow(None, "Gamma", {"psnr": 24.0, "ssim": 0.9, "runtime_ms": 10.0}, score=9e13,
-              note="unranked: no fact sheet"),
+    ResultRow(
+        None,
+        "Gamma",
+        {"psnr": 24.0, "ssim": 0.9, "runtime_ms": 10.0},
+        score=9e13,
+        note="unranked: no fact sheet",
+    ),
 ]
 
 
@@ -59,10 +67,18 @@ def test_latex_is_booktabs_escaped_with_best_ranked_values_bold():
 
 
 def test_results_pdf_has_the_table_text_and_the_plot():
-    svg = plot_svg([Point("Team Alpha & Co", 40, 23.1), Point("Team_Beta", 20, 22.5)],
-                   title="Runtime on host-cpu", fidelity_label="PSNR")
-    data = results_pdf(title="MAI 2021 ISP: final results", subtitle="Ranked by score", columns=COLUMNS,
-                       rows=ROWS, plots=[svg])
+    svg = plot_svg(
+        [Point("Team Alpha & Co", 40, 23.1), Point("Team_Beta", 20, 22.5)],
+        title="Runtime on host-cpu",
+        fidelity_label="PSNR",
+    )
+    data = results_pdf(
+        title="MAI 2021 ISP: final results",
+        subtitle="Ranked by score",
+        columns=COLUMNS,
+        rows=ROWS,
+        plots=[svg],
+    )
     text = pdf_text(data)
     assert "MAI 2021 ISP: final results" in text
     assert "Team Alpha & Co" in text and "23.10" in text and "0.8431" in text and "1.5e+12" in text
@@ -72,8 +88,14 @@ def test_results_pdf_has_the_table_text_and_the_plot():
 
 
 def test_pareto_front_higher_and_lower_is_better():
-    pts = [Point("A", 40, 23.1), Point("B", 20, 22.5), Point("C", 80, 23.0), Point("D", 10, 21.0),
-           Point("E", 30, 22.0), Point("F", 20, 22.5)]
+    pts = [
+        Point("A", 40, 23.1),
+        Point("B", 20, 22.5),
+        Point("C", 80, 23.0),
+        Point("D", 10, 21.0),
+        Point("E", 30, 22.0),
+        Point("F", 20, 22.5),
+    ]
     assert [p.label for p in pareto_front(pts)] == ["D", "B", "F", "A"]
     depth = [Point("A", 10, 0.30), Point("B", 20, 0.25), Point("C", 30, 0.26)]
     assert [p.label for p in pareto_front(depth, higher_is_better=False)] == ["A", "B"]
@@ -84,7 +106,9 @@ def test_svg_is_well_formed_marks_the_front_and_escapes_labels():
     svg = plot_svg(pts, title="Dimensity 1000+", fidelity_label="PSNR")
     root = ET.fromstring(svg)
     ns = "{http://www.w3.org/2000/svg}"
-    filled = [c for c in root.iter(f"{ns}circle") if c.get("fill") == "#c0392b" and c.find(f"{ns}title") is not None]
+    filled = [
+        c for c in root.iter(f"{ns}circle") if c.get("fill") == "#c0392b" and c.find(f"{ns}title") is not None
+    ]
     assert sorted(c.find(f"{ns}title").text.split(":")[0] for c in filled) == ["<script>", "B"]
     assert len(list(root.iter(f"{ns}polyline"))) == 1
     assert "<script>" not in svg
@@ -109,25 +133,51 @@ def test_plot_renders_to_pdf_and_png():
 
 def _sheet(name, **extra):
     return SimpleNamespace(
-        team_name=name, method_title=f"{name} Net", contact_name="Ada Lovelace", contact_email="ada@example.org",
-        members=[{"name": "Ada Lovelace", "affiliation": "ETH Zürich", "email": "ada@example.org"},
-                 {"name": "Alan Turing", "affiliation": "Univ. of Manchester", "email": "alan@example.org"}],
-        method_description="A U-Net with <b>pixel shuffle</b>.", architecture_training="Adam, 100 epochs.",
-        training_data_hardware="ZRR dataset; one RTX 3090.", runtime_observations="", link_list=["https://x.org/code"],
-        **extra)
+        team_name=name,
+        method_title=f"{name} Net",
+        contact_name="Ada Lovelace",
+        contact_email="ada@example.org",
+        members=[
+            {"name": "Ada Lovelace", "affiliation": "ETH Zürich", "email": "ada@example.org"},
+            {"name": "Alan Turing", "affiliation": "Univ. of Manchester", "email": "alan@example.org"},
+        ],
+        method_description="A U-Net with <b>pixel shuffle</b>.",
+        architecture_training="Adam, 100 epochs.",
+        training_data_hardware="ZRR dataset; one RTX 3090.",
+        runtime_observations="",
+        link_list=["https://x.org/code"],
+        **extra,
+    )
 
 
 def test_factsheet_pdf_and_merge():
-    one = factsheet_pdf(sheet=_sheet("Team Alpha"), challenge_title="Learned Smartphone ISP",
-                        workshop_name="MAI 2021", results=[("PSNR", "23.10")])
+    one = factsheet_pdf(
+        sheet=_sheet("Team Alpha"),
+        challenge_title="Learned Smartphone ISP",
+        workshop_name="MAI 2021",
+        results=[("PSNR", "23.10")],
+    )
     text = pdf_text(one)
-    for expected in ["Team Alpha", "Team Alpha Net", "Ada Lovelace", "ETH Zürich", "Alan Turing",
-                     "A U-Net with <b>pixel shuffle</b>.", "Adam, 100 epochs.", "ZRR dataset", "None given.",
-                     "https://x.org/code", "Learned Smartphone ISP", "23.10"]:
+    for expected in [
+        "Team Alpha",
+        "Team Alpha Net",
+        "Ada Lovelace",
+        "ETH Zürich",
+        "Alan Turing",
+        "A U-Net with <b>pixel shuffle</b>.",
+        "Adam, 100 epochs.",
+        "ZRR dataset",
+        "None given.",
+        "https://x.org/code",
+        "Learned Smartphone ISP",
+        "23.10",
+    ]:
         assert expected in text, expected
     meta = PdfReader(io.BytesIO(one)).metadata
     assert meta.title == "Fact sheet: Team Alpha — Learned Smartphone ISP"
-    two = factsheet_pdf(sheet=_sheet("Team Beta"), challenge_title="Learned Smartphone ISP", workshop_name="MAI 2021")
+    two = factsheet_pdf(
+        sheet=_sheet("Team Beta"), challenge_title="Learned Smartphone ISP", workshop_name="MAI 2021"
+    )
     merged = pdfs_merge([("Team Alpha", one), ("Team Beta", two)])
     reader = PdfReader(io.BytesIO(merged))
     assert len(reader.pages) == len(PdfReader(io.BytesIO(one)).pages) + len(PdfReader(io.BytesIO(two)).pages)
@@ -138,10 +188,21 @@ def test_factsheet_pdf_and_merge():
 @pytest.mark.parametrize("with_factsheets", [True, False])
 def test_export_zip_holds_every_format(with_factsheets):
     svg = plot_svg([Point("A", 40, 23.1)], title="host-cpu", fidelity_label="PSNR")
-    data = export_zip(name="mai-2021-isp", csv_text="rank\n", latex="\\toprule", table_pdf=svg_to_pdf(svg),
-                      plots=[("Host CPU (x86)", svg)], factsheets_pdf=b"%PDF-1.7" if with_factsheets else None)
+    data = export_zip(
+        name="mai-2021-isp",
+        csv_text="rank\n",
+        latex="\\toprule",
+        table_pdf=svg_to_pdf(svg),
+        plots=[("Host CPU (x86)", svg)],
+        factsheets_pdf=b"%PDF-1.7" if with_factsheets else None,
+    )
     names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
-    expected = {"mai-2021-isp/results.csv", "mai-2021-isp/results.tex", "mai-2021-isp/results.pdf",
-                "mai-2021-isp/plot-host-cpu-x86.svg", "mai-2021-isp/plot-host-cpu-x86.pdf",
-                "mai-2021-isp/plot-host-cpu-x86.png"}
+    expected = {
+        "mai-2021-isp/results.csv",
+        "mai-2021-isp/results.tex",
+        "mai-2021-isp/results.pdf",
+        "mai-2021-isp/plot-host-cpu-x86.svg",
+        "mai-2021-isp/plot-host-cpu-x86.pdf",
+        "mai-2021-isp/plot-host-cpu-x86.png",
+    }
     assert names == expected | ({"mai-2021-isp/factsheets.pdf"} if with_factsheets else set())

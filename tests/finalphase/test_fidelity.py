@@ -37,11 +37,14 @@ def test_loaders_read_npz_zip_of_pngs_and_csv_labels():
     assert {k: int(v) for k, v in labels.items()} == {"0001": 7, "0002": 29}
 
 
-@pytest.mark.parametrize("name, data, message", [
-    ("x.npz", b"not an npz", "cannot be read"),
-    ("x.zip", b"PK\x03\x04broken", "cannot be read"),
-    ("x.txt", b"1,2", "not an .npz, .npy, .csv or .zip"),
-])
+@pytest.mark.parametrize(
+    "name, data, message",
+    [
+        ("x.npz", b"not an npz", "cannot be read"),
+        ("x.zip", b"PK\x03\x04broken", "cannot be read"),
+        ("x.txt", b"1,2", "not an .npz, .npy, .csv or .zip"),
+    ],
+)
 def test_loaders_refuse_unreadable_files(name, data, message):
     with pytest.raises(FidelityError, match=message):
         load_arrays(name, data)
@@ -59,8 +62,10 @@ def test_int8_model_gets_quantised_inputs_and_dequantised_outputs(tflite_models)
 
 def test_dynamic_model_is_resized_to_each_input(tflite_models):
     rng = np.random.default_rng(2)
-    inputs = {"small": rng.integers(0, 256, (16, 24, 3)).astype(np.uint8),
-              "large": rng.integers(0, 256, (64, 40, 3)).astype(np.uint8)}
+    inputs = {
+        "small": rng.integers(0, 256, (16, 24, 3)).astype(np.uint8),
+        "large": rng.integers(0, 256, (64, 40, 3)).astype(np.uint8),
+    }
     seen = []
     out = run_model(tflite_models["conv_dynamic"], inputs, on_progress=lambda d, n: seen.append((d, n)))
     assert out["small"].shape == (1, 16, 24, 3) and out["large"].shape == (1, 64, 40, 3)
@@ -88,7 +93,9 @@ def test_metrics_against_ground_truth_and_mismatches():
     gt = {k: rng.integers(0, 256, (16, 16, 3)).astype(np.uint8) for k in "ab"}
     out = {k: (v.astype(np.float32) + 2.0)[None] for k, v in gt.items()}
     values = compute_metrics(["psnr", "ssim"], out, gt)
-    assert values["psnr"] == pytest.approx(np.mean([metrics.psnr(gt[k], np.clip(out[k][0], 0, 255)) for k in "ab"]))
+    assert values["psnr"] == pytest.approx(
+        np.mean([metrics.psnr(gt[k], np.clip(out[k][0], 0, 255)) for k in "ab"])
+    )
     with pytest.raises(FidelityError, match="output for test input “a” is 1×4×4×3"):
         compute_metrics(["psnr"], {"a": np.zeros((1, 4, 4, 3))}, {"a": gt["a"]})
     with pytest.raises(FidelityError, match="ground truth is missing for 1 test input"):
@@ -96,7 +103,8 @@ def test_metrics_against_ground_truth_and_mismatches():
     scores = {"x": np.eye(30)[3][None] * 0.9 + np.eye(30)[5][None] * 0.5, "y": np.eye(30)[1][None]}
     acc = compute_metrics(["top1", "top3"], scores, {"x": np.asarray(5), "y": np.asarray(1)})
     assert acc == {"top1": 50.0, "top3": 100.0}  # in %, as the challenge side's leaderboards
-    depth = compute_metrics(["si_rmse", "rmse", "rel"], {"d": np.full((1, 4, 4, 1), 2000.0)},
-                            {"d": np.full((4, 4), 1000.0)})
+    depth = compute_metrics(
+        ["si_rmse", "rmse", "rel"], {"d": np.full((1, 4, 4, 1), 2000.0)}, {"d": np.full((4, 4), 1000.0)}
+    )
     assert depth["si_rmse"] == pytest.approx(0.0) and depth["rmse"] == pytest.approx(1000.0)
     assert depth["rel"] == pytest.approx(1.0)

@@ -47,25 +47,35 @@ def nan_model(tflite_models, tmp_path_factory):
 
 
 def submit(challenge, user, path, **kwargs):
-    return services.model_submission_create(challenge=challenge, user=user,
-                                            model_file=SimpleUploadedFile("model.tflite", path.read_bytes()),
-                                            **kwargs)
+    return services.model_submission_create(
+        challenge=challenge,
+        user=user,
+        model_file=SimpleUploadedFile("model.tflite", path.read_bytes()),
+        **kwargs,
+    )
 
 
 def finished(submission, timeout=120):
-    return wait_for(lambda: ModelSubmission.objects.filter(pk=submission.pk, status__in=["done", "failed"]).first(),
-                    timeout=timeout, interval=0.2)
+    return wait_for(
+        lambda: ModelSubmission.objects.filter(pk=submission.pk, status__in=["done", "failed"]).first(),
+        timeout=timeout,
+        interval=0.2,
+    )
 
 
-def test_model_scored_on_hidden_data_and_timed_on_host_cpu(challenge, team, participant, tflite_models, nan_model,
-                                                           celery_worker, host_cpu):
+def test_model_scored_on_hidden_data_and_timed_on_host_cpu(
+    challenge, team, participant, tflite_models, nan_model, celery_worker, host_cpu
+):
     from challenges import metrics
     from evaluation.models import RuntimeJob
 
     rng = np.random.default_rng(7)
     inputs = {f"{i:04d}": rng.integers(0, 256, (32, 32, 3)).astype(np.uint8) for i in range(4)}
     outputs = reference_outputs(tflite_models["conv_float"], inputs)
-    truth = {k: np.clip(np.round(v + rng.normal(0, 4, v.shape)), 0, 255).astype(np.uint8) for k, v in outputs.items()}
+    truth = {
+        k: np.clip(np.round(v + rng.normal(0, 4, v.shape)), 0, 255).astype(np.uint8)
+        for k, v in outputs.items()
+    }
     hidden_data(challenge, inputs=inputs, truth=truth)
     services.final_settings_update(challenge=challenge, constants={"C": 0.5}, max_submissions=1, timed_runs=5)
 
@@ -91,7 +101,10 @@ def test_model_scored_on_hidden_data_and_timed_on_host_cpu(challenge, team, part
 
     mails = {m.subject: m for m in OutgoingMail.objects.filter(to=[participant.email])}
     failed_mail = mails["[MAI Test] Learned Smartphone ISP: your final submission failed"]
-    assert "NaN or infinite" in failed_mail.body and "does not count against your submission limit" in failed_mail.body
+    assert (
+        "NaN or infinite" in failed_mail.body
+        and "does not count against your submission limit" in failed_mail.body
+    )
     done_mail = mails["[MAI Test] Learned Smartphone ISP: your final submission was measured"]
     assert str(good.public_id) in done_mail.body and "psnr" not in done_mail.body.lower()
 
@@ -101,7 +114,8 @@ def test_model_scored_on_hidden_data_and_timed_on_host_cpu(challenge, team, part
 
 
 def test_fixed_model_on_larger_hidden_data_fails_with_the_reason_and_dynamic_model_runs(
-        challenge, team, participant, tflite_models, celery_worker, host_cpu):
+    challenge, team, participant, tflite_models, celery_worker, host_cpu
+):
     rng = np.random.default_rng(3)
     inputs = {"img": rng.integers(0, 256, (48, 64, 3)).astype(np.uint8)}
     outputs = reference_outputs(tflite_models["conv_dynamic"], inputs)
@@ -114,14 +128,21 @@ def test_fixed_model_on_larger_hidden_data_fails_with_the_reason_and_dynamic_mod
     # The runtime step either was skipped (not started yet) or goes on to measure on the contract's shape.
     assert fixed.runtime_status in ("skipped", "running", "done")
 
-    both = finished(submit(challenge, participant, tflite_models["conv_float"],
-                           dynamic_model_file=SimpleUploadedFile("d.tflite", tflite_models["conv_dynamic"].read_bytes())))
+    both = finished(
+        submit(
+            challenge,
+            participant,
+            tflite_models["conv_float"],
+            dynamic_model_file=SimpleUploadedFile("d.tflite", tflite_models["conv_dynamic"].read_bytes()),
+        )
+    )
     assert both.status == "done", both.error
     assert both.metrics["psnr"] == 100.0 and both.metrics["ssim"] == pytest.approx(1.0)
 
 
-def test_device_refusal_fails_the_submission_with_the_reason(challenge, team, participant, tflite_models,
-                                                             celery_worker, host_cpu):
+def test_device_refusal_fails_the_submission_with_the_reason(
+    challenge, team, participant, tflite_models, celery_worker, host_cpu
+):
     rng = np.random.default_rng(5)
     inputs = {"a": rng.integers(0, 256, (32, 32, 3)).astype(np.uint8)}
     hidden_data(challenge, inputs=inputs, truth={"a": np.zeros((32, 32, 3), np.uint8)})

@@ -34,35 +34,57 @@ def no_queue(monkeypatch):
     monkeypatch.setattr(services, "_queue_measurements", lambda submission_id: None)
 
 
-def test_valid_model_is_stored_with_what_intake_read(challenge, team, participant, tflite_models, no_queue,
-                                                     django_capture_on_commit_callbacks):
-    s = services.model_submission_create(challenge=challenge, user=participant,
-                                         model_file=upload(tflite_models["conv_float"]), method_name="UNet-S")
+def test_valid_model_is_stored_with_what_intake_read(
+    challenge, team, participant, tflite_models, no_queue, django_capture_on_commit_callbacks
+):
+    s = services.model_submission_create(
+        challenge=challenge,
+        user=participant,
+        model_file=upload(tflite_models["conv_float"]),
+        method_name="UNet-S",
+    )
     assert s.team == team and s.status == "running" and s.fidelity_status == "queued"
     assert s.model_info["inputs"][0]["shape"] == [1, 32, 32, 3]
     assert s.model.read()[4:8] == b"TFL3"
 
 
-@pytest.mark.parametrize("model, message", [
-    ("conv_int8", "Input 0 is uint8 1×32×32×3; this track expects float32 1×32×32×3"),
-    ("classifier_int8", "Output 0 is uint8 1×30"),
-])
+@pytest.mark.parametrize(
+    "model, message",
+    [
+        ("conv_int8", "Input 0 is uint8 1×32×32×3; this track expects float32 1×32×32×3"),
+        ("classifier_int8", "Output 0 is uint8 1×30"),
+    ],
+)
 def test_contract_mismatch_is_refused_at_upload(challenge, team, participant, tflite_models, model, message):
-    msgs = refused(services.model_submission_create, challenge=challenge, user=participant,
-                   model_file=upload(tflite_models[model]))
+    msgs = refused(
+        services.model_submission_create,
+        challenge=challenge,
+        user=participant,
+        model_file=upload(tflite_models[model]),
+    )
     assert any(message in m for m in msgs), msgs
     assert not ModelSubmission.objects.exists()
 
 
 def test_random_bytes_empty_and_too_big_are_refused(challenge, team, participant):
-    msgs = refused(services.model_submission_create, challenge=challenge, user=participant,
-                   model_file=upload(b"\x00" * 64))
+    msgs = refused(
+        services.model_submission_create,
+        challenge=challenge,
+        user=participant,
+        model_file=upload(b"\x00" * 64),
+    )
     assert "not a TensorFlow Lite model" in msgs[0]
-    msgs = refused(services.model_submission_create, challenge=challenge, user=participant, model_file=upload(b""))
+    msgs = refused(
+        services.model_submission_create, challenge=challenge, user=participant, model_file=upload(b"")
+    )
     assert "empty" in msgs[0]
     services.final_settings_update(challenge=challenge, max_model_mb=1)
-    msgs = refused(services.model_submission_create, challenge=challenge, user=participant,
-                   model_file=upload(b"\x00\x00\x00\x00TFL3" + b"0" * (1024 * 1024)))
+    msgs = refused(
+        services.model_submission_create,
+        challenge=challenge,
+        user=participant,
+        model_file=upload(b"\x00\x00\x00\x00TFL3" + b"0" * (1024 * 1024)),
+    )
     assert "the limit is 1 MB" in msgs[0]
     assert not ModelSubmission.objects.exists()
 
@@ -70,43 +92,79 @@ def test_random_bytes_empty_and_too_big_are_refused(challenge, team, participant
 def test_deadline_edges_and_not_open_yet(challenge, team, participant, tflite_models, no_queue):
     deadline = timezone.now() + dt.timedelta(hours=1)
     set_milestones(challenge, final_deadline=deadline)
-    ok = services.model_submission_create(challenge=challenge, user=participant,
-                                          model_file=upload(tflite_models["conv_float"]),
-                                          now=deadline - dt.timedelta(microseconds=1))
+    ok = services.model_submission_create(
+        challenge=challenge,
+        user=participant,
+        model_file=upload(tflite_models["conv_float"]),
+        now=deadline - dt.timedelta(microseconds=1),
+    )
     assert ok.pk
-    msgs = refused(services.model_submission_create, challenge=challenge, user=participant,
-                   model_file=upload(tflite_models["conv_float"]), now=deadline + dt.timedelta(seconds=1))
+    msgs = refused(
+        services.model_submission_create,
+        challenge=challenge,
+        user=participant,
+        model_file=upload(tflite_models["conv_float"]),
+        now=deadline + dt.timedelta(seconds=1),
+    )
     assert "The final phase closed on" in msgs[0]
     set_milestones(challenge, test_data=1)
-    msgs = refused(services.model_submission_create, challenge=challenge, user=participant,
-                   model_file=upload(tflite_models["conv_float"]))
+    msgs = refused(
+        services.model_submission_create,
+        challenge=challenge,
+        user=participant,
+        model_file=upload(tflite_models["conv_float"]),
+    )
     assert "not open yet" in msgs[0]
     assert ModelSubmission.objects.count() == 1
 
 
-def test_no_team_and_limit_where_failed_ones_do_not_count(challenge, team, participant, make_user,
-                                                         tflite_models, no_queue):
+def test_no_team_and_limit_where_failed_ones_do_not_count(
+    challenge, team, participant, make_user, tflite_models, no_queue
+):
     loner = make_user(email="loner@example.org")
-    assert "not in a team" in refused(services.model_submission_create, challenge=challenge, user=loner,
-                                      model_file=upload(tflite_models["conv_float"]))[0]
+    assert (
+        "not in a team"
+        in refused(
+            services.model_submission_create,
+            challenge=challenge,
+            user=loner,
+            model_file=upload(tflite_models["conv_float"]),
+        )[0]
+    )
     services.final_settings_update(challenge=challenge, max_submissions=1)
     measured(challenge, team, psnr=20, runtime_ms=5, status="failed")
-    first = services.model_submission_create(challenge=challenge, user=participant,
-                                             model_file=upload(tflite_models["conv_float"]))
+    first = services.model_submission_create(
+        challenge=challenge, user=participant, model_file=upload(tflite_models["conv_float"])
+    )
     assert first.pk
-    msgs = refused(services.model_submission_create, challenge=challenge, user=participant,
-                   model_file=upload(tflite_models["conv_float"]))
+    msgs = refused(
+        services.model_submission_create,
+        challenge=challenge,
+        user=participant,
+        model_file=upload(tflite_models["conv_float"]),
+    )
     assert "used all 1 final submissions" in msgs[0]
 
 
-def test_dynamic_model_required_and_checked_with_free_spatial_dims(challenge, team, participant, tflite_models,
-                                                                 no_queue):
+def test_dynamic_model_required_and_checked_with_free_spatial_dims(
+    challenge, team, participant, tflite_models, no_queue
+):
     services.final_settings_update(challenge=challenge, requires_dynamic_model=True)
-    assert "dynamic input size" in refused(services.model_submission_create, challenge=challenge,
-                                           user=participant, model_file=upload(tflite_models["conv_float"]))[0]
-    s = services.model_submission_create(challenge=challenge, user=participant,
-                                         model_file=upload(tflite_models["conv_float"]),
-                                         dynamic_model_file=upload(tflite_models["conv_dynamic"], "dyn.tflite"))
+    assert (
+        "dynamic input size"
+        in refused(
+            services.model_submission_create,
+            challenge=challenge,
+            user=participant,
+            model_file=upload(tflite_models["conv_float"]),
+        )[0]
+    )
+    s = services.model_submission_create(
+        challenge=challenge,
+        user=participant,
+        model_file=upload(tflite_models["conv_float"]),
+        dynamic_model_file=upload(tflite_models["conv_dynamic"], "dyn.tflite"),
+    )
     assert s.dynamic_model.name.endswith(".tflite")
 
 
@@ -146,11 +204,18 @@ def test_counting_policy_last_valid_or_team_selected(challenge, team, participan
 
 
 def _complete(challenge, team):
-    FactSheet.objects.create(challenge=challenge, team=team, team_name=team.name,
-                             members=[{"name": "Ada", "affiliation": "ETH"}], contact_name="Ada",
-                             contact_email="ada@example.org", method_title=f"{team.name} Net",
-                             method_description="A small U-Net.", architecture_training="Adam",
-                             training_data_hardware="ZRR, one GPU")
+    FactSheet.objects.create(
+        challenge=challenge,
+        team=team,
+        team_name=team.name,
+        members=[{"name": "Ada", "affiliation": "ETH"}],
+        contact_name="Ada",
+        contact_email="ada@example.org",
+        method_title=f"{team.name} Net",
+        method_description="A small U-Net.",
+        architecture_training="Adam",
+        training_data_hardware="ZRR, one GPU",
+    )
     CodeSubmission.objects.create(challenge=challenge, team=team, repository_url="https://example.org/c")
 
 
@@ -158,30 +223,54 @@ def test_leaderboard_ranks_by_score_and_lists_incomplete_teams_unranked(challeng
     beta = make_team(challenge, "Team Beta", make_user())
     gamma = make_team(challenge, "Team Gamma", make_user())
     make_team(challenge, "Team Idle", make_user())  # no submission: not listed
-    measured(challenge, team, psnr=22.0, runtime_ms=10.0)    # 2^44/10
-    measured(challenge, beta, psnr=23.0, runtime_ms=20.0)    # 2^46/20: best
-    measured(challenge, gamma, psnr=30.0, runtime_ms=1.0)    # best of all, but no fact sheet/code
+    measured(challenge, team, psnr=22.0, runtime_ms=10.0)  # 2^44/10
+    measured(challenge, beta, psnr=23.0, runtime_ms=20.0)  # 2^46/20: best
+    measured(challenge, gamma, psnr=30.0, runtime_ms=1.0)  # best of all, but no fact sheet/code
     _complete(challenge, team)
     _complete(challenge, beta)
     board = selectors.final_leaderboard(challenge=challenge)
     assert [(s.team.name, s.rank, s.note) for s in board.standings] == [
-        ("Team Beta", 1, ""), ("Team Alpha", 2, ""),
-        ("Team Gamma", None, "unranked: no fact sheet; unranked: no code")]
+        ("Team Beta", 1, ""),
+        ("Team Alpha", 2, ""),
+        ("Team Gamma", None, "unranked: no fact sheet; unranked: no code"),
+    ]
     assert [c.key for c in board.columns] == ["psnr", "ssim", "runtime_ms", "memory_mb"]
 
 
 def test_factsheet_required_fields_links_and_window(challenge, team, participant):
     members = [{"name": "Ada Lovelace", "affiliation": "ETH Zürich", "email": "ada@example.org"}]
-    msgs = refused(services.factsheet_save, challenge=challenge, user=participant,
-                   data={"team_name": "Team Alpha", "links": "javascript:alert(1)"}, members=[])
-    for expected in ["Method title is required.", "Contact e-mail is required.", "List at least one team member.",
-                     "“javascript:alert(1)” is not a web address"]:
+    msgs = refused(
+        services.factsheet_save,
+        challenge=challenge,
+        user=participant,
+        data={"team_name": "Team Alpha", "links": "javascript:alert(1)"},
+        members=[],
+    )
+    for expected in [
+        "Method title is required.",
+        "Contact e-mail is required.",
+        "List at least one team member.",
+        "“javascript:alert(1)” is not a web address",
+    ]:
         assert any(m.startswith(expected) for m in msgs), (expected, msgs)
-    data = {"team_name": "Team Alpha", "contact_name": "Ada", "contact_email": "ada@example.org",
-            "method_title": "Tiny ISP", "method_description": "d", "architecture_training": "a",
-            "training_data_hardware": "t", "links": "https://github.com/alpha/isp\n"}
-    msgs = refused(services.factsheet_save, challenge=challenge, user=participant, data=data, members=members,
-                   attachment=SimpleUploadedFile("sheet.pdf", b"%PDF-1.4 garbage"))
+    data = {
+        "team_name": "Team Alpha",
+        "contact_name": "Ada",
+        "contact_email": "ada@example.org",
+        "method_title": "Tiny ISP",
+        "method_description": "d",
+        "architecture_training": "a",
+        "training_data_hardware": "t",
+        "links": "https://github.com/alpha/isp\n",
+    }
+    msgs = refused(
+        services.factsheet_save,
+        challenge=challenge,
+        user=participant,
+        data=data,
+        members=members,
+        attachment=SimpleUploadedFile("sheet.pdf", b"%PDF-1.4 garbage"),
+    )
     assert msgs == ["The attachment is not a readable PDF."]
     sheet = services.factsheet_save(challenge=challenge, user=participant, data=data, members=members)
     assert sheet.link_list == ["https://github.com/alpha/isp"]
@@ -195,16 +284,32 @@ def test_factsheet_required_fields_links_and_window(challenge, team, participant
 def test_code_archive_size_limit_type_and_url(challenge, team, participant):
     services.final_settings_update(challenge=challenge, max_code_mb=1)
     big = SimpleUploadedFile("code.zip", b"0" * (1024 * 1024 + 1))
-    assert "the limit is 1 MB" in refused(services.code_submission_save, challenge=challenge, user=participant,
-                                         archive=big)[0]
-    assert "must be a .zip" in refused(services.code_submission_save, challenge=challenge, user=participant,
-                                      archive=SimpleUploadedFile("code.exe", b"MZ"))[0]
-    assert "Upload a code archive or give the URL" in refused(services.code_submission_save, challenge=challenge,
-                                                              user=participant)[0]
-    code = services.code_submission_save(challenge=challenge, user=participant,
-                                         archive=SimpleUploadedFile("code.zip", b"PK\x05\x06" + b"\0" * 18))
+    assert (
+        "the limit is 1 MB"
+        in refused(services.code_submission_save, challenge=challenge, user=participant, archive=big)[0]
+    )
+    assert (
+        "must be a .zip"
+        in refused(
+            services.code_submission_save,
+            challenge=challenge,
+            user=participant,
+            archive=SimpleUploadedFile("code.exe", b"MZ"),
+        )[0]
+    )
+    assert (
+        "Upload a code archive or give the URL"
+        in refused(services.code_submission_save, challenge=challenge, user=participant)[0]
+    )
+    code = services.code_submission_save(
+        challenge=challenge,
+        user=participant,
+        archive=SimpleUploadedFile("code.zip", b"PK\x05\x06" + b"\0" * 18),
+    )
     assert code.archive_size == 22 and code.archive_name == "code.zip"
-    code = services.code_submission_save(challenge=challenge, user=participant, repository_url="https://git.example.org/a")
+    code = services.code_submission_save(
+        challenge=challenge, user=participant, repository_url="https://git.example.org/a"
+    )
     assert code.archive_name == "code.zip" and code.repository_url == "https://git.example.org/a"
     assert not CodeSubmission.objects.exclude(pk=code.pk).exists()
 
@@ -229,7 +334,9 @@ def test_exports_and_merged_factsheets_read_back(client, challenge, team, organi
     merged = PdfReader(io.BytesIO(client.get(reverse("finalphase:factsheets", args=args)).content))
     assert [o.title for o in merged.outline] == ["Team Beta", "Team Alpha"]
     assert "Team Alpha Net" in "".join(p.extract_text() for p in merged.pages)
-    archive = zipfile.ZipFile(io.BytesIO(client.get(reverse("finalphase:export", args=[*args, "zip"])).content))
+    archive = zipfile.ZipFile(
+        io.BytesIO(client.get(reverse("finalphase:export", args=[*args, "zip"])).content)
+    )
     names = set(archive.namelist())
     assert "mai-test-isp-final/factsheets.pdf" in names and "mai-test-isp-final/plot-host-cpu.png" in names
     assert archive.read("mai-test-isp-final/plot-host-cpu.png")[:4] == b"\x89PNG"
@@ -242,7 +349,9 @@ def test_organiser_settings_page_reports_a_bad_formula(client, challenge, organi
     client.force_login(organiser)
     form = client.get(url).context["form"]
     data = {k: v for k, v in form.initial.items() if v is not None}
-    data.update(score_formula="2 ** (2 * psnr) / (C * runtime_ms", constants="C = 2", fidelity_input_shape="[]")
+    data.update(
+        score_formula="2 ** (2 * psnr) / (C * runtime_ms", constants="C = 2", fidelity_input_shape="[]"
+    )
     r = client.post(url, data)
     assert r.status_code == 400 and "not a valid expression" in r.content.decode()
     data["score_formula"] = "2 ** (2 * psnr) / (C * runtime_ms)"
@@ -276,15 +385,23 @@ def test_pages_show_clear_errors_and_keep_nothing(client, challenge, team, parti
     assert "not in a team of this challenge" in client.get(home).content.decode()
     client.force_login(participant)
     page = client.get(home).content.decode()
-    assert "3 of 3 submissions left" in page and "Fact sheet: <span class=\"badge warn\">missing" in page
+    assert "3 of 3 submissions left" in page and 'Fact sheet: <span class="badge warn">missing' in page
     submit = reverse("finalphase:submit", args=[challenge.workshop.slug, challenge.slug])
     r = client.post(submit, {"model": SimpleUploadedFile("model.onnx", b"onnx")})
     assert r.status_code == 400 and "Upload the TensorFlow Lite model (a .tflite file)." in r.content.decode()
     r = client.post(submit, {"model": SimpleUploadedFile("model.tflite", b"\x00" * 100)})
     assert r.status_code == 400 and "not a TensorFlow Lite model" in r.content.decode()
     factsheet = reverse("finalphase:factsheet", args=[challenge.workshop.slug, challenge.slug])
-    r = client.post(factsheet, {"team_name": "Team Alpha", "members-TOTAL_FORMS": "1", "members-INITIAL_FORMS": "0",
-                                "members-0-name": "Ada", "members-0-affiliation": ""})
+    r = client.post(
+        factsheet,
+        {
+            "team_name": "Team Alpha",
+            "members-TOTAL_FORMS": "1",
+            "members-INITIAL_FORMS": "0",
+            "members-0-name": "Ada",
+            "members-0-affiliation": "",
+        },
+    )
     text = r.content.decode()
     assert r.status_code == 400 and "This field is required." in text
     assert not ModelSubmission.objects.exists() and not FactSheet.objects.exists()
@@ -294,16 +411,21 @@ def test_oversized_bodies_are_refused_from_their_header(client, challenge, team,
     services.final_settings_update(challenge=challenge, max_code_mb=1)
     client.force_login(participant)
     code = reverse("finalphase:code", args=[challenge.workshop.slug, challenge.slug])
-    r = client.post(code, {"repository_url": "https://example.org/x"}, CONTENT_LENGTH=str(50 * 1024 * 1024),
-                    follow=True)
+    r = client.post(
+        code, {"repository_url": "https://example.org/x"}, CONTENT_LENGTH=str(50 * 1024 * 1024), follow=True
+    )
     assert "The upload is 50 MB; at most 1 MB is accepted here." in r.content.decode()
     assert not CodeSubmission.objects.exists()
 
 
-def test_code_archive_and_factsheet_attachment_reach_team_and_organisers_only(client, challenge, team, participant,
-                                                                          organiser, make_user):
-    services.code_submission_save(challenge=challenge, user=participant,
-                                  archive=SimpleUploadedFile("alpha-code.zip", b"PK\x05\x06" + b"\0" * 18))
+def test_code_archive_and_factsheet_attachment_reach_team_and_organisers_only(
+    client, challenge, team, participant, organiser, make_user
+):
+    services.code_submission_save(
+        challenge=challenge,
+        user=participant,
+        archive=SimpleUploadedFile("alpha-code.zip", b"PK\x05\x06" + b"\0" * 18),
+    )
     url = reverse("finalphase:team-file", args=[challenge.workshop.slug, challenge.slug, team.pk, "code"])
     client.force_login(participant)
     r = client.get(url)
@@ -315,26 +437,37 @@ def test_code_archive_and_factsheet_attachment_reach_team_and_organisers_only(cl
     make_team(challenge, "Team Trudy", other)
     client.force_login(other)
     assert client.get(url).status_code == 404
-    attachment = reverse("finalphase:team-file", args=[challenge.workshop.slug, challenge.slug, team.pk,
-                                                       "factsheet-attachment"])
+    attachment = reverse(
+        "finalphase:team-file",
+        args=[challenge.workshop.slug, challenge.slug, team.pk, "factsheet-attachment"],
+    )
     client.force_login(participant)
     assert client.get(attachment).status_code == 404  # no fact sheet yet
 
 
-def test_api_submits_reports_status_and_hides_numbers_until_allowed(client, challenge, team, participant,
-                                                                   tflite_models, no_queue):
+def test_api_submits_reports_status_and_hides_numbers_until_allowed(
+    client, challenge, team, participant, tflite_models, no_queue
+):
     base = f"/api/final/{challenge.workshop.slug}/{challenge.slug}"
     client.force_login(participant)
     r = client.post(f"{base}/submissions/", {"model": SimpleUploadedFile("m.tflite", b"\0" * 64)})
     assert r.status_code == 400 and r.json()["reason"] == "bad_model"
     assert "not a TensorFlow Lite model" in r.json()["errors"][0]
-    r = client.post(f"{base}/submissions/", {"model": upload(tflite_models["conv_float"]), "method_name": "API"})
+    r = client.post(
+        f"{base}/submissions/", {"model": upload(tflite_models["conv_float"]), "method_name": "API"}
+    )
     assert r.status_code == 201, r.content
     body = r.json()
     assert body["status"] == "running" and body["team"] == "Team Alpha" and body["results"] is None
     s = ModelSubmission.objects.get(public_id=body["public_id"])
-    ModelSubmission.objects.filter(pk=s.pk).update(status="done", fidelity_status="done", runtime_status="done",
-                                                   metrics={"psnr": 21.5, "ssim": 0.8}, runtime_ms=12.0, score=7.0)
+    ModelSubmission.objects.filter(pk=s.pk).update(
+        status="done",
+        fidelity_status="done",
+        runtime_status="done",
+        metrics={"psnr": 21.5, "ssim": 0.8},
+        runtime_ms=12.0,
+        score=7.0,
+    )
     detail = client.get(f"{base}/submissions/{s.public_id}/").json()
     assert detail["status"] == "done" and detail["results"] is None  # hidden before the release
     assert client.get(f"{base}/leaderboard/").status_code == 403

@@ -18,9 +18,13 @@ from tests.finalphase.conftest import make_team, measured, set_milestones
 UTC = dt.UTC
 RELEASE = dt.datetime(2021, 3, 24, 0, 59, tzinfo=UTC)
 OVER = workshop_over_at(dt.date(2021, 6, 25), "America/Los_Angeles")
-TL = timeline.Timeline(milestones={timeline.K_TEST_DATA: dt.datetime(2021, 3, 11, tzinfo=UTC),
-                                   timeline.K_FINAL_DEADLINE: dt.datetime(2021, 3, 20, tzinfo=UTC),
-                                   timeline.K_PRELIMINARY: RELEASE})
+TL = timeline.Timeline(
+    milestones={
+        timeline.K_TEST_DATA: dt.datetime(2021, 3, 11, tzinfo=UTC),
+        timeline.K_FINAL_DEADLINE: dt.datetime(2021, 3, 20, tzinfo=UTC),
+        timeline.K_PRELIMINARY: RELEASE,
+    }
+)
 EPS = dt.timedelta(microseconds=1)
 
 
@@ -48,12 +52,22 @@ def test_organisers_see_it_at_once_and_the_public_only_after_the_workshop_if_cho
 
 def test_no_release_milestone_means_hidden_from_participants():
     tl = timeline.Timeline(milestones={timeline.K_TEST_DATA: RELEASE})
-    assert leaderboard_visible(tl, RELEASE + dt.timedelta(days=999), viewer=Viewer.PARTICIPANT,
-                               public_after_workshop=False, over_at=OVER) is False
+    assert (
+        leaderboard_visible(
+            tl,
+            RELEASE + dt.timedelta(days=999),
+            viewer=Viewer.PARTICIPANT,
+            public_after_workshop=False,
+            over_at=OVER,
+        )
+        is False
+    )
 
 
-@pytest.mark.parametrize("early, now, expected", [
-    (False, RELEASE - EPS, False), (False, RELEASE, True), (True, RELEASE - dt.timedelta(days=10), True)])
+@pytest.mark.parametrize(
+    "early, now, expected",
+    [(False, RELEASE - EPS, False), (False, RELEASE, True), (True, RELEASE - dt.timedelta(days=10), True)],
+)
 def test_own_numbers_before_release_only_if_organisers_allow(early, now, expected):
     assert own_results_visible(TL, now, viewer=Viewer.PARTICIPANT, show_own_results_early=early) is expected
 
@@ -67,21 +81,34 @@ def board(challenge, team, participant, make_user):
     mine = measured(challenge, team, psnr=23.0, runtime_ms=40.0)
     measured(challenge, rival, psnr=22.0, runtime_ms=10.0)
     for t in (team, rival):
-        FactSheet.objects.create(challenge=challenge, team=t, team_name=t.name, members=[{"name": "X"}],
-                                 contact_name="X", contact_email="x@example.org", method_title="M",
-                                 method_description="D", architecture_training="A", training_data_hardware="T")
+        FactSheet.objects.create(
+            challenge=challenge,
+            team=t,
+            team_name=t.name,
+            members=[{"name": "X"}],
+            contact_name="X",
+            contact_email="x@example.org",
+            method_title="M",
+            method_description="D",
+            architecture_training="A",
+            training_data_hardware="T",
+        )
         CodeSubmission.objects.create(challenge=challenge, team=t, repository_url="https://example.org/code")
     return mine
 
 
 def urls(challenge, submission):
     args = [challenge.workshop.slug, challenge.slug]
-    return {"leaderboard": reverse("finalphase:leaderboard", args=args),
-            "csv": reverse("finalphase:export", args=[*args, "csv"]),
-            "submission": submission.get_absolute_url()}
+    return {
+        "leaderboard": reverse("finalphase:leaderboard", args=args),
+        "csv": reverse("finalphase:export", args=[*args, "csv"]),
+        "submission": submission.get_absolute_url(),
+    }
 
 
-def test_before_release_participant_sees_neither_leaderboard_nor_own_numbers(client, challenge, participant, board):
+def test_before_release_participant_sees_neither_leaderboard_nor_own_numbers(
+    client, challenge, participant, board
+):
     u = urls(challenge, board)
     client.force_login(participant)
     r = client.get(u["leaderboard"])
@@ -144,12 +171,26 @@ def test_another_team_never_reaches_a_submission_by_its_url(client, challenge, m
     make_team(challenge, "Team Eve", other)
     client.force_login(other)
     assert client.get(board.get_absolute_url()).status_code == 404
-    status_url = reverse("finalphase:submission-status", args=[challenge.workshop.slug, challenge.slug, board.public_id])
+    status_url = reverse(
+        "finalphase:submission-status", args=[challenge.workshop.slug, challenge.slug, board.public_id]
+    )
     assert client.get(status_url).status_code == 404
-    pdf = reverse("finalphase:factsheet-pdf-team", args=[challenge.workshop.slug, challenge.slug, board.team_id])
+    pdf = reverse(
+        "finalphase:factsheet-pdf-team", args=[challenge.workshop.slug, challenge.slug, board.team_id]
+    )
     assert client.get(pdf).status_code == 404
-    assert client.get(reverse("finalphase:factsheets", args=[challenge.workshop.slug, challenge.slug])).status_code == 403
-    assert client.get(reverse("finalphase:export", args=[challenge.workshop.slug, challenge.slug, "zip"])).status_code == 403
+    assert (
+        client.get(
+            reverse("finalphase:factsheets", args=[challenge.workshop.slug, challenge.slug])
+        ).status_code
+        == 403
+    )
+    assert (
+        client.get(
+            reverse("finalphase:export", args=[challenge.workshop.slug, challenge.slug, "zip"])
+        ).status_code
+        == 403
+    )
 
 
 def test_files_and_the_list_of_all_submissions(client, challenge, participant, organiser, make_user, board):
@@ -173,7 +214,9 @@ def test_files_and_the_list_of_all_submissions(client, challenge, participant, o
     assert b"".join(client.get(model_url).streaming_content) == b"TFL3"
 
 
-def test_organiser_moves_the_release_date_in_the_workshops_zone(client, challenge, organiser, participant, board):
+def test_organiser_moves_the_release_date_in_the_workshops_zone(
+    client, challenge, organiser, participant, board
+):
     from challenges.models import Milestone
 
     url = reverse("finalphase:settings", args=[challenge.workshop.slug, challenge.slug])

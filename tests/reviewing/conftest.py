@@ -27,17 +27,26 @@ def make_paper(workshop, number, title, abstract, authors, topics=(), status=Pap
     from conference.pdfcheck import make_review_copy
     from tests.pdf_factory import paper_pdf
 
-    paper = Paper.objects.create(workshop=workshop, number=number, title=title, abstract=abstract, status=status)
+    paper = Paper.objects.create(
+        workshop=workshop, number=number, title=title, abstract=abstract, status=status
+    )
     paper.topics.set(topics)
     for order, (name, email, affiliation, user) in enumerate(authors):
-        PaperAuthor.objects.create(paper=paper, order=order, name=name, email=email, affiliation=affiliation, user=user)
+        PaperAuthor.objects.create(
+            paper=paper, order=order, name=name, email=email, affiliation=affiliation, user=user
+        )
     original = paper_pdf(body_pages=1, reference_pages=1, title=title, meta_author=authors[0][0])
     with tempfile.TemporaryDirectory() as tmp:
         source, copy = Path(tmp) / "o.pdf", Path(tmp) / "c.pdf"
         source.write_bytes(original)
         make_review_copy(source, copy)
-        version = PaperVersion(paper=paper, number=1, original_name=f"{authors[0][0]}.pdf",
-                               check_state=PaperVersion.CheckState.PASSED, size=len(original))
+        version = PaperVersion(
+            paper=paper,
+            number=1,
+            original_name=f"{authors[0][0]}.pdf",
+            check_state=PaperVersion.CheckState.PASSED,
+            size=len(original),
+        )
         with open(source, "rb") as o, open(copy, "rb") as c:
             version.original.save("x.pdf", File(o), save=False)
             version.review_copy.save("y.pdf", File(c), save=False)
@@ -47,18 +56,32 @@ def make_paper(workshop, number, title, abstract, authors, topics=(), status=Pap
 
 @pytest.fixture
 def edition(db, make_user):
-    workshop = Workshop.objects.create(slug="rev-test", name="Review Test Workshop", short_name="RTW",
-                                       host_conference="CVPR 2021", start_date="2021-06-19", end_date="2021-06-19")
-    topics = [Topic.objects.create(workshop=workshop, name=n, order=i) for i, n in
-              enumerate(["Super-resolution", "Depth estimation", "Quantization"])]
-    chair = make_user("chair@chairs-univ.edu", full_name="Charlotte Chairwoman", affiliation="Chair University")
+    workshop = Workshop.objects.create(
+        slug="rev-test",
+        name="Review Test Workshop",
+        short_name="RTW",
+        host_conference="CVPR 2021",
+        start_date="2021-06-19",
+        end_date="2021-06-19",
+    )
+    topics = [
+        Topic.objects.create(workshop=workshop, name=n, order=i)
+        for i, n in enumerate(["Super-resolution", "Depth estimation", "Quantization"])
+    ]
+    chair = make_user(
+        "chair@chairs-univ.edu", full_name="Charlotte Chairwoman", affiliation="Chair University"
+    )
     Membership.objects.create(workshop=workshop, user=chair, role=Membership.Role.CHAIR)
     reviewers = {
         "rita": make_user("rita@rev-one.edu", full_name="Rita Reviewer", affiliation="Reviewer College One"),
         "sam": make_user("sam@rev-two.edu", full_name="Sam Second", affiliation="Second Polytechnic"),
         # Tom listed an unconfirmed address at Carol's institute: he co-authored paper 3 with it.
-        "tom": make_user("tom@rev-three.edu", full_name="Tom Thirdman", affiliation="Third Academy",
-                         other_emails=["t.third@inst-c.edu"]),
+        "tom": make_user(
+            "tom@rev-three.edu",
+            full_name="Tom Thirdman",
+            affiliation="Third Academy",
+            other_emails=["t.third@inst-c.edu"],
+        ),
         # Ursula shares Alice's institution domain.
         "ursula": make_user("ursula@uni-a.edu", full_name="Ursula Unique", affiliation="Other Department"),
     }
@@ -67,18 +90,39 @@ def edition(db, make_user):
     alice = make_user(AUTHORS["alice"][1], full_name=AUTHORS["alice"][0], affiliation=AUTHORS["alice"][2])
     a, b, c, t = AUTHORS["alice"], AUTHORS["bob"], AUTHORS["carol"], AUTHORS["tom-alt"]
     papers = [
-        make_paper(workshop, 1, "Tiny super-resolution networks for phones",
-                   "We present a quantized super-resolution network that runs in real time on mobile NPUs.",
-                   [(*a, alice), (*b, None)], topics=[topics[0], topics[2]]),
-        make_paper(workshop, 2, "Monocular depth on a Raspberry Pi",
-                   "Depth estimation from a single image on an ARM CPU with a lightweight encoder-decoder.",
-                   [(*b, None)], topics=[topics[1]]),
-        make_paper(workshop, 3, "Learned camera ISP with integer arithmetic",
-                   "A learned image signal processor using full integer quantization for smartphone cameras.",
-                   [(*c, None), (*t, None), (*b, None)], topics=[topics[2]]),
+        make_paper(
+            workshop,
+            1,
+            "Tiny super-resolution networks for phones",
+            "We present a quantized super-resolution network that runs in real time on mobile NPUs.",
+            [(*a, alice), (*b, None)],
+            topics=[topics[0], topics[2]],
+        ),
+        make_paper(
+            workshop,
+            2,
+            "Monocular depth on a Raspberry Pi",
+            "Depth estimation from a single image on an ARM CPU with a lightweight encoder-decoder.",
+            [(*b, None)],
+            topics=[topics[1]],
+        ),
+        make_paper(
+            workshop,
+            3,
+            "Learned camera ISP with integer arithmetic",
+            "A learned image signal processor using full integer quantization for smartphone cameras.",
+            [(*c, None), (*t, None), (*b, None)],
+            topics=[topics[2]],
+        ),
     ]
-    return {"workshop": workshop, "chair": chair, "reviewers": reviewers, "papers": papers, "topics": topics,
-            "author": alice}
+    return {
+        "workshop": workshop,
+        "chair": chair,
+        "reviewers": reviewers,
+        "papers": papers,
+        "topics": topics,
+        "author": alice,
+    }
 
 
 def page_text(response) -> str:
@@ -99,15 +143,25 @@ def reviewed(edition):
     for number, key in [(1, "rita"), (1, "sam"), (2, "sam"), (2, "ursula"), (3, "ursula"), (3, "sam")]:
         services.assignment_add(paper=papers[number - 1], user=r[key])
     services.assignments_commit(workshop=ws)
-    full = {"confidence": 3, "strengths": "Clear writing.", "weaknesses": "Few baselines.",
-            "justification": "Solid.", "comments_to_authors": "Please add latency on more phones.",
-            "confidential_comments": "CONFIDENTIAL-NOTE-FOR-CHAIRS"}
+    full = {
+        "confidence": 3,
+        "strengths": "Clear writing.",
+        "weaknesses": "Few baselines.",
+        "justification": "Solid.",
+        "comments_to_authors": "Please add latency on more phones.",
+        "confidential_comments": "CONFIDENTIAL-NOTE-FOR-CHAIRS",
+    }
     for number, key, rating in [(1, "rita", 4), (1, "sam", 2), (2, "sam", 5), (3, "ursula", 3)]:
         a = Assignment.objects.get(paper=papers[number - 1], user=r[key])
         services.review_save(assignment=a, data={**full, "rating": rating}, submit=True)
-    services.review_save(assignment=Assignment.objects.get(paper=papers[2], user=r["sam"]),
-                         data={"strengths": "draft only"}, submit=False)
-    services.comment_post(paper=papers[0], user=r["rita"], text="I think the latency claim holds.", as_chair=False)
+    services.review_save(
+        assignment=Assignment.objects.get(paper=papers[2], user=r["sam"]),
+        data={"strengths": "draft only"},
+        submit=False,
+    )
+    services.comment_post(
+        paper=papers[0], user=r["rita"], text="I think the latency claim holds.", as_chair=False
+    )
     services.comment_post(paper=papers[0], user=chair, text="Please converge by Friday.", as_chair=True)
     services.meta_review_save(paper=papers[0], user=chair, text="The reviewers agree on the contribution.")
     services.decision_set(papers=[papers[0]], outcome="accept", user=chair)

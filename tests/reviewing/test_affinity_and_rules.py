@@ -9,8 +9,11 @@ from conference.reviewing.conflicts import Person, detect, domains_match
 
 def test_tfidf_ranks_the_matching_expertise_first():
     papers = ["Quantized super-resolution network for mobile NPUs", "Monocular depth estimation on ARM CPUs"]
-    reviewers = ["I work on image super-resolution and network quantization.",
-                 "Stereo and monocular depth estimation, robotics.", ""]
+    reviewers = [
+        "I work on image super-resolution and network quantization.",
+        "Stereo and monocular depth estimation, robotics.",
+        "",
+    ]
     sim = tfidf_cosine(papers, reviewers)
     assert sim.shape == (2, 3)
     assert sim[0, 0] > sim[0, 1] and sim[1, 1] > sim[1, 0]
@@ -25,10 +28,16 @@ def test_topic_jaccard_values():
 
 def test_affinity_combines_bids_topics_and_text_with_weights():
     aff = affinity_matrix(
-        papers=["p"], reviewers=["eager", "unwilling", "none"], paper_topics={"p": {1}},
-        reviewer_topics={"eager": {1}, "unwilling": {1}}, paper_texts={"p": "x"}, reviewer_texts={},
+        papers=["p"],
+        reviewers=["eager", "unwilling", "none"],
+        paper_topics={"p": {1}},
+        reviewer_topics={"eager": {1}, "unwilling": {1}},
+        paper_texts={"p": "x"},
+        reviewer_texts={},
         bids={("p", "eager"): "eager", ("p", "unwilling"): "not_willing"},
-        bid_weight=1.0, topic_weight=0.5, text_weight=0.5,
+        bid_weight=1.0,
+        topic_weight=0.5,
+        text_weight=0.5,
     )
     assert np.allclose(aff, [[1.5, -0.5, 0.0]])
 
@@ -44,10 +53,18 @@ def test_detect_rules():
         "P": [Person(key=1, emails={"ann@ethz.ch"}, affiliations={"ETH Zürich"})],
         "Q": [Person(key=2, emails={"bo@gmail.com"}), Person(emails={"rev.private@gmail.com"})],
     }
-    reviewer = Person(key=9, emails={"rev@vision.ee.ethz.ch", "rev.private@gmail.com"},
-                      affiliations={"Samsung AI"}, conflict_institutions={"Samsung"})
-    second = Person(key=8, emails={"x@uni.edu"}, affiliations={"eth zürich"}, conflict_emails={"bo@gmail.com"})
-    found = {(f.paper, f.reviewer, f.source) for f in detect(papers=papers, reviewers={9: reviewer, 8: second})}
+    reviewer = Person(
+        key=9,
+        emails={"rev@vision.ee.ethz.ch", "rev.private@gmail.com"},
+        affiliations={"Samsung AI"},
+        conflict_institutions={"Samsung"},
+    )
+    second = Person(
+        key=8, emails={"x@uni.edu"}, affiliations={"eth zürich"}, conflict_emails={"bo@gmail.com"}
+    )
+    found = {
+        (f.paper, f.reviewer, f.source) for f in detect(papers=papers, reviewers={9: reviewer, 8: second})
+    }
     assert found == {("P", 9, "domain"), ("Q", 9, "self"), ("P", 8, "affiliation"), ("Q", 8, "reviewer")}
     # Bo (paper Q) co-authored with the reviewer: the reviewer conflicts with Bo's other papers.
     papers["R"] = [Person(key=2, emails={"bo@other.org"})]

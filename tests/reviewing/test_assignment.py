@@ -46,8 +46,14 @@ def test_optimal_like_brute_force_on_small_instances(seed):
             fixed = [(p, r)]
     expected = brute_force(n_p, n_r, k, load, aff, forbidden, fixed)
     result = assignment_solve(
-        papers=list(range(n_p)), reviewers=list(range(n_r)), k=k, loads=dict(enumerate(load)),
-        affinity=np.array(aff), forbidden=forbidden, fixed=fixed, scale=SCALE,
+        papers=list(range(n_p)),
+        reviewers=list(range(n_r)),
+        k=k,
+        loads=dict(enumerate(load)),
+        affinity=np.array(aff),
+        forbidden=forbidden,
+        fixed=fixed,
+        scale=SCALE,
     )
     if expected is None:
         assert not result.feasible
@@ -65,7 +71,10 @@ def test_optimal_like_brute_force_on_small_instances(seed):
 
 def test_ids_and_sparse_affinity_and_chosen_values():
     result = assignment_solve(
-        papers=["A", "B"], reviewers=[10, 20, 30], k=1, loads=1,
+        papers=["A", "B"],
+        reviewers=[10, 20, 30],
+        k=1,
+        loads=1,
         affinity={("A", 10): 0.9, ("A", 20): 0.8, ("B", 10): 0.85, ("B", 30): 0.1},
     )
     # Greedy would give A→10 (0.9) and B→30 (0.1) = 1.0; the optimum is A→20, B→10 = 1.65.
@@ -76,8 +85,12 @@ def test_ids_and_sparse_affinity_and_chosen_values():
 
 def test_fixed_pairs_are_kept_even_when_worse():
     result = assignment_solve(
-        papers=["A"], reviewers=["x", "y", "z"], k=2, loads=1,
-        affinity={("A", "x"): 1.0, ("A", "y"): 0.9, ("A", "z"): 0.0}, fixed=[("A", "z")],
+        papers=["A"],
+        reviewers=["x", "y", "z"],
+        k=2,
+        loads=1,
+        affinity={("A", "x"): 1.0, ("A", "y"): 0.9, ("A", "z"): 0.0},
+        fixed=[("A", "z")],
     )
     assert sorted(result.pairs) == [("A", "x"), ("A", "z")]
     assert result.new_pairs == [("A", "x")]
@@ -90,7 +103,10 @@ def test_fixed_pair_in_conflict_is_refused():
 
 def test_diagnosis_names_paper_with_too_few_non_conflicted_reviewers():
     result = assignment_solve(
-        papers=["P1", "P2"], reviewers=["a", "b", "c", "d"], k=3, loads=5,
+        papers=["P1", "P2"],
+        reviewers=["a", "b", "c", "d"],
+        k=3,
+        loads=5,
         forbidden=[("P1", "a"), ("P1", "b")],
     )
     assert not result.feasible
@@ -104,7 +120,11 @@ def test_diagnosis_names_paper_with_too_few_non_conflicted_reviewers():
 
 def test_diagnosis_names_load_exhausted_by_committed_pairs():
     result = assignment_solve(
-        papers=["P1", "P2"], reviewers=["a", "b"], k=2, loads=1, fixed=[("P2", "a"), ("P2", "b")],
+        papers=["P1", "P2"],
+        reviewers=["a", "b"],
+        k=2,
+        loads=1,
+        fixed=[("P2", "a"), ("P2", "b")],
     )
     assert [s.paper for s in result.shortfalls] == ["P1"]
     assert "2 already at their maximum load" in result.shortfalls[0].reason
@@ -114,7 +134,11 @@ def test_diagnosis_names_group_competing_for_the_same_reviewers():
     # Three papers can each only go to reviewers a or b (load 1 each), k=1: 3 needed, 2 slots.
     forbidden = [(p, r) for p in ["P1", "P2", "P3"] for r in ["c", "d"]]
     result = assignment_solve(
-        papers=["P1", "P2", "P3", "P4"], reviewers=["a", "b", "c", "d"], k=1, loads=1, forbidden=forbidden,
+        papers=["P1", "P2", "P3", "P4"],
+        reviewers=["a", "b", "c", "d"],
+        k=1,
+        loads=1,
+        forbidden=forbidden,
     )
     assert not result.feasible
     assert len(result.shortfalls) == 1
@@ -141,8 +165,22 @@ def test_benchmark_script_on_a_small_instance_matches_the_lp():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    out = subprocess.run([sys.executable, str(root / "benchmarks" / "assignment.py"), "--papers", "300",
-                          "--reviewers", "200", "--top", "20"], capture_output=True, text=True, check=True, timeout=120)
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(root / "benchmarks" / "assignment.py"),
+            "--papers",
+            "300",
+            "--reviewers",
+            "200",
+            "--top",
+            "20",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["constraints_ok"] is True
     assert result["total_affinity"] == result["lp_total_affinity"] > 0

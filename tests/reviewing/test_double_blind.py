@@ -85,7 +85,9 @@ def test_no_reviewer_ever_sees_an_author_identity(client, reviewed):
 def test_the_author_never_sees_a_reviewer_identity(client, reviewed):
     from conference.reviewing import services
 
-    services.decisions_release(workshop=reviewed["workshop"], subject="{decision}", body="{url}", user=reviewed["chair"])
+    services.decisions_release(
+        workshop=reviewed["workshop"], subject="{decision}", body="{url}", user=reviewed["chair"]
+    )
     client.force_login(reviewed["author"])
     secrets = set()
     for user in reviewed["reviewers"].values():

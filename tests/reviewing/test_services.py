@@ -24,8 +24,10 @@ def test_detection_finds_domain_and_coauthor_conflicts_through_unconfirmed_addre
     assert conflicts_of(r["ursula"]) == {(1, "domain", "suggested")}
     # Tom's unconfirmed t.third@inst-c.edu makes him an author of #3 and Bob's co-author there.
     assert conflicts_of(r["tom"]) == {
-        (3, "self", "confirmed"), (3, "domain", "suggested"),
-        (1, "coauthor", "suggested"), (2, "coauthor", "suggested"),
+        (3, "self", "confirmed"),
+        (3, "domain", "suggested"),
+        (1, "coauthor", "suggested"),
+        (2, "coauthor", "suggested"),
     }
     assert created == 5
     evidence = Conflict.objects.get(user=r["tom"], paper__number=1).evidence
@@ -37,20 +39,28 @@ def test_dismissed_conflict_stays_dismissed_on_rerun_and_needs_a_reason(edition)
     conflict = Conflict.objects.get(user=edition["reviewers"]["ursula"], paper__number=1)
     with pytest.raises(ValidationError, match="Give a reason"):
         services.conflict_decide(conflict=conflict, confirm=False, reason=" ", user=edition["chair"])
-    services.conflict_decide(conflict=conflict, confirm=False, reason="Different campus, never met",
-                             user=edition["chair"])
+    services.conflict_decide(
+        conflict=conflict, confirm=False, reason="Different campus, never met", user=edition["chair"]
+    )
     assert services.conflicts_detect(workshop=edition["workshop"]) == 0
     conflict.refresh_from_db()
     assert (conflict.state, conflict.reason) == ("dismissed", "Different campus, never met")
-    assert edition["papers"][0].id in {p.id for p in selectors.papers_for_bidding(
-        workshop=edition["workshop"], user=edition["reviewers"]["ursula"])}
+    assert edition["papers"][0].id in {
+        p.id
+        for p in selectors.papers_for_bidding(
+            workshop=edition["workshop"], user=edition["reviewers"]["ursula"]
+        )
+    }
 
 
 def test_reviewer_declared_conflicts_and_preview_before_invitation(edition):
     rp = services.reviewer_profile_get(workshop=edition["workshop"], user=edition["reviewers"]["rita"])
     services.reviewer_profile_update(profile=rp, conflict_domains="lab-b.org", max_load=4)
     assert conflicts_of(edition["reviewers"]["rita"]) == {
-        (1, "reviewer", "confirmed"), (2, "reviewer", "confirmed"), (3, "reviewer", "confirmed")}
+        (1, "reviewer", "confirmed"),
+        (2, "reviewer", "confirmed"),
+        (3, "reviewer", "confirmed"),
+    }
     found = services.conflicts_preview_for_email(workshop=edition["workshop"], email="newbie@inst-c.edu")
     assert {(f.paper, f.source) for f in found} == {(edition["papers"][2].id, "domain")}
 
@@ -61,8 +71,13 @@ def test_bidding_hides_conflicted_and_own_papers_and_filters(edition):
     assert [p.number for p in selectors.papers_for_bidding(workshop=ws, user=r["ursula"])] == [2, 3]
     assert [p.number for p in selectors.papers_for_bidding(workshop=ws, user=r["tom"])] == []
     quant = edition["topics"][2]
-    assert [p.number for p in selectors.papers_for_bidding(workshop=ws, user=r["rita"], topic=quant.id)] == [1, 3]
-    assert [p.number for p in selectors.papers_for_bidding(workshop=ws, user=r["rita"], query="raspberry")] == [2]
+    assert [p.number for p in selectors.papers_for_bidding(workshop=ws, user=r["rita"], topic=quant.id)] == [
+        1,
+        3,
+    ]
+    assert [
+        p.number for p in selectors.papers_for_bidding(workshop=ws, user=r["rita"], query="raspberry")
+    ] == [2]
     services.bid_set(paper=edition["papers"][1], user=r["rita"], value="conflict")
     assert [p.number for p in selectors.papers_for_bidding(workshop=ws, user=r["rita"])] == [1, 3]
     assert Conflict.objects.get(user=r["rita"]).source == "reviewer"
@@ -73,7 +88,9 @@ def test_bidding_hides_conflicted_and_own_papers_and_filters(edition):
 def test_run_commit_and_rerun_keep_committed_pairs(edition):
     ws, r, papers = edition["workshop"], edition["reviewers"], edition["papers"]
     services.conflicts_detect(workshop=ws)
-    Membership.objects.create(workshop=ws, user=edition["chair"], role=Membership.Role.REVIEWER)  # a 5th reviewer
+    Membership.objects.create(
+        workshop=ws, user=edition["chair"], role=Membership.Role.REVIEWER
+    )  # a 5th reviewer
     services.bid_set(paper=papers[1], user=r["sam"], value="eager")
     services.bid_set(paper=papers[1], user=r["rita"], value="not_willing")
     summary = services.assignment_run(workshop=ws, k=2)
@@ -86,7 +103,8 @@ def test_run_commit_and_rerun_keep_committed_pairs(edition):
     numbers = sorted((a.paper.number, a.number) for a in Assignment.objects.all())
     assert numbers == [(1, 1), (1, 2), (2, 1), (2, 2), (3, 1), (3, 2)]
     assert OutgoingMail.objects.filter(subject__contains="assigned to you").count() == len(
-        {a.user_id for a in Assignment.objects.all()})
+        {a.user_id for a in Assignment.objects.all()}
+    )
     # A late paper arrives; re-running keeps every committed pair and only fills the new one.
     from tests.reviewing.conftest import AUTHORS, make_paper
 
@@ -136,11 +154,16 @@ def test_review_draft_then_submit_keeps_what_was_typed(edition):
         services.review_save(assignment=assignment, data={"strengths": "Fast."}, submit=True)
     review = Review.objects.get()
     assert (review.state, review.strengths) == ("draft", "Fast.")
-    services.review_save(assignment=assignment, data={"rating": 4, "confidence": 3, "weaknesses": "Small data.",
-                                                      "comments_to_authors": "Nice."}, submit=True)
+    services.review_save(
+        assignment=assignment,
+        data={"rating": 4, "confidence": 3, "weaknesses": "Small data.", "comments_to_authors": "Nice."},
+        submit=True,
+    )
     review.refresh_from_db()
     assert (review.state, review.rating, review.strengths) == ("submitted", 4, "Fast.")
-    with pytest.raises(ValidationError, match="A submitted review needs weaknesses; your change was not saved"):
+    with pytest.raises(
+        ValidationError, match="A submitted review needs weaknesses; your change was not saved"
+    ):
         services.review_save(assignment=assignment, data={"weaknesses": ""}, submit=False)
     services.review_save(assignment=assignment, data={"weaknesses": "Small data, one phone."}, submit=False)
     review.refresh_from_db()
@@ -150,8 +173,11 @@ def test_review_draft_then_submit_keeps_what_was_typed(edition):
 def test_reminders_go_to_late_reviewers_once_per_interval(edition):
     commit(edition, [(1, "rita"), (1, "sam")])
     sam = Assignment.objects.get(user=edition["reviewers"]["sam"])
-    services.review_save(assignment=sam, data={"rating": 3, "confidence": 2, "strengths": "s", "weaknesses": "w",
-                                               "comments_to_authors": "c"}, submit=True)
+    services.review_save(
+        assignment=sam,
+        data={"rating": 3, "confidence": 2, "strengths": "s", "weaknesses": "w", "comments_to_authors": "c"},
+        submit=True,
+    )
     config = selectors.review_settings_get(workshop=edition["workshop"])
     config.review_deadline = timezone.now() + dt.timedelta(days=3)
     config.save()
@@ -178,13 +204,24 @@ def test_decisions_release_with_template_mail_and_status(edition):
     services.decision_set(papers=[papers[1]], outcome="reject", user=chair)
     with pytest.raises(ValidationError, match="Unknown placeholder {authors}"):
         services.notification_render(paper=papers[0], subject="{authors}", body="")
-    subject, body = services.notification_render(paper=papers[0], subject="Paper {number}: {decision}",
-                                                 body="{title}\n{url}")
+    subject, body = services.notification_render(
+        paper=papers[0], subject="Paper {number}: {decision}", body="{title}\n{url}"
+    )
     assert subject == "Paper 1: Accept"
-    assert body.startswith("Tiny super-resolution networks for phones\nhttp") and "/rev-test/review/my-papers/1/reviews/" in body
-    assert services.decisions_release(workshop=ws, subject="[{workshop}] #{number} {decision}", body="b", user=chair) == 2
+    assert (
+        body.startswith("Tiny super-resolution networks for phones\nhttp")
+        and "/rev-test/review/my-papers/1/reviews/" in body
+    )
+    assert (
+        services.decisions_release(
+            workshop=ws, subject="[{workshop}] #{number} {decision}", body="b", user=chair
+        )
+        == 2
+    )
     assert {m.subject: m.to for m in OutgoingMail.objects.filter(subject__startswith="[RTW] #")} == {
-        "[RTW] #1 Accept": ["alice@uni-a.edu", "bob@lab-b.org"], "[RTW] #2 Reject": ["bob@lab-b.org"]}
+        "[RTW] #1 Accept": ["alice@uni-a.edu", "bob@lab-b.org"],
+        "[RTW] #2 Reject": ["bob@lab-b.org"],
+    }
     papers[0].refresh_from_db()
     papers[2].refresh_from_db()
     assert (papers[0].status, papers[2].status) == (Paper.Status.ACCEPTED, Paper.Status.SUBMITTED)
@@ -198,8 +235,14 @@ def test_decisions_release_with_template_mail_and_status(edition):
 def test_invitations_accept_without_account_then_sign_in_links(edition, make_user):
     ws = edition["workshop"]
     created, errors = services.invitation_create_many(
-        workshop=ws, text="Nina New <nina@new-uni.edu>\nnot-an-address\nomar@other.edu, Omar O", invited_by=edition["chair"])
-    assert [(i.email, i.name) for i in created] == [("nina@new-uni.edu", "Nina New"), ("omar@other.edu", "Omar O")]
+        workshop=ws,
+        text="Nina New <nina@new-uni.edu>\nnot-an-address\nomar@other.edu, Omar O",
+        invited_by=edition["chair"],
+    )
+    assert [(i.email, i.name) for i in created] == [
+        ("nina@new-uni.edu", "Nina New"),
+        ("omar@other.edu", "Omar O"),
+    ]
     assert errors == ["“not-an-address” is not an e-mail address (write Name <name@example.org>)."]
     mail = OutgoingMail.objects.get(to=["nina@new-uni.edu"])
     assert f"/rev-test/review/invitation/{created[0].token}/" in mail.body
@@ -215,15 +258,31 @@ def test_invitations_accept_without_account_then_sign_in_links(edition, make_use
 
 def test_dashboard_scores_sorted(edition):
     commit(edition, [(1, "rita"), (1, "sam"), (2, "rita")])
-    for assignment, rating, confidence in [(Assignment.objects.get(paper__number=1, user__email="rita@rev-one.edu"), 5, 4),
-                                           (Assignment.objects.get(paper__number=1, user__email="sam@rev-two.edu"), 2, 2),
-                                           (Assignment.objects.get(paper__number=2), 4, 3)]:
-        services.review_save(assignment=assignment, data={"rating": rating, "confidence": confidence, "strengths": "s",
-                                                          "weaknesses": "w", "comments_to_authors": "c"}, submit=True)
+    for assignment, rating, confidence in [
+        (Assignment.objects.get(paper__number=1, user__email="rita@rev-one.edu"), 5, 4),
+        (Assignment.objects.get(paper__number=1, user__email="sam@rev-two.edu"), 2, 2),
+        (Assignment.objects.get(paper__number=2), 4, 3),
+    ]:
+        services.review_save(
+            assignment=assignment,
+            data={
+                "rating": rating,
+                "confidence": confidence,
+                "strengths": "s",
+                "weaknesses": "w",
+                "comments_to_authors": "c",
+            },
+            submit=True,
+        )
     rows = selectors.decision_dashboard(workshop=edition["workshop"], sort="mean")
     assert [(s.paper.number, s.mean, s.spread, s.confidence) for s in rows] == [
-        (2, 4.0, 0, 3.0), (1, 3.5, 3, 3.0), (3, None, None, None)]
-    assert [s.paper.number for s in selectors.decision_dashboard(workshop=edition["workshop"], sort="spread")] == [1, 2, 3]
+        (2, 4.0, 0, 3.0),
+        (1, 3.5, 3, 3.0),
+        (3, None, None, None),
+    ]
+    assert [
+        s.paper.number for s in selectors.decision_dashboard(workshop=edition["workshop"], sort="spread")
+    ] == [1, 2, 3]
     assert Bid.objects.count() == 0
 
 
@@ -231,7 +290,9 @@ def test_seed_demo_adds_reviewers_with_expertise_idempotently(seeded):
     from django.core.management import call_command
 
     live = seeded["mai-live"]
-    emails = set(Membership.objects.filter(workshop=live, role="reviewer").values_list("user__email", flat=True))
+    emails = set(
+        Membership.objects.filter(workshop=live, role="reviewer").values_list("user__email", flat=True)
+    )
     assert {"reviewer@example.com", "morgan.mobile@example.com", "jordan.jpeg@example.com"} <= emails
     profile = ReviewerProfile.objects.get(workshop=live, user__email="jordan.jpeg@example.com")
     assert profile.max_load == 4 and profile.topics.count() == 4

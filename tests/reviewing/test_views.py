@@ -64,17 +64,29 @@ def test_author_reads_reviews_only_after_release(client, reviewed):
     assert client.get(f"{BASE}/my-papers/1/reviews/").status_code == 404
     assert "under review" in page_text(client.get(f"{BASE}/"))
     login(client, reviewed["chair"])
-    response = client.post(f"{BASE}/release/", {"subject": "[{workshop}] {decision}", "body": "See {url}",
-                                                "action": "send"})
+    response = client.post(
+        f"{BASE}/release/", {"subject": "[{workshop}] {decision}", "body": "See {url}", "action": "send"}
+    )
     assert response.status_code == 302
     assert Decision.objects.filter(released_at__isnull=False).count() == 2
     login(client, alice)
     text = page_text(client.get(f"{BASE}/my-papers/1/reviews/"))
     assert 'Decision: <strong id="decision">Accept</strong>' in text
-    assert "Reviewer 1" in text and "Reviewer 2" in text and "4: Weak accept" in text and "2: Weak reject" in text
+    assert (
+        "Reviewer 1" in text
+        and "Reviewer 2" in text
+        and "4: Weak accept" in text
+        and "2: Weak reject" in text
+    )
     assert "The reviewers agree on the contribution." in text
-    for secret in ["CONFIDENTIAL-NOTE-FOR-CHAIRS", "rita@rev-one.edu", "Rita Reviewer", "sam@rev-two.edu",
-                   "Sam Second", "I think the latency claim holds."]:
+    for secret in [
+        "CONFIDENTIAL-NOTE-FOR-CHAIRS",
+        "rita@rev-one.edu",
+        "Rita Reviewer",
+        "sam@rev-two.edu",
+        "Sam Second",
+        "I think the latency claim holds.",
+    ]:
         assert secret not in text
     assert client.get(f"{BASE}/my-papers/3/reviews/").status_code == 404  # not her paper
 
@@ -100,8 +112,11 @@ def test_chair_runs_previews_edits_and_commits(client, edition):
     assert "No full assignment exists" in text
     assert "Paper #1: needs 3 reviewers, has 2; only 2 of 4 reviewers are eligible" in text
     assert "Load histogram" in text
-    response = client.post(f"{BASE}/assignment/", {"action": "add", "paper": "1",
-                                                   "user": edition["reviewers"]["tom"].id}, follow=True)
+    response = client.post(
+        f"{BASE}/assignment/",
+        {"action": "add", "paper": "1", "user": edition["reviewers"]["tom"].id},
+        follow=True,
+    )
     assert "conflict of interest with paper #1" in page_text(response)
     client.post(f"{BASE}/assignment/", {"action": "run", "k": "2"})
     assert Assignment.objects.filter(state="proposed").count() == 6
@@ -115,7 +130,9 @@ def test_chair_dismisses_conflict_with_reason_from_the_page(client, edition):
     conflict = Conflict.objects.get(user=edition["reviewers"]["ursula"])
     text = page_text(client.get(f"{BASE}/conflicts/"))
     assert "Same institution domain: reviewer domain uni-a.edu ~ author domain uni-a.edu" in text
-    response = client.post(f"{BASE}/conflicts/{conflict.pk}/", {"decision": "dismiss", "reason": ""}, follow=True)
+    response = client.post(
+        f"{BASE}/conflicts/{conflict.pk}/", {"decision": "dismiss", "reason": ""}, follow=True
+    )
     assert "Give a reason" in page_text(response)
     client.post(f"{BASE}/conflicts/{conflict.pk}/", {"decision": "dismiss", "reason": "Other campus"})
     client.post(f"{BASE}/conflicts/")
@@ -128,7 +145,11 @@ def test_decision_dashboard_sorts_and_bulk_decides(client, reviewed):
     text = page_text(client.get(f"{BASE}/decisions/?sort=mean"))
     assert text.index("#2 Monocular") < text.index("#1 Tiny") < text.index("#3 Learned")
     client.post(f"{BASE}/decisions/", {"paper": ["2", "3"], "outcome": "accept"})
-    assert dict(Decision.objects.values_list("paper__number", "outcome")) == {1: "accept", 2: "accept", 3: "accept"}
+    assert dict(Decision.objects.values_list("paper__number", "outcome")) == {
+        1: "accept",
+        2: "accept",
+        3: "accept",
+    }
 
 
 def test_invitation_link_without_account(client, edition):
@@ -150,12 +171,23 @@ def test_invitation_accepted_while_logged_in_gives_the_role(client, edition, mak
 
 def test_review_form_draft_and_submit(client, reviewed):
     login(client, reviewed["reviewers"]["sam"])
-    response = client.post(f"{BASE}/papers/3/review/", {"strengths": "Better now", "action": "submit"}, follow=True)
+    response = client.post(
+        f"{BASE}/papers/3/review/", {"strengths": "Better now", "action": "submit"}, follow=True
+    )
     assert "To submit, fill in an overall rating" in page_text(response)
     assert "Better now" in page_text(response)
-    response = client.post(f"{BASE}/papers/3/review/", {
-        "rating": "4", "confidence": "2", "strengths": "Better now", "weaknesses": "w", "comments_to_authors": "c",
-        "action": "submit"}, follow=True)
+    response = client.post(
+        f"{BASE}/papers/3/review/",
+        {
+            "rating": "4",
+            "confidence": "2",
+            "strengths": "Better now",
+            "weaknesses": "w",
+            "comments_to_authors": "c",
+            "action": "submit",
+        },
+        follow=True,
+    )
     assert "Your review was submitted." in page_text(response)
     assert "Reviewer 1" in page_text(response)  # Ursula's review of #3 is visible now
 
@@ -179,8 +211,14 @@ def test_a_chair_who_wrote_a_paper_never_sees_its_reviewers(client, reviewed):
     from conference.models import PaperAuthor
 
     chair = reviewed["chair"]
-    PaperAuthor.objects.create(paper=reviewed["papers"][1], order=5, name="Charlotte Chairwoman",
-                               email=chair.email, affiliation="Chair University", user=chair)
+    PaperAuthor.objects.create(
+        paper=reviewed["papers"][1],
+        order=5,
+        name="Charlotte Chairwoman",
+        email=chair.email,
+        affiliation="Chair University",
+        user=chair,
+    )
     login(client, chair)
     assert client.get(f"{BASE}/papers/2/").status_code == 404
     text = page_text(client.get(f"{BASE}/assignment/"))
@@ -210,9 +248,18 @@ def test_reviewer_profile_page_saves_expertise_load_and_declared_conflicts(clien
     rita = edition["reviewers"]["rita"]
     login(client, rita)
     topic = edition["topics"][1]
-    response = client.post(f"{BASE}/profile/", {"topics": [topic.id], "expertise": "Depth estimation", "max_load": "3",
-                                                "conflict_institutions": "Laboratory Bexley\n", "conflict_domains": "",
-                                                "conflict_emails": ""}, follow=True)
+    response = client.post(
+        f"{BASE}/profile/",
+        {
+            "topics": [topic.id],
+            "expertise": "Depth estimation",
+            "max_load": "3",
+            "conflict_institutions": "Laboratory Bexley\n",
+            "conflict_domains": "",
+            "conflict_emails": "",
+        },
+        follow=True,
+    )
     assert "Your reviewer profile was saved." in page_text(response)
     assert {c.paper.number for c in Conflict.objects.filter(user=rita, source="reviewer")} == {1, 2, 3}
     from conference.reviewing.models import ReviewerProfile
@@ -223,12 +270,18 @@ def test_reviewer_profile_page_saves_expertise_load_and_declared_conflicts(clien
 
 def test_chair_checks_conflicts_before_inviting_then_sends(client, edition):
     login(client, edition["chair"])
-    text = page_text(client.post(f"{BASE}/committee/", {"people": "Xu Lab <xu@lab-b.org>\nfree@nowhere.edu",
-                                                        "role": "reviewer", "action": "preview"}))
+    text = page_text(
+        client.post(
+            f"{BASE}/committee/",
+            {"people": "Xu Lab <xu@lab-b.org>\nfree@nowhere.edu", "role": "reviewer", "action": "preview"},
+        )
+    )
     assert "#1: domain (reviewer domain lab-b.org ~ author domain lab-b.org)" in text
     assert "#2: domain" in text and "none found" in text
     assert not Invitation.objects.exists()
-    client.post(f"{BASE}/committee/", {"people": "Xu Lab <xu@lab-b.org>", "role": "reviewer", "action": "send"})
+    client.post(
+        f"{BASE}/committee/", {"people": "Xu Lab <xu@lab-b.org>", "role": "reviewer", "action": "send"}
+    )
     assert Invitation.objects.get().email == "xu@lab-b.org"
     assert "xu@lab-b.org" in page_text(client.get(f"{BASE}/committee/"))
 
@@ -238,6 +291,8 @@ def test_discussion_thread_partial_follows_the_same_rules(client, reviewed):
     text = page_text(client.get(f"{BASE}/papers/1/discussion/thread/"))
     assert "<strong>Reviewer 1</strong>" in text and "<strong>Chair</strong>" in text
     assert "Rita" not in text and "<html" not in text
-    assert client.get(f"{BASE}/papers/3/discussion/thread/").status_code == 404  # Sam's review of #3 is a draft
+    assert (
+        client.get(f"{BASE}/papers/3/discussion/thread/").status_code == 404
+    )  # Sam's review of #3 is a draft
     login(client, reviewed["reviewers"]["ursula"])
     assert client.get(f"{BASE}/papers/1/discussion/thread/").status_code == 404  # conflicted

@@ -20,18 +20,28 @@ class Command(BaseCommand):
         parser.add_argument("--token", default="")
         parser.add_argument("--broker-url", default="")
         parser.add_argument("--heartbeat", type=float, default=None)
-        parser.add_argument("--host-name", default="", help="Name of this host when the token is derived here.")
+        parser.add_argument(
+            "--host-name", default="", help="Name of this host when the token is derived here."
+        )
 
     def handle(self, *args, **options):
         import os
 
         from evaluation import device_worker
 
-        token = options["token"] or os.environ.get("DEVICE_TOKEN") or device_host_token(
-            options["host_name"] or f"local-{socket.gethostname()}"[:100])
-        argv = ["--site-url", options["site_url"] or os.environ.get("SITE_URL") or settings.SITE_URL,
-                "--token", token,
-                "--broker-url", options["broker_url"] or settings.CELERY_BROKER_URL]
+        token = (
+            options["token"]
+            or os.environ.get("DEVICE_TOKEN")
+            or device_host_token(options["host_name"] or f"local-{socket.gethostname()}"[:100])
+        )
+        argv = [
+            "--site-url",
+            options["site_url"] or os.environ.get("SITE_URL") or settings.SITE_URL,
+            "--token",
+            token,
+            "--broker-url",
+            options["broker_url"] or settings.CELERY_BROKER_URL,
+        ]
         if options["heartbeat"]:
             argv += ["--heartbeat", str(options["heartbeat"])]
         for spec in options["devices"] or ["local:host-cpu"]:
