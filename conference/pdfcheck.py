@@ -11,7 +11,7 @@ to the author and the chairs.
 `quick_inspect` is the cheap synchronous part an upload form runs before accepting a file (magic
 bytes, opens, not encrypted, page count within a hard cap); `check_pdf` is the full check, run in
 a Celery task. The site calls both through `quick_inspect_isolated` / `check_isolated`, which run
-them in a child process with a memory limit and a timeout (see the end of this module).
+them in the sandbox (`common.sandbox`; see the end of this module).
 """
 
 import re
@@ -20,6 +20,8 @@ import unicodedata
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from common.sandbox import SandboxCrash, SandboxError, SandboxTimeout, run_sandboxed
 
 PAGE_SIZES_PT = {"us letter": (612.0, 792.0), "letter": (612.0, 792.0), "a4": (595.28, 841.89)}
 SIZE_TOLERANCE_PT = 3.0
@@ -564,37 +566,34 @@ def make_review_copy(source: str | Path, destination: str | Path) -> None:
 
 # --- Isolation ---------------------------------------------------------------------------------------
 # PDFium and pypdf parse untrusted files: a crafted PDF could crash the process, eat memory or loop.
-# `check_isolated` and `quick_inspect_isolated` run them in a child process (`python -m
-# conference.pdfcheck`) under an address-space limit and a wall-clock timeout; a child that dies is
-# a verdict on the file, never a dead web or Celery worker.
+# `check_isolated` and `quick_inspect_isolated` run them in the sandbox (`common.sandbox`: address-space
+# limit, no network, dies with its parent, wall-clock watchdog); a child that dies is a verdict on the
+# file, never a dead web or Celery worker.
 
 CHILD_MEMORY_BYTES = 2 * 1024**3
 CHILD_TIMEOUT_S = 120
 
 
-def _run_child(request: dict, timeout: float) -> dict:
-    import json
-    import subprocess
-    import sys
-
-    # No preexec_fn (unsafe in threaded servers): the child limits its own memory before reading.
+def _run_child(function: str, request: dict, timeout: float, memory_bytes: int = CHILD_MEMORY_BYTES) -> dict:
     try:
-        done = subprocess.run(
-            [sys.executable, "-m", "conference.pdfcheck"],
-            input=json.dumps(request).encode(),
-            capture_output=True,
-            timeout=timeout,
-            cwd=str(Path(__file__).resolve().parent.parent),
+        result, _log = run_sandboxed(
+            f"conference.pdfcheck:{function}",
+            request,
+            time_limit_s=timeout,
+            memory_limit_mb=max(1, memory_bytes // 2**20),
         )
-    except subprocess.TimeoutExpired:
+    except SandboxTimeout:
         return {"crash": f"took longer than {timeout:.0f} s"}
-    if done.returncode != 0:
-        return {"crash": f"the reader stopped (exit status {done.returncode})"}
-    return json.loads(done.stdout)
+    except SandboxCrash as exc:
+        return {"crash": f"the reader stopped ({exc.signal_name})"}
+    except SandboxError as exc:
+        reason = "out of memory" if exc.error_type == "MemoryError" else exc.error_type
+        return {"crash": f"the reader stopped ({reason})"}
+    return result
 
 
 def quick_inspect_isolated(path: str | Path, *, max_pages: int, timeout: float = 30) -> QuickInfo:
-    """`quick_inspect` in a child process (raises PdfRefused the same way)."""
+    """`quick_inspect` in the sandbox (raises PdfRefused the same way)."""
     path = Path(path)
     if path.stat().st_size == 0:
         raise PdfRefused("The file is empty (0 bytes).")
@@ -603,7 +602,7 @@ def quick_inspect_isolated(path: str | Path, *, max_pages: int, timeout: float =
             raise PdfRefused(
                 "This file is not a PDF (it does not start with %PDF-); export your paper as PDF."
             )
-    result = _run_child({"op": "quick", "path": str(path), "max_pages": max_pages}, timeout)
+    result = _run_child("quick_child", {"path": str(path), "max_pages": max_pages}, timeout)
     if "crash" in result:
         raise PdfRefused(f"The PDF could not be read ({result['crash']}); export it again.")
     if "refused" in result:
@@ -622,20 +621,20 @@ def check_isolated(
     timeout: float = CHILD_TIMEOUT_S,
     memory_bytes: int = CHILD_MEMORY_BYTES,
 ) -> Report:
-    """`check_pdf` (and, when it finds no error, `make_review_copy` to `review_copy`) in a child."""
+    """`check_pdf` (and, when it finds no error, `make_review_copy` to `review_copy`) in the sandbox."""
     started = time.perf_counter()
     result = _run_child(
+        "check_child",
         {
-            "op": "check",
             "path": str(path),
             "review_copy": str(review_copy) if review_copy else None,
             "rules": asdict(rules),
             "identity": asdict(identity),
             "double_blind": double_blind,
             "max_pages": max_pages,
-            "memory_bytes": memory_bytes,
         },
         timeout,
+        memory_bytes,
     )
     if "crash" in result:
         report = Report()
@@ -656,44 +655,35 @@ def check_isolated(
     return report
 
 
-def _child_main() -> None:
-    import json
-    import resource
-    import sys
+def quick_child(request: dict) -> dict:
+    """In the sandbox: the page count, or the refusal."""
+    try:
+        return {"pages": quick_inspect(request["path"], max_pages=request["max_pages"]).pages}
+    except PdfRefused as exc:
+        return {"refused": str(exc)}
 
-    request = json.loads(sys.stdin.read())
-    memory = int(request.get("memory_bytes") or CHILD_MEMORY_BYTES)
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    if request["op"] == "quick":
+
+def check_child(request: dict) -> dict:
+    """In the sandbox: the full check, and the review copy when the file has no error."""
+    rules = request["rules"]
+    rules["text_block_in"] = tuple(rules["text_block_in"])
+    identity = Identity(**{k: tuple(v) for k, v in request["identity"].items()})
+    report = check_pdf(
+        request["path"],
+        rules=FormatRules(**rules),
+        identity=identity,
+        double_blind=request["double_blind"],
+        max_pages=request["max_pages"],
+    )
+    if not report.errors and request.get("review_copy"):
         try:
-            answer = {"pages": quick_inspect(request["path"], max_pages=request["max_pages"]).pages}
-        except PdfRefused as exc:
-            answer = {"refused": str(exc)}
-    else:
-        rules = request["rules"]
-        rules["text_block_in"] = tuple(rules["text_block_in"])
-        identity = Identity(**{k: tuple(v) for k, v in request["identity"].items()})
-        report = check_pdf(
-            request["path"],
-            rules=FormatRules(**rules),
-            identity=identity,
-            double_blind=request["double_blind"],
-            max_pages=request["max_pages"],
-        )
-        if not report.errors and request.get("review_copy"):
-            try:
-                make_review_copy(request["path"], request["review_copy"])
-            except Exception:  # noqa: BLE001 - reported as an error of the file
-                report.add(
-                    "review_copy",
-                    Level.ERROR,
-                    "Review copy",
-                    "The anonymised copy for reviewers could not be written from this PDF; export it "
-                    "again (e.g. print to PDF) and upload it.",
-                )
-        answer = report.as_dict()
-    sys.stdout.write(json.dumps(answer))
-
-
-if __name__ == "__main__":
-    _child_main()
+            make_review_copy(request["path"], request["review_copy"])
+        except Exception:  # noqa: BLE001 - reported as an error of the file
+            report.add(
+                "review_copy",
+                Level.ERROR,
+                "Review copy",
+                "The anonymised copy for reviewers could not be written from this PDF; export it "
+                "again (e.g. print to PDF) and upload it.",
+            )
+    return report.as_dict()

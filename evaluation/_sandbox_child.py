@@ -1,16 +1,14 @@
-"""The code that runs inside the sandboxed child process (see `evaluation.sandbox`): it opens an
-untrusted .tflite with LiteRT and either describes it (`inspect`) or measures it (`benchmark`).
+"""The code that runs inside the sandbox (`common.sandbox`) on an untrusted .tflite: `inspect(request)`
+describes it, `benchmark(request)` measures it, each returning a plain dict.
 
-It is started as a script (`python -I _sandbox_child.py MODE REQUEST.json RESULT.json`) and imports only
-the standard library, numpy and ai-edge-litert: no Django, no database, no network. The parent reads the
-JSON it writes; a crash (SIGSEGV in LiteRT, out of memory under RLIMIT_AS) leaves no result file and the
-parent turns the signal into a verdict.
+Called as `run_sandboxed("evaluation._sandbox_child:inspect", request, …)`; imports only the standard
+library, numpy and ai-edge-litert: no Django, no database, no network. A crash (SIGSEGV in LiteRT, out of
+memory under RLIMIT_AS) leaves no result and the parent turns the signal into a verdict.
 """
 
-import json
+import math
 import os
 import resource
-import sys
 import time
 
 DTYPE_BYTES = {
@@ -99,8 +97,210 @@ def _resize(interp, input_shapes: dict) -> None:
         interp.resize_tensor_input(detail["index"], [int(d) for d in shape], strict=False)
 
 
+# --- The model's graph, from its flatbuffer (public schema; no private interpreter calls) ------------
+
+# schema.TensorType value → (numpy name, bytes per element).
+TENSOR_TYPES = {
+    0: ("float32", 4),
+    1: ("float16", 2),
+    2: ("int32", 4),
+    3: ("uint8", 1),
+    4: ("int64", 8),
+    5: ("string", 1),
+    6: ("bool", 1),
+    7: ("int16", 2),
+    8: ("complex64", 8),
+    9: ("int8", 1),
+    10: ("float64", 8),
+    11: ("complex128", 16),
+    12: ("uint64", 8),
+    13: ("resource", 1),
+    14: ("variant", 1),
+    15: ("uint32", 4),
+    16: ("uint16", 2),
+    17: ("int4", 1),
+    18: ("bfloat16", 2),
+}
+
+
+def _ints(value) -> list[int]:
+    # The generated accessors return 0 (not an empty array) for an absent vector.
+    return [] if isinstance(value, int) else [int(v) for v in value]
+
+
+def read_graph(content: bytes) -> dict:
+    """Operators, tensors and their producers/consumers of every subgraph, read lazily from the
+    flatbuffer with LiteRT's generated schema. Tensor names are never decoded."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+    model = schema.Model.GetRootAs(content, 0)
+    opcodes = []
+    for i in range(model.OperatorCodesLength()):
+        code = model.OperatorCodes(i)
+        builtin = max(int(code.BuiltinCode()), int(code.DeprecatedBuiltinCode()))
+        if builtin == schema.BuiltinOperator.CUSTOM:
+            custom = code.CustomCode() or b"CUSTOM"
+            opcodes.append(custom.decode("utf-8", "replace"))
+        else:
+            opcodes.append(names.get(builtin, f"BUILTIN_{builtin}"))
+    buffer_bytes = []
+    for i in range(model.BuffersLength()):
+        buf = model.Buffers(i)
+        buffer_bytes.append(int(buf.DataLength()) or int(buf.Size() or 0))
+    subgraphs = []
+    for g in range(model.SubgraphsLength()):
+        sg = model.Subgraphs(g)
+        tensors = []
+        for t in range(sg.TensorsLength()):
+            tensor = sg.Tensors(t)
+            dtype, width = TENSOR_TYPES.get(int(tensor.Type()), ("unknown", 4))
+            shape = _ints(tensor.ShapeAsNumpy())
+            signature = _ints(tensor.ShapeSignatureAsNumpy()) or shape
+            buffer = int(tensor.Buffer())
+            constant = buffer_bytes[buffer] if 0 < buffer < len(buffer_bytes) else 0
+            tensors.append(
+                {
+                    "shape": shape,
+                    "signature": signature if len(signature) == len(shape) else shape,
+                    "dtype": dtype,
+                    "width": width,
+                    "constant_bytes": constant,
+                    "variable": bool(tensor.IsVariable()),
+                }
+            )
+        ops = []
+        for o in range(sg.OperatorsLength()):
+            op = sg.Operators(o)
+            index = int(op.OpcodeIndex())
+            ops.append(
+                {
+                    "name": opcodes[index] if 0 <= index < len(opcodes) else "UNKNOWN",
+                    "inputs": [i for i in _ints(op.InputsAsNumpy()) if i >= 0],
+                    "outputs": [i for i in _ints(op.OutputsAsNumpy()) if i >= 0],
+                }
+            )
+        subgraphs.append(
+            {
+                "tensors": tensors,
+                "ops": ops,
+                "inputs": _ints(sg.InputsAsNumpy()),
+                "outputs": _ints(sg.OutputsAsNumpy()),
+            }
+        )
+    return {"subgraphs": subgraphs}
+
+
+def peak_tensor_bytes(subgraph: dict, sizes: dict[int, int]) -> int:
+    """The most tensor memory alive at once while the ops run in order: a tensor lives from the op
+    that writes it (inputs: from the start) to the last op that reads it (outputs: to the end);
+    constants (their buffers) and variables live throughout. `sizes` maps tensor index → bytes."""
+    tensors = subgraph["tensors"]
+    ops = subgraph["ops"]
+    steps = max(len(ops), 1)
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    always = 0
+    for index, tensor in enumerate(tensors):
+        if tensor["constant_bytes"]:
+            always += tensor["constant_bytes"]
+        elif tensor["variable"]:
+            always += sizes.get(index, 0)
+    for index in subgraph["inputs"]:
+        first[index] = 0
+        last[index] = max(last.get(index, 0), 0)
+    for step, op in enumerate(ops):
+        for index in op["inputs"]:
+            last[index] = max(last.get(index, step), step)
+            first.setdefault(index, step)
+        for index in op["outputs"]:
+            first[index] = min(first.get(index, step), step)
+            last[index] = max(last.get(index, step), step)
+    for index in subgraph["outputs"]:
+        first.setdefault(index, steps - 1)
+        last[index] = steps - 1
+    delta = [0] * (steps + 1)
+    for index, start in first.items():
+        if index >= len(tensors) or tensors[index]["constant_bytes"] or tensors[index]["variable"]:
+            continue
+        size = sizes.get(index, 0)
+        delta[min(start, steps - 1)] += size
+        delta[min(last.get(index, start), steps - 1) + 1] -= size
+    peak = alive = 0
+    for change in delta[:steps]:
+        alive += change
+        peak = max(peak, alive)
+    return peak + always
+
+
+def _estimated_sizes(subgraph: dict, input_shapes: list) -> dict[int, int]:
+    """Bytes of every tensor at the resized input shapes, before LiteRT computes them: a dynamic
+    dimension (signature −1) grows by the factor its input's matching dimension grew. Exact for
+    same-size and up-sampling layers; an upper bound after strided ones."""
+    factors: dict[int, float] = {}
+    total = 1.0
+    for index, shape in zip(subgraph["inputs"], input_shapes, strict=False):
+        if shape is None or index >= len(subgraph["tensors"]):
+            continue
+        stored = subgraph["tensors"][index]["shape"]
+        if len(stored) != len(shape):
+            continue
+        for axis, (old, new) in enumerate(zip(stored, shape, strict=True)):
+            ratio = max(int(new), 1) / max(int(old), 1)
+            factors[axis] = max(factors.get(axis, 1.0), ratio)
+        total = max(
+            total, math.prod(max(int(d), 1) for d in shape) / math.prod(max(int(d), 1) for d in stored)
+        )
+    sizes = {}
+    for index, tensor in enumerate(subgraph["tensors"]):
+        if tensor["constant_bytes"]:
+            continue
+        n = float(tensor["width"])
+        rank = len(tensor["shape"])
+        dynamic = [axis for axis, d in enumerate(tensor["signature"]) if d < 0]
+        for d in tensor["shape"]:
+            n *= max(int(d), 1)
+        if dynamic:
+            if rank and all(axis in factors for axis in dynamic) and rank == len(factors):
+                for axis in dynamic:
+                    n *= factors[axis]
+            else:
+                n *= total
+        sizes[index] = int(n)
+    return sizes
+
+
+def resolve_shape(signature: list[int], requested, hint) -> tuple[list[int] | None, str]:
+    """The shape an input runs at: declared dimensions as they are; a dynamic batch (first
+    dimension) at 1; other dynamic dimensions from `requested` (a full shape someone typed) or
+    `hint` (the track's shape, None where it is free). Returns (shape, "") or (None, problem) with
+    problem "rank", "fixed" (requested contradicts a declared dimension) or "missing"."""
+    rank = len(signature)
+    if requested:
+        requested = [int(d) for d in requested]
+        if len(requested) != rank:
+            return None, "rank"
+        if any(s >= 0 and s != r for s, r in zip(signature, requested, strict=True)):
+            return None, "fixed"
+        if any(r < 1 for r in requested):
+            return None, "missing"
+        return requested, ""
+    usable_hint = hint if hint is not None and len(hint) == rank else None
+    shape = []
+    for axis, dim in enumerate(signature):
+        if dim >= 0:
+            shape.append(int(dim))
+        elif axis == 0 and rank > 1:
+            shape.append(1)
+        elif usable_hint is not None and usable_hint[axis] is not None and int(usable_hint[axis]) > 0:
+            shape.append(int(usable_hint[axis]))
+        else:
+            return None, "missing"
+    return shape, ""
+
+
 def _check_memory(inputs: list[dict], input_shapes: dict, tensors: list[dict], limit: int) -> dict | None:
-    """Refuses a model whose tensors cannot fit before allocate_tensors() tries (and takes minutes)."""
+    """Refuses an input that alone cannot fit, before allocate_tensors() tries (and takes minutes)."""
     for position, tensor in enumerate(inputs):
         shape = input_shapes.get(str(position)) or input_shapes.get(position) or tensor["shape"]
         need = _nbytes(shape, tensor["dtype"])
@@ -113,54 +313,138 @@ def _check_memory(inputs: list[dict], input_shapes: dict, tensors: list[dict], l
                 "bytes": need,
                 "limit": limit,
             }
-    total = sum(_nbytes(t["shape"], t["dtype"]) for t in tensors)
-    if total > limit:
-        return {
-            "kind": "memory",
-            "position": None,
-            "shape": None,
-            "dtype": None,
-            "bytes": total,
-            "limit": limit,
-        }
     return None
 
 
+def _memory_refusal(peak: int, limit: int, shapes: list) -> dict:
+    return {
+        "kind": "memory",
+        "position": None,
+        "shape": shapes[0] if shapes else None,
+        "dtype": None,
+        "bytes": int(peak),
+        "limit": limit,
+    }
+
+
+def _allocated_sizes(interp) -> dict[int, int]:
+    """Bytes of every tensor of the main subgraph as LiteRT sized them (public API; tensors whose
+    name is not valid UTF-8 are skipped by LiteRT itself and keep their estimate)."""
+    sizes = {}
+    for detail in interp.get_tensor_details():
+        try:
+            sizes[int(detail["index"])] = _nbytes(detail["shape"], _dtype_name(detail["dtype"]))
+        except (TypeError, ValueError, KeyError):
+            continue
+    return sizes
+
+
 def inspect(request: dict) -> dict:
+    """Describes a model and checks that it runs as the runtime job will run it: the same interpreter
+    options (XNNPACK unless the job asks for plain CPU kernels), inputs resized to the shape the job
+    uses, tensors allocated under the sandbox's address-space limit and, when the model is small
+    enough for one run to cost milliseconds, one invoke() on generated inputs."""
     path = request["model_path"]
-    size = os.path.getsize(path)
-    interp = _interpreter(path)
+    with open(path, "rb") as fh:
+        content = fh.read()
+    size = len(content)
+    limit = int(request["max_tensor_bytes"])
+    interp = _interpreter(
+        path, threads=int(request.get("threads") or 1), accelerator=request.get("accelerator") or "xnnpack"
+    )
     inputs = [_tensor(d) for d in interp.get_input_details()]
     outputs = [_tensor(d) for d in interp.get_output_details()]
-    tensors = []
-    for d in interp.get_tensor_details():
-        try:
-            tensors.append({"shape": [int(x) for x in d["shape"]], "dtype": _dtype_name(d["dtype"])})
-        except (TypeError, ValueError):
-            continue
+    graph = read_graph(content)
+    main_graph = (
+        graph["subgraphs"][0]
+        if graph["subgraphs"]
+        else {"tensors": [], "ops": [], "inputs": [], "outputs": []}
+    )
     operators: dict[str, int] = {}
-    for op in interp._get_ops_details():
-        name = str(op.get("op_name", "UNKNOWN"))
-        operators[name] = operators.get(name, 0) + 1
-    dtypes = sorted({t["dtype"] for t in tensors})
+    for op in main_graph["ops"]:
+        operators[op["name"]] = operators.get(op["name"], 0) + 1
+    dtypes = sorted(
+        {
+            t["dtype"]
+            for sg in graph["subgraphs"]
+            for t in sg["tensors"]
+            if t["dtype"] not in ("resource", "variant")
+        }
+    )
+    requested = request.get("input_shapes") or {}
+    hints = request.get("shape_hints") or {}
+    shapes, problems = [], []
+    for position, tensor in enumerate(inputs):
+        shape, problem = resolve_shape(
+            tensor["shape_signature"],
+            requested.get(str(position)) or requested.get(position),
+            hints.get(str(position), hints.get(position)),
+        )
+        shapes.append(shape)
+        if problem:
+            problems.append({"position": position, "problem": problem})
     result = {
         "size_bytes": size,
         "inputs": inputs,
         "outputs": outputs,
         "operators": operators,
         "tensor_dtypes": dtypes,
-        "tensor_count": len(tensors),
-        "tensor_bytes": sum(_nbytes(t["shape"], t["dtype"]) for t in tensors),
+        "tensor_count": len(main_graph["tensors"]),
+        "tensor_bytes": 0,
+        "input_shapes_run": shapes,
+        "shape_problems": problems,
+        "peak_bytes": 0,
+        "invoked": False,
     }
-    refusal = _check_memory(
-        inputs, request.get("input_shapes") or {}, tensors, int(request["max_tensor_bytes"])
-    )
+    resolved = {str(p): s for p, s in enumerate(shapes) if s is not None}
+    refusal = _check_memory(inputs, resolved, [], limit)
     if refusal:
         result["refusal"] = refusal
         return result
-    _resize(interp, request.get("input_shapes") or {})
-    interp.allocate_tensors()
+    if problems:
+        return result  # the caller says which shape to give; nothing is allocated
+    estimate = peak_tensor_bytes(main_graph, _estimated_sizes(main_graph, shapes))
+    result["peak_bytes"] = estimate
+    for position, shape in enumerate(shapes):
+        if shape != inputs[position]["shape"]:
+            interp.resize_tensor_input(inputs[position]["index"], shape, strict=False)
+    try:
+        interp.allocate_tensors()
+    except (RuntimeError, ValueError, MemoryError) as exc:
+        # Under RLIMIT_AS a refused allocation reads like a shape error ("failed to reshape runtime"):
+        # the estimate tells them apart.
+        if estimate > limit or isinstance(exc, MemoryError):
+            result["refusal"] = _memory_refusal(estimate, limit, shapes)
+            return result
+        raise
     result["allocated"] = True
+    sizes = _estimated_sizes(main_graph, shapes)
+    sizes.update(_allocated_sizes(interp))
+    peak = peak_tensor_bytes(main_graph, sizes)
+    result["peak_bytes"] = peak
+    result["tensor_bytes"] = sum(sizes.values())
+    if peak > limit:
+        result["refusal"] = _memory_refusal(peak, limit, shapes)
+        return result
+    budget = int(
+        request.get("invoke_max_bytes") if request.get("invoke_max_bytes") is not None else 64 * 2**20
+    )
+    written = sum(sizes.get(i, 0) for op in main_graph["ops"] for i in op["outputs"])
+    if written <= budget:
+        import numpy as np
+
+        rng = np.random.default_rng(0)
+        for detail in interp.get_input_details():
+            interp.set_tensor(
+                detail["index"],
+                _random_input(rng, detail["shape"], _dtype_name(detail["dtype"]), request.get("input_range")),
+            )
+        print("intake: invoke on generated inputs", flush=True)
+        try:
+            interp.invoke()
+        except Exception as exc:  # noqa: BLE001 - reported as the model's failure to run
+            raise RuntimeError(f"invoke() failed: {exc}") from None
+        result["invoked"] = True
     return result
 
 
@@ -247,24 +531,3 @@ def benchmark(request: dict) -> dict:
         "count": len(timings),
         "raw_log": "\n".join(log),
     }
-
-
-def main() -> int:
-    mode, request_path, result_path = sys.argv[1:4]
-    with open(request_path) as fh:
-        request = json.load(fh)
-    try:
-        result = {"ok": True, **(inspect(request) if mode == "inspect" else benchmark(request))}
-    except MemoryError:
-        result = {"ok": False, "error": "memory", "detail": "out of memory"}
-    except BaseException as exc:  # noqa: BLE001 - every failure of an untrusted model is a verdict
-        result = {"ok": False, "error": type(exc).__name__, "detail": str(exc)[:2000]}
-    tmp = result_path + ".tmp"
-    with open(tmp, "w") as fh:
-        json.dump(result, fh)
-    os.replace(tmp, result_path)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

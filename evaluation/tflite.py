@@ -1,6 +1,6 @@
 """TFLite model intake: describe a .tflite from its bytes and check it against a track's contract.
 
-- `inspect_model(data, …) -> ModelInfo` opens the bytes only in the sandbox (`evaluation.sandbox`) and
+- `inspect_model(data, …) -> ModelInfo` opens the bytes only in the sandbox (`common.sandbox`) and
   returns a plain dataclass: inputs and outputs (name, shape, dtype, quantisation scale and zero point),
   operators and their counts, size, and the kind of model (float32, float16, dynamic-range, full-integer).
   A file LiteRT cannot read, that crashes it, that asks for more tensor memory than allowed, or that uses
@@ -20,12 +20,16 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from common.sandbox import SandboxCrash, SandboxError, SandboxTimeout, run_sandboxed
+
 from .runners.base import ModelError
-from .sandbox import SandboxCrash, SandboxError, SandboxTimeout, sandbox_run
 
 TFLITE_IDENTIFIER = b"TFL3"
 DEFAULT_MAX_TENSOR_BYTES = 2 * 2**30
 CONVERSION_GUIDE = "https://ai.google.dev/edge/litert/models/convert"
+# Python + numpy + LiteRT + XNNPACK's arenas reserve ~1.2 GB of address space before any model: the
+# sandbox's address-space cap is this plus the memory a model may use.
+LITERT_ADDRESS_SPACE_MB = 1536
 INTEGER_DTYPES = {"int8", "uint8", "int16", "int32", "int64", "bool", "uint16", "uint32", "uint64"}
 
 
@@ -71,6 +75,14 @@ class ModelInfo:
     operators: dict[str, int]
     tensor_dtypes: list[str]
     tensor_bytes: int = 0
+    # The shape each input ran at during intake (None: a free dimension nobody gave a size for).
+    input_shapes_run: list[list[int] | None] = field(default_factory=list)
+    # Inputs whose shape could not be settled: {"position", "problem": "rank" | "fixed" | "missing"}.
+    shape_problems: list[dict] = field(default_factory=list)
+    # Tensor memory alive at once at its peak (tensor lifetimes at the shapes that ran), in bytes.
+    peak_bytes: int = 0
+    # One invoke() on generated inputs succeeded at intake (skipped for models too large for it).
+    invoked: bool = False
 
     @property
     def kind(self) -> str:
@@ -110,7 +122,15 @@ class ModelInfo:
             operators=dict(data["operators"]),
             tensor_dtypes=list(data.get("tensor_dtypes", [])),
             tensor_bytes=data.get("tensor_bytes", 0),
+            input_shapes_run=list(data.get("input_shapes_run") or []),
+            shape_problems=list(data.get("shape_problems") or []),
+            peak_bytes=data.get("peak_bytes", 0),
+            invoked=bool(data.get("invoked", False)),
         )
+
+    def shapes_display(self) -> str:
+        """ "1×224×224×3" (one input), or the shapes of every input joined by " and "."""
+        return " and ".join(format_shape(s) for s in self.input_shapes_run if s) or ""
 
 
 @dataclass
@@ -173,15 +193,69 @@ def format_bytes(n: float) -> str:
     return ""
 
 
+SHAPE_SEPARATORS = re.compile(r"\s*[x×X*,]\s*")
+
+
+class ShapeError(ValueError):
+    """A typed shape that is not a shape; `message` says what a valid one looks like."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def parse_shape(text: str) -> list[int]:
+    """ "1x480x720x3", "1×480×720×3", "[1, 480, 720, 3]" → [1, 480, 720, 3]; raises `ShapeError`."""
+    cleaned = (text or "").strip().strip("[]()").strip()
+    example = "Write it as dimensions separated by “x”, for example 1x480x720x3."
+    if not cleaned:
+        raise ShapeError(f"The input shape is empty. {example}")
+    parts = SHAPE_SEPARATORS.split(cleaned)
+    if not all(p.isdigit() for p in parts):
+        raise ShapeError(f"“{text.strip()[:60]}” is not a shape. {example}")
+    dims = [int(p) for p in parts]
+    if len(dims) > 8:
+        raise ShapeError(f"“{text.strip()[:60]}” has {len(dims)} dimensions; a model input has at most 8.")
+    if any(d < 1 for d in dims):
+        raise ShapeError(f"Every dimension must be at least 1 (got {format_shape(dims)}).")
+    if any(d > 1_000_000 for d in dims):
+        raise ShapeError(f"{format_shape(dims)} has a dimension over 1,000,000.")
+    return dims
+
+
+def parse_shapes(text: str) -> dict[int, list[int]]:
+    """One shape per input, separated by “;” ("1x480x720x3; 1x10") → {0: [...], 1: [...]}."""
+    return {i: parse_shape(part) for i, part in enumerate(p for p in (text or "").split(";") if p.strip())}
+
+
+def contract_shape_hints(contract: Contract | dict | None) -> dict[int, list[int | None]]:
+    """The track's input shapes, used to size the dynamic dimensions of a model (None: free)."""
+    if contract is None:
+        return {}
+    if isinstance(contract, dict):
+        contract = Contract.from_dict(contract)
+    return {i: list(spec.shape) for i, spec in enumerate(contract.inputs) if spec.shape}
+
+
 def inspect_model(
     data: bytes,
     *,
     input_shapes: dict[int, list[int]] | None = None,
+    shape_hints: dict[int, list[int | None]] | None = None,
+    accelerator: str = "xnnpack",
+    input_range: tuple[float, float] | list[float] | None = None,
     max_tensor_bytes: int = DEFAULT_MAX_TENSOR_BYTES,
     time_limit_s: float = 30,
     memory_limit_mb: int = 3072,
 ) -> ModelInfo:
-    """Reads a .tflite in the sandbox; raises `ModelRejected` with the participant's message."""
+    """Reads a .tflite in the sandbox; raises `ModelRejected` with the participant's message.
+
+    Inputs run at `input_shapes` (shapes someone typed: they must agree with every declared
+    dimension), else at their declared dimensions with a dynamic batch at 1 and other dynamic
+    dimensions from `shape_hints` (the track's shape). An input whose size nobody gave is listed in
+    `info.shape_problems` and nothing is allocated (see `shape_messages`). `accelerator` is the one the
+    job that follows uses ("cpu": LiteRT's built-in kernels; anything else: XNNPACK, LiteRT's default,
+    as the fidelity run too)."""
     if len(data) < 8:
         raise ModelRejected("The file is empty or far too small to be a TensorFlow Lite model.")
     if data[4:8] != TFLITE_IDENTIFIER:
@@ -196,6 +270,9 @@ def inspect_model(
         return inspect_model_file(
             Path(fh.name),
             input_shapes=input_shapes,
+            shape_hints=shape_hints,
+            accelerator=accelerator,
+            input_range=input_range,
             max_tensor_bytes=max_tensor_bytes,
             time_limit_s=time_limit_s,
             memory_limit_mb=memory_limit_mb,
@@ -206,6 +283,9 @@ def inspect_model_file(
     path: Path,
     *,
     input_shapes: dict[int, list[int]] | None = None,
+    shape_hints: dict[int, list[int | None]] | None = None,
+    accelerator: str = "xnnpack",
+    input_range: tuple[float, float] | list[float] | None = None,
     max_tensor_bytes: int = DEFAULT_MAX_TENSOR_BYTES,
     time_limit_s: float = 30,
     memory_limit_mb: int = 3072,
@@ -213,11 +293,20 @@ def inspect_model_file(
     request = {
         "model_path": str(path),
         "max_tensor_bytes": max_tensor_bytes,
-        "input_shapes": {str(k): v for k, v in (input_shapes or {}).items()},
+        "input_shapes": {str(k): [int(d) for d in v] for k, v in (input_shapes or {}).items()},
+        "shape_hints": {
+            str(k): [None if d is None else int(d) for d in v] for k, v in (shape_hints or {}).items()
+        },
+        "accelerator": "cpu" if accelerator == "cpu" else "xnnpack",
+        "input_range": list(input_range) if input_range else None,
+        "invoke_max_bytes": INTAKE_INVOKE_MAX_BYTES,
     }
     try:
-        result, log = sandbox_run(
-            "inspect", request, time_limit_s=time_limit_s, memory_limit_mb=memory_limit_mb
+        result, log = run_sandboxed(
+            "evaluation._sandbox_child:inspect",
+            request,
+            time_limit_s=time_limit_s,
+            memory_limit_mb=LITERT_ADDRESS_SPACE_MB + memory_limit_mb,
         )
     except SandboxTimeout:
         raise ModelRejected(
@@ -225,9 +314,15 @@ def inspect_model_file(
             "file is probably corrupt."
         ) from None
     except SandboxCrash as exc:
+        stage = (
+            "running it once on generated inputs"
+            if "intake: invoke" in (exc.log or "")
+            else "loading this model"
+        )
         raise ModelRejected(
-            f"LiteRT crashed while loading this model ({exc.signal_name}): the file is "
-            "corrupt or malformed. Re-export it with the TFLiteConverter.",
+            f"LiteRT crashed while {stage} ({exc.signal_name}), as it would on the device: the file is "
+            "corrupt or malformed, or uses an operator in a way LiteRT cannot run. Re-export it with "
+            "the TFLiteConverter.",
             log=exc.log,
         ) from None
     except SandboxError as exc:
@@ -239,6 +334,55 @@ def inspect_model_file(
     return info
 
 
+# One invoke() at intake when the model's ops write at most this much (a run then costs milliseconds).
+INTAKE_INVOKE_MAX_BYTES = 64 * 2**20
+
+
+def shape_messages(info: ModelInfo, *, where: str = "") -> list[str]:
+    """Why some input has no shape to run at, one sentence each, saying what to do. `where` names the
+    place to type a shape (e.g. "in “Input shape”")."""
+    messages = []
+    for item in info.shape_problems:
+        position = int(item["position"])
+        tensor = info.inputs[position]
+        dims = format_shape(tensor.shape_signature)
+        typed = info.input_shapes_run[position] if position < len(info.input_shapes_run) else None
+        if item["problem"] == "missing":
+            messages.append(
+                f"Input {position} is {tensor.dtype} {dims}: its free dimensions need a size. Give the "
+                f"shape to measure it at{(' ' + where) if where else ''}, for example "
+                f"{example_shape(tensor.shape_signature)}."
+            )
+        elif item["problem"] == "rank":
+            messages.append(
+                f"Input {position} has {len(tensor.shape_signature)} dimensions ({dims}); the shape "
+                f"given for it has a different number{(' ' + typed_shape(typed)) if typed else ''}."
+            )
+        else:
+            messages.append(
+                f"Input {position} is fixed at {dims}; the shape given for it does not match. Only the "
+                f"free dimensions (“?”) can be chosen, for example {example_shape(tensor.shape_signature)}."
+            )
+    return messages
+
+
+def typed_shape(shape) -> str:
+    return f"({format_shape(shape)})"
+
+
+def example_shape(signature: list[int]) -> str:
+    defaults = {1: 480, 2: 720}
+    dims = []
+    for axis, d in enumerate(signature):
+        if d >= 0:
+            dims.append(d)
+        elif axis == 0:
+            dims.append(1)
+        else:
+            dims.append(defaults.get(axis, 8))
+    return "x".join(str(d) for d in dims)
+
+
 def explain_memory_refusal(refusal: dict, limit: int) -> str:
     need = format_bytes(refusal["bytes"])
     if refusal.get("position") is not None:
@@ -247,7 +391,12 @@ def explain_memory_refusal(refusal: dict, limit: int) -> str:
             f"needs {need} of memory for that tensor alone; a device here allows at most "
             f"{format_bytes(limit)} of tensors. Check the input shape of your model."
         )
-    return f"The model's tensors need {need} of memory; a device here allows at most {format_bytes(limit)}."
+    at = f" at input shape {format_shape(refusal['shape'])}" if refusal.get("shape") else ""
+    return (
+        f"The model needs {need} of tensor memory at its peak{at} (the tensors alive at the same time "
+        f"plus its weights); a device here allows at most {format_bytes(limit)}. Use a smaller input "
+        "or fewer channels in the largest layers."
+    )
 
 
 def explain_load_error(error_type: str, detail: str) -> str:
@@ -266,6 +415,11 @@ def explain_load_error(error_type: str, detail: str) -> str:
         return (
             f"The model uses {op} that this LiteRT version does not support. Convert with a "
             "TensorFlow version that matches LiteRT, or avoid that operator."
+        )
+    if text.startswith("invoke() failed"):
+        return (
+            f"LiteRT loads this model but fails to run it on generated inputs: {text[16:316].strip(': ')}. "
+            "The device would fail the same way; re-export it with the TFLiteConverter."
         )
     if error_type == "UnicodeDecodeError":
         return "The model's tensor names are not valid text: the file is corrupt. Re-export it."
@@ -337,17 +491,49 @@ def _check_tensors(
             )
         )
         dtype_ok = spec.dtype is None or tensor.dtype == spec.dtype
+        fix = how_to_fix_shape(role, dims, spec.shape) if not shape_ok else ""
         if not (shape_ok and dtype_ok):
             want = f"{spec.dtype or tensor.dtype} {format_shape(spec.shape) if spec.shape else format_shape(dims)}"
             messages.append(
-                f"{role.capitalize()} {position} is {tensor.describe()}; this track expects {want}, {guide}."
+                f"{role.capitalize()} {position} is {tensor.describe()}; this track expects {want}"
+                f"{('. ' + fix + ';') if fix else ','} {guide}."
             )
         elif tensor.is_dynamic and not allow_dynamic:
             messages.append(
                 f"{role.capitalize()} {position} has a dynamic shape ({format_shape(dims)}); this "
-                f"track needs fixed dimensions, {guide}."
+                f"track needs fixed dimensions. {how_to_fix_shape(role, dims, None)}; {guide}."
             )
     return messages
+
+
+def how_to_fix_shape(role: str, dims: list[int], wanted: list[int | None] | None) -> str:
+    """The conversion step that gives a model the track's input shape (a sentence without its end)."""
+    if role != "input":
+        return ""
+    target = [
+        (w if w is not None else (d if d >= 0 else 1)) for d, w in zip(dims, wanted or dims, strict=False)
+    ]
+    if wanted is None or len(wanted) != len(dims):
+        target = [d if d >= 0 else (1 if i == 0 else d) for i, d in enumerate(dims)]
+    if any(d is None or d < 0 for d in target):
+        return (
+            "Convert it with a fixed input shape: keras.Input(shape=(H, W, C), batch_size=1), or a "
+            "converter whose input_signature is [1, H, W, C]"
+        )
+    tail = ", ".join(str(d) for d in target[1:])
+    full = ", ".join(str(d) for d in target)
+    batch_only = (
+        len(dims) == len(target)
+        and dims
+        and dims[0] < 0
+        and all(d == t for d, t in zip(dims[1:], target[1:], strict=True))
+    )
+    start = "Export it with batch size 1" if batch_only else f"Export it with input shape [{full}]"
+    return (
+        f"{start}: keras.Input(shape=({tail}{',' if len(target) == 2 else ''}), batch_size=1) before "
+        f"converting, or model.export(path, input_signature=[tf.TensorSpec([{full}], tf.float32)]) then "
+        "tf.lite.TFLiteConverter.from_saved_model(path)"
+    )
 
 
 def element_count(shape) -> int:

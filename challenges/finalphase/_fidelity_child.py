@@ -1,16 +1,13 @@
-"""Runs inside the sandboxed child process of a fidelity job (see `fidelity.py`): opens the untrusted
-.tflite with LiteRT, feeds it every hidden test input in turn (resizing a dynamic input to the input's
-own shape, or to the track's fidelity shape) and saves the outputs.
+"""Runs inside the sandbox (`common.sandbox`) for a fidelity job (see `fidelity.py`): `run(request)` opens
+the untrusted .tflite with LiteRT, feeds it every hidden test input in turn (resizing a dynamic input to
+the input's own shape, or to the track's fidelity shape) and saves the outputs.
 
-Started as `python -I _fidelity_child.py REQUEST.json RESULT.json`; imports only the standard library,
-numpy and ai-edge-litert (no Django, no database). It writes its progress ("3 10") to a file the
-parent polls, the outputs to an .npz, and a JSON verdict; a crash leaves no verdict and the parent
-turns the signal into the submission's failure reason.
+Imports only the standard library, numpy and ai-edge-litert (no Django, no database). It writes its
+progress ("3 10") to a file the parent polls, the outputs to an .npz, and returns a verdict dict; a
+crash leaves no verdict and the parent turns the signal into the submission's failure reason.
 """
 
-import json
 import os
-import sys
 
 
 def _quantize(array, detail):
@@ -112,22 +109,3 @@ def run(request: dict) -> dict:
         os.replace(progress_path + ".tmp", progress_path)
     np.savez(request["outputs_path"], **outputs)
     return {"ok": True, "count": len(outputs)}
-
-
-def main() -> int:
-    request_path, result_path = sys.argv[1:3]
-    with open(request_path) as fh:
-        request = json.load(fh)
-    try:
-        result = run(request)
-    except MemoryError:
-        result = {"ok": False, "error": "memory", "detail": "the model ran out of memory"}
-    except BaseException as exc:  # noqa: BLE001 - every failure of an untrusted model is a verdict
-        result = {"ok": False, "error": type(exc).__name__, "detail": str(exc)[:1000]}
-    with open(result_path, "w") as fh:
-        json.dump(result, fh)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

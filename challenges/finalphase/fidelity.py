@@ -4,7 +4,8 @@
   .npy (a stack), a zip of images (PNG/JPEG, named like the inputs) or of .npy files, or a .csv of
   `name,label` rows (classification ground truth).
 - `run_model(model_path, inputs, …)` runs the untrusted model on every input in a sandboxed child
-  process (`_fidelity_child.py`: address-space limit, wall-clock watchdog, own process group), resizing a
+  process (`_fidelity_child.py` in `common.sandbox`: address-space limit, no network, dies with its
+  parent, wall-clock watchdog), resizing a
   dynamic input, and returns the outputs; a crash, NaN outputs, a shape mismatch or the time limit raise
   `FidelityError` with the reason for the team.
 - `compute_metrics(keys, outputs, ground_truth, …)` averages the track's metrics over the test inputs
@@ -15,22 +16,16 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import os
-import resource
-import signal
-import subprocess
-import sys
 import tempfile
-import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-CHILD = Path(__file__).with_name("_fidelity_child.py")
-RUNTIME_ADDRESS_SPACE_MB = 1536
+from common.sandbox import SandboxCrash, SandboxError, SandboxTimeout, run_sandboxed
+from evaluation.tflite import LITERT_ADDRESS_SPACE_MB
+
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 MAX_UNCOMPRESSED = 4 * 2**30
 
@@ -114,74 +109,47 @@ def run_model(
             "threads": threads,
             "fidelity_shape": fidelity_shape or None,
         }
-        (tmpdir / "request.json").write_text(json.dumps(request))
-        result_path = tmpdir / "result.json"
-        log_path = tmpdir / "log.txt"
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": tmp,
-            "TMPDIR": tmp,
-            "TF_CPP_MIN_LOG_LEVEL": "2",
-            "OMP_NUM_THREADS": str(threads),
-            "LANG": "C.UTF-8",
-        }
-        limit = (RUNTIME_ADDRESS_SPACE_MB + memory_limit_mb) * 2**20
+        state = {"last": None}
 
-        def limit_child():
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        def report_progress():
+            progress = _read_progress(tmpdir / "progress")
+            if on_progress and progress and progress != state["last"]:
+                on_progress(*progress)
+                state["last"] = progress
 
-        with open(log_path, "wb") as log_file:
-            proc = subprocess.Popen(
-                [sys.executable, "-I", str(CHILD), str(tmpdir / "request.json"), str(result_path)],
-                stdin=subprocess.DEVNULL,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                cwd=tmp,
-                env=env,
-                preexec_fn=limit_child,
-                start_new_session=True,
-                close_fds=True,
+        try:
+            result, _log = run_sandboxed(
+                "challenges.finalphase._fidelity_child:run",
+                request,
+                time_limit_s=time_limit_s,
+                memory_limit_mb=LITERT_ADDRESS_SPACE_MB + memory_limit_mb,
+                env={"OMP_NUM_THREADS": str(threads)},
+                on_poll=report_progress,
             )
-            deadline = time.monotonic() + time_limit_s
-            last = None
-            try:
-                while proc.poll() is None:
-                    if time.monotonic() > deadline:
-                        raise FidelityError(
-                            f"The model did not finish the {len(names)} test inputs within "
-                            f"{time_limit_s:g} s and was stopped.",
-                            log=_tail(log_path),
-                        )
-                    progress = _read_progress(tmpdir / "progress")
-                    if on_progress and progress and progress != last:
-                        on_progress(*progress)
-                        last = progress
-                    time.sleep(0.1)
-            finally:
-                if proc.poll() is None:
-                    try:
-                        os.killpg(proc.pid, signal.SIGKILL)
-                    except (ProcessLookupError, PermissionError):
-                        proc.kill()
-                    proc.wait(timeout=10)
-        log = _tail(log_path)
-        progress = _read_progress(tmpdir / "progress")
-        if on_progress and progress and progress != last:
-            on_progress(*progress)  # the run may end between two polls
-        if proc.returncode < 0:
-            name = signal.Signals(-proc.returncode).name
+        except SandboxTimeout as exc:
+            raise FidelityError(
+                f"The model did not finish the {len(names)} test inputs within {time_limit_s:g} s and was "
+                "stopped.",
+                log=exc.log,
+            ) from None
+        except SandboxCrash as exc:
             done = (_read_progress(tmpdir / "progress") or (0, len(names)))[0]
+            if exc.signal_name.startswith("exit"):
+                raise FidelityError(
+                    f"The model's run ended ({exc.signal_name}) without a result.", log=exc.log
+                ) from None
             raise FidelityError(
-                f"The model crashed LiteRT ({name}) on test input “{names[min(done, len(names) - 1)]}”: "
-                "it passes the contract but cannot run on real inputs.",
-                log=log,
-            )
-        if not result_path.exists():
-            raise FidelityError(
-                f"The model's run ended (status {proc.returncode}) without a result.", log=log
-            )
-        result = json.loads(result_path.read_text())
+                f"The model crashed LiteRT ({exc.signal_name}) on test input "
+                f"“{names[min(done, len(names) - 1)]}”: it passes the contract but cannot run on real "
+                "inputs.",
+                log=exc.log,
+            ) from None
+        except SandboxError as exc:
+            if exc.error_type == "MemoryError":
+                result = {"ok": False, "error": "memory", "detail": "the model ran out of memory"}
+            else:
+                result = {"ok": False, "error": exc.error_type, "detail": exc.message[:1000]}
+            _log = exc.log
         if not result.get("ok"):
             reasons = {
                 "nan": "The model produced invalid numbers: {detail}.",
@@ -192,7 +160,8 @@ def run_model(
                 result.get("error"), "The model failed on the hidden test data ({error}: {detail})."
             )
             raise FidelityError(
-                template.format(**{"error": result.get("error"), "detail": result.get("detail", "")}), log=log
+                template.format(**{"error": result.get("error"), "detail": result.get("detail", "")}),
+                log=_log,
             )
         with np.load(tmpdir / "outputs.npz") as npz:
             return {n: np.asarray(npz[f"o{i}"]) for i, n in enumerate(names)}
@@ -204,13 +173,6 @@ def _read_progress(path: Path) -> tuple[int, int] | None:
         return int(done), int(total)
     except (OSError, ValueError):
         return None
-
-
-def _tail(path: Path, limit: int = 8000) -> str:
-    try:
-        return path.read_bytes()[-limit:].decode("utf-8", "replace")
-    except OSError:
-        return ""
 
 
 IMAGE_METRICS = {"psnr", "ssim"}

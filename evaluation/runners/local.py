@@ -1,7 +1,7 @@
 """The `local` runner: this host's CPU through LiteRT (`ai_edge_litert.interpreter.Interpreter`), with
 XNNPACK (`xnnpack`) or LiteRT's plain built-in kernels (`cpu`).
 
-Every run happens in the sandbox (`evaluation.sandbox`): a child process with an address-space limit and
+Every run happens in the sandbox (`common.sandbox`): a child process with an address-space limit and
 a wall-clock watchdog at the job's time limit, so a model that crashes LiteRT, eats memory or runs for
 hours ends as a `ModelError`/`JobTimeout` and the worker serves the next job. The measurement protocol is
 the TFLite benchmark tool's (see `_sandbox_child.benchmark`). No Django here.
@@ -13,8 +13,9 @@ import os
 import platform
 from pathlib import Path
 
-from ..sandbox import SandboxCrash, SandboxError, SandboxTimeout, sandbox_run
-from ..tflite import explain_load_error, explain_memory_refusal
+from common.sandbox import SandboxCrash, SandboxError, SandboxTimeout, run_sandboxed
+
+from ..tflite import LITERT_ADDRESS_SPACE_MB, explain_load_error, explain_memory_refusal
 from .base import Accelerator, DeviceInfo, JobTimeout, ModelError, RunOptions, RunResult
 
 DEFAULT_MAX_TENSOR_BYTES = 2 * 2**30
@@ -83,8 +84,11 @@ class LocalRunner:
             "input_range": options.input_range,
         }
         try:
-            result, log = sandbox_run(
-                "benchmark", request, time_limit_s=options.time_limit_s, memory_limit_mb=self.memory_limit_mb
+            result, log = run_sandboxed(
+                "evaluation._sandbox_child:benchmark",
+                request,
+                time_limit_s=options.time_limit_s,
+                memory_limit_mb=LITERT_ADDRESS_SPACE_MB + self.memory_limit_mb,
             )
         except SandboxTimeout as exc:
             raise JobTimeout(

@@ -1,0 +1,1 @@
+"""Cross-cutting building blocks with no domain of their own (the sandbox for untrusted input)."""
