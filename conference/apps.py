@@ -8,7 +8,11 @@ class ConferenceConfig(AppConfig):
     verbose_name = "Workshop and papers"
 
     def ready(self):
-        from . import signals  # noqa: F401 - connects the receivers
+        from django.db.models.signals import post_migrate
+
+        from . import signals  # connects the receivers
+
+        post_migrate.connect(signals.site_sync_from_settings, sender=self, dispatch_uid="conference.site")
 
     def important_dates(self, workshop):
         """Dates this app contributes to a workshop's dates page and iCalendar feed."""

@@ -56,9 +56,11 @@ INSTALLED_APPS = [
     "allauth.account",
     "rules.apps.AutodiscoverRulesConfig",
     "django_htmx",
+    "csp",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "common",
     "conference",
     "conference.reviewing",
     "challenges",
@@ -67,6 +69,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.middleware.ArrivalMiddleware",  # first: stamps request.arrived_at before the body is read
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -75,9 +78,14 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
+
+# A header a trusted reverse proxy sets to the instant the request reached it (e.g. X-Request-Start);
+# unset: the instant the request reached Django (config/middleware.py).
+REQUEST_ARRIVAL_HEADER = os.environ.get("REQUEST_ARRIVAL_HEADER", "")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -148,13 +156,15 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
-ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True  # only in the session that signed up (allauth checks)
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_ADAPTER = "conference.adapters.AccountAdapter"
 ACCOUNT_SIGNUP_FORM_CLASS = "conference.forms.SignupProfileForm"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[MAI] "
-ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/ip,5/5m/key", "signup": "20/m/ip"}
+# Failed sign-ins only (conference.adapters.AccountAdapter counts failures, never correct passwords):
+# 5 per account in 5 minutes, 30 per address (a lab or classroom shares one address behind NAT).
+ACCOUNT_RATE_LIMITS = {"login_failed": "30/5m/ip,5/5m/key", "signup": "20/m/ip"}
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = os.environ.get("ACCOUNT_DEFAULT_HTTP_PROTOCOL", ACCOUNT_DEFAULT_HTTP_PROTOCOL)
 
@@ -225,6 +235,22 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# A strict Content-Security-Policy (django-csp): scripts, styles, images and fonts from this site only;
+# no inline scripts, styles or event handlers anywhere (tests/test_csp.py reads every template).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS")
 
 # --- Evaluation limits (each overridable from the environment) --------------------------------------
@@ -273,7 +299,20 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
 )
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
-CELERY_BEAT_SCHEDULE = {}  # apps add their periodic tasks in their AppConfig.ready()
+CELERY_BEAT_SCHEDULE = {}  # extra entries only: apps declare theirs as AppConfig.periodic_tasks (config/beat.py)
+# Beat intervals (seconds) of the periodic tasks, and the sweeps' windows: every queued/running/scoring
+# state has a deadline after which a sweep re-dispatches the work, or fails it after the last attempt.
+BEAT_DISPATCH_EVERY_S = float(os.environ.get("BEAT_DISPATCH_EVERY_S", "10"))  # outbox dispatcher
+BEAT_SWEEP_EVERY_S = float(os.environ.get("BEAT_SWEEP_EVERY_S", "30"))  # stuck jobs / submissions
+BEAT_OFFLINE_DEVICES_EVERY_S = float(os.environ.get("BEAT_OFFLINE_DEVICES_EVERY_S", "15"))
+BEAT_REVIEW_REMINDERS_EVERY_S = float(os.environ.get("BEAT_REVIEW_REMINDERS_EVERY_S", "3600"))
+EVALUATION_QUEUED_RESEND_S = float(os.environ.get("EVALUATION_QUEUED_RESEND_S", "120"))
+CHALLENGES_STALE_QUEUED_S = float(os.environ.get("CHALLENGES_STALE_QUEUED_S", "120"))
+CHALLENGES_STALE_SCORING_S = float(os.environ.get("CHALLENGES_STALE_SCORING_S", "600"))
+CHALLENGES_SCORING_MAX_ATTEMPTS = int(os.environ.get("CHALLENGES_SCORING_MAX_ATTEMPTS", "3"))
+FINALPHASE_STALE_QUEUED_S = float(os.environ.get("FINALPHASE_STALE_QUEUED_S", "300"))
+FINALPHASE_FIDELITY_GRACE_S = float(os.environ.get("FINALPHASE_FIDELITY_GRACE_S", "300"))
+FINALPHASE_MAX_ATTEMPTS = int(os.environ.get("FINALPHASE_MAX_ATTEMPTS", "3"))
 
 LOGGING = {
     "version": 1,

@@ -96,3 +96,77 @@ def test_profile_refuses_bad_addresses_and_keeps_old_values(client, make_user, p
 def test_profile_needs_login(client):
     response = client.get("/profile/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_verification_mail_names_the_site_not_example_com(client):
+    client.post(
+        "/accounts/signup/",
+        {
+            "email": "site@uni.example",
+            "password1": "a-Long-test-passw0rd",
+            "password2": "a-Long-test-passw0rd",
+            "full_name": "Sam Site",
+            "affiliation": "Uni Example",
+        },
+    )
+    mail = OutgoingMail.objects.get(to=["site@uni.example"])
+    assert "example.com" not in mail.body
+    assert mail.body.startswith("Hello from Mobile AI Workshop!")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_class_behind_one_address_signs_in_at_once_while_wrong_passwords_still_lock(
+    live_server, make_user, password
+):
+    """20 correct sign-ins at the same moment from one address all succeed (a lab behind NAT); six
+    wrong passwords for one account still lock that account, even with the right password after."""
+    import threading
+
+    import requests
+    from django.core.cache import cache
+
+    cache.clear()
+    emails = [f"student{i}@lab.example" for i in range(20)]
+    for email in emails:
+        make_user(email=email)
+    make_user(email="victim@lab.example")
+    barrier = threading.Barrier(len(emails))
+    signed_in: dict[str, bool] = {}
+
+    def sign_in(email: str, secret: str) -> tuple[requests.Session, str]:
+        session = requests.Session()
+        session.get(f"{live_server.url}/accounts/login/", timeout=60)
+        response = session.post(
+            f"{live_server.url}/accounts/login/",
+            data={"login": email, "password": secret, "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+            headers={"Referer": f"{live_server.url}/accounts/login/"},
+            timeout=60,
+        )
+        return session, response.text
+
+    def student(email: str) -> None:
+        session = requests.Session()
+        session.get(f"{live_server.url}/accounts/login/", timeout=60)
+        barrier.wait(timeout=60)
+        session.post(
+            f"{live_server.url}/accounts/login/",
+            data={"login": email, "password": password, "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+            headers={"Referer": f"{live_server.url}/accounts/login/"},
+            timeout=60,
+        )
+        profile = session.get(f"{live_server.url}/profile/", allow_redirects=False, timeout=60)
+        signed_in[email] = profile.status_code == 200
+
+    threads = [threading.Thread(target=student, args=(email,)) for email in emails]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert signed_in == {email: True for email in emails}
+
+    pages = [sign_in("victim@lab.example", f"wrong{i}")[1] for i in range(6)]
+    assert "Too many failed login attempts" not in pages[0]
+    assert "Too many failed login attempts" in pages[-1]
+    _session, page = sign_in("victim@lab.example", password)
+    assert "Too many failed login attempts" in page
+    cache.clear()
