@@ -6,7 +6,6 @@ views refuse an oversized request from its Content-Length before reading the bod
 a file that grows past its limit (LimitedUploadHandler).
 """
 
-import csv
 import uuid
 
 from django.conf import settings
@@ -19,6 +18,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
+
+from common.csv_export import csv_response
+from config.middleware import arrived_at
 
 from . import selectors, services
 from .forms import AuthorFormSet, ExtensionForm, PaperFilterForm, PaperForm, WithdrawForm
@@ -136,7 +138,7 @@ def paper_submit(request, workshop):
 @csrf_protect
 @login_required
 def _paper_submit(request, workshop):
-    now = timezone.now()
+    now = arrived_at(request)  # the deadline is judged at the instant the request reached the site
     ws = selectors.workshop_get(slug=workshop, user=request.user)
     windows = _windows(ws)
     profile = getattr(request.user, "profile", None)
@@ -266,7 +268,7 @@ def paper_edit(request, workshop, number):
 @csrf_protect
 @login_required
 def _paper_edit(request, workshop, number):
-    now = timezone.now()
+    now = arrived_at(request)
     paper = _paper_for(request, workshop, number, "conference.paper_edit")
     ws = paper.workshop
     if not services.paper_is_editable(paper=paper, now=now):
@@ -422,59 +424,50 @@ def papers_manage(request, workshop):
 
 
 def _papers_csv(ws, papers) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{ws.slug}-papers.csv"'
-    writer = csv.writer(response)
-    writer.writerow(
-        [
-            "number",
-            "title",
-            "kind",
-            "challenge",
-            "status",
-            "topics",
-            "authors",
-            "emails",
-            "affiliations",
-            "pages",
-            "check",
-            "warnings",
-            "errors",
-            "submitted_at",
-            "dual_submission_id",
-            "extended_until",
-        ]
-    )
+    header = [
+        "number",
+        "title",
+        "kind",
+        "challenge",
+        "status",
+        "topics",
+        "authors",
+        "emails",
+        "affiliations",
+        "pages",
+        "check",
+        "warnings",
+        "errors",
+        "submitted_at",
+        "dual_submission_id",
+        "extended_until",
+    ]
+    rows = []
     for paper in papers:
         authors = sorted(paper.authors.all(), key=lambda a: a.order)
         latest = max(paper.versions.all(), key=lambda v: v.number, default=None)
         report = latest.check_report if latest else {}
-        writer.writerow(
+        rows.append(
             [
                 paper.number,
-                _cell(paper.title),
+                paper.title,
                 paper.kind,
-                _cell(str(paper.challenge or "")),
+                str(paper.challenge or ""),
                 paper.status,
                 "; ".join(t.name for t in paper.topics.all()),
-                _cell("; ".join(a.name for a in authors)),
+                "; ".join(a.name for a in authors),
                 "; ".join(a.email for a in authors),
-                _cell("; ".join(a.affiliation for a in authors)),
+                "; ".join(a.affiliation for a in authors),
                 latest.page_count if latest else "",
                 latest.check_state if latest else "",
                 report.get("warning_count", ""),
                 report.get("error_count", ""),
                 paper.submitted_at.isoformat() if paper.submitted_at else "",
-                _cell(paper.dual_submission_id),
+                paper.dual_submission_id,
                 paper.deadline_extended_until.isoformat() if paper.deadline_extended_until else "",
             ]
         )
-    return response
-
-
-def _cell(value: str) -> str:
-    """Neutralises spreadsheet formulas in author-controlled text (CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+    return csv_response(f"{ws.slug}-papers.csv", rows, header=header)
 
 
 @require_POST

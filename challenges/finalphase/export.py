@@ -6,7 +6,6 @@ WeasyPrint turns HTML (and inline SVG) into PDF; pypdfium2 renders a PDF page to
 
 from __future__ import annotations
 
-import csv
 import io
 import math
 import zipfile
@@ -15,6 +14,8 @@ from html import escape
 
 from django.template.loader import render_to_string
 from django.utils.text import slugify
+
+from common import csv_export
 
 
 @dataclass(frozen=True)
@@ -54,11 +55,8 @@ def format_score(value: float | None) -> str:
 
 # --- CSV -------------------------------------------------------------------------------------------
 def results_csv(*, columns: list[Column], rows: list[ResultRow]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["rank", "team", *[c.key for c in columns], "score", "note"])
-    for r in rows:
-        writer.writerow(
+    return csv_export.csv_text(
+        (
             [
                 r.rank if r.rank is not None else "",
                 r.team,
@@ -66,8 +64,10 @@ def results_csv(*, columns: list[Column], rows: list[ResultRow]) -> str:
                 "" if r.score is None else repr(float(r.score)),
                 r.note,
             ]
-        )
-    return out.getvalue()
+            for r in rows
+        ),
+        header=["rank", "team", *[c.key for c in columns], "score", "note"],
+    )
 
 
 # --- LaTeX -----------------------------------------------------------------------------------------
