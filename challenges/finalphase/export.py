@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import io
 import math
+import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from html import escape
+from pathlib import Path
 
 from django.template.loader import render_to_string
 from django.utils.text import slugify
 
 from common import csv_export
+from common.sandbox import SandboxFailure, run_sandboxed
 
 
 @dataclass(frozen=True)
@@ -194,21 +197,60 @@ def results_pdf(
     )
 
 
-def pdfs_merge(pdfs: list[tuple[str, bytes]]) -> bytes:
-    """One PDF of many, with an outline entry (bookmark) per part: `pdfs` is [(title, bytes), …]."""
-    from pypdf import PdfReader, PdfWriter
+MERGE_TIME_LIMIT_S = 120
+MERGE_MEMORY_MB = 2048
 
-    writer = PdfWriter()
-    for title, data in pdfs:
-        start = len(writer.pages)
-        reader = PdfReader(io.BytesIO(data))
-        for page in reader.pages:
-            writer.add_page(page)
-        if len(writer.pages) > start:
-            writer.add_outline_item(title, start)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+
+def pdfs_merge(pdfs: list[tuple[str, bytes]]) -> bytes:
+    """One PDF of many, with an outline entry (bookmark) per part: `pdfs` is [(title, bytes), …].
+
+    Parts may be teams' uploads, so the merge runs in the sandbox; a part that cannot be read is
+    replaced by a page saying so. If the sandbox dies on the whole set, each part is tried alone and
+    the ones that fail are replaced the same way."""
+    try:
+        merged, unreadable = _merge_sandboxed(pdfs)
+    except SandboxFailure:
+        unreadable = {}
+        for index, part in enumerate(pdfs):
+            try:
+                _merge_sandboxed([part])
+            except SandboxFailure as exc:
+                unreadable[index] = f"the reader stopped ({type(exc).__name__})"
+        merged = None
+    if unreadable or merged is None:
+        pdfs = [
+            (f"{title} (left out)", _unreadable_note(title, unreadable[i]))
+            if i in unreadable
+            else (title, data)
+            for i, (title, data) in enumerate(pdfs)
+        ]
+        merged, _ = _merge_sandboxed(pdfs)
+    return merged
+
+
+def _merge_sandboxed(pdfs: list[tuple[str, bytes]]) -> tuple[bytes, dict[int, str]]:
+    with tempfile.TemporaryDirectory(prefix="mai-merge-") as tmp:
+        parts = []
+        for index, (title, data) in enumerate(pdfs):
+            path = Path(tmp) / f"part-{index}.pdf"
+            path.write_bytes(data)
+            parts.append({"title": title, "path": str(path)})
+        output = Path(tmp) / "merged.pdf"
+        result, _log = run_sandboxed(
+            "challenges.finalphase._pdf_merge_child:merge",
+            {"parts": parts, "output": str(output)},
+            time_limit_s=MERGE_TIME_LIMIT_S,
+            memory_limit_mb=MERGE_MEMORY_MB,
+        )
+        return output.read_bytes(), {int(k): v for k, v in result["unreadable"].items()}
+
+
+def _unreadable_note(title: str, reason: str) -> bytes:
+    return html_to_pdf(
+        "<!doctype html><html><head><meta charset='utf-8'></head><body>"
+        f"<h1>{escape(title)}</h1><p>This PDF could not be read ({escape(reason)}) and is left out of "
+        "this bundle. The organisers can ask the team for a new copy.</p></body></html>"
+    )
 
 
 def export_zip(

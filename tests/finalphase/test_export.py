@@ -206,3 +206,20 @@ def test_export_zip_holds_every_format(with_factsheets):
         "mai-2021-isp/plot-host-cpu-x86.png",
     }
     assert names == expected | ({"mai-2021-isp/factsheets.pdf"} if with_factsheets else set())
+
+
+def test_an_unreadable_uploaded_pdf_is_left_out_with_a_note_not_a_broken_bundle():
+    one = factsheet_pdf(
+        sheet=_sheet("Team Alpha"), challenge_title="Learned Smartphone ISP", workshop_name="MAI 2021"
+    )
+    broken = one[: len(one) // 3]  # a truncated upload: starts like a PDF, cannot be read
+    garbage = b"%PDF-1.7\n" + bytes(range(256)) * 40
+    merged = pdfs_merge(
+        [("Team Alpha", one), ("Team Alpha (uploaded)", broken), ("Team Beta (uploaded)", garbage)]
+    )
+    reader = PdfReader(io.BytesIO(merged))
+    titles = [o.title for o in reader.outline]
+    assert titles[0] == "Team Alpha"
+    assert titles[1:] == ["Team Alpha (uploaded) (left out)", "Team Beta (uploaded) (left out)"]
+    note = reader.pages[-1].extract_text()
+    assert "Team Beta (uploaded)" in note and "could not be read" in note
