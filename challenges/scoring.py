@@ -10,29 +10,39 @@ Three result formats (`Challenge.ResultFormat`):
 
 Ground truth has the same shape: a zip of PNGs, an .npz with the same keys, a ``name,label`` csv.
 
-Every archive is read in memory, never extracted, and refused before reading when it would expand past
-`max_uncompressed` (zip bombs), when a member's path is absolute or contains ``..``, when names are
-missing, extra or duplicated, or when an image is corrupt or of the wrong size. Errors are
-`ScoringError` with a message written for the participant.
+Archives are read with `challenges.archives` (in memory, never extracted; zip bombs, unsafe paths and
+corrupt members refused); results are refused when names are missing, extra or duplicated, or when an
+image is corrupt or of the wrong size. Errors are `ScoringError` with a message written for the
+participant. The site calls `check_upload_isolated` and `score_isolated`, which run the same code in
+the sandbox (`common.sandbox`): participants' files are untrusted.
 """
 
 import csv
 import io
 import posixpath
+import tempfile
 import zipfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from common.sandbox import SandboxCrash, SandboxError, SandboxTimeout, run_sandboxed
+
 from . import metrics
+from .archives import (  # noqa: F401 - check_upload, EXTENSIONS and ScoringError are part of this API
+    EXTENSIONS,
+    ScoringError,
+    check_upload,
+    compare_names,
+    listing,
+    members,
+    open_zip,
+    read_member,
+)
 
 PSNR_CAP = 100.0  # identical images have infinite PSNR; JSON and averages need a number
-MAX_LISTED = 5
-
-
-class ScoringError(ValueError):
-    """Why the result files cannot be scored, in words for the participant."""
 
 
 @dataclass
@@ -41,76 +51,11 @@ class ScoreResult:
     per_file: list[dict] = field(default_factory=list)
 
 
-def _listing(names) -> str:
-    names = sorted(names)
-    shown = ", ".join(names[:MAX_LISTED])
-    return shown + (f" and {len(names) - MAX_LISTED} more" if len(names) > MAX_LISTED else "")
-
-
-# --- Archives -------------------------------------------------------------------------------------
-
-
-def _open_zip(data: bytes, *, what: str, max_uncompressed: int) -> zipfile.ZipFile:
-    if not data:
-        raise ScoringError(f"The {what} is empty (0 bytes).")
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise ScoringError(f"The {what} is not a valid zip archive.")
-    total = 0
-    for info in archive.infolist():
-        name = info.filename
-        parts = name.replace("\\", "/").split("/")
-        if name.startswith(("/", "\\")) or ".." in parts or (len(name) > 1 and name[1] == ":"):
-            raise ScoringError(f"The {what} contains an unsafe path “{name}” (absolute or with “..”).")
-        if (info.external_attr >> 16) & 0o170000 == 0o120000:
-            raise ScoringError(f"The {what} contains a symbolic link “{name}”.")
-        total += info.file_size
-        if total > max_uncompressed:
-            raise ScoringError(
-                f"The {what} would expand to more than {max_uncompressed // (1024 * 1024)} MB; "
-                "this looks like a zip bomb and was refused."
-            )
-    return archive
-
-
-def _is_junk(name: str) -> bool:
-    base = posixpath.basename(name)
-    return name.endswith("/") or name.startswith("__MACOSX/") or base.startswith(".") or base == "Thumbs.db"
-
-
-def _members(archive: zipfile.ZipFile, *, what: str) -> dict[str, zipfile.ZipInfo]:
-    """Basename → member, for the files of a flat archive or one with a single top folder."""
-    files = [i for i in archive.infolist() if not _is_junk(i.filename)]
-    folders = {posixpath.dirname(i.filename) for i in files}
-    if len(folders) > 1:
-        raise ScoringError(
-            f"The {what} must hold its files at the top level or in one folder, "
-            f"not in several ({_listing(f or '/' for f in folders)})."
-        )
-    out: dict[str, zipfile.ZipInfo] = {}
-    for info in files:
-        base = posixpath.basename(info.filename)
-        if base in out:
-            raise ScoringError(f"The {what} contains “{base}” twice.")
-        out[base] = info
-    return out
-
-
-def _compare_names(expected: set[str], got: set[str]) -> None:
-    missing, extra = expected - got, got - expected
-    problems = []
-    if missing:
-        problems.append(f"missing {len(missing)} file(s): {_listing(missing)}")
-    if extra:
-        problems.append(f"{len(extra)} unexpected file(s): {_listing(extra)}")
-    if problems:
-        raise ScoringError("The results do not match the inputs: " + "; ".join(problems) + ".")
-
-
-def _read_png(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, expect_shape=None) -> np.ndarray:
+def _read_png(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, expect_shape=None, what: str = "uploaded zip"
+) -> np.ndarray:
     name = posixpath.basename(info.filename)
-    data = archive.read(info)
+    data = read_member(archive, info, what=what)
     if not data:
         raise ScoringError(f"“{name}” is empty (0 bytes).")
     try:
@@ -143,14 +88,14 @@ def _read_png(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, expect_shape=N
 
 
 def _score_images(submission: bytes, ground_truth: bytes, *, max_uncompressed: int) -> ScoreResult:
-    gt_zip = _open_zip(ground_truth, what="ground truth", max_uncompressed=1 << 62)
-    gt = _members(gt_zip, what="ground truth")
-    sub_zip = _open_zip(submission, what="uploaded zip", max_uncompressed=max_uncompressed)
-    sub = _members(sub_zip, what="uploaded zip")
-    _compare_names(set(gt), set(sub))
+    gt_zip = open_zip(ground_truth, what="ground truth", max_uncompressed=1 << 62)
+    gt = members(gt_zip, what="ground truth")
+    sub_zip = open_zip(submission, what="uploaded zip", max_uncompressed=max_uncompressed)
+    sub = members(sub_zip, what="uploaded zip")
+    compare_names(set(gt), set(sub))
     rows = []
     for name in sorted(gt):
-        target = _read_png(gt_zip, gt[name])
+        target = _read_png(gt_zip, gt[name], what="ground truth")
         pred = _read_png(sub_zip, sub[name], expect_shape=target.shape)
         rows.append(
             {
@@ -165,7 +110,7 @@ def _score_images(submission: bytes, ground_truth: bytes, *, max_uncompressed: i
 
 
 def _load_npz(data: bytes, *, what: str, max_uncompressed: int) -> dict[str, np.ndarray]:
-    _open_zip(data, what=what, max_uncompressed=max_uncompressed)  # size, bomb and path checks
+    open_zip(data, what=what, max_uncompressed=max_uncompressed)  # size, bomb and path checks
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             return {key: npz[key] for key in npz.files}
@@ -180,7 +125,7 @@ def _load_npz(data: bytes, *, what: str, max_uncompressed: int) -> dict[str, np.
 def _score_depth(submission: bytes, ground_truth: bytes, *, max_uncompressed: int) -> ScoreResult:
     gt = _load_npz(ground_truth, what="ground truth", max_uncompressed=1 << 62)
     sub = _load_npz(submission, what="uploaded .npz", max_uncompressed=max_uncompressed)
-    _compare_names(set(gt), set(sub))
+    compare_names(set(gt), set(sub))
     rows = []
     for name in sorted(gt):
         target = np.squeeze(gt[name])
@@ -244,7 +189,7 @@ def _read_csv(data: bytes, *, what: str, min_columns: int) -> dict[str, list[int
 def _score_classification(submission: bytes, ground_truth: bytes, *, max_uncompressed: int) -> ScoreResult:
     gt = _read_csv(ground_truth, what="ground truth", min_columns=2)
     sub = _read_csv(submission, what="uploaded .csv", min_columns=2)
-    _compare_names(set(gt), set(sub))
+    compare_names(set(gt), set(sub))
     names = sorted(gt)
     labels = np.array([gt[n][0] for n in names])
     width = max(len(sub[n]) for n in names)
@@ -256,7 +201,6 @@ def _score_classification(submission: bytes, ground_truth: bytes, *, max_uncompr
     rows = [
         {
             "name": n,
-            "label": int(labels[i]),
             "prediction": int(ranked[i, 0]),
             "top1": float(top1[i]) * 100,
             "top3": float(top3[i]) * 100,
@@ -269,7 +213,6 @@ def _score_classification(submission: bytes, ground_truth: bytes, *, max_uncompr
 
 
 SCORERS = {"images_zip": _score_images, "npz": _score_depth, "csv": _score_classification}
-EXTENSIONS = {"images_zip": (".zip",), "npz": (".npz",), "csv": (".csv", ".txt")}
 METRIC_KEYS = {
     "images_zip": ("psnr", "ssim"),
     "npz": ("si_rmse", "rmse", "log10", "rel"),
@@ -277,28 +220,11 @@ METRIC_KEYS = {
 }
 
 
-def check_upload(
-    *, result_format: str, name: str, data: bytes, max_bytes: int, max_uncompressed: int
-) -> None:
-    """Cheap checks done at upload time, before anything is stored (the scorer checks everything)."""
-    if not data:
-        raise ScoringError("The uploaded file is empty (0 bytes).")
-    if len(data) > max_bytes:
-        raise ScoringError(f"The uploaded file is larger than {max_bytes // (1024 * 1024)} MB.")
-    extensions = EXTENSIONS[result_format]
-    if not name.lower().endswith(extensions):
-        raise ScoringError(f"This challenge takes a {' or '.join(extensions)} file, not “{name}”.")
-    if result_format in ("images_zip", "npz"):
-        archive = _open_zip(data, what="uploaded file", max_uncompressed=max_uncompressed)
-        if result_format == "images_zip" and not _members(archive, what="uploaded zip"):
-            raise ScoringError("The uploaded zip holds no files.")
-
-
 def expected_names(*, result_format: str, ground_truth: bytes) -> set[str]:
     if result_format == "images_zip":
         return set(
-            _members(
-                _open_zip(ground_truth, what="ground truth", max_uncompressed=1 << 62), what="ground truth"
+            members(
+                open_zip(ground_truth, what="ground truth", max_uncompressed=1 << 62), what="ground truth"
             )
         )
     if result_format == "npz":
@@ -317,3 +243,104 @@ def score(
     if not submission:
         raise ScoringError("The uploaded file is empty (0 bytes).")
     return scorer(submission, ground_truth, max_uncompressed=max_uncompressed)
+
+
+# --- In the sandbox -------------------------------------------------------------------------------
+# Participants' files are untrusted: the site opens them only through `common.sandbox`.
+UPLOAD_CHECK_TIME_LIMIT_S = 60
+UPLOAD_CHECK_MEMORY_MB = 512
+SCORING_TIME_LIMIT_S = 900
+
+
+def check_upload_isolated(
+    *, result_format: str, name: str, data: bytes, max_bytes: int, max_uncompressed: int
+) -> None:
+    """`check_upload` in the sandbox; raises `ScoringError` with the participant's message."""
+    if not data:
+        raise ScoringError("The uploaded file is empty (0 bytes).")
+    if len(data) > max_bytes:
+        raise ScoringError(f"The uploaded file is larger than {max_bytes // (1024 * 1024)} MB.")
+    with tempfile.TemporaryDirectory(prefix="mai-upload-") as tmp:
+        path = Path(tmp) / "upload"
+        path.write_bytes(data)
+        request = {
+            "path": str(path),
+            "result_format": result_format,
+            "name": name,
+            "max_bytes": max_bytes,
+            "max_uncompressed": max_uncompressed,
+        }
+        try:
+            result, _log = run_sandboxed(
+                "challenges.archives:check_upload_child",
+                request,
+                time_limit_s=UPLOAD_CHECK_TIME_LIMIT_S,
+                memory_limit_mb=UPLOAD_CHECK_MEMORY_MB + len(data) // 2**20,
+            )
+        except SandboxTimeout:
+            raise ScoringError(
+                f"Checking the file took longer than {UPLOAD_CHECK_TIME_LIMIT_S} s; it cannot be read."
+            ) from None
+        except (SandboxCrash, SandboxError) as exc:
+            raise ScoringError(f"The file cannot be read ({exc.message}).") from None
+    if result["refused"]:
+        raise ScoringError(result["refused"])
+
+
+def score_child(request: dict) -> dict:
+    """In the sandbox: `score` on the files at the request's paths."""
+    with open(request["submission_path"], "rb") as fh:
+        submission = fh.read()
+    with open(request["ground_truth_path"], "rb") as fh:
+        ground_truth = fh.read()
+    try:
+        result = score(
+            result_format=request["result_format"],
+            submission=submission,
+            ground_truth=ground_truth,
+            max_uncompressed=int(request["max_uncompressed"]),
+        )
+    except ScoringError as exc:
+        return {"refused": str(exc)}
+    return {"refused": None, "scores": result.scores, "per_file": result.per_file}
+
+
+def score_isolated(
+    *, result_format: str, submission: bytes, ground_truth: bytes, max_uncompressed: int
+) -> ScoreResult:
+    """`score` in the sandbox. The participant's file is at fault (`ScoringError`) when it is refused,
+    runs the scorer out of memory or time; any other failure is ours and raises `RuntimeError`."""
+    if not submission:
+        raise ScoringError("The uploaded file is empty (0 bytes).")
+    with tempfile.TemporaryDirectory(prefix="mai-score-") as tmp:
+        sub_path, gt_path = Path(tmp) / "submission", Path(tmp) / "ground-truth"
+        sub_path.write_bytes(submission)
+        gt_path.write_bytes(ground_truth)
+        request = {
+            "submission_path": str(sub_path),
+            "ground_truth_path": str(gt_path),
+            "result_format": result_format,
+            "max_uncompressed": max_uncompressed,
+        }
+        # Room for both files expanded as arrays (float64 images), plus Python and numpy.
+        memory_mb = 1024 + 6 * (max_uncompressed + len(ground_truth)) // 2**20
+        try:
+            result, _log = run_sandboxed(
+                "challenges.scoring:score_child",
+                request,
+                time_limit_s=SCORING_TIME_LIMIT_S,
+                memory_limit_mb=memory_mb,
+            )
+        except SandboxTimeout:
+            raise ScoringError(
+                f"Scoring these results took longer than {SCORING_TIME_LIMIT_S // 60} minutes and was stopped."
+            ) from None
+        except SandboxError as exc:
+            if exc.error_type == "MemoryError":
+                raise ScoringError("These results need more memory to score than allowed.") from None
+            raise RuntimeError(f"scorer failed: {exc.error_type}: {exc.message}\n{exc.log}") from None
+        except SandboxCrash as exc:
+            raise RuntimeError(f"scorer crashed: {exc.signal_name}\n{exc.log}") from None
+    if result["refused"]:
+        raise ScoringError(result["refused"])
+    return ScoreResult(scores=result["scores"], per_file=result["per_file"])

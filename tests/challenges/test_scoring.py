@@ -171,3 +171,59 @@ def test_classification_csv_by_hand():
         scoring.score(
             result_format="csv", submission=b"x.png,3\ny.png,1\n", ground_truth=gt, max_uncompressed=MB
         )
+
+
+def corrupt_zip(files: dict[str, bytes]) -> bytes:
+    """A zip whose first member's stored bytes were changed after its CRC was written (bad CRC)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    data = bytearray(out.getvalue())
+    first = zipfile.ZipFile(io.BytesIO(bytes(data))).infolist()[0]
+    offset = first.header_offset + 30 + len(first.filename.encode()) + len(first.extra) + 20
+    data[offset] ^= 0xFF
+    return bytes(data)
+
+
+def test_a_corrupt_zip_is_the_participants_error_at_upload_and_at_scoring():
+    files = {k: png_bytes(v) for k, v in gt_images().items()}
+    bad = corrupt_zip(files)
+    for check in (scoring.check_upload, scoring.check_upload_isolated):
+        with pytest.raises(scoring.ScoringError) as refused:
+            check(
+                result_format="images_zip",
+                name="r.zip",
+                data=bad,
+                max_bytes=10 * MB,
+                max_uncompressed=10 * MB,
+            )
+        assert str(refused.value).startswith("The uploaded zip is corrupt: Bad CRC-32 for file '0001.png'")
+    gt = zip_bytes(files)
+    with pytest.raises(scoring.ScoringError) as refused:
+        scoring.score_isolated(
+            result_format="images_zip", submission=bad, ground_truth=gt, max_uncompressed=10 * MB
+        )
+    assert "corrupt" in str(refused.value)
+
+
+def test_the_sandboxed_scorer_gives_the_same_scores():
+    gt = zip_bytes({k: png_bytes(v) for k, v in gt_images().items()})
+    pred = {k: png_bytes(np.clip(v.astype(int) + 3, 0, 255).astype(np.uint8)) for k, v in gt_images().items()}
+    inline = scoring.score(
+        result_format="images_zip", submission=zip_bytes(pred), ground_truth=gt, max_uncompressed=10 * MB
+    )
+    isolated = scoring.score_isolated(
+        result_format="images_zip", submission=zip_bytes(pred), ground_truth=gt, max_uncompressed=10 * MB
+    )
+    assert isolated.scores == pytest.approx(inline.scores)
+    assert [r["name"] for r in isolated.per_file] == ["0001.png", "0002.png"]
+
+
+def test_classification_rows_never_carry_the_hidden_label():
+    gt = b"a.jpg,3\nb.jpg,7\n"
+    result = scoring.score(
+        result_format="csv", submission=b"a.jpg,3,1\nb.jpg,1,7\n", ground_truth=gt, max_uncompressed=MB
+    )
+    assert all("label" not in row for row in result.per_file)
+    assert result.scores == {"top1": 50.0, "top3": 100.0}
