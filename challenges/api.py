@@ -5,7 +5,8 @@
 - `GET <workshop>/<challenge>/submissions/`: the caller's team's validation submissions;
 - `POST <workshop>/<challenge>/submissions/` (multipart: `file`, optional `method_name`,
   `method_description`): submit results, exactly as the web form does (same checks and limits);
-- `GET <workshop>/<challenge>/submissions/<uuid>/`: status, scores, per-file breakdown;
+- `GET <workshop>/<challenge>/submissions/<uuid>/`: status, scores, per-file breakdown (empty where
+  the challenge hides it: per-file accuracy would reveal the hidden labels);
 - `GET <workshop>/<challenge>/leaderboard/`: the validation leaderboard, when visible to the caller.
 """
 
@@ -19,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from conference.selectors import workshop_get
+from config.middleware import arrived_at
 
 from . import selectors, services, timeline
 from .models import Challenge, Submission
@@ -30,6 +32,7 @@ class SubmissionSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     team = serializers.CharField(source="team.name", read_only=True)
     url = serializers.SerializerMethodField()
+    per_file = serializers.SerializerMethodField()
 
     class Meta:
         model = Submission
@@ -53,6 +56,10 @@ class SubmissionSerializer(serializers.ModelSerializer):
 
     def get_url(self, sub) -> str:
         return self.context["request"].build_absolute_uri(sub.get_absolute_url())
+
+    def get_per_file(self, sub) -> list[dict]:
+        """Empty when the challenge hides per-file scores (they would reveal hidden labels)."""
+        return sub.per_file if sub.challenge.per_file_scores_visible else []
 
 
 class UploadSerializer(serializers.Serializer):
@@ -130,6 +137,7 @@ class SubmissionListView(APIView):
                 data=f.read(),
                 method_name=upload.validated_data["method_name"],
                 method_description=upload.validated_data["method_description"],
+                now=arrived_at(request),
             )
         except services.ChallengeError as exc:
             raise exceptions.ValidationError({"detail": exc.messages})

@@ -49,6 +49,17 @@ class Challenge(models.Model):
         BEST = "best", "The team's best submission"
         LATEST = "latest", "The team's latest submission"
 
+    class PerFileScores(models.TextChoices):
+        AUTO = "auto", "Shown, unless a metric reveals labels (accuracy, top-k)"
+        SHOWN = "shown", "Shown to the team"
+        HIDDEN = "hidden", "Hidden: the team sees its totals only"
+
+    # Per-file scores of these metrics tell a team each hidden validation label (a file is right or
+    # wrong): hidden by default.
+    LABEL_REVEALING_METRICS = frozenset(
+        {"top1", "top3", "top5", "accuracy", "accuracy_top1", "accuracy_top3"}
+    )
+
     class DType(models.TextChoices):
         FLOAT32 = "float32", "float32"
         FLOAT16 = "float16", "float16"
@@ -87,6 +98,13 @@ class Challenge(models.Model):
         max_length=20, choices=ResultFormat.choices, default=ResultFormat.IMAGES_ZIP
     )
     metrics = models.JSONField(default=default_metrics, blank=True)
+    per_file_scores = models.CharField(
+        max_length=10,
+        choices=PerFileScores.choices,
+        default=PerFileScores.AUTO,
+        help_text="Whether a team sees its validation scores per file. Per-file accuracy reveals each "
+        "hidden label, so by default it is shown only for metrics such as PSNR.",
+    )
     score_formula = models.CharField(
         max_length=300, blank=True, help_text="Shown to participants, e.g. 2^(2·PSNR) / (C·runtime)."
     )
@@ -133,6 +151,13 @@ class Challenge(models.Model):
             "value_range": [self.value_range_min, self.value_range_max],
             "int8_required": self.int8_required,
         }
+
+    @property
+    def per_file_scores_visible(self) -> bool:
+        """Whether teams see their validation scores per file (organisers always may, in the admin)."""
+        if self.per_file_scores == self.PerFileScores.AUTO:
+            return not any(m.get("key") in self.LABEL_REVEALING_METRICS for m in self.metrics or [])
+        return self.per_file_scores == self.PerFileScores.SHOWN
 
     @property
     def primary_metric(self) -> dict | None:
