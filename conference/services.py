@@ -11,6 +11,7 @@ import hashlib
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,6 +20,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
+
+from common.urls import absolute_url
 
 from . import pdfcheck
 from .mail import mail_enqueue
@@ -165,15 +168,15 @@ def _set_authors(paper: Paper, authors: list[AuthorData], *, now: dt.datetime) -
 
 
 def _invite(paper: Paper, authors: list[PaperAuthor], *, now: dt.datetime) -> None:
-    signup = reverse("account_signup")
     for author in authors:
+        signup = absolute_url(reverse("account_signup") + "?" + urlencode({"email": author.email}))
         mail_enqueue(
             to=[author.email],
             subject=f"[{paper.workshop.short_name}] You are a co-author of paper #{paper.number}",
             body=(
                 f"Dear {author.name},\n\nyou were listed as an author of the paper “{paper.title}” "
                 f"submitted to {paper.workshop.name}.\nSign up with this address ({author.email}) "
-                f"to see and edit the paper: {settings.SITE_URL}{signup}\n"
+                f"to see and edit the paper: {signup}\n"
                 "Once you confirm the address, the paper appears under “My papers”.\n"
             ),
         )
@@ -513,6 +516,7 @@ def paper_identity(*, paper: Paper) -> pdfcheck.Identity:
         names=tuple(a.name for a in authors),
         emails=tuple(a.email for a in authors),
         affiliations=tuple({a.affiliation for a in authors if a.affiliation}),
+        not_identities=pdfcheck.parse_word_list(paper.workshop.pdf_not_identities),
     )
 
 
