@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
-APT_PACKAGES := chromium libharfbuzz-subset0 adb poppler-utils openssh-server fonts-dejavu-core
+APT_PACKAGES := chromium libharfbuzz-subset0 adb poppler-utils openssh-server fonts-dejavu-core texlive-latex-base texlive-fonts-recommended
 TEST_ENV := DATABASE_URL=postgres://postgres@127.0.0.1:5432/test CELERY_BROKER_URL=redis://127.0.0.1:6379/1
 
 .PHONY: run test install install-test system-packages services lint smoke seed clean
@@ -21,7 +21,7 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 run: install
-	@mkdir -p var
+	@mkdir -p "$${VAR_DIR:-var}"
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py seed_demo
 	@echo ""
@@ -33,7 +33,8 @@ run: install
 	DEBUG=1 VENV_BIN=$(CURDIR)/$(VENV)/bin PORT=$(PORT) HOST=$(HOST) SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} \
 	  $(VENV)/bin/honcho -f Procfile start
 
-# Debian packages the tests need (browser, WeasyPrint's HarfBuzz subsetting, adb, sshd, pdftotext),
+# Debian packages the tests need (browser, WeasyPrint's HarfBuzz subsetting, adb, sshd, pdftotext,
+# pdflatex with Times for the LaTeX-made test papers),
 # and PostgreSQL/Redis where the machine lacks them. Installed only when missing.
 system-packages:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

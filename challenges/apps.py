@@ -1,27 +1,21 @@
 """App configuration of `challenges`: the dates and demo-seed hooks, and its periodic task (re-queueing
-submissions whose scoring was lost) for Celery beat."""
+submissions whose scoring was lost), which `config.beat` schedules."""
 
 from django.apps import AppConfig
-from django.conf import settings
 
 
 class ChallengesConfig(AppConfig):
     name = "challenges"
     verbose_name = "Challenges"
+    # (beat entry, task, setting holding the interval in seconds); see config.beat.
+    periodic_tasks = [
+        ("challenges-requeue-stale-submissions", "challenges.requeue_stale_submissions", "BEAT_SWEEP_EVERY_S")
+    ]
 
     def ready(self):
-        from . import rules  # noqa: F401 - registers the permissions
+        from . import leaderboard_cache, rules  # noqa: F401 - rules registers the permissions
 
-        schedule = getattr(settings, "CELERY_BEAT_SCHEDULE", None)
-        if isinstance(schedule, dict):
-            schedule.setdefault(
-                "challenges-requeue-stale-submissions",
-                {
-                    "task": "challenges.requeue_stale_submissions",
-                    "schedule": 60.0,
-                    "options": {"queue": "default"},
-                },
-            )
+        leaderboard_cache.connect()  # leaderboard pages and CSV are invalidated by what they show
 
     def important_dates(self, workshop):
         from .selectors import challenge_dates_for_workshop

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from conference.selectors import DatedEvent
 
-from . import leaderboard, timeline
+from . import leaderboard, leaderboard_cache, timeline
 from .models import Challenge, DataFile, Milestone, Registration, Submission, Team, TeamMembership
 
 
@@ -53,6 +53,41 @@ def timeline_for(challenge: Challenge) -> timeline.Timeline:
         milestones={m.kind: m.at for m in Milestone.objects.filter(challenge=challenge)},
         grace=dt.timedelta(minutes=challenge.grace_minutes),
     )
+
+
+def _in_zone(value: dt.datetime, workshop) -> str:
+    from conference.templatetags.workshop_time import format_in_zone
+
+    return format_in_zone(value, getattr(workshop, "time_zone", None) or "UTC")
+
+
+def deadline_passed_message(
+    *, what: str, deadline: dt.datetime, now: dt.datetime, workshop, verb: str = "closed"
+) -> str:
+    """ "The validation phase closed at Mon 15 March 2021, 5pm Pacific Time (PDT), 3 minutes ago." —
+    the published deadline in the workshop's zone and how long before `now` (the arrival) it was."""
+    return f"{what} {verb} at {_in_zone(deadline, workshop)}, {timeline.ago(now - deadline)}."
+
+
+PHASE_NAMES = {timeline.Phase.VALIDATION: "The validation phase", timeline.Phase.FINAL: "The final phase"}
+
+
+def phase_refusal(
+    *, challenge: Challenge, tl: timeline.Timeline, phase: timeline.Phase | str, now: dt.datetime
+) -> str:
+    """Why `phase` refuses a submission that arrived at `now`: not open yet (and when it opens), or
+    closed (when, in the workshop's zone, and how long ago)."""
+    phase = timeline.Phase(phase)
+    what = PHASE_NAMES[phase]
+    opens = tl.at(timeline.K_VALIDATION if phase == timeline.Phase.VALIDATION else timeline.K_TEST_DATA)
+    if opens is None:
+        return f"{what} has no opening date yet: submissions are not accepted now."
+    if now < opens:
+        return f"{what} is not open yet: it opens at {_in_zone(opens, challenge.workshop)}."
+    deadline = timeline.phase_deadline(tl, phase)
+    if deadline is None:  # pragma: no cover - open phases without a deadline accept submissions
+        return f"{what} does not accept submissions now."
+    return deadline_passed_message(what=what, deadline=deadline, now=now, workshop=challenge.workshop)
 
 
 def registration_for(user, challenge: Challenge) -> Registration | None:
@@ -107,22 +142,97 @@ def submissions_for_team(*, team: Team) -> list[Submission]:
     return list(Submission.objects.filter(team=team).select_related("submitted_by"))
 
 
-def leaderboard_validation(*, challenge: Challenge) -> list[leaderboard.Entry]:
-    """The validation leaderboard: scored submissions, one per team by the challenge's policy."""
+LEADERBOARD_PAGE_SIZE = 100
+
+
+def _rank_validation(challenge: Challenge) -> list[leaderboard.Entry]:
+    # Only the columns the board shows (no file, description, per-file rows or error text).
+    rows = (
+        Submission.objects.filter(challenge=challenge, status=Submission.Status.DONE)
+        .order_by()
+        .values_list("pk", "team_id", "team__name", "scores", "created_at", "method_name")
+    )
     entries = [
         leaderboard.Entry(
-            team=s.team.name,
-            team_id=s.team_id,
-            scores=s.scores,
-            submitted_at=s.created_at,
-            submission_id=s.pk,
-            method=s.method_name,
+            team=team_name,
+            team_id=team_id,
+            scores=scores,
+            submitted_at=created_at,
+            submission_id=pk,
+            method=method,
         )
-        for s in Submission.objects.filter(challenge=challenge, status=Submission.Status.DONE).select_related(
-            "team"
-        )
+        for pk, team_id, team_name, scores, created_at, method in rows
     ]
     return leaderboard.rank(entries, challenge.metrics, challenge.leaderboard_policy)
+
+
+def leaderboard_validation(*, challenge: Challenge, version: str | None = None) -> list[leaderboard.Entry]:
+    """The validation leaderboard: scored submissions, one per team by the challenge's policy, ranked.
+    Cached under the challenge's leaderboard version (`leaderboard_cache`), so one query per change."""
+    return leaderboard_cache.get_or_build(
+        challenge.pk, "validation-rows", lambda: _rank_validation(challenge), ver=version
+    )
+
+
+@dataclass(frozen=True)
+class LeaderboardPage:
+    rows: list[leaderboard.Entry]
+    number: int
+    num_pages: int
+    total: int
+    per_page: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+    @property
+    def first_rank(self) -> int:
+        return (self.number - 1) * self.per_page + 1 if self.rows else 0
+
+    @property
+    def last_rank(self) -> int:
+        return self.first_rank + len(self.rows) - 1 if self.rows else 0
+
+
+def page_number(raw, num_pages: int) -> int:
+    """A page number from the query string, clamped to the pages there are (1 for nonsense)."""
+    try:
+        number = int(raw)
+    except (TypeError, ValueError):
+        return 1
+    return min(max(number, 1), max(num_pages, 1))
+
+
+def leaderboard_validation_page(
+    *, challenge: Challenge, page=1, per_page: int = LEADERBOARD_PAGE_SIZE, version: str | None = None
+) -> LeaderboardPage:
+    """One page of the ranked validation leaderboard (`page` is clamped to the pages there are)."""
+    rows = leaderboard_validation(challenge=challenge, version=version)
+    num_pages = max(1, -(-len(rows) // per_page))
+    number = page_number(page, num_pages)
+    start = (number - 1) * per_page
+    return LeaderboardPage(
+        rows=rows[start : start + per_page],
+        number=number,
+        num_pages=num_pages,
+        total=len(rows),
+        per_page=per_page,
+    )
+
+
+def leaderboard_team_position(
+    *, challenge: Challenge, team_id: int, per_page: int = LEADERBOARD_PAGE_SIZE, version: str | None = None
+) -> tuple[int, int] | None:
+    """(rank, page) of the team on the validation leaderboard, or None when it has no scored entry."""
+    for entry in leaderboard_validation(challenge=challenge, version=version):
+        if entry.team_id == team_id:
+            return entry.rank, (entry.rank - 1) // per_page + 1
+    return None
 
 
 def leaderboard_visible(

@@ -172,11 +172,23 @@ def team_invite(*, team: Team, by, email: str, now: dt.datetime | None = None) -
 
 @transaction.atomic
 def team_invitation_accept(*, token: str, user, now: dt.datetime | None = None) -> Team:
-    invitation = TeamInvitation.objects.select_related("team__challenge").filter(token=token).first()
+    invitation = (
+        TeamInvitation.objects.select_for_update(of=("self",))
+        .select_related("team__challenge")
+        .filter(token=token)
+        .first()
+    )  # locked: two accepts of one link cannot both pass the "used" check
     if invitation is None:
         raise ChallengeError("This invitation link is not valid.")
     if invitation.accepted_at:
         raise ChallengeError("This invitation has already been used.")
+    from allauth.account.models import EmailAddress
+
+    if not EmailAddress.objects.filter(user=user, email__iexact=invitation.email, verified=True).exists():
+        raise ChallengeError(
+            f"This invitation is for {invitation.email}: accept it with an account that has this address, "
+            "verified (or ask the team for its join code)."
+        )
     _join(invitation.team, user, now or timezone.now())
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])
@@ -279,12 +291,17 @@ def submission_create(
     method_description: str = "",
     now: dt.datetime | None = None,
 ) -> Submission:
-    """Checks the phase, the team, the limits and the file; stores it; queues scoring after commit."""
+    """Checks the phase, the team, the limits and the file; stores it; queues scoring after commit.
+
+    `now` is the instant the request arrived (`request.arrived_at`): the deadline (plus the challenge's
+    grace) is judged on it and it is stored as the submission's time."""
     now = now or timezone.now()
     _require_participant(challenge, user)
     tl = selectors.timeline_for(challenge)
     if not timeline.accepts_submissions(tl, timeline.Phase.VALIDATION, now):
-        raise ChallengeError("The validation phase is not open: submissions are not accepted now.")
+        raise ChallengeError(
+            selectors.phase_refusal(challenge=challenge, tl=tl, phase=timeline.Phase.VALIDATION, now=now)
+        )
     team = selectors.team_for(user, challenge)
     if team is None:
         raise ChallengeError("Join or create a team first: submissions are made by teams.")
@@ -300,7 +317,7 @@ def submission_create(
     if gt is None:
         raise ChallengeError("The organisers have not uploaded the validation ground truth yet.")
     try:
-        scoring.check_upload(
+        scoring.check_upload_isolated(
             result_format=challenge.result_format,
             name=name,
             data=data,
@@ -320,10 +337,24 @@ def submission_create(
     )
     submission.file.save(name, ContentFile(data), save=False)
     submission.save()
-    from .tasks import score_submission
-
-    transaction.on_commit(lambda: score_submission.delay(submission.pk))
+    # The stored submission time is the instant the request arrived (the deadline was judged on it),
+    # not the moment the row was written (`created_at` is auto_now_add on the model).
+    Submission.objects.filter(pk=submission.pk).update(created_at=now)
+    submission.created_at = now
+    submission_dispatch(submission=submission)
     return submission
+
+
+SCORE_TASK = "challenges.score_submission"
+
+
+def submission_dispatch(*, submission: Submission) -> None:
+    """Queues the scoring through the dispatch outbox (`common.dispatch`), in the caller's transaction:
+    the submission and its message commit together; a broker outage delays the scoring, never loses it
+    (the page says "waiting for the queue service" meanwhile)."""
+    from common.dispatch import dispatch, ref_for
+
+    dispatch(SCORE_TASK, args=[submission.pk], queue="scoring", ref=ref_for(submission))
 
 
 def submission_score(*, submission_id: int) -> Submission | None:
@@ -344,6 +375,7 @@ def submission_score(*, submission_id: int) -> Submission | None:
         submission.started_at = timezone.now()
         submission.attempts += 1
         submission.save(update_fields=["status", "started_at", "attempts"])
+        attempt = submission.attempts
     challenge = submission.challenge
     try:
         gt = ground_truth_for(challenge)
@@ -353,14 +385,14 @@ def submission_score(*, submission_id: int) -> Submission | None:
             ground_truth = f.read()
         with submission.file.open("rb") as f:
             data = f.read()
-        result = scoring.score(
+        result = scoring.score_isolated(
             result_format=challenge.result_format,
             submission=data,
             ground_truth=ground_truth,
             max_uncompressed=challenge.max_uncompressed_mb * 1024 * 1024,
         )
     except scoring.ScoringError as exc:
-        return _finish(submission, status=Submission.Status.FAILED, error=str(exc))
+        return _finish(submission, status=Submission.Status.FAILED, error=str(exc), attempt=attempt)
     except Exception:  # noqa: BLE001 - an unexpected failure must not leave the submission stuck
         log.exception("scoring submission %s failed", submission.pk)
         return _finish(
@@ -368,13 +400,37 @@ def submission_score(*, submission_id: int) -> Submission | None:
             status=Submission.Status.FAILED,
             error="Scoring failed because of an internal error; this does not count "
             "against your limits. The organisers were told.",
+            attempt=attempt,
         )
-    return _finish(submission, status=Submission.Status.DONE, scores=result.scores, per_file=result.per_file)
+    return _finish(
+        submission,
+        status=Submission.Status.DONE,
+        scores=result.scores,
+        per_file=result.per_file,
+        attempt=attempt,
+    )
 
 
 def _finish(
-    submission: Submission, *, status: str, error: str = "", scores=None, per_file=None
+    submission: Submission, *, status: str, error: str = "", scores=None, per_file=None, attempt=None
 ) -> Submission:
+    """Records the outcome. With `attempt`, only while that attempt is still the current scoring (a
+    result is recorded once: a run that the sweep already replaced, or that ended, changes nothing)."""
+    if attempt is not None:
+        with transaction.atomic():
+            current = (
+                Submission.objects.select_for_update()
+                .filter(pk=submission.pk)
+                .values("status", "attempts")
+                .first()
+            )
+            if current != {"status": Submission.Status.SCORING, "attempts": attempt}:
+                log.warning(
+                    "submission %s: result of attempt %s discarded (now %s)", submission.pk, attempt, current
+                )
+                submission.refresh_from_db()
+                return submission
+            return _finish(submission, status=status, error=error, scores=scores, per_file=per_file)
     submission.status = status
     submission.error = error
     submission.scores = scores or {}
@@ -384,39 +440,46 @@ def _finish(
     return submission
 
 
-STALE_QUEUED = dt.timedelta(minutes=2)
-STALE_SCORING = dt.timedelta(minutes=10)
-MAX_ATTEMPTS = 3
-
-
 def submission_requeue_stale(*, now: dt.datetime | None = None) -> list[int]:
-    """Nothing stays "queued" or "scoring" forever: a submission queued for 2 minutes without a worker
-    picking it up is queued again; one scoring for 10 minutes (its worker died) is queued again, up to
-    3 runs, then failed with a reason (failed scorings do not count against the limits)."""
-    from .tasks import score_submission
+    """The sweep (beat, every BEAT_SWEEP_EVERY_S): nothing stays "queued" or "scoring" forever.
+
+    A submission queued for CHALLENGES_STALE_QUEUED_S after its message was sent (the message was lost)
+    or scoring for CHALLENGES_STALE_SCORING_S (its worker died) is dispatched again; after
+    CHALLENGES_SCORING_MAX_ATTEMPTS runs or messages it fails with a reason (failed scorings do not count
+    against the limits). One whose message still waits in the outbox (broker down) is the dispatcher's.
+    Returns the ids dispatched again."""
+    from common.dispatch import dispatch_history, ref_for
 
     now = now or timezone.now()
+    stale_queued = dt.timedelta(seconds=float(settings.CHALLENGES_STALE_QUEUED_S))
+    stale_scoring = dt.timedelta(seconds=float(settings.CHALLENGES_STALE_SCORING_S))
+    max_attempts = int(settings.CHALLENGES_SCORING_MAX_ATTEMPTS)
     requeued = []
     with transaction.atomic():
         stale = Submission.objects.select_for_update(skip_locked=True).filter(
-            models.Q(
-                status=Submission.Status.QUEUED, created_at__lt=now - STALE_QUEUED, started_at__isnull=True
-            )
-            | models.Q(status=Submission.Status.QUEUED, started_at__lt=now - STALE_QUEUED)
-            | models.Q(status=Submission.Status.SCORING, started_at__lt=now - STALE_SCORING)
+            models.Q(status=Submission.Status.QUEUED, created_at__lt=now - stale_queued)
+            | models.Q(status=Submission.Status.SCORING, started_at__lt=now - stale_scoring)
         )
         for sub in stale:
-            if sub.attempts >= MAX_ATTEMPTS:
+            history = dispatch_history(ref_for(sub), task=SCORE_TASK)
+            if history.pending:
+                continue  # waiting for the broker: the outbox dispatcher owns it
+            if sub.status == Submission.Status.QUEUED:
+                last = max(t for t in (history.last_sent_at, sub.started_at, sub.created_at) if t)
+                if last > now - stale_queued:
+                    continue
+            tries = max(sub.attempts, history.count)
+            if tries >= max_attempts:
                 _finish(
                     sub,
                     status=Submission.Status.FAILED,
-                    error=f"Scoring did not finish after {sub.attempts} attempts; this does not count "
+                    error=f"Scoring did not finish after {tries} attempts; this does not count "
                     "against your limits. The organisers were told.",
                 )
                 continue
             sub.status = Submission.Status.QUEUED
             sub.started_at = now  # marks when it was queued again
             sub.save(update_fields=["status", "started_at"])
+            submission_dispatch(submission=sub)
             requeued.append(sub.pk)
-            transaction.on_commit(lambda pk=sub.pk: score_submission.delay(pk))
     return requeued

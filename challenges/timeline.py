@@ -10,7 +10,8 @@ Phases, in order (MAI's CodaLab practice):
 - registration: from "website online" until the final deadline;
 - data: training and validation inputs from "train/validation data released", test inputs from
   "final test data released"; ground truth is never downloadable by participants;
-- validation phase: submissions from "validation server online" until "final test data released";
+- validation phase: submissions from "validation server online" until "final test data released"
+  (plus grace, during which the final phase is already open);
 - final phase: submissions from "final test data released" until "final deadline";
 - fact sheets and code: from "final test data released" until "fact sheets deadline";
 - leaderboards: the validation one is public once the validation server is online; the final one once
@@ -78,24 +79,50 @@ def teams_editable(tl: Timeline, now: dt.datetime) -> bool:
 
 
 def phase_open(tl: Timeline, now: dt.datetime) -> Phase | None:
-    """The phase that accepts submissions now, or None."""
-    if _reached(tl, K_TEST_DATA, now):
-        return Phase.FINAL if _before_close(tl, K_FINAL_DEADLINE, now) else None
-    if _reached(tl, K_VALIDATION, now):
+    """The phase that accepts submissions now, or None. During the validation phase's grace after
+    "final test data released" the final phase is the open one (and validation still accepts)."""
+    if accepts_submissions(tl, Phase.FINAL, now):
+        return Phase.FINAL
+    if accepts_submissions(tl, Phase.VALIDATION, now):
         return Phase.VALIDATION
     return None
 
 
 def accepts_submissions(tl: Timeline, phase: Phase | str, now: dt.datetime) -> bool:
-    return phase_open(tl, now) == Phase(phase)
+    """Whether `phase` accepts a submission that arrived at `now`: from its opening milestone until its
+    closing milestone plus grace (the grace applies to every closing milestone)."""
+    if Phase(phase) == Phase.VALIDATION:
+        return _reached(tl, K_VALIDATION, now) and _before_close(tl, K_TEST_DATA, now)
+    return _reached(tl, K_TEST_DATA, now) and _before_close(tl, K_FINAL_DEADLINE, now)
+
+
+def phase_deadline(tl: Timeline, phase: Phase | str) -> dt.datetime | None:
+    """The published closing milestone of the phase (without grace), or None."""
+    return tl.at(K_TEST_DATA if Phase(phase) == Phase.VALIDATION else K_FINAL_DEADLINE)
 
 
 def phase_closes_at(tl: Timeline, phase: Phase | str) -> dt.datetime | None:
-    """The instant the phase stops accepting submissions (grace included for the final deadline)."""
-    if Phase(phase) == Phase.VALIDATION:
-        return tl.at(K_TEST_DATA)
-    at = tl.at(K_FINAL_DEADLINE)
+    """The instant the phase stops accepting submissions: its closing milestone plus grace."""
+    at = phase_deadline(tl, phase)
     return at + tl.grace if at else None
+
+
+def ago(delta: dt.timedelta) -> str:
+    """How long ago, in words a participant reads at a glance: "1 second ago", "3 minutes ago",
+    "2 hours 5 minutes ago", "4 days ago" (rounded down to the largest one or two units)."""
+    seconds = max(0, int(delta.total_seconds()))
+    units = [("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)]
+    parts = []
+    for name, size in units:
+        count, seconds = divmod(seconds, size)
+        if count or parts:
+            parts.append((name, count))
+    parts = [(name, count) for name, count in parts[:2] if count]
+    if not parts:
+        return "just now"
+    if parts[0][0] == "day":
+        parts = parts[:1]
+    return " ".join(f"{count} {name}{'' if count == 1 else 's'}" for name, count in parts) + " ago"
 
 
 def downloadable_splits(tl: Timeline, now: dt.datetime, *, is_organiser: bool = False) -> set[Split]:

@@ -2,22 +2,32 @@
 
 import csv
 import datetime as dt
+import io
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from conference.selectors import workshop_get
+from conference.templatetags.workshop_time import when
+from config.middleware import arrived_at
 
-from . import selectors, services, timeline
+from . import leaderboard_cache, selectors, services, timeline
 from .forms import DataFileForm, SubmissionForm
 from .models import Challenge, DataFile, Milestone, Registration, Submission, TeamInvitation
 from .rules import is_challenge_organiser
+from .templatetags.challenge_tags import metric_value
 
 
 def _challenge(request, workshop, challenge) -> Challenge:
@@ -226,6 +236,7 @@ def submissions(request, ch):
                 data=upload.read(),
                 method_name=form.cleaned_data["method_name"],
                 method_description=form.cleaned_data["method_description"],
+                now=arrived_at(request),
             )
         except services.ChallengeError as exc:
             form.add_error(None, exc)
@@ -233,7 +244,7 @@ def submissions(request, ch):
             messages.success(request, "Your results were received and are being scored.")
             return redirect(sub)
     ctx["form"] = form
-    ctx["closes"] = timeline.phase_closes_at(ctx["timeline"], timeline.Phase.VALIDATION)
+    ctx["closes"] = timeline.phase_deadline(ctx["timeline"], timeline.Phase.VALIDATION)
     if team:
         ctx["limits"] = selectors.submission_limits(team=team, challenge=ch, now=ctx["now"])
         ctx["submissions"] = selectors.submissions_for_team(team=team)
@@ -267,26 +278,141 @@ def submission_status(request, ch, pk):
 
 
 # --- Leaderboard ----------------------------------------------------------------------------------
+# Built for a crowd: the ranked rows, each rendered page of 100 rows and the CSV are cached under the
+# challenge's leaderboard version (`leaderboard_cache`, bumped by whatever changes the board). Visitors
+# who are not signed in get the whole page from the cache (the CSRF token is put in per request); a
+# signed-in participant gets the cached table with their team's row marked. Visibility is decided per
+# request from the milestones (one query), so the clock opening a board needs no invalidation.
+
+CSRF_PLACEHOLDER = "__leaderboard_csrf_token__"
+
+
+def _requested_page(request) -> int:
+    raw = request.GET.get("page", "1")
+    return int(raw) if raw.isdigit() and len(raw) < 7 else 1
+
+
+def _plain_visitor(request) -> bool:
+    """Not signed in and nothing personal to show (no session, no pending messages): the cached page."""
+    return (
+        not request.user.is_authenticated
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and "messages" not in request.COOKIES
+    )
+
+
+def _leaderboard_table(request, ch, *, version: str, page: int) -> tuple[str, selectors.LeaderboardPage]:
+    """The rendered table (+ pager) of one page, cached per version and page; anyone's team unmarked."""
+
+    def build():
+        pg = selectors.leaderboard_validation_page(challenge=ch, page=page, version=version)
+        html = render_to_string(
+            "challenges/_leaderboard_table.html",
+            {"workshop": ch.workshop, "challenge": ch, "page": pg, "rows_html": _rows_html(ch, pg.rows)},
+        )
+        return html, pg
+
+    return leaderboard_cache.get_or_build(ch.pk, f"validation-table:{page}", build, ver=version)
+
+
+def _rows_html(ch, rows) -> str:
+    """The table's rows, written here rather than by the template engine (ten times faster: a page is
+    rendered again after every new score)."""
+    metrics = ch.metrics
+    out = []
+    for row in rows:
+        cells = "".join(format_html('<td class="num">{}</td>', metric_value(row.scores, m)) for m in metrics)
+        out.append(
+            format_html(
+                '<tr id="team-{}"><td class="num">{}</td><td>{}</td>{}<td>{}</td><td>{}</td></tr>\n',
+                row.team_id,
+                row.rank,
+                row.team,
+                mark_safe(cells),  # noqa: S308 - built with format_html above
+                row.method,
+                when(row.submitted_at, ch.workshop),
+            )
+        )
+    return mark_safe("".join(out))  # noqa: S308 - every piece escaped by format_html
+
+
+def _visitor_page_name(visible: bool, fragment: bool, page: int) -> str:
+    return f"validation-page:{int(visible)}:{int(fragment)}:{page}"
+
+
+def _html_response(request, html: str) -> HttpResponse:
+    if CSRF_PLACEHOLDER in html:
+        html = html.replace(CSRF_PLACEHOLDER, get_token(request))
+    response = HttpResponse(html)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def leaderboard(request, workshop, challenge):
+    if _plain_visitor(request):
+        page, fragment = _requested_page(request), bool(request.htmx)
+        html = leaderboard_cache.route_lookup(
+            workshop_slug=workshop,
+            challenge_slug=challenge,
+            name_for=lambda visible: _visitor_page_name(visible, fragment, page),
+            now=timezone.now(),
+        )
+        if html is not None:
+            return _html_response(request, html)
+    return _leaderboard(request, workshop, challenge)
 
 
 @with_challenge
-def leaderboard(request, ch):
-    ctx = _context(request, ch)
-    visible = selectors.leaderboard_visible(challenge=ch, user=request.user, now=ctx["now"])
-    ctx["visible"] = visible
-    ctx["rows"] = selectors.leaderboard_validation(challenge=ch) if visible else []
-    if request.htmx:
-        return render(request, "challenges/_leaderboard_table.html", ctx)
-    return render(request, "challenges/leaderboard.html", ctx)
+def _leaderboard(request, ch):
+    tl = selectors.timeline_for(ch)
+    visible = timeline.leaderboard_visible(
+        tl, timeline.Phase.VALIDATION, timezone.now(), is_organiser=is_challenge_organiser(request.user, ch)
+    )
+    version = leaderboard_cache.version(ch.pk)
+    page = _requested_page(request)
+    fragment = bool(request.htmx)
+    visitor = _plain_visitor(request)
+    if visible:
+        # Pages that do not exist show the nearest one and are cached (and routed) under its number.
+        num_pages = selectors.leaderboard_validation_page(challenge=ch, page=1, version=version).num_pages
+        page = selectors.page_number(page, num_pages)
+
+    def render_page(team=None) -> str:
+        ctx = {"workshop": ch.workshop, "challenge": ch, "visible": visible, "team": team}
+        if visible:
+            table, pg = _leaderboard_table(request, ch, version=version, page=page)
+            if team is not None:
+                marker = f'<tr id="team-{team.pk}"'
+                table = table.replace(marker, f'{marker} class="now"', 1)
+                ctx["position"] = selectors.leaderboard_team_position(
+                    challenge=ch, team_id=team.pk, version=version
+                )
+            ctx.update(table=mark_safe(table), page=pg)  # noqa: S308 - rendered by our own template
+        if fragment:
+            return ctx.get("table", "")
+        if visitor:
+            ctx["csrf_token"] = CSRF_PLACEHOLDER
+        return render_to_string("challenges/leaderboard.html", ctx, request)
+
+    if visitor:
+        # The same bytes for every visitor: cached whole, and found from the URL next time.
+        html = leaderboard_cache.get_or_build(
+            ch.pk, _visitor_page_name(visible, fragment, page), render_page, ver=version, stale_ok=True
+        )
+        leaderboard_cache.route_remember(
+            workshop_slug=ch.workshop.slug,
+            challenge_slug=ch.slug,
+            challenge_id=ch.pk,
+            ver=version,
+            visible_from=tl.at(timeline.K_VALIDATION),
+        )
+        return _html_response(request, html)
+    return _html_response(request, render_page(team=selectors.team_for(request.user, ch)))
 
 
-@with_challenge
-def leaderboard_csv(request, ch):
-    if not selectors.leaderboard_visible(challenge=ch, user=request.user):
-        raise Http404("This leaderboard is not public yet.")
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{ch.workshop.slug}-{ch.slug}-validation.csv"'
-    writer = csv.writer(response)
+def _leaderboard_csv_bytes(ch) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
     writer.writerow(["rank", "team", *[m["label"] for m in ch.metrics], "method", "submitted_at_utc"])
     for row in selectors.leaderboard_validation(challenge=ch):
         writer.writerow(
@@ -305,7 +431,50 @@ def leaderboard_csv(request, ch):
                 row.submitted_at.astimezone(dt.UTC).isoformat(),
             ]
         )
+    return out.getvalue().encode()
+
+
+def leaderboard_csv(request, workshop, challenge):
+    if _plain_visitor(request):
+        body = leaderboard_cache.route_lookup(
+            workshop_slug=workshop,
+            challenge_slug=challenge,
+            name_for=lambda visible: "validation-csv" if visible else "no-csv-for-hidden-boards",
+            now=timezone.now(),
+        )
+        if body is not None:
+            return _csv_response(workshop, challenge, body)
+    return _leaderboard_csv(request, workshop, challenge)
+
+
+def _csv_response(workshop_slug: str, challenge_slug: str, body: bytes) -> HttpResponse:
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{workshop_slug}-{challenge_slug}-validation.csv"'
+    )
     return response
+
+
+@with_challenge
+def _leaderboard_csv(request, ch):
+    tl = selectors.timeline_for(ch)
+    if not timeline.leaderboard_visible(
+        tl, timeline.Phase.VALIDATION, timezone.now(), is_organiser=is_challenge_organiser(request.user, ch)
+    ):
+        raise Http404("This leaderboard is not public yet.")
+    version = leaderboard_cache.version(ch.pk)
+    body = leaderboard_cache.get_or_build(
+        ch.pk, "validation-csv", lambda: _leaderboard_csv_bytes(ch), ver=version, stale_ok=True
+    )
+    if _plain_visitor(request):
+        leaderboard_cache.route_remember(
+            workshop_slug=ch.workshop.slug,
+            challenge_slug=ch.slug,
+            challenge_id=ch.pk,
+            ver=version,
+            visible_from=tl.at(timeline.K_VALIDATION),
+        )
+    return _csv_response(ch.workshop.slug, ch.slug, body)
 
 
 # --- Organisers -----------------------------------------------------------------------------------

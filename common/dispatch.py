@@ -37,8 +37,9 @@ def ref_for(obj) -> str:
     return f"{obj._meta.label_lower}:{obj.pk}"
 
 
-def dispatch(task: str, *, args: list | tuple = (), kwargs: dict | None = None, queue: str = "default",
-             ref: str = "") -> Dispatch:
+def dispatch(
+    task: str, *, args: list | tuple = (), kwargs: dict | None = None, queue: str = "default", ref: str = ""
+) -> Dispatch:
     """Records a message to send once the current transaction commits, and tries to send it then.
 
     Call it inside the transaction that writes the work's own row. Outside a transaction the row is
@@ -51,6 +52,12 @@ def dispatch(task: str, *, args: list | tuple = (), kwargs: dict | None = None, 
 def _send(row: Dispatch, *, retry_policy: dict | None) -> None:
     from config.celery import app
 
+    task = app.tasks.get(row.task)
+    if task is not None and app.conf.task_always_eager:  # CELERY_TASK_ALWAYS_EAGER: run it here
+        task.apply(args=row.args, kwargs=row.kwargs)
+        return
+    # ignore_result: nobody waits for these results, and subscribing to a result store that is down
+    # would break the process's result backend until a restart.
     app.send_task(
         row.task,
         args=row.args,
@@ -59,10 +66,13 @@ def _send(row: Dispatch, *, retry_policy: dict | None) -> None:
         routing_key=row.queue,
         retry=True,
         retry_policy=retry_policy or QUICK_RETRY,
+        ignore_result=True,
     )
 
 
-def dispatch_send(*, ids: list[int] | None = None, limit: int = 500, retry_policy: dict | None = None) -> dict:
+def dispatch_send(
+    *, ids: list[int] | None = None, limit: int = 500, retry_policy: dict | None = None
+) -> dict:
     """Sends pending rows (those in `ids`, or the oldest `limit` of all), oldest first. Stops at the first
     broker failure (the broker is down: the rest would fail the same way) and records the error on that
     row. Returns {"sent": n, "pending": rows still pending among those looked at, "error": text}."""
@@ -73,18 +83,23 @@ def dispatch_send(*, ids: list[int] | None = None, limit: int = 500, retry_polic
     candidates = list(pending.order_by("pk").values_list("pk", flat=True)[:limit])
     for position, pk in enumerate(candidates):
         with transaction.atomic():
-            row = Dispatch.objects.select_for_update(skip_locked=True).filter(pk=pk, sent_at__isnull=True).first()
+            row = (
+                Dispatch.objects.select_for_update(skip_locked=True)
+                .filter(pk=pk, sent_at__isnull=True)
+                .first()
+            )
             if row is None:  # sent meanwhile, or another dispatcher holds it
                 continue
             try:
                 _send(row, retry_policy=retry_policy)
             except Exception as exc:  # noqa: BLE001 - the broker's errors vary by transport
                 error = f"{type(exc).__name__}: {exc}"[:2000]
-                Dispatch.objects.filter(pk=pk).update(
-                    send_attempts=row.send_attempts + 1, last_error=error
+                Dispatch.objects.filter(pk=pk).update(send_attempts=row.send_attempts + 1, last_error=error)
+                logger.warning(
+                    "broker unavailable, %s message(s) wait in the outbox: %s",
+                    len(candidates) - position,
+                    error,
                 )
-                logger.warning("broker unavailable, %s message(s) wait in the outbox: %s",
-                               len(candidates) - position, error)
                 return {"sent": sent, "pending": len(candidates) - position, "error": error}
             row.sent_at = timezone.now()
             row.send_attempts += 1

@@ -1,10 +1,12 @@
 """django-allauth customisation, all in the adapter: its e-mails go through our outbox (and so through
 Celery), and a committee invitation that a visitor started to accept without an account completes
-when that person's account logs in or confirms the invited address, landing in the reviewing area.
+when that person's account logs in or confirms the invited address, landing in the reviewing area —
+logged in when the address is confirmed in the browser session that signed up (the condition allauth
+itself uses; `ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION` stays off for everyone else).
 
 The invitation is bound to its address: `reviewing.services.invitation_accept_if_bound` accepts only
 for an account with a verified copy of it. The token travels in the visitor's own session
-(`reviewing.views.INVITATION_SESSION_KEY`), set when they pressed "Accept" on the invitation page.
+(`INVITATION_SESSION_KEY`), set when they pressed "Accept" on the invitation page.
 """
 
 from urllib.parse import urlencode
@@ -55,7 +57,25 @@ class AccountAdapter(DefaultAccountAdapter):
             landing = _complete_invitation(request, email_address.user)
             if landing:
                 request._invitation_landing = landing
+                self._login_if_signing_up_here(request, email_address)
         return confirmed
+
+    def _login_if_signing_up_here(self, request, email_address) -> None:
+        """An invitee who just accepted lands in the reviewing area logged in, but only when this
+        browser session is the one that signed up (allauth's own condition for logging in on
+        confirmation: its pending e-mail verification stage names this user). A confirmation link
+        opened anywhere else logs no one in (`ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION` stays off)."""
+        from allauth.account.stages import EmailVerificationStage, LoginStageController
+
+        if request.user.is_authenticated:
+            return
+        stage = LoginStageController.enter(request, EmailVerificationStage.key)
+        if (
+            stage is not None
+            and stage.login.user is not None
+            and stage.login.user.pk == email_address.user_id
+        ):
+            self.login(request, email_address.user)
 
     def post_login(self, request, user, *, redirect_url=None, **kwargs):
         landing = _complete_invitation(request, user) or getattr(request, "_invitation_landing", None)

@@ -58,6 +58,20 @@ class OutgoingMailAdmin(admin.ModelAdmin):
     list_filter = ["state"]
     readonly_fields = ["created_at", "sent_at"]
 
+    # The outbox holds every message (who reviews which paper, decisions before release): superusers
+    # only, whatever model permissions a chair's staff account has.
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
 
 admin.site.register(ImportantDate)
 admin.site.register(Topic)

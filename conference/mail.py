@@ -31,9 +31,11 @@ def mail_enqueue(
         from_email=from_email or settings.DEFAULT_FROM_EMAIL,
         reply_to=list(reply_to),
     )
-    from .tasks import send_outgoing_mail
+    from common.dispatch import dispatch, ref_for
 
-    transaction.on_commit(lambda: send_outgoing_mail.delay(mail.pk))
+    # Through the dispatch outbox: a broker outage delays the mail (the dispatcher sends it later)
+    # instead of failing the request that wrote it.
+    dispatch("conference.send_outgoing_mail", args=[mail.pk], queue="default", ref=ref_for(mail))
     return mail
 
 

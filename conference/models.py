@@ -48,6 +48,14 @@ class Workshop(models.Model):
     body_font_pt = models.FloatField(default=10, help_text="Body font size the PDF check expects.")
     text_block_width_in = models.FloatField(default=6.875, help_text="Text block width (inches).")
     text_block_height_in = models.FloatField(default=8.875, help_text="Text block height (inches).")
+    pdf_not_identities = models.TextField(
+        blank=True,
+        help_text=(
+            "Words and phrases the anonymity check never takes for an author's identity, one per line "
+            "or comma-separated: device makers, SoCs, datasets (e.g. Samsung, Exynos, MediaTek, DIV2K). "
+            "An affiliation is still flagged where it appears with more than these words."
+        ),
+    )
     is_public = models.BooleanField(default=True)
 
     class Meta:

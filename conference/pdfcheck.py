@@ -2,9 +2,14 @@
 and the anonymised review copy.
 
 Checks, in the spirit of HotCRP's format checker: readable (a PDF, not encrypted, not corrupt),
-page count without the references section (found from the text), page size, two-column layout,
-text block and margins, body font size, embedded fonts, and anonymity (authors' names, e-mails and
-affiliations in the text or the metadata). pypdfium2 (PDFium, C++) reads text and geometry; pypdf
+page count without the references section, page size, two-column layout, text block and margins,
+body font size (to 0.1 pt), embedded fonts, and anonymity (authors' names, e-mails and affiliations
+as whole words and phrases in the text or the metadata, quoted with their context; the chairs'
+`not_identities` such as device makers are never an identity on their own). The page is read as a
+layout, not as a character count: PDFium's runs of text with their boxes, from which margin furniture
+(the review template's line-number ruler, running heads, page numbers) is set apart; the body is the
+rest, the references start where their heading is on the page, and any body line after the page
+limit and before that heading is overflow. pypdfium2 (PDFium, C++) reads text and geometry; pypdf
 reads fonts and metadata and writes the review copy. Errors block a submission; warnings are shown
 to the author and the chairs.
 
@@ -26,8 +31,7 @@ from common.sandbox import SandboxCrash, SandboxError, SandboxTimeout, run_sandb
 PAGE_SIZES_PT = {"us letter": (612.0, 792.0), "letter": (612.0, 792.0), "a4": (595.28, 841.89)}
 SIZE_TOLERANCE_PT = 3.0
 BLOCK_TOLERANCE_PT = 9.0  # 1/8 in, as lenient as HotCRP's default
-FONT_TOLERANCE_PT = 0.5
-LAYOUT_SAMPLE_PAGES = 12  # pages analysed for columns, text block and font size
+FONT_TOLERANCE_PT = 0.2  # sizes are measured to 0.1 pt: a 10 pt rule accepts 9.8 pt and up
 REFERENCES_RE = re.compile(
     r"^\s*(?:\d{1,2}\.?\s*)?(references|bibliography|literature cited)\s*$", re.I | re.M
 )
@@ -58,6 +62,14 @@ class Identity:
     names: tuple[str, ...] = ()
     emails: tuple[str, ...] = ()
     affiliations: tuple[str, ...] = ()
+    # Words and phrases that are never an identity on their own (device makers, datasets), set by the
+    # chairs per edition: a match lying wholly inside one of them is not reported.
+    not_identities: tuple[str, ...] = ()
+
+
+def parse_word_list(text: str) -> tuple[str, ...]:
+    """A chair's list of words and phrases, one per line or comma-separated, blanks dropped."""
+    return tuple(dict.fromkeys(w.strip() for w in re.split(r"[,;\n]", text or "") if w.strip()))
 
 
 @dataclass
@@ -133,9 +145,22 @@ def quick_inspect(path: str | Path, *, max_pages: int) -> QuickInfo:
 
 
 def _normalise(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text)
+    """NFKC, words hyphenated across lines joined again, whitespace collapsed; case is kept."""
+    text = unicodedata.normalize("NFKC", text.replace("\ufffe", "-").replace("\x02", "-"))
     text = re.sub(r"-\s*\n\s*", "", text)  # words hyphenated across lines
-    return re.sub(r"\s+", " ", text).lower()
+    return re.sub(r"\s+", " ", text)
+
+
+def _phrase_pattern(phrase: str) -> re.Pattern | None:
+    """A whole-word, whitespace-tolerant pattern for `phrase`: case-insensitive, except acronyms of up
+    to five capitals ("MIT", "KAIST"), which match only as written."""
+    words = re.split(r"\s+", unicodedata.normalize("NFKC", phrase).strip())
+    words = [w for w in words if w]
+    if not words:
+        return None
+    body = r"\s+".join(re.escape(w) for w in words)
+    flags = 0 if len(words) == 1 and re.fullmatch(r"[A-Z0-9&]{2,5}", words[0]) else re.I
+    return re.compile(r"(?<!\w)" + body + r"(?!\w)", flags)
 
 
 def _name_patterns(name: str) -> list[re.Pattern]:
@@ -147,142 +172,368 @@ def _name_patterns(name: str) -> list[re.Pattern]:
         forms.add(f"{parts[0][0]}. {' '.join(parts[1:])}")  # "A. Author"
         forms.add(f"{' '.join(parts[1:])}, {parts[0]}")  # "Author, Alex"
     return [
-        re.compile(r"(?<!\w)" + r"\s+".join(re.escape(w) for w in form.lower().split()) + r"(?!\w)")
+        re.compile(r"(?<!\w)" + r"\s+".join(re.escape(w) for w in form.split()) + r"(?!\w)", re.I)
         for form in forms
     ]
 
 
+def _snippet(text: str, start: int, end: int, width: int = 40) -> str:
+    """The match with about `width` characters of context on each side, cut at word boundaries."""
+    left = max(0, start - width)
+    right = min(len(text), end + width)
+    if left > 0:
+        space = text.find(" ", left, start)
+        left = space + 1 if space != -1 else left
+    if right < len(text):
+        space = text.rfind(" ", end, right)
+        right = space if space != -1 else right
+    return f"{'…' if left > 0 else ''}{text[left:right].strip()}{'…' if right < len(text) else ''}"
+
+
 def _find_identity(text: str, identity: Identity) -> list[str]:
+    """What of `identity` the (normalised) `text` contains, each with the snippet where it was found.
+    Names, e-mails and affiliations match as whole words and phrases; a match lying wholly inside one
+    of the chairs' `not_identities` ("Samsung" inside "Samsung Exynos 2100", if listed) is skipped."""
+    masks = []
+    for phrase in identity.not_identities:
+        pattern = _phrase_pattern(phrase)
+        if pattern:
+            masks.extend(m.span() for m in pattern.finditer(text))
+
+    def first_match(patterns: list[re.Pattern]) -> tuple[int, int, int] | None:
+        spans = sorted(
+            span
+            for pattern in patterns
+            for span in (m.span() for m in pattern.finditer(text))
+            if not any(a <= span[0] and span[1] <= b for a, b in masks)
+        )
+        return (*spans[0], len({start for start, _ in spans})) if spans else None
+
     found = []
+
+    def report(kind: str, value: str, hit: tuple[int, int, int] | None) -> None:
+        if hit:
+            start, end, count = hit
+            times = f" ({count} times)" if count > 1 else ""
+            found.append(f"{kind} “{value}” in “{_snippet(text, start, end)}”{times}")
+
     for name in identity.names:
-        if any(p.search(text) for p in _name_patterns(name)):
-            found.append(f"author name “{name}”")
+        report("author name", name, first_match(_name_patterns(name)))
     for email in identity.emails:
-        if email and email.lower() in text:
-            found.append(f"e-mail “{email}”")
+        if email:
+            report("e-mail", email, first_match([re.compile(re.escape(email.strip()), re.I)]))
     for affiliation in identity.affiliations:
-        affiliation = _normalise(affiliation).strip()
-        if len(affiliation) >= 6 and affiliation in text:
-            found.append(f"affiliation “{affiliation}”")
+        forms = {affiliation.strip(), affiliation.split(",")[0].strip()}
+        patterns = [p for p in (_phrase_pattern(f) for f in forms if len(f) >= 2) if p]
+        report("affiliation", affiliation.strip(), first_match(patterns))
     return found
 
 
-def _page_layout(textpage, width: float, height: float, step: int) -> dict | None:
-    """Geometry of the text on one page from a sample of its characters (digits-only runs such as
-    line and page numbers are ignored)."""
+# --- Reading the page as a layout ---------------------------------------------------------------------
+# Each line of PDFium's text of a page becomes a `Segment` with its box (from PDFium's rectangles of
+# runs of text) and font size. Margin furniture is then set apart: the line-number ruler of review
+# templates (digit-only lines reaching outside the text), page numbers (digit-only lines below or above
+# it), and running heads and feet (lines at the top or bottom edge repeated at the same place on most
+# pages). The rest is the body, judged by its position: text block, columns, font size, and which lines
+# come before the "References" heading.
+
+DIGITS_RE = re.compile(r"(?=.*\d)[\d\s.,:–-]{1,12}")
+EDGE_GAP_PT = 14.0  # a lone edge line farther than this from the body is a head or foot (1-page files)
+
+
+@dataclass
+class Segment:
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    size: float  # font size in points, to 0.1
+    text: str
+    furniture: bool = False  # ruler label, page number, running head or foot
+    edge: bool = False  # a lone line set apart at the top or bottom (left out of the geometry only)
+    chars: int = 0  # characters without surrounding blanks (at least 1)
+
+    def __post_init__(self) -> None:
+        self.chars = max(1, len(self.text.strip()))
+
+
+LINE_BREAK_RE = re.compile("\r\n|\ufffe")  # PDFium's line break, and its mark of a hyphen at a line end
+
+
+def _page_segments(textpage) -> list[Segment]:
+    """The page's lines of text with their boxes and font sizes. PDFium's text puts a line break
+    between lines (and joins a word hyphenated across lines, marking the hyphen); its rectangles give
+    each run of text (one text object) its box. A run whose box holds the first character of a line
+    starts that line; the runs after it, up to the next line's, are the rest of the line (a word in
+    italics, the right ruler label on the left one's baseline)."""
     import ctypes
 
     import pypdfium2.raw as raw
 
-    count = textpage.count_chars()
-    if count < 50:
-        return None
-    left, right, bottom, top = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
-    xs0, xs1, ys0, ys1, sizes = [], [], [], [], Counter()
-    matrix = raw.FS_MATRIX()
     handle = textpage.raw
-    for index in range(0, count, step):
-        code = raw.FPDFText_GetUnicode(handle, index)
-        if code in (32, 10, 13, 0xFFFE) or 48 <= code <= 57:
+    text = textpage.get_text_range()
+    left, right, bottom, top = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
+    refs = (ctypes.byref(left), ctypes.byref(right), ctypes.byref(bottom), ctypes.byref(top))
+    rects = []
+    for index in range(raw.FPDFText_CountRects(handle, 0, -1)):
+        if raw.FPDFText_GetRect(handle, index, refs[0], refs[3], refs[1], refs[2]):
+            rects.append((left.value, bottom.value, right.value, top.value))
+    matrix = raw.FS_MATRIX()
+    matrix_ref = ctypes.byref(matrix)
+    char_box, font_size, char_matrix = (
+        raw.FPDFText_GetCharBox,
+        raw.FPDFText_GetFontSize,
+        raw.FPDFText_GetMatrix,
+    )
+    starts = [0] + [m.end() for m in LINE_BREAK_RE.finditer(text)]
+    segments: list[Segment] = []
+    position = 0  # the next rectangle not yet given to a line
+    for number, start in enumerate(starts):
+        end = starts[number + 1] if number + 1 < len(starts) else len(text)
+        piece = text[start:end].replace("\r\n", "")
+        first = start + len(piece) - len(piece.lstrip())
+        if not piece.strip() or not char_box(handle, first, *refs):
             continue
-        if not raw.FPDFText_GetCharBox(handle, index, left, right, bottom, top):
-            continue
-        xs0.append(left.value)
-        xs1.append(right.value)
-        ys0.append(bottom.value)
-        ys1.append(top.value)
+        cx, cy = (left.value + right.value) / 2, (bottom.value + top.value) / 2
+        box = [left.value, bottom.value, right.value, top.value]
+        # The run holding the first character, and the runs up to the next line's first run.
+        found = None
+        for probe in range(position, len(rects)):
+            x0, y0, x1, y1 = rects[probe]
+            if x0 - 0.5 <= cx <= x1 + 0.5 and y0 - 0.5 <= cy <= y1 + 0.5:
+                found = probe
+                break
+        if found is not None:
+            if segments:  # runs skipped over belong to the previous line
+                previous = segments[-1]
+                for x0, y0, x1, y1 in rects[position:found]:
+                    previous.x0, previous.y0 = min(previous.x0, x0), min(previous.y0, y0)
+                    previous.x1, previous.y1 = max(previous.x1, x1), max(previous.y1, y1)
+            box = list(rects[found])
+            position = found + 1
         # The em size times the scale of the character's matrix (WeasyPrint, for one, scales by ¾).
-        size = raw.FPDFText_GetFontSize(handle, index)
-        if raw.FPDFText_GetMatrix(handle, index, ctypes.byref(matrix)):
+        size = font_size(handle, first)
+        if char_matrix(handle, first, matrix_ref):
             size *= abs(matrix.a * matrix.d - matrix.b * matrix.c) ** 0.5
-        sizes[round(size * 2) / 2] += 1
-    if len(xs0) < 30:
-        return None
-    # A running head or footer set apart from the body (CVPR's "Submission #17. CONFIDENTIAL REVIEW
-    # COPY." line in the top margin) is not part of the text block: drop sparse, separated edge lines.
-    low, high = _body_band(sorted((a + b) / 2 for a, b in zip(ys0, ys1, strict=True)))
-    keep = [i for i in range(len(xs0)) if low <= (ys0[i] + ys1[i]) / 2 <= high]
-    xs0, xs1, ys0, ys1 = ([values[i] for i in keep] for values in (xs0, xs1, ys0, ys1))
-    centres = [(a + b) / 2 for a, b in zip(xs0, xs1, strict=True)]
-    for values in (xs0, xs1, ys0, ys1):
+        segments.append(Segment(*box, round(size, 1), piece.strip()))
+    if segments:
+        last = segments[-1]
+        for x0, y0, x1, y1 in rects[position:]:
+            last.x0, last.y0 = min(last.x0, x0), min(last.y0, y0)
+            last.x1, last.y1 = max(last.x1, x1), max(last.y1, y1)
+    return segments
+
+
+def _is_digits(segment: Segment) -> bool:
+    return DIGITS_RE.fullmatch(segment.text.strip()) is not None
+
+
+def _mark_ruler_and_numbers(segments: list[Segment]) -> None:
+    """Digit-only lines reaching outside the span of the page's other text (running heads left
+    out): ruler labels (one line when the left and right labels share a baseline), page numbers."""
+    words = [s for s in segments if not s.furniture and not s.edge and not _is_digits(s)]
+    if not words:
+        return
+    x0 = min(s.x0 for s in words)
+    x1 = max(s.x1 for s in words)
+    y0 = min(s.y0 for s in words)
+    y1 = max(s.y1 for s in words)
+    for s in segments:
+        if _is_digits(s) and (s.x0 < x0 - 2 or s.x1 > x1 + 2 or s.y1 <= y0 + 1 or s.y0 >= y1 - 1):
+            s.furniture = True
+
+
+DIGIT_MASK = str.maketrans("0123456789", "##########")
+
+
+def _furniture_key(segment: Segment) -> tuple:
+    return (round(segment.y0 / 3), segment.text.strip().translate(DIGIT_MASK))
+
+
+def _edge_lines(body: list[Segment], depth: int = 2) -> list[Segment]:
+    """The runs on the `depth` highest and lowest baselines of a page."""
+    levels = sorted({round(s.y0) for s in body})
+    edges = set(levels[:depth] + levels[-depth:])
+    return [s for s in body if round(s.y0) in edges]
+
+
+def _mark_heads_and_feet(pages: list[list[Segment]]) -> None:
+    """Running heads and feet: lines above or below the rest of the page's text that repeat at the
+    same height on at least half of the pages (two at least). A page without such a repeat falls back
+    to a gap rule for its geometry only: a short edge line set apart by more than EDGE_GAP_PT."""
+    edges = [_edge_lines([s for s in segments if not _is_digits(s)]) for segments in pages]
+    seen: Counter = Counter()
+    for lines in edges:
+        seen.update({_furniture_key(s) for s in lines})
+    with_text = sum(1 for segments in pages if segments)
+    repeated = {key for key, n in seen.items() if n >= max(2, with_text / 2)}
+    for segments, lines in zip(pages, edges, strict=True):
+        body = [s for s in segments if not s.furniture and not _is_digits(s)]
+        candidates = [s for s in lines if _furniture_key(s) in repeated]
+        rest = [s for s in body if not any(s is c for c in candidates)]
+        if candidates and rest:
+            top = max(s.y1 for s in rest)
+            bottom = min(s.y0 for s in rest)
+            for s in candidates:
+                if s.y0 >= top - 1 or s.y1 <= bottom + 1:
+                    s.furniture = True
+        elif not candidates and len(body) > 3:
+            ordered = sorted(body, key=lambda s: -s.y1)
+            total = sum(s.chars for s in body)
+            for edge, neighbour in ((ordered[0], ordered[1]), (ordered[-1], ordered[-2])):
+                gap = edge.y0 - neighbour.y1 if edge is ordered[0] else neighbour.y0 - edge.y1
+                same_line = [s for s in body if abs(s.y0 - edge.y0) < 1]
+                if gap > EDGE_GAP_PT and sum(s.chars for s in same_line) < 0.06 * total:
+                    for s in same_line:
+                        s.edge = True
+
+
+def _box(body: list[Segment]) -> tuple[float, float, float, float]:
+    """The text block: the extent of the body's runs, ignoring the outermost 0.5 % of characters."""
+    total = sum(s.chars for s in body)
+    cut = total * 0.005
+
+    def edge(values: list[tuple[float, int]]) -> float:
         values.sort()
-    cut = max(1, len(xs0) // 200)  # ignore the outermost 0.5 %
-    box = (xs0[cut], ys0[cut], xs1[-cut - 1], ys1[-cut - 1])
-    # Columns: the share of characters in each half of the text block, and of those straddling
-    # its middle (a two-column page has almost none there, apart from titles and wide figures).
+        dropped = 0
+        for value, chars in values:
+            if dropped + chars > cut:
+                return value
+            dropped += chars
+        return values[-1][0]
+
+    x0 = edge([(s.x0, s.chars) for s in body])
+    y0 = edge([(s.y0, s.chars) for s in body])
+    x1 = -edge([(-s.x1, s.chars) for s in body])
+    y1 = -edge([(-s.y1, s.chars) for s in body])
+    return (x0, y0, x1, y1)
+
+
+def _page_layout(number: int, segments: list[Segment]) -> dict | None:
+    body = [s for s in segments if not s.furniture and not s.edge]
+    total = sum(s.chars for s in body)
+    if total < 30:
+        return None
+    box = _box(body)
+    # Columns: the share of characters in runs on each side of the block's middle, and of those
+    # straddling it (a two-column page has few there: the title block, wide figures and tables).
     middle = (box[0] + box[2]) / 2
     gutter = 0.02 * (box[2] - box[0])
-    in_gutter = sum(1 for c in centres if abs(c - middle) < gutter)
-    left_share = sum(1 for c in centres if c < middle) / len(centres)
-    two_columns = in_gutter / len(centres) < 0.01 and 0.2 < left_share < 0.8
-    return {"box": box, "two_columns": two_columns, "sizes": sizes}
+    straddling = sum(s.chars for s in body if s.x0 < middle - gutter and s.x1 > middle + gutter)
+    left = sum(s.chars for s in body if (s.x0 + s.x1) / 2 < middle)
+    two_columns = straddling / total < 0.2 and 0.2 < left / total < 0.8
+    sizes: Counter = Counter()
+    for s in body:
+        sizes[s.size] += s.chars
+    return {"page": number, "box": box, "middle": middle, "two_columns": two_columns, "sizes": sizes}
 
 
-def _body_band(ys: list[float], *, share: float = 0.06, gap: float = 14.0) -> tuple[float, float]:
-    """The vertical range of the body text: edge lines holding under `share` of the characters and
-    separated from the rest by more than `gap` points are trimmed, from the top and the bottom."""
-    lo, hi = 0, len(ys) - 1
-    budget = int(share * len(ys))
-    for i in range(lo, min(lo + budget, hi)):
-        if ys[i + 1] - ys[i] > gap:
-            lo = i + 1
-    for i in range(hi, max(hi - budget, lo), -1):
-        if ys[i] - ys[i - 1] > gap:
-            hi = i - 1
-    return ys[lo], ys[hi]
+def _column(segment: Segment, middle: float, tolerance: float) -> int:
+    """0 left, 1 right, 2 across the middle (full width)."""
+    if segment.x1 <= middle + tolerance:
+        return 0
+    if segment.x0 >= middle - tolerance:
+        return 1
+    return 2
 
 
-def _fonts_not_embedded(reader, pages: int) -> list[str]:
-    missing: set[str] = set()
-    seen: set[int] = set()
-
-    def descriptor_embedded(font) -> bool | None:
-        descriptor = font.get("/FontDescriptor")
-        if descriptor is None:
-            return None
-        descriptor = descriptor.get_object()
-        return any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3"))
-
-    for page in reader.pages[:pages]:
-        resources = page.get("/Resources")
-        if resources is None:
-            continue
-        fonts = resources.get_object().get("/Font")
-        if fonts is None:
-            continue
-        for ref in fonts.get_object().values():
-            key = getattr(ref, "idnum", None)
-            if key is not None:
-                if key in seen:
-                    continue
-                seen.add(key)
-            font = ref.get_object()
-            subtype = font.get("/Subtype")
-            if subtype == "/Type3":
-                continue  # glyphs are drawn by the PDF itself
-            target = font
-            if subtype == "/Type0" and "/DescendantFonts" in font:
-                target = font["/DescendantFonts"][0].get_object()
-            if not descriptor_embedded(target):
-                missing.add(str(font.get("/BaseFont", "?")).lstrip("/"))
-    return sorted(missing)
+def _references_heading(segments: list[Segment]) -> Segment | None:
+    """The first body line that is only "References" (or "7. References", "Bibliography"…)."""
+    for s in segments:
+        if not s.furniture and REFERENCES_RE.fullmatch(s.text.strip()):
+            return s
+    return None
 
 
-def _metadata_text(reader) -> tuple[str, list[str]]:
-    """The PDF metadata (document information and XMP) as one string, and the fields present."""
+def _before_heading(segments: list[Segment], heading: Segment, middle: float | None) -> list[Segment]:
+    """The body lines that come before `heading` in reading order (columns left to right)."""
+    body = [s for s in segments if not s.furniture and s is not heading]
+    if middle is None:
+        return [s for s in body if s.y0 > heading.y1 - 1]
+    tolerance = 6.0
+    column = _column(heading, middle, tolerance)
+    before = []
+    for s in body:
+        own = _column(s, middle, tolerance)
+        above = s.y0 > heading.y1 - 1 and not (abs(s.y0 - heading.y0) < 1.5 and s.x0 > heading.x0)
+        if own == column or own == 2 or column == 2:
+            if above:
+                before.append(s)
+        elif own == 0 and column == 1:
+            before.append(s)
+    return before
+
+
+def _line_count(segments: list[Segment], middle: float | None) -> int:
+    """Lines among `segments`: those on one baseline in one column count once."""
+    return len({(round(s.y0 / 2), middle is not None and s.x0 >= middle) for s in segments})
+
+
+def _page_fonts(page, fonts: set[str]) -> None:
+    """Adds to `fonts` the base names of the fonts that are not embedded, used by the page's text
+    objects (and by text inside form XObjects). Type 3 fonts count as embedded."""
+    import ctypes
+
+    import pypdfium2.raw as raw
+
+    count_objects, get_object, object_type = (
+        raw.FPDFPage_CountObjects,
+        raw.FPDFPage_GetObject,
+        raw.FPDFPageObj_GetType,
+    )
+    text_font, embedded = raw.FPDFTextObj_GetFont, raw.FPDFFont_GetIsEmbedded
+    text_kind, form_kind = raw.FPDF_PAGEOBJ_TEXT, raw.FPDF_PAGEOBJ_FORM
+
+    def visit(objects) -> None:
+        for obj in objects:
+            kind = object_type(obj)
+            if kind == text_kind:
+                font = text_font(obj)
+                if font and not embedded(font):
+                    size = raw.FPDFFont_GetBaseFontName(font, None, 0)
+                    buffer = ctypes.create_string_buffer(max(1, size))
+                    raw.FPDFFont_GetBaseFontName(font, buffer, size)
+                    fonts.add(buffer.value.decode("utf-8", "replace") or "?")
+            elif kind == form_kind:
+                visit(raw.FPDFFormObj_GetObject(obj, i) for i in range(raw.FPDFFormObj_CountObjects(obj)))
+
+    handle = page.raw
+    visit(get_object(handle, i) for i in range(count_objects(handle)))
+
+
+# Document-information keys read (PDFium cannot list them): the standard ones and what office suites
+# and TeX add.
+INFO_KEYS = (
+    "Title",
+    "Author",
+    "Subject",
+    "Keywords",
+    "Creator",
+    "Producer",
+    "CreationDate",
+    "ModDate",
+    "Company",
+    "PTEX.Fullbanner",
+)
+XMP_RE = re.compile(rb"<x:xmpmeta.*?</x:xmpmeta>|<\?xpacket begin.*?<\?xpacket end[^>]*>", re.S)
+
+
+def _metadata_text(pdf, path: Path) -> tuple[str, list[str]]:
+    """The PDF metadata (document information and XMP packets) as one string, and the fields present.
+    XMP packets are found by scanning the file for them, as the XMP specification intends (writers
+    leave the metadata stream uncompressed); the review copy drops every metadata stream anyway."""
     parts, present = [], []
-    info = reader.metadata or {}
-    for key, value in info.items():
-        if value:
-            present.append(str(key).lstrip("/"))
-            parts.append(str(value))
-    xmp = reader.trailer["/Root"].get_object().get("/Metadata")
-    if xmp is not None:
+    for key in INFO_KEYS:
+        value = pdf.get_metadata_value(key)
+        if value and value.strip():
+            present.append(key)
+            parts.append(value)
+    with open(path, "rb") as handle:
+        data = handle.read()
+    packets = XMP_RE.findall(data) if b"xmpmeta" in data or b"xpacket" in data else []
+    if packets:
         present.append("XMP")
-        try:
-            parts.append(xmp.get_object().get_data().decode("utf-8", "replace"))
-        except Exception:  # noqa: BLE001 - a broken XMP stream is still "present"
-            pass
+        parts.extend(re.sub(r"<[^>]*>", " ", p.decode("utf-8", "replace")) for p in packets[:8])
     return " ".join(parts), present
 
 
@@ -325,8 +576,8 @@ def _check_contents(
 
     pdf = pdfium.PdfDocument(str(path))
     try:
-        texts: list[str] = []
-        layouts: list[dict] = []
+        pages: list[list[Segment]] = []
+        fonts: set[str] = set()
         sizes_off: list[int] = []
         expected = PAGE_SIZES_PT.get(rules.paper_size.strip().lower())
         for index in range(len(pdf)):
@@ -337,26 +588,34 @@ def _check_contents(
             ):
                 sizes_off.append(index + 1)
             textpage = page.get_textpage()
-            texts.append(textpage.get_text_range())
-            if index < LAYOUT_SAMPLE_PAGES:
-                layout = _page_layout(textpage, width, height, step=2)
-                if layout:
-                    layout["page"] = index + 1
-                    layouts.append(layout)
+            pages.append(_page_segments(textpage))
             textpage.close()
+            _page_fonts(page, fonts)
             page.close()
+        meta_text, meta_present = _metadata_text(pdf, path)
     finally:
         pdf.close()
+    _mark_heads_and_feet(pages)
+    for segments in pages:
+        _mark_ruler_and_numbers(segments)
+    layouts = {lay["page"]: lay for lay in (_page_layout(n, s) for n, s in enumerate(pages, start=1)) if lay}
 
-    # References and the page limit.
-    references_page = None
-    for number, text in enumerate(texts, start=1):
-        match = REFERENCES_RE.search(text)
-        if match:
+    # References and the page limit: the body is every page before the one with the "References"
+    # heading, plus that page when body lines come before the heading there (however few).
+    references_page = heading = None
+    for number, segments in enumerate(pages, start=1):
+        heading = _references_heading(segments)
+        if heading:
             references_page = number
-            above = text[: match.start()].strip()
-            content_pages = number if len(above) > 200 else number - 1
             break
+    overflow: list[Segment] = []
+    middle = None
+    if references_page:
+        # The middle of the document's text block (the references page alone may fill one column).
+        middles = sorted(lay["middle"] for lay in layouts.values())
+        middle = middles[len(middles) // 2] if middles and _two_column_document(layouts) else None
+        overflow = _before_heading(pages[references_page - 1], heading, middle)
+        content_pages = references_page if overflow else references_page - 1
     else:
         content_pages = report.pages
     report.references_page = references_page
@@ -366,13 +625,19 @@ def _check_contents(
         f"references start on page {references_page}" if references_page else "no references section found"
     )
     if counted > rules.page_limit:
-        report.add(
-            "pages",
-            Level.ERROR,
-            "Page limit",
-            f"{counted} pages{' before the references' if rules.references_excluded else ''} "
-            f"({where}); at most {rules.page_limit} are allowed.",
-        )
+        if rules.references_excluded and overflow and counted == rules.page_limit + 1:
+            lines = _line_count(overflow, middle)
+            message = (
+                f"The text runs onto page {counted}: {lines} line{'s' if lines != 1 else ''} before the "
+                f"references heading ({where}); at most {rules.page_limit} pages are allowed before "
+                "the references."
+            )
+        else:
+            message = (
+                f"{counted} pages{' before the references' if rules.references_excluded else ''} "
+                f"({where}); at most {rules.page_limit} are allowed."
+            )
+        report.add("pages", Level.ERROR, "Page limit", message)
     else:
         report.add(
             "pages", Level.OK, "Page limit", f"{counted} of at most {rules.page_limit} pages ({where})."
@@ -391,8 +656,8 @@ def _check_contents(
         else:
             report.add("page_size", Level.OK, "Page size", f"Every page is {rules.paper_size}.")
 
-    body_layouts = [lay for lay in layouts if content_pages is None or lay["page"] <= max(content_pages, 1)]
-    body_layouts = body_layouts or layouts
+    body_layouts = [lay for n, lay in sorted(layouts.items()) if n <= max(content_pages, 1)]
+    body_layouts = body_layouts or list(layouts.values())
     # Columns.
     if rules.double_column and body_layouts:
         single = [lay["page"] for lay in body_layouts if not lay["two_columns"]]
@@ -406,7 +671,7 @@ def _check_contents(
         else:
             report.add("columns", Level.OK, "Two columns", "The text is set in two columns.")
 
-    # Text block and margins.
+    # Text block and margins (the body only: rulers, running heads and page numbers lie outside).
     if body_layouts:
         max_w, max_h = (v * 72 for v in rules.text_block_in)
         wide = []
@@ -435,14 +700,14 @@ def _check_contents(
                 f"block (largest {max(widths) / 72:.2f} × {max(heights) / 72:.2f} in).",
             )
 
-    # Body font size: the most common size of the sampled characters.
+    # Body font size: the size of most of the body's characters, to 0.1 pt.
     sizes: Counter = Counter()
     for lay in body_layouts:
         sizes.update(lay["sizes"])
     if sizes:
         body = sizes.most_common(1)[0][0]
         report.body_font_pt = body
-        if body < rules.body_font_pt - FONT_TOLERANCE_PT:
+        if body < rules.body_font_pt - FONT_TOLERANCE_PT - 1e-9:
             report.add(
                 "font_size",
                 Level.WARNING,
@@ -451,7 +716,7 @@ def _check_contents(
             )
         else:
             report.add("font_size", Level.OK, "Body font size", f"The body text is {body:g} pt.")
-    elif not any(t.strip() for t in texts):
+    elif not any(segments for segments in pages):
         report.add(
             "text",
             Level.WARNING,
@@ -460,10 +725,7 @@ def _check_contents(
         )
 
     # Embedded fonts.
-    from pypdf import PdfReader
-
-    reader = PdfReader(str(path))
-    missing = _fonts_not_embedded(reader, report.pages)
+    missing = sorted(fonts)
     if missing:
         report.add(
             "fonts",
@@ -475,18 +737,21 @@ def _check_contents(
     else:
         report.add("fonts", Level.OK, "Fonts embedded", "Every font is embedded.")
 
-    # Anonymity.
+    # Anonymity: all the text before the references heading, running heads included (a head with
+    # names is a leak too), without ruler labels and page numbers.
     if double_blind:
-        body_text = _normalise("\n".join(texts[: references_page - 1 if references_page else None]))
-        if references_page:
-            body_text += " " + _normalise(
-                texts[references_page - 1][: REFERENCES_RE.search(texts[references_page - 1]).start()]
-            )
+        pieces = []
+        for segments in pages[: references_page - 1 if references_page else None]:
+            pieces.extend(s.text for s in segments if not _is_number_furniture(s))
+        pieces.extend(s.text for s in overflow)
+        body_text = _normalise("\n".join(pieces))
         found = _find_identity(body_text, identity)
-        emails = sorted(set(EMAIL_RE.findall(body_text)) - {e.lower() for e in identity.emails})
+        emails = sorted(
+            {e.lower() for e in (EMAIL_RE.findall(body_text) if "@" in body_text else ())}
+            - {e.lower() for e in identity.emails}
+        )
         if emails:
             found.append("e-mail address " + ", ".join(f"“{e}”" for e in emails[:3]))
-        meta_text, present = _metadata_text(reader)
         meta_found = _find_identity(_normalise(meta_text), identity)
         if found:
             report.add(
@@ -511,13 +776,22 @@ def _check_contents(
                 f"The PDF metadata contains {'; '.join(meta_found)}. Reviewers get a copy with "
                 "the metadata removed, but please clear it in your source too.",
             )
-        elif present:
+        elif meta_present:
             report.add(
                 "anonymity_metadata",
                 Level.INFO,
                 "Metadata",
-                f"Metadata fields {', '.join(present)} are removed from the copy reviewers get.",
+                f"Metadata fields {', '.join(meta_present)} are removed from the copy reviewers get.",
             )
+
+
+def _is_number_furniture(segment: Segment) -> bool:
+    return segment.furniture and _is_digits(segment)
+
+
+def _two_column_document(layouts: dict[int, dict]) -> bool:
+    values = list(layouts.values())
+    return bool(values) and sum(lay["two_columns"] for lay in values) > len(values) / 2
 
 
 def _ranges(pages: list[int]) -> str:

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.middleware.ArrivalMiddleware",  # first: stamps request.arrived_at before the body is read
+    "config.middleware.ConcurrencyLimitMiddleware",  # then: WEB_MAX_CONCURRENT_REQUESTS per process
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -86,6 +87,8 @@ MIDDLEWARE = [
 # A header a trusted reverse proxy sets to the instant the request reached it (e.g. X-Request-Start);
 # unset: the instant the request reached Django (config/middleware.py).
 REQUEST_ARRIVAL_HEADER = os.environ.get("REQUEST_ARRIVAL_HEADER", "")
+# Requests of one web process handled at once past the arrival stamp (0: as many as it has threads).
+WEB_MAX_CONCURRENT_REQUESTS = int(os.environ.get("WEB_MAX_CONCURRENT_REQUESTS", "0"))
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -109,7 +112,10 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------------
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"), conn_max_age=0
+        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+        # Seconds a web/worker thread keeps its database connection (0: one per request).
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -125,7 +131,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache (rate limits of allauth and of our own views) -----------------------------------------
 CACHE_URL = os.environ.get("CACHE_URL", "")
 if CACHE_URL.startswith("redis://"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    CACHES = {"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": CACHE_URL}}
 else:
     CACHES = {
         "default": {
@@ -133,6 +139,11 @@ else:
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
+# Several sites (or a benchmark) sharing one Redis database keep apart by prefix.
+CACHES["default"]["KEY_PREFIX"] = os.environ.get("CACHE_KEY_PREFIX", "")
+# Leaderboard pages and CSV are cached under a version bumped by every change (challenges/leaderboard_cache.py);
+# this bounds how long an entry lives in any case.
+LEADERBOARD_CACHE_SECONDS = int(os.environ.get("LEADERBOARD_CACHE_SECONDS", "300"))
 
 # --- Accounts -------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -156,7 +167,7 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
-ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True  # only in the session that signed up (allauth checks)
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_ADAPTER = "conference.adapters.AccountAdapter"
@@ -204,6 +215,9 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 # and stream them (X-Accel-Redirect in production when PRIVATE_ACCEL_REDIRECT is set).
 PRIVATE_STORAGE_ROOT = Path(os.environ.get("PRIVATE_STORAGE_ROOT", VAR_DIR / "private"))
 PRIVATE_ACCEL_REDIRECT = os.environ.get("PRIVATE_ACCEL_REDIRECT", "")
+# Supplementary material is anonymised for reviewers in the sandbox on first request (inside it).
+SUPPLEMENTARY_TIME_LIMIT_S = float(os.environ.get("SUPPLEMENTARY_TIME_LIMIT_S", "25"))
+SUPPLEMENTARY_MEMORY_MB = int(os.environ.get("SUPPLEMENTARY_MEMORY_MB", "2048"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "private": {
@@ -263,6 +277,8 @@ EVALUATION_MAX_ATTEMPTS = int(os.environ.get("EVALUATION_MAX_ATTEMPTS", "3"))
 EVALUATION_OFFLINE_AFTER_S = int(os.environ.get("EVALUATION_OFFLINE_AFTER_S", "45"))
 EVALUATION_STUCK_GRACE_S = int(os.environ.get("EVALUATION_STUCK_GRACE_S", "120"))
 EVALUATION_MODEL_URL_MAX_AGE_S = int(os.environ.get("EVALUATION_MODEL_URL_MAX_AGE_S", "600"))
+# How long a device's lease (one job at a time per device) lasts without renewal by its worker.
+EVALUATION_DEVICE_LEASE_S = int(os.environ.get("EVALUATION_DEVICE_LEASE_S", "60"))
 
 # --- API ------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -306,6 +322,11 @@ BEAT_DISPATCH_EVERY_S = float(os.environ.get("BEAT_DISPATCH_EVERY_S", "10"))  # 
 BEAT_SWEEP_EVERY_S = float(os.environ.get("BEAT_SWEEP_EVERY_S", "30"))  # stuck jobs / submissions
 BEAT_OFFLINE_DEVICES_EVERY_S = float(os.environ.get("BEAT_OFFLINE_DEVICES_EVERY_S", "15"))
 BEAT_REVIEW_REMINDERS_EVERY_S = float(os.environ.get("BEAT_REVIEW_REMINDERS_EVERY_S", "3600"))
+# Reviewer assignment runs (conference/reviewing/assignment_services.py): a run no worker picked up within
+# the queue timeout, silent (no heartbeat) for STALE_S, or running past TIME_LIMIT_S is marked failed.
+ASSIGNMENT_RUN_QUEUE_TIMEOUT_S = float(os.environ.get("ASSIGNMENT_RUN_QUEUE_TIMEOUT_S", "900"))
+ASSIGNMENT_RUN_STALE_S = float(os.environ.get("ASSIGNMENT_RUN_STALE_S", "120"))
+ASSIGNMENT_RUN_TIME_LIMIT_S = float(os.environ.get("ASSIGNMENT_RUN_TIME_LIMIT_S", "3600"))
 EVALUATION_QUEUED_RESEND_S = float(os.environ.get("EVALUATION_QUEUED_RESEND_S", "120"))
 CHALLENGES_STALE_QUEUED_S = float(os.environ.get("CHALLENGES_STALE_QUEUED_S", "120"))
 CHALLENGES_STALE_SCORING_S = float(os.environ.get("CHALLENGES_STALE_SCORING_S", "600"))

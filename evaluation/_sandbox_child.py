@@ -327,11 +327,14 @@ def _memory_refusal(peak: int, limit: int, shapes: list) -> dict:
     }
 
 
-def _allocated_sizes(interp) -> dict[int, int]:
-    """Bytes of every tensor of the main subgraph as LiteRT sized them (public API; tensors whose
-    name is not valid UTF-8 are skipped by LiteRT itself and keep their estimate)."""
+def _allocated_sizes(interp, count: int) -> dict[int, int]:
+    """Bytes of every tensor of the main subgraph's `count` model tensors as LiteRT sized them (public
+    API; LiteRT skips tensors whose name is not valid UTF-8: they keep their estimate; kernels' scratch
+    tensors, numbered after the model's, are left out)."""
     sizes = {}
     for detail in interp.get_tensor_details():
+        if int(detail["index"]) >= count:
+            continue
         try:
             sizes[int(detail["index"])] = _nbytes(detail["shape"], _dtype_name(detail["dtype"]))
         except (TypeError, ValueError, KeyError):
@@ -349,9 +352,9 @@ def inspect(request: dict) -> dict:
         content = fh.read()
     size = len(content)
     limit = int(request["max_tensor_bytes"])
-    interp = _interpreter(
-        path, threads=int(request.get("threads") or 1), accelerator=request.get("accelerator") or "xnnpack"
-    )
+    threads = int(request.get("threads") or 1)
+    accelerator = request.get("accelerator") or "xnnpack"
+    interp = _interpreter(path, threads=threads, accelerator="cpu")
     inputs = [_tensor(d) for d in interp.get_input_details()]
     outputs = [_tensor(d) for d in interp.get_output_details()]
     graph = read_graph(content)
@@ -405,30 +408,39 @@ def inspect(request: dict) -> dict:
         return result  # the caller says which shape to give; nothing is allocated
     estimate = peak_tensor_bytes(main_graph, _estimated_sizes(main_graph, shapes))
     result["peak_bytes"] = estimate
-    for position, shape in enumerate(shapes):
-        if shape != inputs[position]["shape"]:
-            interp.resize_tensor_input(inputs[position]["index"], shape, strict=False)
+    # LiteRT's plain kernels size every tensor at the new shapes (cheap: the arena is reserved, not
+    # touched); the XNNPACK delegate would leave its own tensors at their stored placeholder sizes.
+    _resize_all(interp, inputs, shapes)
     try:
         interp.allocate_tensors()
     except (RuntimeError, ValueError, MemoryError) as exc:
-        # Under RLIMIT_AS a refused allocation reads like a shape error ("failed to reshape runtime"):
-        # the estimate tells them apart.
+        # Under RLIMIT_AS a refused allocation reads like a shape error: the estimate tells them apart.
         if estimate > limit or isinstance(exc, MemoryError):
             result["refusal"] = _memory_refusal(estimate, limit, shapes)
             return result
-        raise
-    result["allocated"] = True
+        at = " and ".join("×".join(str(d) for d in shape) for shape in shapes)
+        raise RuntimeError(f"cannot prepare at input shape {at}: {exc}") from None
     sizes = _estimated_sizes(main_graph, shapes)
-    sizes.update(_allocated_sizes(interp))
+    sizes.update(_allocated_sizes(interp, len(main_graph["tensors"])))
     peak = peak_tensor_bytes(main_graph, sizes)
     result["peak_bytes"] = peak
-    result["tensor_bytes"] = sum(sizes.values())
+    used = set(main_graph["inputs"]) | set(main_graph["outputs"])
+    used.update(i for op in main_graph["ops"] for i in op["inputs"] + op["outputs"])
+    result["tensor_bytes"] = sum(size for index, size in sizes.items() if index in used)
+    result["output_shapes_run"] = [[int(d) for d in o["shape"]] for o in interp.get_output_details()]
     if peak > limit:
         result["refusal"] = _memory_refusal(peak, limit, shapes)
         return result
-    budget = int(
-        request.get("invoke_max_bytes") if request.get("invoke_max_bytes") is not None else 64 * 2**20
-    )
+    if accelerator != "cpu":
+        # Confirm with the options the job and the fidelity run use: XNNPACK, allocated under the
+        # sandbox's address-space limit.
+        del interp
+        interp = _interpreter(path, threads=threads, accelerator=accelerator)
+        _resize_all(interp, inputs, shapes)
+        interp.allocate_tensors()
+    result["allocated"] = True
+    budget = request.get("invoke_max_bytes")
+    budget = 64 * 2**20 if budget is None else int(budget)
     written = sum(sizes.get(i, 0) for op in main_graph["ops"] for i in op["outputs"])
     if written <= budget:
         import numpy as np
@@ -446,6 +458,12 @@ def inspect(request: dict) -> dict:
             raise RuntimeError(f"invoke() failed: {exc}") from None
         result["invoked"] = True
     return result
+
+
+def _resize_all(interp, inputs: list[dict], shapes: list) -> None:
+    for tensor, shape in zip(inputs, shapes, strict=True):
+        if shape != tensor["shape"]:
+            interp.resize_tensor_input(tensor["index"], shape, strict=False)
 
 
 def _random_input(rng, shape, dtype: str, value_range):

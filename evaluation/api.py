@@ -2,7 +2,8 @@
 
 Participants (token or session auth): `GET devices/`, `GET/POST jobs/`, `GET jobs/<uid>/`.
 Device hosts (`Authorization: Device <token>`): `POST hosts/register/`, `POST hosts/heartbeat/`,
-`POST hosts/jobs/<uid>/claim/`, `POST hosts/jobs/<uid>/report/`, `POST hosts/jobs/<uid>/release/`.
+`POST hosts/jobs/<uid>/claim/` (takes, or with `renew` extends, the device's lease),
+`POST hosts/jobs/<uid>/report/`, `POST hosts/jobs/<uid>/release/`.
 Model download for a device: `GET jobs/<uid>/model/?t=…&s=…` (a signed, expiring URL; no other auth).
 """
 
@@ -57,6 +58,9 @@ class RuntimeJobSerializer(serializers.ModelSerializer):
     device = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     queue_position = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
+    input_shape = serializers.CharField(
+        source="input_shape_display", read_only=True, help_text='The shape that ran, e.g. "1×224×224×3".'
+    )
 
     class Meta:
         model = RuntimeJob
@@ -68,6 +72,8 @@ class RuntimeJobSerializer(serializers.ModelSerializer):
             "device",
             "accelerator",
             "options",
+            "input_shapes",
+            "input_shape",
             "state",
             "queue_position",
             "attempts",
@@ -107,6 +113,13 @@ class RuntimeJobCreateSerializer(serializers.Serializer):
     threads = serializers.IntegerField(required=False, min_value=1, max_value=8)
     warmup_runs = serializers.IntegerField(required=False, min_value=1, max_value=100)
     timed_runs = serializers.IntegerField(required=False, min_value=1, max_value=1000)
+    input_shape = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="The shape to run inputs with free dimensions at, e.g. 1x480x720x3 (or 1×480×720×3; "
+        "several inputs separated by “;”). A dynamic batch runs at 1.",
+    )
 
 
 class UploadTooLarge(exceptions.APIException):
@@ -166,7 +179,9 @@ class RuntimeJobListView(APIView):
                 model_file=data["model"],
                 device=data["device"],
                 accelerator=data["accelerator"],
-                options={k: data[k] for k in ("threads", "warmup_runs", "timed_runs") if k in data},
+                options={
+                    k: data[k] for k in ("threads", "warmup_runs", "timed_runs", "input_shape") if k in data
+                },
             )
         except services.RateLimited as exc:
             return Response({"errors": exc.messages}, status=status.HTTP_429_TOO_MANY_REQUESTS)
@@ -278,9 +293,19 @@ class HeartbeatView(DeviceHostView):
 
 
 class ClaimView(DeviceHostView):
+    """Claims a job for a device and takes the device's lease; with `renew` (the attempt number), the
+    worker running that attempt extends its lease instead."""
+
     @extend_schema(
         request=inline_serializer(
-            "Claim", {"device": serializers.SlugField(), "worker": serializers.CharField(required=False)}
+            "Claim",
+            {
+                "device": serializers.SlugField(),
+                "worker": serializers.CharField(required=False),
+                "holder": serializers.CharField(required=False),
+                "dead_holder": serializers.CharField(required=False),
+                "renew": serializers.IntegerField(required=False),
+            },
         ),
         responses=inline_serializer(
             "ClaimAnswer",
@@ -288,16 +313,33 @@ class ClaimView(DeviceHostView):
                 "run": serializers.BooleanField(),
                 "attempt": serializers.IntegerField(),
                 "model_url": serializers.CharField(),
+                "lease_s": serializers.FloatField(),
+                "busy": serializers.BooleanField(),
+                "retry_in": serializers.FloatField(),
+                "holder": serializers.CharField(),
+                "renewed": serializers.BooleanField(),
             },
         ),
-        summary="A device starts a job; returns a signed model URL, or run=false",
+        summary="A device starts a job (takes the device's lease); returns a signed model URL, or run=false",
     )
     def post(self, request, uid):
+        device = str(request.data.get("device", ""))
+        if request.data.get("renew") is not None:
+            try:
+                attempt = int(request.data["renew"])
+            except (TypeError, ValueError):
+                raise exceptions.ValidationError({"renew": "must be the attempt number"}) from None
+            renewed = services.runtime_job_lease_renew(
+                uid=uid, host=request.auth, device_slug=device, attempt=attempt
+            )
+            return Response({"renewed": renewed})
         answer = services.runtime_job_claim(
             uid=uid,
             host=request.auth,
-            device_slug=str(request.data.get("device", "")),
+            device_slug=device,
             worker=str(request.data.get("worker", "")),
+            holder=str(request.data.get("holder", "")),
+            dead_holder=str(request.data.get("dead_holder", "")),
         )
         return Response(answer)
 
@@ -334,13 +376,23 @@ class ReportView(DeviceHostView):
 
 class ReleaseView(DeviceHostView):
     @extend_schema(
-        request=inline_serializer("Release", {"reason": serializers.CharField(required=False)}),
+        request=inline_serializer(
+            "Release",
+            {
+                "reason": serializers.CharField(required=False),
+                "attempt": serializers.IntegerField(required=False),
+            },
+        ),
         responses=inline_serializer("ReleaseAnswer", {"released": serializers.BooleanField()}),
         summary="A device gives a job back (the device went away); it will be retried",
     )
     def post(self, request, uid):
+        attempt = request.data.get("attempt")
         released = services.runtime_job_release(
-            uid=uid, host=request.auth, reason=str(request.data.get("reason", ""))
+            uid=uid,
+            host=request.auth,
+            reason=str(request.data.get("reason", "")),
+            attempt=int(attempt) if str(attempt or "").isdigit() else None,
         )
         return Response({"released": released})
 

@@ -1,25 +1,18 @@
-"""App configuration of `evaluation`: registers its periodic tasks (offline sweep) with Celery beat."""
+"""App configuration of `evaluation`: declares its periodic tasks (the offline sweep for devices and the
+recovery of stuck runtime jobs), which `config.beat` schedules."""
 
 from django.apps import AppConfig
-from django.conf import settings
 
 
 class EvaluationConfig(AppConfig):
     name = "evaluation"
     verbose_name = "Evaluation (devices and runtime jobs)"
-
-    def ready(self):
-        schedule = getattr(settings, "CELERY_BEAT_SCHEDULE", None)
-        if isinstance(schedule, dict):
-            schedule.setdefault(
-                "evaluation-mark-offline-devices",
-                {
-                    "task": "evaluation.mark_offline_devices",
-                    "schedule": 15.0,
-                    "options": {"queue": "default"},
-                },
-            )
-            schedule.setdefault(
-                "evaluation-recover-stuck-jobs",
-                {"task": "evaluation.recover_stuck_jobs", "schedule": 60.0, "options": {"queue": "default"}},
-            )
+    # (beat entry, task, setting holding the interval in seconds); see config.beat.
+    periodic_tasks = [
+        (
+            "evaluation-mark-offline-devices",
+            "evaluation.mark_offline_devices",
+            "BEAT_OFFLINE_DEVICES_EVERY_S",
+        ),
+        ("evaluation-recover-stuck-jobs", "evaluation.recover_stuck_jobs", "BEAT_SWEEP_EVERY_S"),
+    ]

@@ -1,7 +1,8 @@
 """The device host's HTTP client of the site's API (standard library only, no Django).
 
 Every call carries `Authorization: Device <token>`; the model is fetched from the signed, expiring URL
-the site returns when the device claims a job. `SiteUnavailable` means "try again later" (network, 5xx),
+the site returns when the device claims a job (claiming also takes the device's lease, which the worker
+renews while the job runs). `SiteUnavailable` means "try again later" (network, 5xx),
 `SiteRefused` a 4xx answer that retrying will not fix.
 """
 
@@ -55,10 +56,20 @@ class SiteClient:
     def heartbeat(self, slugs: list[str]) -> dict:
         return self._request("POST", f"{API_PREFIX}/hosts/heartbeat/", {"devices": slugs})
 
-    def claim(self, uid: str, *, device: str, worker: str) -> dict:
-        return self._request(
-            "POST", f"{API_PREFIX}/hosts/jobs/{uid}/claim/", {"device": device, "worker": worker}
+    def claim(self, uid: str, *, device: str, worker: str, holder: str = "", dead_holder: str = "") -> dict:
+        """Claims the job and the device's lease for `holder` (this process); `dead_holder` takes the
+        lease over from a holder this machine has seen die."""
+        body = {"device": device, "worker": worker, "holder": holder or worker}
+        if dead_holder:
+            body["dead_holder"] = dead_holder
+        return self._request("POST", f"{API_PREFIX}/hosts/jobs/{uid}/claim/", body)
+
+    def renew_lease(self, uid: str, *, device: str, attempt: int) -> bool:
+        """Extends the device's lease held by this attempt; False when it no longer holds it."""
+        answer = self._request(
+            "POST", f"{API_PREFIX}/hosts/jobs/{uid}/claim/", {"device": device, "renew": attempt}
         )
+        return bool(answer.get("renewed"))
 
     def report(
         self, uid: str, *, attempt: int, result: dict | None = None, error: str = "", log: str = ""
@@ -70,8 +81,9 @@ class SiteClient:
             body["error"] = error
         return self._request("POST", f"{API_PREFIX}/hosts/jobs/{uid}/report/", body)
 
-    def release(self, uid: str, *, reason: str) -> dict:
-        return self._request("POST", f"{API_PREFIX}/hosts/jobs/{uid}/release/", {"reason": reason})
+    def release(self, uid: str, *, reason: str, attempt: int | None = None) -> dict:
+        data = {"reason": reason} if attempt is None else {"reason": reason, "attempt": attempt}
+        return self._request("POST", f"{API_PREFIX}/hosts/jobs/{uid}/release/", data)
 
     def download(self, url_path: str, destination: Path, *, max_bytes: int) -> int:
         """Streams the model to `destination`; refuses more than `max_bytes`."""

@@ -12,9 +12,26 @@ Tasks are `acks_late` with `reject_on_worker_lost`: a worker process killed mid-
 back on the queue and the job is run again; the site's claim/report are idempotent, so a job is never
 lost and never counted twice.
 
+One job at a time per device, whatever happens to the workers: claiming a job takes the device's lease
+on the site (held by this process, renewed every third of its lifetime while the job runs, freed by the
+report). A worker whose claim finds the lease held (a second worker started for the device, an orphan
+still finishing, a duplicate message) waits and claims again; after `DEVICE_LEASE_WAIT_S` it puts the
+job back on the queue (a Celery retry): the job is delayed, never dropped. A holder that this machine
+can see is gone (same boot and PID namespace, no such process any more) is taken over at once instead
+of waiting for its lease to expire.
+
+The per-device Celery workers die with the host process: each arms `PR_SET_PDEATHSIG` (SIGQUIT, Celery's
+cold shutdown: the running job's message goes back on the queue, the pool processes, which Celery gives
+a parent-death SIGKILL of their own, are stopped) as soon as it starts, then checks that its parent is
+still the host process that started it (closing the race where the host died first), and a watchdog
+thread kills it outright if it outlives its parent by `DEVICE_ORPHAN_GRACE_S`. A host killed with
+SIGKILL leaves no worker consuming its device queues.
+
 Environment: `CELERY_BROKER_URL`, `SITE_URL`, `DEVICE_TOKEN`; optional `DEVICE_HEARTBEAT_S` (10),
-`DEVICE_SITE_PATIENCE_S` (120: how long a job rides out a site outage); for the per-device Celery processes also
-`DEVICE_SPEC` (set by the parent).
+`DEVICE_SITE_PATIENCE_S` (120: how long a job rides out a site outage), `DEVICE_LEASE_WAIT_S` (60) and
+`DEVICE_LEASE_POLL_S` (1): how long and how often a worker asks for a busy device, `DEVICE_ORPHAN_GRACE_S`
+(10); for the per-device Celery processes also `DEVICE_SPEC` and `DEVICE_WORKER_PARENT_PID` (set by the
+parent).
 """
 
 from __future__ import annotations
@@ -27,6 +44,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import fields
 from pathlib import Path
@@ -41,6 +59,163 @@ logger = logging.getLogger("evaluation.device_worker")
 
 RUN_TASK = "evaluation.run_on_device"
 MAX_MODEL_BYTES = int(os.environ.get("DEVICE_MAX_MODEL_BYTES", str(500 * 1024 * 1024)))
+PARENT_ENV = "DEVICE_WORKER_PARENT_PID"
+PR_SET_PDEATHSIG = 1
+
+
+# --- Dying with the host process ---------------------------------------------------------------------
+
+
+def _set_parent_death_signal(signum: int) -> bool:
+    """prctl(PR_SET_PDEATHSIG, signum) on Linux; False elsewhere (the watchdog thread still works)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _orphan_watchdog(parent: int, grace_s: float) -> None:
+    """Backstop for the parent-death signal: once the parent is gone, allow the cold shutdown `grace_s`
+    seconds, then SIGKILL this process (its pool processes follow through their own death signal)."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    logger.warning("the device host process %s is gone; this device worker stops", parent)
+    time.sleep(grace_s)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def die_with_parent() -> None:
+    """Called as the per-device Celery worker starts (this module is its app, imported first): arms the
+    parent-death signal, then checks that the parent is still the device host that started us — if the
+    host died between its fork and this point, the signal was never sent, so we leave now."""
+    expected = os.environ.pop(PARENT_ENV, "")
+    if not expected:
+        return
+    parent = int(expected)
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # SIGQUIT before Celery's handler: no core file
+    except (ImportError, ValueError, OSError):
+        pass
+    _set_parent_death_signal(signal.SIGQUIT)
+    if os.getppid() != parent:
+        os._exit(3)
+    grace = float(os.environ.get("DEVICE_ORPHAN_GRACE_S", "10"))
+    threading.Thread(
+        target=_orphan_watchdog, args=(parent, grace), name="orphan-watchdog", daemon=True
+    ).start()
+
+
+die_with_parent()
+
+
+# --- The device's lease ------------------------------------------------------------------------------
+
+
+def _machine_id() -> str:
+    """This boot of this machine and this PID namespace: two processes with the same machine id can tell
+    from a PID whether the other is alive. Empty where /proc does not say."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return ""
+    return f"{boot}/{namespace}"
+
+
+def _start_ticks(pid: int) -> str | None:
+    """The process's start time in clock ticks (/proc/PID/stat field 22), None if it is gone or a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields_after_name = stat.rsplit(")", 1)[1].split()
+    if fields_after_name[0] in ("Z", "X"):
+        return None
+    return fields_after_name[19]
+
+
+def holder_id(pid: int | None = None) -> str:
+    """Who holds a lease: `host:pid:start-ticks@machine` (start ticks tell a reused PID apart)."""
+    pid = pid or os.getpid()
+    return f"{socket.gethostname()}:{pid}:{_start_ticks(pid) or 0}@{_machine_id()}"
+
+
+def holder_is_dead(holder: str) -> bool:
+    """True only when the holder was a process of this machine (same boot, same PID namespace) that no
+    longer exists; a holder elsewhere, or one that cannot be judged, is presumed alive."""
+    name_pid_ticks, _, machine = holder.rpartition("@")
+    if not machine or machine != _machine_id():
+        return False
+    try:
+        name, pid, ticks = name_pid_ticks.rsplit(":", 2)
+        pid = int(pid)
+    except ValueError:
+        return False
+    if name != socket.gethostname():
+        return False
+    return _start_ticks(pid) != ticks
+
+
+class DeviceBusy(Exception):
+    """Another attempt holds the device's lease; the job goes back on the queue for later."""
+
+
+def claim_device(client: SiteClient, uid: str, *, device: str, worker: str) -> dict:
+    """Claims the job and the device's lease, waiting while another attempt holds it (polling every
+    `DEVICE_LEASE_POLL_S`); raises `DeviceBusy` after `DEVICE_LEASE_WAIT_S`."""
+    wait_s = float(os.environ.get("DEVICE_LEASE_WAIT_S", "60"))
+    poll_s = float(os.environ.get("DEVICE_LEASE_POLL_S", "1"))
+    deadline = time.monotonic() + wait_s
+    me = holder_id()
+    dead = ""
+    while True:
+        claim = patiently(client.claim, uid, device=device, worker=worker, holder=me, dead_holder=dead)
+        if not claim.get("busy"):
+            return claim
+        holder = str(claim.get("holder") or "")
+        # The lease of a process that is gone (a killed pool process, a killed host) or our own stale one
+        # (this process runs one task at a time: it holds nothing now).
+        if holder and holder != dead and (holder == me or holder_is_dead(holder)):
+            dead = holder
+            continue
+        if time.monotonic() >= deadline:
+            raise DeviceBusy(f"device {device} busy ({claim.get('reason', '')}, holder {holder})")
+        time.sleep(poll_s)
+
+
+class LeaseKeeper:
+    """Renews the device's lease every third of its lifetime while the job runs (a thread)."""
+
+    def __init__(self, client: SiteClient, uid: str, *, device: str, attempt: int, lease_s: float):
+        self.client, self.uid, self.device, self.attempt = client, uid, device, attempt
+        self.every_s = max(0.5, float(lease_s) / 3)
+        self.stopped = threading.Event()
+        self.lost = False
+        self.thread = threading.Thread(target=self._run, name=f"lease-{uid}", daemon=True)
+
+    def _run(self) -> None:
+        while not self.stopped.wait(self.every_s):
+            try:
+                if not self.client.renew_lease(self.uid, device=self.device, attempt=self.attempt):
+                    if not self.stopped.is_set():
+                        logger.warning("job %s no longer holds the lease of %s", self.uid, self.device)
+                        self.lost = True
+                    return
+            except (SiteUnavailable, SiteRefused) as exc:
+                logger.warning("could not renew the lease of %s: %s", self.device, exc)
+
+    def __enter__(self) -> LeaseKeeper:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=5)
 
 
 def make_app() -> Celery:
@@ -105,16 +280,25 @@ def patiently(call, *args, patience_s: float | None = None, **kwargs):
 
 
 def execute_job(payload: dict, *, client: SiteClient, worker: str) -> str:
-    """Claims, downloads, runs and reports one job. Returns what happened (for the log). Raises
-    `SiteUnavailable` (retry later) and `DeviceUnavailable` (the job was released; retry)."""
+    """Claims (with the device's lease, kept while the job runs), downloads, runs and reports one job.
+    Returns what happened (for the log). Raises `SiteUnavailable` (retry later), `DeviceUnavailable`
+    (the job was released; retry) and `DeviceBusy` (another attempt holds the device; retry later)."""
     uid, slug = payload["job"], payload["device"]
     runner = _runner_for(slug)
     if runner is None:
         patiently(client.release, uid, reason=f"device {slug} is not driven by this worker")
         return "released: not our device"
-    claim = patiently(client.claim, uid, device=slug, worker=worker)
+    claim = claim_device(client, uid, device=slug, worker=worker)
     if not claim.get("run"):
         return f"skipped: {claim.get('reason', '')}"
+    lease_s = float(claim.get("lease_s") or 60)
+    with LeaseKeeper(client, uid, device=slug, attempt=claim["attempt"], lease_s=lease_s):
+        return _run_claimed(payload, claim, client=client, runner=runner)
+
+
+def _run_claimed(payload: dict, claim: dict, *, client: SiteClient, runner) -> str:
+    """Downloads, runs and reports the job this worker has claimed."""
+    uid = payload["job"]
     attempt = claim["attempt"]
     options = run_options(claim.get("options") or payload.get("options"))
     options.accelerator = payload.get("accelerator", options.accelerator)
@@ -134,7 +318,7 @@ def execute_job(payload: dict, *, client: SiteClient, worker: str) -> str:
         try:
             result = runner.run(model_path, options)
         except DeviceUnavailable as exc:
-            patiently(client.release, uid, reason=exc.message)
+            patiently(client.release, uid, reason=exc.message, attempt=attempt)
             raise
         except JobTimeout as exc:
             patiently(client.report, uid, attempt=attempt, error=exc.message, log=exc.log)
@@ -163,6 +347,9 @@ def run_on_device(self, payload: dict) -> str:
     except DeviceUnavailable as exc:
         logger.warning("device unavailable for job %s: %s", payload.get("job"), exc.message)
         raise self.retry(countdown=30) from None
+    except DeviceBusy as exc:
+        logger.info("job %s waits for its device: %s", payload.get("job"), exc)
+        raise self.retry(countdown=2) from None
 
 
 # --- The host process: register, heartbeat, supervise one Celery worker per device ----------------
@@ -190,7 +377,14 @@ def _start_device_worker(spec: str, slug: str, env: dict, loglevel: str) -> subp
         "--without-mingle",
         "--without-heartbeat",
     ]
-    return subprocess.Popen(cmd, env={**env, "DEVICE_SPEC": spec}, cwd=Path(__file__).resolve().parent.parent)
+    # The child arms its parent-death signal itself and checks that this process is still its parent
+    # (`die_with_parent`). Children are started from the main thread only: the signal follows the
+    # thread that forked them.
+    return subprocess.Popen(
+        cmd,
+        env={**env, "DEVICE_SPEC": spec, PARENT_ENV: str(os.getpid())},
+        cwd=Path(__file__).resolve().parent.parent,
+    )
 
 
 def _probe_all(runners: dict[str, object], known: dict[str, DeviceInfo]) -> None:

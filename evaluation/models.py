@@ -79,6 +79,16 @@ class Device(models.Model):
     details = models.JSONField(default=dict, blank=True)
     enabled = models.BooleanField(default=True, help_text="Disabled devices are hidden and take no jobs.")
     created_at = models.DateTimeField(auto_now_add=True)
+    # The lease: the one job (and attempt) this device runs now, taken by `runtime_job_claim`, renewed by
+    # the running worker, released by the report; free once it expires or its job has finished.
+    lease_job = models.ForeignKey(
+        "RuntimeJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    lease_attempt = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    lease_holder = models.CharField(
+        max_length=300, blank=True, editable=False, help_text="The worker process holding the lease."
+    )
+    lease_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -138,6 +148,11 @@ class RuntimeJob(models.Model):
         max_length=20, choices=[(a, Accelerator.LABELS[a]) for a in Accelerator.ALL]
     )
     options = models.JSONField(default=dict, blank=True)
+    input_shapes = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The shape each input runs at (declared, dynamic batch at 1, free dimensions as asked).",
+    )
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED, db_index=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     # Results
@@ -178,6 +193,11 @@ class RuntimeJob(models.Model):
     @property
     def accelerator_label(self) -> str:
         return Accelerator.LABELS.get(self.accelerator, self.accelerator)
+
+    @property
+    def input_shape_display(self) -> str:
+        """ "1×224×224×3" (or every input's shape joined by " and "): the shape the model ran at."""
+        return " and ".join("×".join(str(d) for d in shape) for shape in self.input_shapes or [] if shape)
 
     @property
     def duration_s(self) -> float | None:

@@ -3,7 +3,8 @@
 A job's life: `runtime_job_create` (checks the device, accelerator, options, rate limit and the model in
 the sandbox, stores the model privately, picks the device or an online twin) → after commit the job is
 sent to the device's queue `device.<slug>` → the device worker calls `runtime_job_claim` (which returns
-a fresh signed model URL) → `runtime_job_report` records the result once; a redelivered or late report
+a fresh signed model URL and takes the device's lease: one job at a time per device, whatever its workers
+do) → `runtime_job_report` records the result once and frees the lease; a redelivered or late report
 changes nothing. `runtime_job_finished` (evaluation.signals) fires once, after commit, when a job ends.
 """
 
@@ -23,7 +24,17 @@ from django.utils import timezone
 from .models import Device, DeviceHost, RuntimeJob
 from .runners.base import Accelerator, DeviceInfo, RunOptions
 from .signals import runtime_job_finished
-from .tflite import Contract, ModelRejected, format_bytes, inspect_model, validate_against_contract
+from .tflite import (
+    Contract,
+    ModelRejected,
+    ShapeError,
+    contract_shape_hints,
+    format_bytes,
+    inspect_model,
+    parse_shapes,
+    shape_messages,
+    validate_against_contract,
+)
 from .tokens import model_download_path
 
 logger = logging.getLogger(__name__)
@@ -168,6 +179,12 @@ def runtime_job_options(options: dict | None) -> RunOptions:
         if not low <= value <= high:
             errors.append(f"{key.replace('_', ' ').capitalize()} must be between {low} and {high}.")
         values[key] = value
+    typed_shapes = {}
+    if str(options.get("input_shape") or "").strip():
+        try:
+            typed_shapes = parse_shapes(str(options["input_shape"]))
+        except ShapeError as exc:
+            errors.append(f"Input shape: {exc.message}")
     if errors:
         raise RuntimeJobRefused(errors)
     run = RunOptions(**values)
@@ -175,6 +192,8 @@ def runtime_job_options(options: dict | None) -> RunOptions:
     for key in ("input_shapes", "input_range", "require_full_delegation"):
         if options.get(key) is not None:
             setattr(run, key, options[key])
+    if typed_shapes:
+        run.input_shapes = typed_shapes
     return run
 
 
@@ -261,10 +280,17 @@ def runtime_job_create(
         name = model_name or getattr(model_file, "name", None) or "model.tflite"
     if len(data) > max_model_bytes():
         raise RuntimeJobRefused([too_big_message(len(data))], code="too_big")
+    contract = Contract.from_dict(contract) if isinstance(contract, dict) else contract
+    if contract is not None and contract.input_range and run_options.input_range is None:
+        run_options.input_range = list(contract.input_range)  # generated inputs in the track's range
     try:
+        # Intake runs the model as the job will: at the job's shapes, with the job's kernels.
         info = inspect_model(
             data,
             input_shapes=run_options.input_shapes or None,
+            shape_hints=contract_shape_hints(contract),
+            accelerator=accelerator,
+            input_range=run_options.input_range,
             max_tensor_bytes=int(setting("EVALUATION_MAX_TENSOR_BYTES", 2 * 2**30)),
         )
     except ModelRejected as exc:
@@ -272,15 +298,16 @@ def runtime_job_create(
     problems = validate_against_contract(info, contract)
     if problems:
         raise RuntimeJobRefused(problems, code="contract")
-    contract = Contract.from_dict(contract) if isinstance(contract, dict) else contract
-    if contract is not None and contract.input_range and run_options.input_range is None:
-        run_options.input_range = list(contract.input_range)  # generated inputs in the track's range
-    if info.has_dynamic_inputs and not run_options.input_shapes:
-        run_options.input_shapes = {
-            i: [max(d, 1) if d >= 0 else 224 for d in t.shape_signature]
-            for i, t in enumerate(info.inputs)
-            if t.is_dynamic
-        }
+    if info.shape_problems:
+        where = "in “Input shape” (API: input_shape)" if contract is None else ""
+        raise RuntimeJobRefused(shape_messages(info, where=where), code="shape")
+    # Every dynamic input runs at the shape intake settled (a dynamic batch at 1, free dimensions from
+    # the shape typed or the track's contract); the job stores the shape of every input.
+    run_options.input_shapes = {
+        i: list(shape)
+        for i, (tensor, shape) in enumerate(zip(info.inputs, info.input_shapes_run, strict=False))
+        if shape and (tensor.is_dynamic or shape != tensor.shape)
+    }
 
     target = device_pick(device=device, accelerator=accelerator)
     with transaction.atomic():
@@ -294,10 +321,11 @@ def runtime_job_create(
             requested_device=device if target != device else None,
             accelerator=accelerator,
             options=_options_json(run_options),
+            input_shapes=[list(s) for s in info.input_shapes_run],
         )
         job.model_file.save("model.tflite", ContentFile(data), save=False)
         job.save()
-        transaction.on_commit(lambda: runtime_job_send(job_id=job.pk))
+        runtime_job_send(job_id=job.pk)  # the outbox row commits with the job; sent after commit
     return job
 
 
@@ -314,8 +342,10 @@ def too_big_message(size: int) -> str:
 
 
 def runtime_job_send(*, job_id: int) -> None:
-    """Puts the job on its device's queue. The payload is plain data: the worker needs no database."""
-    from config.celery import app
+    """Puts the job on its device's queue through the dispatch outbox (`common.dispatch`): call it in the
+    transaction that writes the job; the message is sent after commit, or by the dispatcher once the
+    broker answers. The payload is plain data: the worker needs no database."""
+    from common.dispatch import dispatch, ref_for
 
     job = RuntimeJob.objects.select_related("device").get(pk=job_id)
     if job.finished:
@@ -326,19 +356,73 @@ def runtime_job_send(*, job_id: int) -> None:
         "accelerator": job.accelerator,
         "options": job.options,
     }
-    app.send_task(RUN_TASK, args=[payload], queue=job.device.queue, routing_key=job.device.queue)
+    dispatch(RUN_TASK, args=[payload], queue=job.device.queue, ref=ref_for(job))
 
 
-def runtime_job_claim(*, uid, host: DeviceHost, device_slug: str, worker: str = "") -> dict:
-    """A device is about to run the job: returns {"run": bool, "attempt", "model_url", "reason"}.
+def device_lease_seconds() -> float:
+    """How long a device's lease lasts without renewal (`EVALUATION_DEVICE_LEASE_S`, 60 s); the worker
+    running the job renews it every third of that."""
+    return float(setting("EVALUATION_DEVICE_LEASE_S", 60))
 
-    A finished job (a redelivery after its result was recorded) is not run again."""
+
+def _lease_held(device: Device, *, now: dt.datetime) -> bool:
+    """Whether another attempt still holds the device (call with the device row locked): a lease is
+    free when nobody took it, it expired, or its job is no longer running (finished, or put back in the
+    queue by a release or the stuck-job sweep)."""
+    if device.lease_job_id is None or device.lease_expires_at is None or device.lease_expires_at <= now:
+        return False
+    return RuntimeJob.objects.filter(pk=device.lease_job_id, state=RuntimeJob.State.RUNNING).exists()
+
+
+def _lease_release(device_id: int, job: RuntimeJob) -> None:
+    """Frees the device if this job holds it (inside the caller's transaction)."""
+    Device.objects.filter(pk=device_id, lease_job=job).update(
+        lease_job=None, lease_attempt=None, lease_holder="", lease_expires_at=None
+    )
+
+
+def runtime_job_claim(
+    *,
+    uid,
+    host: DeviceHost,
+    device_slug: str,
+    worker: str = "",
+    holder: str = "",
+    dead_holder: str = "",
+) -> dict:
+    """A device is about to run the job: returns {"run": bool, "attempt", "model_url", "lease_s",
+    "reason"}, or {"run": False, "busy": True, "retry_in", "holder"} while another attempt holds the
+    device's lease.
+
+    State machine of the lease (`Device.lease_*`, the device row locked): free → held by (job, attempt)
+    here → free again at the report or release, or when it expires unrenewed (a dead worker), or when its
+    job finished. A claim while it is held is refused, even for the same job (a duplicate message or a
+    redelivery must not run beside the attempt still running): the worker waits and claims again. Only
+    a worker on the same machine that has seen the holder process gone (`dead_holder`, equal to the
+    lease's holder) may take it over before it expires. A finished job (a redelivery after its result was
+    recorded) is not run again; a job tried EVALUATION_MAX_ATTEMPTS times fails."""
+    now = timezone.now()
     with transaction.atomic():
         job = RuntimeJob.objects.select_for_update().filter(uid=uid).first()
         if job is None:
             return {"run": False, "reason": "unknown job"}
         if job.finished:
             return {"run": False, "reason": f"already {job.state}"}
+        device = Device.objects.select_for_update().filter(slug=device_slug, device_host=host).first()
+        if device is None:
+            return {"run": False, "reason": "device not registered by this host"}
+        if _lease_held(device, now=now):
+            if not (dead_holder and dead_holder == device.lease_holder):
+                return {
+                    "run": False,
+                    "busy": True,
+                    "reason": "the device is running another job",
+                    "holder": device.lease_holder,
+                    "retry_in": max(0.0, (device.lease_expires_at - now).total_seconds()),
+                }
+            logger.warning(
+                "lease of %s taken over from dead holder %s (job %s)", device.slug, dead_holder, uid
+            )
         if job.attempts >= int(setting("EVALUATION_MAX_ATTEMPTS", 3)):
             _job_fail(
                 job,
@@ -346,25 +430,54 @@ def runtime_job_claim(*, uid, host: DeviceHost, device_slug: str, worker: str = 
                 "measured. Try again, or try another device.",
             )
             return {"run": False, "reason": "too many attempts"}
-        device = Device.objects.filter(slug=device_slug, device_host=host).first()
-        if device is None:
-            return {"run": False, "reason": "device not registered by this host"}
         if job.device_id != device.pk:
             # Redirected to a twin by the host (same group): record where it really ran.
             job.device = device
         job.state = RuntimeJob.State.RUNNING
         job.attempts = F("attempts") + 1
-        job.started_at = timezone.now()
+        job.started_at = now
         job.worker = worker[:200]
         job.save(update_fields=["device", "state", "attempts", "started_at", "worker"])
         job.refresh_from_db(fields=["attempts"])
-        Device.objects.filter(pk=device.pk).update(status=Device.Status.BUSY, last_heartbeat=timezone.now())
+        lease_s = device_lease_seconds()
+        device.lease_job = job
+        device.lease_attempt = job.attempts
+        device.lease_holder = (holder or worker)[:300]
+        device.lease_expires_at = now + dt.timedelta(seconds=lease_s)
+        device.status = Device.Status.BUSY
+        device.last_heartbeat = now
+        device.save(
+            update_fields=[
+                "lease_job",
+                "lease_attempt",
+                "lease_holder",
+                "lease_expires_at",
+                "status",
+                "last_heartbeat",
+            ]
+        )
     return {
         "run": True,
         "attempt": job.attempts,
         "model_url": model_download_path(job),
         "options": job.options,
+        "lease_s": lease_s,
     }
+
+
+def runtime_job_lease_renew(*, uid, host: DeviceHost, device_slug: str, attempt: int) -> bool:
+    """The worker running (job, attempt) says it is alive: its lease on the device lasts another
+    `EVALUATION_DEVICE_LEASE_S`. False when that attempt no longer holds the lease (taken over, job
+    finished): the worker's result will then be ignored."""
+    now = timezone.now()
+    with transaction.atomic():
+        job = RuntimeJob.objects.filter(uid=uid).first()
+        if job is None or job.finished:
+            return False
+        renewed = Device.objects.filter(
+            slug=device_slug, device_host=host, lease_job=job, lease_attempt=attempt
+        ).update(lease_expires_at=now + dt.timedelta(seconds=device_lease_seconds()), last_heartbeat=now)
+    return bool(renewed)
 
 
 RESULT_FIELDS = [
@@ -416,6 +529,7 @@ def runtime_job_report(
             job.raw_log = (log or "")[:200000]
         job.finished_at = now
         job.save()
+        _lease_release(job.device_id, job)
         Device.objects.filter(pk=job.device_id, status=Device.Status.BUSY).update(
             status=Device.Status.ONLINE, last_heartbeat=now
         )
@@ -426,14 +540,19 @@ def runtime_job_report(
     return True
 
 
-def runtime_job_release(*, uid, host: DeviceHost, reason: str = "") -> bool:
-    """The device went away mid-run (DeviceUnavailable): the job goes back to queued, to be retried."""
+def runtime_job_release(*, uid, host: DeviceHost, reason: str = "", attempt: int | None = None) -> bool:
+    """The device went away mid-run (DeviceUnavailable): the job goes back to queued, to be retried, and
+    the device's lease is freed. Only the current attempt may give back a running job (`attempt`); a
+    release without one (a host that does not drive the device) changes nothing while the job runs."""
     with transaction.atomic():
         job = RuntimeJob.objects.select_for_update().select_related("device").filter(uid=uid).first()
         if job is None or job.finished or job.device.device_host_id != host.pk:
             return False
+        if job.state == RuntimeJob.State.RUNNING and attempt != job.attempts:
+            return False
         job.state = RuntimeJob.State.QUEUED
         job.save(update_fields=["state"])
+        _lease_release(job.device_id, job)
         Device.objects.filter(pk=job.device_id).update(status=Device.Status.OFFLINE)
     logger.warning("job %s released by %s: %s", uid, host.name, reason)
     return True
@@ -450,17 +569,25 @@ def _job_fail(job: RuntimeJob, message: str) -> None:
 
 
 def runtime_jobs_recover_stuck(*, now: dt.datetime | None = None) -> dict:
-    """Jobs "running" far beyond their time limit lost their device worker as a whole (a killed worker
-    *process* is redelivered at once; a vanished machine only after the broker's visibility timeout).
-    They go back on their device's queue, or fail with a message after EVALUATION_MAX_ATTEMPTS tries, so
-    nothing stays "running" forever. A late original message then finds the job claimed or finished."""
+    """The sweep (beat, every BEAT_SWEEP_EVERY_S) that gives every unfinished job a way out.
+
+    - Running beyond its time limit + EVALUATION_STUCK_GRACE_S: its device worker vanished as a whole
+      (a killed worker *process* is redelivered at once; a killed host only after the broker's visibility
+      timeout). It goes back on its device's queue, or fails after EVALUATION_MAX_ATTEMPTS claims.
+    - Queued, its last message sent more than EVALUATION_QUEUED_RESEND_S ago while its device runs
+      nothing (the message was lost: a broker restart, a purged queue): sent again, and after
+      EVALUATION_MAX_ATTEMPTS messages failed with a reason, so it stops counting against the owner's
+      active jobs. A job whose message still waits in the outbox (broker down) belongs to the dispatcher.
+    A late original message then finds the job claimed or finished: nothing runs or counts twice."""
+    from common.dispatch import dispatch_history, ref_for
+
     now = now or timezone.now()
     grace = float(setting("EVALUATION_STUCK_GRACE_S", 120))
     limit_attempts = int(setting("EVALUATION_MAX_ATTEMPTS", 3))
     counts = {"requeued": 0, "failed": 0}
     for job in RuntimeJob.objects.filter(state=RuntimeJob.State.RUNNING, started_at__isnull=False):
         limit = float(job.options.get("time_limit_s") or 300)
-        if job.started_at + dt.timedelta(seconds=limit * 2 + grace) > now:
+        if job.started_at + dt.timedelta(seconds=limit + grace) > now:
             continue
         with transaction.atomic():
             locked = RuntimeJob.objects.select_for_update().get(pk=job.pk)
@@ -479,6 +606,32 @@ def runtime_jobs_recover_stuck(*, now: dt.datetime | None = None) -> dict:
                 continue
             locked.state = RuntimeJob.State.QUEUED
             locked.save(update_fields=["state"])
-            transaction.on_commit(lambda pk=locked.pk: runtime_job_send(job_id=pk))
+            runtime_job_send(job_id=locked.pk)
+            counts["requeued"] += 1
+
+    resend_after = dt.timedelta(seconds=float(settings.EVALUATION_QUEUED_RESEND_S))
+    for job in RuntimeJob.objects.filter(state=RuntimeJob.State.QUEUED).select_related("device"):
+        history = dispatch_history(ref_for(job), task=RUN_TASK)
+        if history.pending:
+            continue  # waiting for the broker: the outbox dispatcher owns it
+        last = history.last_sent_at or job.created_at
+        if last + resend_after > now:
+            continue
+        if RuntimeJob.objects.filter(device_id=job.device_id, state=RuntimeJob.State.RUNNING).exists():
+            continue  # the device is working through its queue
+        with transaction.atomic():
+            locked = RuntimeJob.objects.select_for_update().select_related("device").get(pk=job.pk)
+            if locked.state != RuntimeJob.State.QUEUED:
+                continue
+            if history.count >= limit_attempts:
+                _job_fail(
+                    locked,
+                    f"{locked.device.name} did not pick up this job after {history.count} tries, so it "
+                    "was not measured (the device may be offline). Try again later, or choose another "
+                    "device.",
+                )
+                counts["failed"] += 1
+                continue
+            runtime_job_send(job_id=locked.pk)
             counts["requeued"] += 1
     return counts

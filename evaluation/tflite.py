@@ -416,6 +416,14 @@ def explain_load_error(error_type: str, detail: str) -> str:
             f"The model uses {op} that this LiteRT version does not support. Convert with a "
             "TensorFlow version that matches LiteRT, or avoid that operator."
         )
+    prepare = re.match(r"cannot prepare at input shape ([\d× and]+): (.*)", text, re.S)
+    if prepare:
+        first = prepare.group(2).strip().splitlines()[0] if prepare.group(2).strip() else error_type
+        return (
+            f"LiteRT cannot prepare this model at input shape {prepare.group(1)}: {first[:300]}. Its "
+            "layers do not fit that shape; check the input shape (free dimensions run at the shape "
+            "given, or at the track's)."
+        )
     if text.startswith("invoke() failed"):
         return (
             f"LiteRT loads this model but fails to run it on generated inputs: {text[16:316].strip(': ')}. "

@@ -13,13 +13,41 @@ from .models import RuntimeJob
 from .runners.base import Accelerator
 
 
+class DeviceSelect(forms.Select):
+    """Each device option carries the accelerators the device reports (`data-accelerators`), which
+    static/js/runtime_form.js uses to offer exactly those in the accelerator select."""
+
+    def __init__(self, *args, accelerators: dict[str, list[str]] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.accelerators = accelerators or {}
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        option["attrs"]["data-accelerators"] = " ".join(self.accelerators.get(str(value), []))
+        return option
+
+
+class AcceleratorField(forms.ChoiceField):
+    """Offers the chosen device's accelerators; what the device lacks is refused by the form's clean()
+    with a sentence naming the device and what it offers."""
+
+    def validate(self, value):
+        forms.Field.validate(self, value)
+
+
 class RuntimeCheckForm(forms.Form):
     model = forms.FileField(
         label="TFLite model (.tflite)", widget=forms.ClearableFileInput(attrs={"accept": ".tflite"})
     )
     device = forms.ChoiceField(label="Device")
-    accelerator = forms.ChoiceField(
-        label="Accelerator", choices=[(a, Accelerator.LABELS[a]) for a in Accelerator.ALL]
+    accelerator = AcceleratorField(label="Accelerator")
+    input_shape = forms.CharField(
+        label="Input shape",
+        required=False,
+        max_length=200,
+        help_text="Only for inputs with free dimensions (“?”), e.g. 1x480x720x3 (several inputs: separate "
+        "them with “;”). Declared dimensions stay as they are; a dynamic batch runs at 1.",
+        widget=forms.TextInput(attrs={"placeholder": "1x480x720x3"}),
     )
     threads = forms.IntegerField(min_value=1, max_value=8, initial=1, label="CPU threads")
     warmup_runs = forms.IntegerField(min_value=1, max_value=100, initial=1, label="Warm-up runs")
@@ -27,9 +55,38 @@ class RuntimeCheckForm(forms.Form):
 
     def __init__(self, *args, devices=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.devices = {d.slug: d for d in devices}
+        self.fields["device"].widget = DeviceSelect(
+            accelerators={d.slug: list(d.accelerators) for d in devices}
+        )
         self.fields["device"].choices = [
             (d.slug, f"{d.name} ({getattr(d, 'effective_status', d.status)})") for d in devices
         ]
+        # Offered: the accelerators of the chosen device (the first one before a choice is made).
+        chosen = self.devices.get(str(self.data.get("device") or "")) if self.is_bound else None
+        chosen = chosen or (devices[0] if devices else None)
+        codes = list(chosen.accelerators) if chosen else []
+        self.fields["accelerator"].choices = [(a, Accelerator.LABELS.get(a, a)) for a in codes]
+
+    def clean(self):
+        data = super().clean()
+        device = self.devices.get(str(data.get("device") or ""))
+        accelerator = data.get("accelerator")
+        if device is not None and accelerator and accelerator not in device.accelerators:
+            label = Accelerator.LABELS.get(accelerator, accelerator)
+            offered = ", ".join(device.accelerator_labels()) or "none"
+            self.add_error("accelerator", f"{device.name} has no {label} accelerator; it offers {offered}.")
+        return data
+
+    def clean_input_shape(self):
+        from .tflite import ShapeError, parse_shapes
+
+        text = self.cleaned_data.get("input_shape", "")
+        try:
+            parse_shapes(text)
+        except ShapeError as exc:
+            raise forms.ValidationError(exc.message) from None
+        return text
 
 
 class LimitedUploadHandler(FileUploadHandler):
@@ -62,6 +119,7 @@ def _page(request, *, form, status=200, errors=(), job=None):
             "current_job": job,
             "jobs": selectors.runtime_job_list_for_user(user=request.user)[:50],
             "max_model_bytes": services.max_model_bytes(),
+            "accelerator_labels": dict(Accelerator.LABELS),
         },
         status=status,
     )
@@ -101,7 +159,7 @@ def _check_runtime_protected(request):
             model_file=data["model"],
             device=data["device"],
             accelerator=data["accelerator"],
-            options={k: data[k] for k in ("threads", "warmup_runs", "timed_runs")},
+            options={k: data[k] for k in ("threads", "warmup_runs", "timed_runs", "input_shape")},
         )
     except services.RateLimited as exc:
         return _page(request, form=form, status=429, errors=exc.messages)
@@ -122,11 +180,16 @@ def _job_for(request, uid) -> RuntimeJob:
 
 
 def _job_context(job: RuntimeJob) -> dict:
-    return {
-        "job": job,
-        "position": selectors.runtime_job_queue_position(job=job),
-        "info": job.model_info or {},
-    }
+    from .tflite import format_shape
+
+    info = dict(job.model_info or {})
+    for role in ("inputs", "outputs"):
+        # Declared shapes with "?" for dynamic dimensions (LiteRT's −1), beside the shape that ran.
+        info[role] = [
+            {**t, "declared": format_shape(t.get("shape_signature") or t.get("shape"))}
+            for t in info.get(role) or []
+        ]
+    return {"job": job, "position": selectors.runtime_job_queue_position(job=job), "info": info}
 
 
 @login_required

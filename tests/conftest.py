@@ -32,27 +32,29 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Every test creates accounts: a fast hasher keeps the suite quick (production keeps Argon2)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def password():
-    return "a-Long-test-passw0rd"
+    from tests.factories import PASSWORD
+
+    return PASSWORD
 
 
 @pytest.fixture
 def make_user(db, password):
-    from allauth.account.models import EmailAddress
-    from django.contrib.auth import get_user_model
-
-    from conference.models import Profile
-
-    counter = {"n": 0}
+    """make_user(email=None, full_name=…, affiliation=…, **profile fields) → an account as sign-up
+    leaves it (`tests.factories.UserFactory`)."""
+    from tests.factories import UserFactory
 
     def make(email=None, full_name="Test Person", affiliation="Test University", **profile):
-        counter["n"] += 1
-        email = email or f"user{counter['n']}@example.org"
-        user = get_user_model().objects.create_user(username=email, email=email, password=password)
-        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-        Profile.objects.create(user=user, full_name=full_name, affiliation=affiliation, **profile)
-        return user
+        extra = {"email": email} if email else {}
+        profile_fields = {f"profile__{k}": v for k, v in profile.items()}
+        return UserFactory(full_name=full_name, affiliation=affiliation, **extra, **profile_fields)
 
     return make
 

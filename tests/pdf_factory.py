@@ -1,14 +1,13 @@
 """PDFs made by the test suite (and the benchmark): CVPR-like two-column papers rendered by WeasyPrint,
 plus the broken kinds an upload form must refuse (encrypted, corrupt, hundreds of pages, not a PDF).
 
-Every function returns bytes and is cached, so a test session renders each variant once.
+Every function returns bytes and is cached, so a test session renders each variant once. Importing
+this module needs no Django (the benchmark imports it before any setup).
 """
 
 import functools
 import io
 import random
-
-from conference.seed import pdf_from_objects
 
 LOREM = (
     "Mobile devices run deep networks for photo enhancement, depth estimation and recognition. "
@@ -129,6 +128,8 @@ def not_a_pdf() -> bytes:
 
 def unembedded_font_pdf() -> bytes:
     """A one-page PDF written by hand whose text uses the standard Helvetica font, not embedded."""
+    from conference.seed import pdf_from_objects  # needs Django set up (pytest-django does it)
+
     content = b"BT /F1 10 Tf 72 700 Td (Plain text in a font that is not embedded.) Tj ET"
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from challenges.models import Challenge
 from conference.selectors import workshop_get
+from config.middleware import arrived_at
 
 from . import selectors, services
 from .models import ModelSubmission
@@ -95,6 +96,7 @@ class SubmissionListCreate(APIView):
                 dynamic_model_file=data.get("dynamic_model"),
                 results_file=data.get("results"),
                 method_name=data.get("method_name", ""),
+                now=arrived_at(request),
             )
         except services.FinalPhaseRefused as exc:
             return Response(

@@ -1,6 +1,6 @@
 """App configuration of `challenges.finalphase` (label `finalphase`): connects the receiver of
-`evaluation.signals.runtime_job_finished` that records a final-phase model's runtime, and seeds the demo
-tracks' final-phase settings."""
+`evaluation.signals.runtime_job_finished` that records a final-phase model's runtime, declares its
+periodic sweep (scheduled by `config.beat`), and seeds the demo tracks' final-phase settings."""
 
 from django.apps import AppConfig
 
@@ -15,6 +15,10 @@ class FinalPhaseConfig(AppConfig):
     name = "challenges.finalphase"
     label = "finalphase"
     verbose_name = "Challenges: final phase"
+    # (beat entry, task, setting holding the interval in seconds); see config.beat.
+    periodic_tasks = [
+        ("finalphase-recover-stale-submissions", "finalphase.recover_stale_submissions", "BEAT_SWEEP_EVERY_S")
+    ]
 
     def seed_demo(self, *, stdout):
         from .seed import seed_demo

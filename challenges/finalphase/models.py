@@ -144,6 +144,11 @@ class ModelSubmission(models.Model):
     fidelity_status = models.CharField(max_length=10, choices=Step.choices, default=Step.QUEUED)
     fidelity_error = models.TextField(blank=True)
     fidelity_progress = models.CharField(max_length=100, blank=True, help_text='e.g. "3 of 10 test inputs"')
+    fidelity_started_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the current fidelity attempt started (its sweep deadline and id).",
+    )
     metrics = models.JSONField(
         default=dict, blank=True, help_text="{metric key: value} on the hidden test data"
     )

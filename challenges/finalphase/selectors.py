@@ -335,3 +335,48 @@ def factsheets_merged_pdf(*, challenge: Challenge) -> bytes | None:
     order = {s.team.pk: i for i, s in enumerate(board.standings)}
     sheets.sort(key=lambda s: (order.get(s.team_id, len(order)), s.team_name.lower()))
     return export.pdfs_merge([(s.team_name, factsheet_pdf_bytes(sheet=s, board=board)) for s in sheets])
+
+
+@dataclass
+class ReleaseSummary:
+    """What releasing the final results now would show participants, for the confirmation page."""
+
+    ranked: int
+    unranked: list[Standing]
+    teams_without_result: int
+    measuring: int
+    phase_closes_at: object  # datetime | None
+    warnings: list[str]
+
+
+def release_summary(*, challenge: Challenge, now=None) -> ReleaseSummary:
+    now = now or timezone.now()
+    board = final_leaderboard(challenge=challenge)
+    counted = {s.team.pk for s in board.standings}
+    teams_without = Team.objects.filter(challenge=challenge).exclude(pk__in=counted).count()
+    measuring = ModelSubmission.objects.filter(
+        challenge=challenge, status=ModelSubmission.Status.RUNNING
+    ).count()
+    closes_at = timeline.phase_closes_at(timeline_for(challenge), timeline.Phase.FINAL)
+    unranked = [s for s in board.standings if not s.ranked]
+    warnings = []
+    if closes_at is not None and closes_at > now:
+        warnings.append("The final phase is still open: teams can still submit after the results are shown.")
+    if measuring:
+        warnings.append(
+            f"{measuring} submission(s) are still being measured: standings may change after release."
+        )
+    if unranked:
+        warnings.append(
+            f"{len(unranked)} team(s) will be listed unranked (missing fact sheet, code or score)."
+        )
+    if teams_without:
+        warnings.append(f"{teams_without} team(s) have no valid final submission and will not be listed.")
+    return ReleaseSummary(
+        ranked=sum(1 for s in board.standings if s.ranked),
+        unranked=unranked,
+        teams_without_result=teams_without,
+        measuring=measuring,
+        phase_closes_at=closes_at,
+        warnings=warnings,
+    )

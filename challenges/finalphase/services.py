@@ -25,6 +25,7 @@ import logging
 import re
 from pathlib import Path
 
+from django.conf import settings as dj_settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import URLValidator
@@ -33,7 +34,7 @@ from django.utils import timezone
 
 from challenges import timeline
 from challenges.models import Challenge, DataFile, Team
-from challenges.selectors import team_for, timeline_for
+from challenges.selectors import deadline_passed_message, phase_refusal, team_for, timeline_for
 
 from .formula import FormulaError, formula_parse, formula_validate
 from .models import CodeSubmission, FactSheet, FinalPhaseSettings, ModelSubmission
@@ -134,19 +135,8 @@ def contract_for(challenge: Challenge, *, dynamic: bool = False) -> dict:
     return contract
 
 
-def _phase_message(tl: timeline.Timeline, now: dt.datetime, workshop) -> str:
-    opens = tl.at(timeline.K_TEST_DATA)
-    closes = timeline.phase_closes_at(tl, timeline.Phase.FINAL)
-    fmt = "%a %d %B %Y, %H:%M %Z"
-    if opens is None or now < opens:
-        when = f" It opens on {opens.astimezone(workshop.zone):{fmt}}." if opens else ""
-        return "The final phase is not open yet." + when
-    if closes is not None:
-        return (
-            f"The final phase closed on {closes.astimezone(workshop.zone):{fmt}}; submissions are no "
-            "longer accepted."
-        )
-    return "The final phase is closed."
+def _phase_message(tl: timeline.Timeline, now: dt.datetime, challenge: Challenge) -> str:
+    return phase_refusal(challenge=challenge, tl=tl, phase=timeline.Phase.FINAL, now=now)
 
 
 def _read_upload(upload, *, limit_mb: int, label: str) -> bytes:
@@ -164,17 +154,46 @@ def _read_upload(upload, *, limit_mb: int, label: str) -> bytes:
     return data
 
 
-def _check_model(data: bytes, contract: dict, *, label: str) -> dict:
-    from evaluation.tflite import ModelRejected, inspect_model, validate_against_contract
+def _check_model(data: bytes, contract: dict, *, label: str, sized_by: dict | None = None) -> dict:
+    """Intake at the track's shape: dynamic dimensions take `sized_by`'s input shapes (the fixed
+    contract; a dynamic-size copy is checked at the size the track measures)."""
+    from evaluation.tflite import (
+        ModelRejected,
+        contract_shape_hints,
+        inspect_model,
+        shape_messages,
+        validate_against_contract,
+    )
 
     try:
-        info = inspect_model(data)
+        info = inspect_model(data, shape_hints=contract_shape_hints(sized_by or contract))
     except ModelRejected as exc:
         raise FinalPhaseRefused([f"{label}: {exc.message}"], code="bad_model")
     problems = validate_against_contract(info, contract)
     if problems:
         raise FinalPhaseRefused([f"{label}: {p}" for p in problems], code="contract")
+    if info.shape_problems:
+        raise FinalPhaseRefused([f"{label}: {p}" for p in shape_messages(info)], code="contract")
     return info.as_dict()
+
+
+def measured_on_for(*, challenge: Challenge, settings: FinalPhaseSettings) -> str:
+    """The label of the device the track's runtime is measured on (see `measured_on_label`)."""
+    from evaluation.models import Device
+
+    device = Device.objects.filter(slug=settings.device_slug).first()
+    if device is None:
+        return f"{settings.device_slug} (not registered yet)"
+    return measured_on_label(challenge=challenge, device=device)
+
+
+def measured_on_label(*, challenge: Challenge, device) -> str:
+    """The device that measured, as pages and exports show it: a host CPU standing in for the track's
+    target ("Host CPU: …, standing in for Apple A11") when the target device itself is not registered."""
+    target = (challenge.target_platform or "").split(",")[0].split("/")[0].split("(")[0].strip()
+    if device.transport == "local" and target and target.lower() not in device.name.lower():
+        return f"{device.name}, standing in for {target}"[:200]
+    return device.name
 
 
 def submissions_counted_against_limit(*, team: Team) -> int:
@@ -201,7 +220,7 @@ def model_submission_create(
         )
     tl = timeline_for(challenge)
     if not timeline.accepts_submissions(tl, timeline.Phase.FINAL, now):
-        raise FinalPhaseRefused([_phase_message(tl, now, challenge.workshop)], code="closed")
+        raise FinalPhaseRefused([_phase_message(tl, now, challenge)], code="closed")
     settings = final_settings_get(challenge=challenge)
     used = submissions_counted_against_limit(team=team)
     if used >= settings.max_submissions:
@@ -227,7 +246,12 @@ def model_submission_create(
         dynamic_data = _read_upload(
             dynamic_model_file, limit_mb=settings.max_model_mb, label="dynamic-size model"
         )
-        _check_model(dynamic_data, contract_for(challenge, dynamic=True), label="Dynamic-size model")
+        _check_model(
+            dynamic_data,
+            contract_for(challenge, dynamic=True),
+            label="Dynamic-size model",
+            sized_by=contract_for(challenge),
+        )
     results_data = None
     if results_file:
         results_data = _read_upload(results_file, limit_mb=challenge.max_upload_mb, label="results file")
@@ -258,19 +282,40 @@ def model_submission_create(
                 Path(results_file.name).name[-100:], ContentFile(results_data), save=False
             )
         submission.save()
-        transaction.on_commit(lambda: _queue_measurements(submission.pk))
+        # Stored as submitted at the instant the request arrived (the deadline was judged on it).
+        ModelSubmission.objects.filter(pk=submission.pk).update(created_at=now)
+        submission.created_at = now
+        _queue_measurements(submission.pk)  # outbox rows commit with the submission
     return submission
 
 
+FIDELITY_TASK = "finalphase.run_fidelity"
+START_RUNTIME_TASK = "finalphase.start_runtime"
+
+
 def _queue_measurements(submission_id: int) -> None:
-    from .tasks import run_fidelity, start_runtime
+    """Both measurements through the dispatch outbox, in the caller's transaction (`common.dispatch`)."""
+    _dispatch_step(submission_id, FIDELITY_TASK)
+    _dispatch_step(submission_id, START_RUNTIME_TASK)
 
-    run_fidelity.apply_async(args=[submission_id], queue="scoring")
-    start_runtime.apply_async(args=[submission_id], queue="default")
+
+def _step_ref(submission_id: int) -> str:
+    return f"finalphase.modelsubmission:{submission_id}"
 
 
-def model_submission_select(*, submission: ModelSubmission, user) -> ModelSubmission:
-    """The team picks the submission that counts (when the organisers let teams select)."""
+def _dispatch_step(submission_id: int, task: str) -> None:
+    from common.dispatch import dispatch
+
+    queue = "scoring" if task == FIDELITY_TASK else "default"
+    dispatch(task, args=[submission_id], queue=queue, ref=_step_ref(submission_id))
+
+
+def model_submission_select(
+    *, submission: ModelSubmission, user, now: dt.datetime | None = None
+) -> ModelSubmission:
+    """The team picks the submission that counts (when the organisers let teams select), until the
+    final deadline (plus grace) judged at `now`, the request's arrival."""
+    now = now or timezone.now()
     settings = final_settings_get(challenge=submission.challenge)
     if settings.counting_policy != FinalPhaseSettings.CountingPolicy.TEAM_SELECTED:
         raise FinalPhaseRefused(
@@ -283,8 +328,19 @@ def model_submission_select(*, submission: ModelSubmission, user) -> ModelSubmis
         raise FinalPhaseRefused(["Only a successfully measured submission can be selected."], code="not_done")
     tl = timeline_for(submission.challenge)
     closes = timeline.phase_closes_at(tl, timeline.Phase.FINAL)
-    if closes is not None and timezone.now() >= closes:
-        raise FinalPhaseRefused(["The final deadline has passed: the selection is final."], code="closed")
+    if closes is not None and now >= closes:
+        raise FinalPhaseRefused(
+            [
+                deadline_passed_message(
+                    what="The final phase",
+                    deadline=timeline.phase_deadline(tl, timeline.Phase.FINAL),
+                    now=now,
+                    workshop=submission.challenge.workshop,
+                )
+                + " The selection is final."
+            ],
+            code="closed",
+        )
     with transaction.atomic():
         ModelSubmission.objects.filter(team=submission.team).update(selected=False)
         ModelSubmission.objects.filter(pk=submission.pk).update(selected=True)
@@ -337,7 +393,16 @@ def model_submission_run_fidelity(*, submission_id: int) -> None:
             return
         submission.fidelity_status = ModelSubmission.Step.RUNNING
         submission.fidelity_progress = "Loading the hidden test data"
-        submission.save(update_fields=["fidelity_status", "fidelity_progress"])
+        submission.fidelity_started_at = started = timezone.now()
+        submission.save(update_fields=["fidelity_status", "fidelity_progress", "fidelity_started_at"])
+
+    def _update_mine(submission_id: int, **fields) -> None:
+        # Idempotent by attempt: only the current attempt (its start instant) records progress and
+        # result; a run that the sweep replaced, or a duplicate message's run, changes nothing.
+        ModelSubmission.objects.filter(
+            pk=submission_id, fidelity_started_at=started, fidelity_status=ModelSubmission.Step.RUNNING
+        ).update(**fields)
+
     challenge = submission.challenge
     settings = final_settings_get(challenge=challenge)
     keys = [m["key"] for m in challenge.metrics or []]
@@ -354,7 +419,7 @@ def model_submission_run_fidelity(*, submission_id: int) -> None:
             tmp.flush()
 
             def progress(done: int, total: int) -> None:
-                _step_update(submission_id, fidelity_progress=f"{done} of {total} test inputs")
+                _update_mine(submission_id, fidelity_progress=f"{done} of {total} test inputs")
 
             outputs = run_model(
                 Path(tmp.name),
@@ -366,7 +431,7 @@ def model_submission_run_fidelity(*, submission_id: int) -> None:
             )
         metrics = compute_metrics(keys, outputs, truth, data_range=max(challenge.value_range_max, 1.0))
     except FidelityError as exc:
-        _step_update(
+        _update_mine(
             submission_id,
             fidelity_status=ModelSubmission.Step.FAILED,
             fidelity_error=exc.message,
@@ -374,7 +439,7 @@ def model_submission_run_fidelity(*, submission_id: int) -> None:
         )
     except Exception as exc:  # noqa: BLE001 - any other failure still ends the step with a reason
         logger.exception("fidelity of submission %s failed", submission_id)
-        _step_update(
+        _update_mine(
             submission_id,
             fidelity_status=ModelSubmission.Step.FAILED,
             fidelity_progress="",
@@ -382,7 +447,7 @@ def model_submission_run_fidelity(*, submission_id: int) -> None:
             "organisers have been told.",
         )
     else:
-        _step_update(
+        _update_mine(
             submission_id,
             fidelity_status=ModelSubmission.Step.DONE,
             metrics=metrics,
@@ -409,6 +474,15 @@ def model_submission_start_runtime(*, submission_id: int) -> None:
         # One transaction: the job is sent to its device only after runtime_job_id is stored, so a
         # job that finishes at once still finds its submission.
         with transaction.atomic():
+            # A duplicate message (outbox re-send, sweep) must not create a second job: lock and re-check.
+            if (
+                not ModelSubmission.objects.select_for_update()
+                .filter(
+                    pk=submission_id, runtime_job_id__isnull=True, runtime_status=ModelSubmission.Step.QUEUED
+                )
+                .exists()
+            ):
+                return
             job = runtime_job_create(
                 owner=submission.submitted_by,
                 model_file=data,
@@ -424,7 +498,7 @@ def model_submission_start_runtime(*, submission_id: int) -> None:
                 submission_id,
                 runtime_job_id=job.pk,
                 runtime_status=ModelSubmission.Step.RUNNING,
-                device_name=job.device.name,
+                device_name=measured_on_label(challenge=submission.challenge, device=job.device),
             )
     except RuntimeJobRefused as exc:
         _step_update(
@@ -450,7 +524,7 @@ def model_submission_record_runtime(*, job, succeeded: bool) -> None:
             runtime_ms=job.mean_ms,
             memory_mb=job.peak_memory_mb,
             power_w=job.power_w,
-            device_name=job.device.name,
+            device_name=measured_on_label(challenge=submission.challenge, device=job.device),
         )
     else:
         _step_update(
@@ -532,9 +606,13 @@ def _factsheet_window(challenge: Challenge, now: dt.datetime) -> None:
         if closes is not None and now >= closes:
             raise FinalPhaseRefused(
                 [
-                    f"The fact sheet and code deadline "
-                    f"({closes.astimezone(challenge.workshop.zone):%a %d %B %Y, %H:%M %Z}) "
-                    "has passed."
+                    deadline_passed_message(
+                        what="The fact sheet and code deadline",
+                        verb="passed",
+                        deadline=closes,
+                        now=now,
+                        workshop=challenge.workshop,
+                    )
                 ],
                 code="closed",
             )
@@ -680,3 +758,87 @@ def code_submission_save(
                 transaction.on_commit(lambda: code.archive.storage.delete(old))
         code.save()
     return code
+
+
+# --- The sweep ----------------------------------------------------------------------------------------
+
+
+def model_submissions_recover_stale(*, now: dt.datetime | None = None) -> dict:
+    """The sweep (beat, every BEAT_SWEEP_EVERY_S): every step of an unfinished submission has an owner
+    and a deadline.
+
+    - Fidelity queued (its message sent more than FINALPHASE_STALE_QUEUED_S ago and lost), or running
+      beyond the track's fidelity time limit + FINALPHASE_FIDELITY_GRACE_S (its scoring worker was
+      killed): dispatched again; after FINALPHASE_MAX_ATTEMPTS messages the step fails with a reason.
+    - Runtime not started (no job yet, message lost): `start_runtime` dispatched again, the same way.
+      A runtime job that exists belongs to evaluation's own sweep; if it ended but its result never
+      reached the submission, the result is recorded now.
+    Messages still waiting in the outbox (broker down) are the dispatcher's. Failed submissions do not
+    count against the limit. Returns counts {"redispatched", "failed", "recorded", "skipped"}."""
+    from common.dispatch import dispatch_history
+    from evaluation.models import RuntimeJob
+
+    now = now or timezone.now()
+    stale_queued = dt.timedelta(seconds=float(dj_settings.FINALPHASE_STALE_QUEUED_S))
+    grace = dt.timedelta(seconds=float(dj_settings.FINALPHASE_FIDELITY_GRACE_S))
+    max_attempts = int(dj_settings.FINALPHASE_MAX_ATTEMPTS)
+    counts = {"redispatched": 0, "failed": 0, "recorded": 0, "skipped": 0}
+    for sub in ModelSubmission.objects.filter(status=ModelSubmission.Status.RUNNING).select_related(
+        "challenge"
+    ):
+        ref = _step_ref(sub.pk)
+        # Fidelity.
+        if sub.fidelity_status in (ModelSubmission.Step.QUEUED, ModelSubmission.Step.RUNNING):
+            history = dispatch_history(ref, task=FIDELITY_TASK)
+            if not history.pending:
+                if sub.fidelity_status == ModelSubmission.Step.QUEUED:
+                    last = history.last_sent_at or sub.created_at
+                    due = last + stale_queued <= now
+                else:
+                    limit = dt.timedelta(
+                        seconds=float(final_settings_get(challenge=sub.challenge).fidelity_time_limit_s)
+                    )
+                    started = sub.fidelity_started_at or history.last_sent_at or sub.created_at
+                    due = started + limit + grace <= now
+                if due:
+                    counts[_redispatch_or_fail(sub, FIDELITY_TASK, history.count, max_attempts)] += 1
+        # Runtime.
+        if sub.runtime_status == ModelSubmission.Step.QUEUED and not sub.runtime_job_id:
+            history = dispatch_history(ref, task=START_RUNTIME_TASK)
+            if not history.pending and (history.last_sent_at or sub.created_at) + stale_queued <= now:
+                counts[_redispatch_or_fail(sub, START_RUNTIME_TASK, history.count, max_attempts)] += 1
+        elif sub.runtime_status == ModelSubmission.Step.RUNNING and sub.runtime_job_id:
+            job = RuntimeJob.objects.filter(pk=sub.runtime_job_id).select_related("device").first()
+            if job is not None and job.finished:
+                model_submission_record_runtime(job=job, succeeded=job.state == RuntimeJob.State.DONE)
+                counts["recorded"] += 1
+    return counts
+
+
+def _redispatch_or_fail(sub: ModelSubmission, task: str, sent: int, max_attempts: int) -> str:
+    step = "fidelity" if task == FIDELITY_TASK else "runtime"
+    with transaction.atomic():
+        locked = ModelSubmission.objects.select_for_update().get(pk=sub.pk)
+        status_field = f"{step}_status"
+        if getattr(locked, status_field) != getattr(sub, status_field) or locked.is_final_state:
+            return "skipped"  # moved on meanwhile
+        if sent >= max_attempts:
+            what = "fidelity run on the hidden test data" if step == "fidelity" else "runtime measurement"
+            setattr(locked, status_field, ModelSubmission.Step.FAILED)
+            setattr(
+                locked,
+                f"{step}_error",
+                f"The {what} did not finish after {sent} attempts (the worker running it stopped); this "
+                "submission does not count against your limit. The organisers were told.",
+            )
+            locked.save(update_fields=[status_field, f"{step}_error"])
+            model_submission_conclude(submission_id=sub.pk)
+            return "failed"
+        if step == "fidelity":
+            # The old attempt's late result is discarded (see model_submission_run_fidelity).
+            locked.fidelity_status = ModelSubmission.Step.QUEUED
+            locked.fidelity_started_at = None
+            locked.fidelity_progress = ""
+            locked.save(update_fields=["fidelity_status", "fidelity_started_at", "fidelity_progress"])
+        _dispatch_step(sub.pk, task)
+        return "redispatched"

@@ -15,3 +15,9 @@ def run_fidelity(submission_id: int) -> None:
 @shared_task(name="finalphase.start_runtime", acks_late=True, reject_on_worker_lost=True)
 def start_runtime(submission_id: int) -> None:
     services.model_submission_start_runtime(submission_id=submission_id)
+
+
+@shared_task(name="finalphase.recover_stale_submissions", acks_late=True)
+def recover_stale_submissions() -> dict:
+    """The sweep (beat): lost or stuck fidelity and runtime steps are dispatched again or failed."""
+    return services.model_submissions_recover_stale()

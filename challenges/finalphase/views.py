@@ -16,6 +16,7 @@ from challenges import timeline
 from challenges.models import Challenge
 from challenges.selectors import team_for, timeline_for
 from conference.selectors import workshop_get
+from config.middleware import arrived_at
 
 from . import selectors, services
 from .forms import CodeForm, FactSheetForm, FinalSettingsForm, MemberFormSet, ModelSubmissionForm, ReleaseForm
@@ -44,6 +45,7 @@ def _context(request, ch: Challenge, **extra) -> dict:
         "final_closes_at": timeline.phase_closes_at(tl, timeline.Phase.FINAL),
         "factsheet_deadline": tl.at(timeline.K_FACTSHEET_DEADLINE),
         "results_released_at": tl.at(timeline.K_PRELIMINARY),
+        "measured_on": services.measured_on_for(challenge=ch, settings=settings),
         **extra,
     }
 
@@ -97,6 +99,7 @@ def submission_create(request, workshop, challenge):
                 dynamic_model_file=form.cleaned_data.get("dynamic_model"),
                 results_file=form.cleaned_data.get("results"),
                 method_name=form.cleaned_data.get("method_name", ""),
+                now=arrived_at(request),
             )
         except services.FinalPhaseRefused as exc:
             for m in exc.messages:
@@ -174,7 +177,7 @@ def submission_status(request, workshop, challenge, pk):
 def submission_select(request, workshop, challenge, pk):
     submission = _submission(request, workshop, challenge, pk)
     try:
-        services.model_submission_select(submission=submission, user=request.user)
+        services.model_submission_select(submission=submission, user=request.user, now=arrived_at(request))
     except services.FinalPhaseRefused as exc:
         for m in exc.messages:
             messages.error(request, m)
@@ -222,6 +225,7 @@ def factsheet_edit(request, workshop, challenge):
                     data=data,
                     members=members,
                     attachment=form.cleaned_data.get("attachment"),
+                    now=arrived_at(request),
                 )
             except services.FinalPhaseRefused as exc:
                 for m in exc.messages:
@@ -302,6 +306,7 @@ def code_edit(request, workshop, challenge):
                     user=request.user,
                     archive=form.cleaned_data.get("archive"),
                     repository_url=form.cleaned_data.get("repository_url", ""),
+                    now=arrived_at(request),
                 )
             except services.FinalPhaseRefused as exc:
                 for m in exc.messages:
@@ -400,6 +405,22 @@ def settings_edit(request, workshop, challenge):
                 release_form.cleaned_data["at"].replace(tzinfo=None).replace(tzinfo=zone)
                 if release_form.is_valid()
                 else None
+            )
+        now = timezone.now()
+        shown_already = released is not None and released <= now
+        if at is not None and at <= now and not shown_already and request.POST.get("confirm") != "yes":
+            # Irreversible: participants see the leaderboard at once. Confirm with counts and warnings.
+            return render(
+                request,
+                "finalphase/release_confirm.html",
+                _context(
+                    request,
+                    ch,
+                    summary=selectors.release_summary(challenge=ch, now=now),
+                    action=request.POST["action"],
+                    at_value=request.POST.get("at", ""),
+                    at=at,
+                ),
             )
         if at is not None:
             services.results_release_set(challenge=ch, at=at)

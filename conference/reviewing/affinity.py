@@ -105,3 +105,81 @@ def affinity_matrix(
         if p in p_index and r in r_index:
             bid[p_index[p], r_index[r]] = BID_VALUES.get(value, 0.0)
     return bid_weight * bid + topic_weight * topic + text_weight * text
+
+
+def affinity_matrix_blocked(
+    *,
+    papers: Sequence,
+    reviewers: Sequence,
+    paper_topics: Mapping,
+    reviewer_topics: Mapping,
+    paper_texts: Mapping,
+    reviewer_texts: Mapping,
+    bids: Mapping[tuple, str] | None = None,
+    bid_pairs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    bid_weight: float = 1.0,
+    topic_weight: float = 0.5,
+    text_weight: float = 0.5,
+    rows_block: int = 500,
+) -> np.ndarray:
+    """`affinity_matrix` for CVPR-sized editions: the same formula, as float32, computed in blocks of
+    papers so that no papers × reviewers temporary larger than one block exists (8,000 × 5,000 takes
+    160 MB in all). Bids may come as index arrays `bid_pairs` = (paper index, reviewer index, value)."""
+    n_p, n_r = len(papers), len(reviewers)
+    out = np.zeros((n_p, n_r), dtype=np.float32)
+    # Topic incidence (small: papers × topics).
+    all_topics = sorted(
+        {t for p in papers for t in paper_topics.get(p, ())}
+        | {t for r in reviewers for t in reviewer_topics.get(r, ())},
+        key=str,
+    )
+    t_index = {t: i for i, t in enumerate(all_topics)}
+    pm = np.zeros((n_p, max(len(t_index), 1)), dtype=np.float32)
+    rm = np.zeros((n_r, max(len(t_index), 1)), dtype=np.float32)
+    for i, p in enumerate(papers):
+        pm[i, [t_index[t] for t in paper_topics.get(p, ())]] = 1
+    for j, r in enumerate(reviewers):
+        rm[j, [t_index[t] for t in reviewer_topics.get(r, ())]] = 1
+    p_count, r_count = pm.sum(1), rm.sum(1)
+    # TF-IDF rows, normalised (sparse; the product is taken block by block).
+    docs = [tokenize(paper_texts.get(p, "") or "") for p in papers]
+    docs += [tokenize(reviewer_texts.get(r, "") or "") for r in reviewers]
+    vocabulary: dict[str, int] = {}
+    rows, cols, vals = [], [], []
+    for d, tokens in enumerate(docs):
+        counts: dict[int, int] = {}
+        for token in tokens:
+            term = vocabulary.setdefault(token, len(vocabulary))
+            counts[term] = counts.get(term, 0) + 1
+        for term, count in counts.items():
+            rows.append(d)
+            cols.append(term)
+            vals.append(1.0 + math.log(count))
+    n_terms = max(len(vocabulary), 1)
+    matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(len(docs), n_terms), dtype=np.float64)
+    df = np.bincount(cols, minlength=n_terms) if cols else np.zeros(n_terms)
+    idf = np.log((1 + len(docs)) / (1 + df)) + 1.0
+    matrix = matrix @ sparse.diags(idf)
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    matrix = (sparse.diags(1.0 / norms) @ matrix).tocsr()
+    paper_m, reviewer_t = matrix[:n_p], matrix[n_p:].T.tocsc()
+    for start in range(0, n_p, rows_block):
+        stop = min(start + rows_block, n_p)
+        block = out[start:stop]
+        if text_weight:
+            block += text_weight * (paper_m[start:stop] @ reviewer_t).toarray().astype(np.float32)
+        if topic_weight:
+            overlap = pm[start:stop] @ rm.T
+            union = p_count[start:stop, None] + r_count[None, :] - overlap
+            block += topic_weight * np.divide(overlap, union, out=np.zeros_like(overlap), where=union > 0)
+    if bid_pairs is not None:
+        bp, br, bv = bid_pairs
+        out[bp, br] += np.float32(bid_weight) * bv.astype(np.float32)
+    if bids:
+        p_index = {p: i for i, p in enumerate(papers)}
+        r_index = {r: j for j, r in enumerate(reviewers)}
+        for (p, r), value in bids.items():
+            if p in p_index and r in r_index:
+                out[p_index[p], r_index[r]] += bid_weight * BID_VALUES.get(value, 0.0)
+    return out

@@ -1,28 +1,23 @@
-"""App configuration of `conference.reviewing` (label `reviewing`): registers the reminder in Celery
-beat, links accepted invitations to accounts at log-in, seeds demo reviewers."""
+"""App configuration of `conference.reviewing` (label `reviewing`): declares the reminder as a periodic
+task (scheduled by `config.beat`), links accepted invitations to accounts at log-in, seeds demo
+reviewers."""
 
 from django.apps import AppConfig
-
-REMINDER_EVERY_SECONDS = 3600
 
 
 class ReviewingConfig(AppConfig):
     name = "conference.reviewing"
     label = "reviewing"
     verbose_name = "Reviewing"
+    # (beat entry, task, setting holding the interval in seconds); see config.beat.
+    periodic_tasks = [
+        ("reviewing-reminders", "reviewing.send_review_reminders", "BEAT_REVIEW_REMINDERS_EVERY_S"),
+        ("reviewing-sweep-assignment-runs", "reviewing.sweep_assignment_runs", "BEAT_SWEEP_EVERY_S"),
+    ]
 
     def ready(self):
         from allauth.account.signals import email_confirmed, user_logged_in, user_signed_up
 
-        from config.celery import app
-
-        app.conf.beat_schedule = {
-            **(app.conf.beat_schedule or {}),
-            "reviewing-reminders": {
-                "task": "reviewing.send_review_reminders",
-                "schedule": REMINDER_EVERY_SECONDS,
-            },
-        }
         user_logged_in.connect(_link_invitations, dispatch_uid="reviewing-link-login")
         user_signed_up.connect(_link_invitations, dispatch_uid="reviewing-link-signup")
         email_confirmed.connect(_link_confirmed, dispatch_uid="reviewing-link-confirmed")

@@ -10,7 +10,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 
-from conference.models import Membership, Paper, Topic, Workshop
+from conference.models import Membership, Paper, Topic, Workshop, private_storage
 
 
 def new_token() -> str:
@@ -36,6 +36,9 @@ class ReviewSettings(models.Model):
     workshop = models.OneToOneField(Workshop, on_delete=models.CASCADE, related_name="review_settings")
     reviewers_per_paper = models.PositiveSmallIntegerField(default=3)
     default_max_load = models.PositiveSmallIntegerField(default=6)
+    default_min_load = models.PositiveSmallIntegerField(
+        default=0, help_text="Papers every reviewer should get at least (when a full assignment allows it)."
+    )
     bidding_open = models.BooleanField(default=True)
     review_deadline = models.DateTimeField(null=True, blank=True)
     reminder_every_hours = models.PositiveSmallIntegerField(default=48)
@@ -51,12 +54,14 @@ class ReviewSettings(models.Model):
 
 
 class Invitation(models.Model):
-    """An invitation to join an edition's committee, answered from a link with or without an account."""
+    """An invitation to join an edition's committee. Single-use and bound to `email`: only an account
+    with a verified copy of that address accepts it (anyone holding the link may decline)."""
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
         ACCEPTED = "accepted", "Accepted"
         DECLINED = "declined", "Declined"
+        REVOKED = "revoked", "Revoked"
 
     workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="invitations")
     email = models.EmailField()
@@ -93,6 +98,9 @@ class ReviewerProfile(models.Model):
         blank=True, help_text="Your research in a few sentences, or abstracts of your recent papers."
     )
     max_load = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Papers you can review.")
+    min_load = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Papers this reviewer should get at least (set by a chair)."
+    )
     conflict_institutions = models.JSONField(default=list, blank=True)
     conflict_domains = models.JSONField(default=list, blank=True)
     conflict_emails = models.JSONField(default=list, blank=True)
@@ -284,3 +292,88 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.paper.number}: {self.outcome}"
+
+
+class AssignmentRun(models.Model):
+    """One computation of the automatic assignment, run by a Celery task (never inside a request).
+
+    State machine (owner: `assignment_services`): queued → running → done | failed; done → committed
+    when the chair commits its proposal. At most one run per edition is queued or running. A running
+    run shows a sign of life (`heartbeat_at`) every few seconds; a queued run not picked up in time, or
+    a running one silent for too long or past its `deadline`, is marked failed by the sweep (and by the
+    progress page itself) with the reason.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        COMMITTED = "committed", "Committed"
+
+    ACTIVE = (State.QUEUED, State.RUNNING)
+
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="assignment_runs")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    options = models.JSONField(default=dict, help_text="k, loads, balance: what the chair asked for.")
+    stage = models.CharField(max_length=200, blank=True)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done.")
+    summary = models.JSONField(default=dict, blank=True)
+    proposal = models.JSONField(
+        default=list, blank=True, help_text="The pairs the run proposed: [paper id, user id, affinity]."
+    )
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    deadline = models.DateTimeField(null=True, blank=True, help_text="Marked failed if still running then.")
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workshop"],
+                condition=models.Q(state__in=["queued", "running"]),
+                name="one_active_assignment_run",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Assignment run {self.pk} of {self.workshop} ({self.state})"
+
+    @property
+    def active(self) -> bool:
+        return self.state in self.ACTIVE
+
+
+def supplementary_copy_path(instance: "SupplementaryCopy", filename: str) -> str:
+    paper = instance.version.paper
+    extension = "zip" if filename.lower().endswith(".zip") else "pdf"
+    return (
+        f"reviewing/supplementary/{paper.workshop_id}/{paper.id}/v{instance.version.number}/"
+        f"paper-{paper.number}-supplementary.{extension}"
+    )
+
+
+class SupplementaryCopy(models.Model):
+    """The supplementary material as reviewers get it: anonymised in the sandbox from the stored
+    upload (`source_name`), made on the first request and kept; or the reason it could not be."""
+
+    version = models.OneToOneField(
+        "conference.PaperVersion", on_delete=models.CASCADE, related_name="reviewer_supplementary"
+    )
+    source_name = models.CharField(max_length=300)
+    file = models.FileField(
+        storage=private_storage, upload_to=supplementary_copy_path, max_length=300, blank=True
+    )
+    report = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    made_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Supplementary copy of {self.version}"

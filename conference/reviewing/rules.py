@@ -48,6 +48,7 @@ def is_author(user, paper) -> bool:
 rules.add_perm("reviewing.chair_workshop", is_chair)
 rules.add_perm("reviewing.bid_in_workshop", is_reviewer)
 rules.add_perm("reviewing.view_paper", is_chair_of_paper | is_assigned_reviewer)
+rules.add_perm("reviewing.view_supplementary", is_chair_of_paper | is_assigned_reviewer)
 rules.add_perm("reviewing.write_review", is_assigned_reviewer)
 rules.add_perm("reviewing.read_reviews", is_chair_of_paper | has_submitted_review)
 rules.add_perm("reviewing.discuss", is_chair_of_paper | has_submitted_review)

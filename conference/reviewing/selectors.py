@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 
 from conference.models import Membership, Paper, PaperAuthor, Profile, Workshop
 
-from .models import Assignment, Bid, Conflict, Decision, Review, ReviewerProfile, ReviewSettings
+from .models import Assignment, Bid, Conflict, Decision, MetaReview, Review, ReviewerProfile, ReviewSettings
 
 ACTIVE_CONFLICT = [Conflict.State.SUGGESTED, Conflict.State.CONFIRMED]
 
@@ -218,3 +218,149 @@ def decision_dashboard(*, workshop: Workshop, sort: str = "mean", user=None) -> 
             )
         )
     return sorted(rows, key=SORT_KEYS.get(sort, SORT_KEYS["mean"]))
+
+
+def chaired_workshop_ids(*, user) -> set[int]:
+    """Editions the user chairs (every edition for a superuser is left to the caller)."""
+    return set(
+        Membership.objects.filter(user=user, role=Membership.Role.CHAIR).values_list("workshop_id", flat=True)
+    )
+
+
+def paper_ids_visible_to_chair(*, user) -> set[int]:
+    """Papers whose reviewing a (non-superuser) chair may see, exactly as the chair pages filter them:
+    papers of the editions they chair, minus those they are conflicted with (their own included)."""
+    visible: set[int] = set()
+    for workshop in Workshop.objects.filter(id__in=chaired_workshop_ids(user=user)):
+        ids = set(Paper.objects.filter(workshop=workshop).values_list("id", flat=True))
+        visible |= ids - conflicted_paper_ids(workshop=workshop, user=user)
+    return visible
+
+
+@dataclass
+class ReleaseSummary:
+    """What releasing the pending decisions would do, for the chair's confirmation page. Per-paper
+    warnings name only papers the chair may see; the others are counted."""
+
+    accept: int
+    reject: int
+    recipients: int
+    hidden: int
+    missing_reviews: list[tuple[Paper, int, int]]  # (paper, submitted, assigned — or k if none)
+    missing_meta: list[Paper]
+    undecided: int
+    fingerprint: str
+
+
+def release_fingerprint(*, workshop: Workshop) -> str:
+    """A digest of the pending decisions: a confirmation is valid only for what it showed."""
+    import hashlib
+
+    rows = Decision.objects.filter(paper__workshop=workshop, released_at__isnull=True).order_by("id")
+    text = ";".join(f"{pk}:{outcome}" for pk, outcome in rows.values_list("id", "outcome"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def release_summary(*, workshop: Workshop, user) -> ReleaseSummary:
+    from django.db.models import Count
+
+    hidden_ids = conflicted_paper_ids(workshop=workshop, user=user)
+    k = review_settings_get(workshop=workshop).reviewers_per_paper
+    pending = list(
+        Decision.objects.filter(paper__workshop=workshop, released_at__isnull=True)
+        .select_related("paper")
+        .annotate(
+            assigned=Count(
+                "paper__assignments",
+                filter=Q(paper__assignments__state=Assignment.State.COMMITTED),
+                distinct=True,
+            ),
+            submitted=Count(
+                "paper__assignments",
+                filter=Q(
+                    paper__assignments__state=Assignment.State.COMMITTED,
+                    paper__assignments__review__state=Review.State.SUBMITTED,
+                ),
+                distinct=True,
+            ),
+        )
+        .order_by("paper__number")
+    )
+    with_meta = set(
+        MetaReview.objects.filter(paper__workshop=workshop)
+        .exclude(text="")
+        .values_list("paper_id", flat=True)
+    )
+    visible = [d for d in pending if d.paper_id not in hidden_ids]
+    decided = set(Decision.objects.filter(paper__workshop=workshop).values_list("paper_id", flat=True))
+    undecided = (
+        papers_under_review(workshop=workshop)
+        .filter(status=Paper.Status.SUBMITTED)
+        .exclude(id__in=decided | hidden_ids)
+        .count()
+    )
+    return ReleaseSummary(
+        accept=sum(1 for d in pending if d.outcome == Decision.Outcome.ACCEPT),
+        reject=sum(1 for d in pending if d.outcome == Decision.Outcome.REJECT),
+        recipients=PaperAuthor.objects.filter(paper__in=[d.paper_id for d in pending])
+        .values("email")
+        .distinct()
+        .count(),
+        hidden=len(pending) - len(visible),
+        missing_reviews=[
+            (d.paper, d.submitted, d.assigned or k) for d in visible if d.submitted < (d.assigned or k)
+        ],
+        missing_meta=[d.paper for d in visible if d.paper_id not in with_meta],
+        undecided=undecided,
+        fingerprint=release_fingerprint(workshop=workshop),
+    )
+
+
+@dataclass
+class Progress:
+    """Review progress of one paper or one reviewer: committed assignments by review state."""
+
+    assigned: int = 0
+    draft: int = 0
+    submitted: int = 0
+    late: int = 0
+    last_reminded_at: object = None  # datetime | None (reviewers only)
+
+    @property
+    def not_started(self) -> int:
+        return self.assigned - self.draft - self.submitted
+
+
+def review_progress(*, workshop: Workshop, user, now) -> tuple[list[tuple[Paper, Progress]], list[tuple]]:
+    """The chair's reviewing home: progress per paper and per reviewer over the papers the chair may
+    see (conflicted ones are left out of both, counts included). Late = not submitted after the
+    review deadline."""
+    from django.contrib.auth import get_user_model
+
+    deadline = review_settings_get(workshop=workshop).review_deadline
+    overdue = deadline is not None and now > deadline
+    hidden = conflicted_paper_ids(workshop=workshop, user=user)
+    papers = list(
+        papers_under_review(workshop=workshop)
+        .filter(status=Paper.Status.SUBMITTED)
+        .exclude(id__in=hidden)
+        .order_by("number")
+    )
+    per_paper = {p.id: Progress() for p in papers}
+    per_user: dict[int, Progress] = {}
+    rows = Assignment.objects.filter(paper__in=papers, state=Assignment.State.COMMITTED).values_list(
+        "paper_id", "user_id", "review__state", "last_reminded_at"
+    )
+    for paper_id, user_id, state, reminded in rows:
+        for progress in (per_paper[paper_id], per_user.setdefault(user_id, Progress())):
+            progress.assigned += 1
+            if state == Review.State.SUBMITTED:
+                progress.submitted += 1
+            else:
+                progress.draft += state == Review.State.DRAFT
+                progress.late += overdue
+        mine = per_user[user_id]
+        if reminded and (mine.last_reminded_at is None or reminded > mine.last_reminded_at):
+            mine.last_reminded_at = reminded
+    users = get_user_model().objects.filter(id__in=per_user).select_related("profile").order_by("email")
+    return [(p, per_paper[p.id]) for p in papers], [(u, per_user[u.id]) for u in users]

@@ -2,8 +2,9 @@
 conflicts, bids, the assignment run and its commit, reviews, discussion, decisions and their release.
 
 State machines:
-- Invitation: pending → accepted (membership created now, or when an account with a verified address
-  appears) | declined. Re-inviting a pending address re-sends the same link.
+- Invitation: pending → accepted (once, by a signed-in account with the invited address verified;
+  membership at once) | declined (by anyone with the link) | revoked (by a chair). Re-inviting a
+  pending address re-sends the same link; a declined or revoked one gets a fresh link.
 - Conflict: suggested (detected) → confirmed | dismissed by a chair; declared ones start confirmed.
   Detection only inserts missing rows, so a chair's decision survives every re-run.
 - Assignment: proposed (the chair's preview, replaced by each run, editable by hand) → committed
@@ -15,15 +16,12 @@ State machines:
 from __future__ import annotations
 
 import re
-from collections import Counter
 
-import numpy as np
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
@@ -32,8 +30,6 @@ from conference.models import Membership, Paper, PaperAuthor, PaperChange, Profi
 
 from . import conflicts as conflict_rules
 from . import selectors
-from .affinity import affinity_matrix
-from .assignment import assignment_solve
 from .models import (
     Assignment,
     Bid,
@@ -44,6 +40,7 @@ from .models import (
     MetaReview,
     Review,
     ReviewerProfile,
+    new_token,
 )
 
 
@@ -91,8 +88,15 @@ def invitation_create(
         role=role,
         defaults={"name": name, "invited_by": invited_by},
     )
-    if not created and invitation.state != Invitation.State.PENDING:
+    if not created and invitation.state == Invitation.State.ACCEPTED:
         return invitation
+    if not created and invitation.state != Invitation.State.PENDING:
+        # Re-inviting after a decline or a revocation: a fresh link, the old one stays dead.
+        invitation.token = new_token()
+        invitation.state = Invitation.State.PENDING
+        invitation.responded_at = None
+        invitation.invited_by = invited_by or invitation.invited_by
+        invitation.save(update_fields=["token", "state", "responded_at", "invited_by"])
     url = site_url(
         reverse("reviewing:invitation", kwargs={"workshop": workshop.slug, "token": invitation.token})
     )
@@ -102,7 +106,9 @@ def invitation_create(
         subject=f"[{workshop.short_name}] Invitation to serve as {role_name}",
         body=(
             f"Dear {name or 'colleague'},\n\nYou are invited to serve as {role_name} of {workshop.name} "
-            f"({workshop.host_conference}).\n\nAccept or decline here (no account needed to answer):\n{url}\n\n"
+            f"({workshop.host_conference}).\n\nAccept or decline here:\n{url}\n\n"
+            f"To accept you need an account with this address ({email}); the page above helps you "
+            f"create one. The link works once, and only for this address.\n\n"
             f"The {workshop.short_name} chairs\n"
         ),
     )
@@ -126,19 +132,69 @@ def _membership_from_invitation(invitation: Invitation, user) -> None:
     invitation.save(update_fields=["user"])
 
 
+def user_has_verified_email(*, user, email: str) -> bool:
+    from allauth.account.models import EmailAddress
+
+    if user is None or not user.is_authenticated:
+        return False
+    return EmailAddress.objects.filter(user=user, email__iexact=email.strip(), verified=True).exists()
+
+
 @transaction.atomic
 def invitation_respond(*, invitation: Invitation, accept: bool, user=None) -> Invitation:
-    """Accepts or declines. With a signed-in user, an acceptance makes them a member at once; without
-    one, membership follows when an account with a verified copy of the invited address logs in."""
+    """Accepts or declines, once. Accepting needs a signed-in account with a verified copy of the
+    invited address (the link alone grants nothing); declining needs only the link."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.state == Invitation.State.REVOKED:
+        raise ValidationError("This invitation was withdrawn by the chairs; it can no longer be used.")
     if invitation.state == Invitation.State.DECLINED:
         raise ValidationError("This invitation was declined; ask the chairs for a new one.")
-    if invitation.state == Invitation.State.ACCEPTED and not accept:
-        raise ValidationError("This invitation was already accepted.")
+    if invitation.state == Invitation.State.ACCEPTED:
+        if user is not None and user.is_authenticated and invitation.user_id == user.id:
+            raise ValidationError("You have already accepted this invitation.")
+        raise ValidationError("This invitation has already been used: each link works once.")
+    if accept:
+        if user is None or not user.is_authenticated:
+            raise ValidationError(
+                f"To accept, log in with an account for {invitation.email} (or create one)."
+            )
+        if not user_has_verified_email(user=user, email=invitation.email):
+            raise ValidationError(
+                f"This invitation is for {invitation.email}: accept it with an account that has this "
+                "address, verified. Log out and create or use that account, or add and confirm the "
+                "address in your account."
+            )
     invitation.state = Invitation.State.ACCEPTED if accept else Invitation.State.DECLINED
     invitation.responded_at = timezone.now()
     invitation.save(update_fields=["state", "responded_at"])
-    if accept and user is not None and user.is_authenticated:
+    if accept:
         _membership_from_invitation(invitation, user)
+    return invitation
+
+
+def invitation_accept_if_bound(*, token: str, user) -> Invitation | None:
+    """Completes an acceptance the user started before having an account (the token kept in their
+    session): accepted if still pending and the user has the invited address verified, else None."""
+    invitation = Invitation.objects.filter(token=token, state=Invitation.State.PENDING).first()
+    if invitation is None or not user_has_verified_email(user=user, email=invitation.email):
+        return None
+    try:
+        return invitation_respond(invitation=invitation, accept=True, user=user)
+    except ValidationError:
+        return None
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation, by) -> Invitation:
+    """A chair withdraws a pending invitation: its link says so from now on."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.state != Invitation.State.PENDING:
+        raise ValidationError(
+            f"Only pending invitations can be revoked; this one is {invitation.get_state_display().lower()}."
+        )
+    invitation.state = Invitation.State.REVOKED
+    invitation.responded_at = timezone.now()
+    invitation.save(update_fields=["state", "responded_at"])
     return invitation
 
 
@@ -346,122 +402,28 @@ def bid_set(*, paper: Paper, user, value: str | None) -> Bid | None:
 # --- Assignment ----------------------------------------------------------------------------------
 
 
-def _affinities(workshop: Workshop, papers: list[Paper], reviewers: list) -> np.ndarray:
-    config = selectors.review_settings_get(workshop=workshop)
-    profiles = {
-        rp.user_id: rp for rp in ReviewerProfile.objects.filter(workshop=workshop).prefetch_related("topics")
-    }
-    # Past abstracts of a reviewer: papers of the edition (or earlier ones) they authored.
-    past: dict[int, list[str]] = {}
-    for author in PaperAuthor.objects.filter(user__in=reviewers).select_related("paper"):
-        past.setdefault(author.user_id, []).append(author.paper.abstract)
-    bids = {(b.paper_id, b.user_id): b.value for b in Bid.objects.filter(paper__in=papers)}
-    return affinity_matrix(
-        papers=[p.id for p in papers],
-        reviewers=[r.id for r in reviewers],
-        paper_topics={p.id: {t.id for t in p.topics.all()} for p in papers},
-        reviewer_topics={uid: {t.id for t in rp.topics.all()} for uid, rp in profiles.items()},
-        paper_texts={p.id: f"{p.title}\n{p.abstract}" for p in papers},
-        reviewer_texts={
-            r.id: "\n".join([getattr(profiles.get(r.id), "expertise", ""), *past.get(r.id, [])])
-            for r in reviewers
-        },
-        bids=bids,
-        bid_weight=config.bid_weight,
-        topic_weight=config.topic_weight,
-        text_weight=config.text_weight,
-    )
+def assignment_run(*, workshop: Workshop, k: int | None = None, user=None, **options) -> dict:
+    """Computes an assignment run in this process (tests, shell, seeds); pages queue it as a task
+    instead (`assignment_services.assignment_run_start`). Returns the run's summary."""
+    from .assignment_services import assignment_run_execute, run_options_clean, run_options_remember
+    from .models import AssignmentRun
 
-
-@transaction.atomic
-def assignment_run(*, workshop: Workshop, k: int | None = None) -> dict:
-    """Solves the assignment, keeping committed pairs, and replaces the proposed (preview) rows.
-    Returns the summary also stored on the settings: feasibility, totals, diagnosis."""
     config = selectors.review_settings_get(workshop=workshop)
-    if k is not None:
-        if k < 1:
-            raise ValidationError("Reviewers per paper must be at least 1.")
-        config.reviewers_per_paper = k
-    papers = list(
-        selectors.papers_under_review(workshop=workshop)
-        .filter(status=Paper.Status.SUBMITTED)
-        .prefetch_related("topics")
-        .order_by("number")
-    )
-    reviewers = selectors.committee_users(workshop=workshop)
-    forbidden = selectors.conflicted_pairs(workshop=workshop)
-    committed = [
-        (a.paper_id, a.user_id)
-        for a in Assignment.objects.filter(paper__in=papers, state=Assignment.State.COMMITTED)
-    ]
-    kept = [pair for pair in committed if pair not in forbidden]
-    aff = _affinities(workshop, papers, reviewers)
-    result = assignment_solve(
-        papers=[p.id for p in papers],
-        reviewers=[r.id for r in reviewers],
-        k=config.reviewers_per_paper,
-        loads={r.id: selectors.reviewer_load(workshop=workshop, user=r) for r in reviewers},
-        affinity=aff,
-        forbidden=forbidden,
-        fixed=kept,
-    )
-    Assignment.objects.filter(paper__workshop=workshop, state=Assignment.State.PROPOSED).delete()
-    p_index = {p.id: i for i, p in enumerate(papers)}
-    r_index = {r.id: j for j, r in enumerate(reviewers)}
-    Assignment.objects.bulk_create(
-        [
-            Assignment(paper_id=p, user_id=r, affinity=float(aff[p_index[p], r_index[r]]))
-            for p, r in result.new_pairs
-        ]
-    )
-    numbers = {p.id: p.number for p in papers}
-    diagnosis = [
-        re.sub(r"^Paper (\d+)", lambda m: f"Paper #{numbers[int(m.group(1))]}", line)
-        for line in result.diagnosis()
-    ]
-    diagnosis = [
-        re.sub(
-            r"Papers ([\d, ]+) compete",
-            lambda m: (
-                "Papers " + ", ".join(f"#{numbers[int(x)]}" for x in m.group(1).split(", ")) + " compete"
-            ),
-            line,
-        )
-        for line in diagnosis
-    ]
-    config.last_run = {
-        "at": timezone.now().isoformat(),
-        "feasible": result.feasible,
-        "k": config.reviewers_per_paper,
-        "papers": len(papers),
-        "reviewers": len(reviewers),
-        "new_pairs": len(result.new_pairs),
-        "kept_pairs": len(kept),
-        "total_affinity": round(result.total_affinity, 4),
-        "diagnosis": diagnosis,
-        "committed_in_conflict": len(committed) - len(kept),
-    }
-    config.save()
-    return config.last_run
+    if k is not None and k < 1:
+        raise ValidationError("Reviewers per paper must be at least 1.")
+    options = run_options_clean(config=config, data={"k": k, **options})
+    run_options_remember(config=config, options=options)
+    run = AssignmentRun.objects.create(workshop=workshop, options=options, created_by=user)
+    run = assignment_run_execute(run_id=run.pk)
+    if run.state == AssignmentRun.State.FAILED:
+        raise ValidationError(run.error)
+    return run.summary
 
 
 def assignment_preview(*, workshop: Workshop) -> dict:
-    """Figures for the chair's preview: load histogram and affinity distribution of proposed+committed."""
-    rows = list(Assignment.objects.filter(paper__workshop=workshop))
-    loads = Counter(a.user_id for a in rows)
-    members = selectors.committee_users(workshop=workshop)
-    histogram = Counter(loads.get(u.id, 0) for u in members)
-    affinities = [a.affinity for a in rows]
-    bins = Counter()
-    for value in affinities:
-        bins[min(max(int(np.floor(value * 4)), -4), 8) / 4] += 1
-    return {
-        "load_histogram": sorted(histogram.items()),
-        "affinity_histogram": sorted(bins.items()),
-        "affinity_mean": round(float(np.mean(affinities)), 3) if affinities else None,
-        "proposed": sum(1 for a in rows if a.state == Assignment.State.PROPOSED),
-        "committed": sum(1 for a in rows if a.state == Assignment.State.COMMITTED),
-    }
+    from .assignment_services import assignment_preview as preview
+
+    return preview(workshop=workshop)
 
 
 @transaction.atomic
@@ -490,37 +452,11 @@ def assignment_remove(*, assignment: Assignment) -> None:
     assignment.delete()
 
 
-@transaction.atomic
-def assignments_commit(*, workshop: Workshop) -> int:
-    """Commits every proposed pair: numbers the reviewers per paper and notifies each reviewer once."""
-    proposed = list(
-        Assignment.objects.select_for_update()
-        .filter(paper__workshop=workshop, state=Assignment.State.PROPOSED)
-        .select_related("paper", "user")
-        .order_by("paper", "id")
-    )
-    forbidden = selectors.conflicted_pairs(workshop=workshop)
-    now = timezone.now()
-    by_user: dict = {}
-    for assignment in proposed:
-        if (assignment.paper_id, assignment.user_id) in forbidden:
-            assignment.delete()
-            continue
-        top = Assignment.objects.filter(paper=assignment.paper).aggregate(n=Max("number"))["n"] or 0
-        assignment.number = top + 1
-        assignment.state = Assignment.State.COMMITTED
-        assignment.committed_at = now
-        assignment.save(update_fields=["number", "state", "committed_at"])
-        by_user.setdefault(assignment.user, []).append(assignment.paper)
-    url = site_url(reverse("reviewing:home", kwargs={"workshop": workshop.slug}))
-    for user, papers in by_user.items():
-        lines = "\n".join(f"  #{p.number} {p.title}" for p in papers)
-        mail_enqueue(
-            to=[user.email],
-            subject=f"[{workshop.short_name}] {len(papers)} paper(s) assigned to you",
-            body=f"Hello,\n\nThese papers were assigned to you for review:\n{lines}\n\nReview them at {url}\n",
-        )
-    return sum(len(p) for p in by_user.values())
+def assignments_commit(*, workshop: Workshop, fingerprint: str | None = None) -> int:
+    """Commits every proposed pair in bulk and notifies each reviewer once (see `assignment_services`)."""
+    from .assignment_services import assignments_commit as commit
+
+    return commit(workshop=workshop, fingerprint=fingerprint)
 
 
 # --- Reviews -------------------------------------------------------------------------------------
@@ -619,6 +555,60 @@ def reminders_send(*, now=None) -> int:
     return sent
 
 
+@transaction.atomic
+def reviewers_remind(*, workshop: Workshop, chair, user_ids=None, late_only: bool, shown_at, now=None) -> int:
+    """A chair's "remind" click: one e-mail per reviewer (all of their pending reviews on papers the
+    chair may see), noted on the assignments. `shown_at` is when the chair's page was rendered: a
+    reviewer reminded since (a second click, another chair) is not reminded again. Returns how many
+    reviewers were e-mailed."""
+    now = now or timezone.now()
+    config = selectors.review_settings_get(workshop=workshop)
+    deadline = config.review_deadline
+    if late_only and (deadline is None or now <= deadline):
+        raise ValidationError("No review is late: the review deadline has not passed.")
+    hidden = selectors.conflicted_paper_ids(workshop=workshop, user=chair)
+    pending = (
+        Assignment.objects.select_for_update(of=("self",))
+        .filter(
+            paper__workshop=workshop,
+            state=Assignment.State.COMMITTED,
+            paper__status=Paper.Status.SUBMITTED,
+        )
+        .exclude(paper_id__in=hidden)
+        .exclude(review__state=Review.State.SUBMITTED)
+        .select_related("user", "paper")
+        .order_by("paper__number")
+    )
+    if user_ids is not None:
+        pending = pending.filter(user_id__in=user_ids)
+    by_user: dict = {}
+    for assignment in pending:
+        by_user.setdefault(assignment.user, []).append(assignment)
+    sent = 0
+    home = site_url(reverse("reviewing:home", kwargs={"workshop": workshop.slug}))
+    for reviewer, assignments in by_user.items():
+        if any(a.last_reminded_at and a.last_reminded_at > shown_at for a in assignments):
+            continue  # reminded after the page was shown: this click was already answered
+        lines = "\n".join(f'  #{a.paper.number} "{a.paper.title}"' for a in assignments)
+        due = (
+            f"{'were' if now > deadline else 'are'} due on "
+            f"{deadline.astimezone(workshop.zone):%a %d %B %Y, %H:%M %Z}"
+            if deadline
+            else "are awaited"
+        )
+        mail_enqueue(
+            to=[reviewer.email],
+            subject=f"[{workshop.short_name}] Reminder: {len(assignments)} review(s) to submit",
+            body=(
+                f"Hello,\n\nA chair of {workshop.short_name} reminds you that your reviews of these papers "
+                f"{due}:\n{lines}\n\nPlease submit them at {home}\n"
+            ),
+        )
+        Assignment.objects.filter(pk__in=[a.pk for a in assignments]).update(last_reminded_at=now)
+        sent += 1
+    return sent
+
+
 # --- Discussion and meta-review ------------------------------------------------------------------
 
 
@@ -689,8 +679,16 @@ def notification_render(*, paper: Paper, subject: str, body: str) -> tuple[str, 
 
 
 @transaction.atomic
-def decisions_release(*, workshop: Workshop, subject: str, body: str, user) -> int:
-    """Releases every recorded, unreleased decision: authors see decision and reviews, get an e-mail."""
+def decisions_release(
+    *, workshop: Workshop, subject: str, body: str, user, fingerprint: str | None = None
+) -> int:
+    """Releases every recorded, unreleased decision: authors see decision and reviews, get an e-mail.
+    With `fingerprint` (from the confirmation page), refuses if the pending decisions changed since."""
+    if fingerprint is not None and fingerprint != selectors.release_fingerprint(workshop=workshop):
+        raise ValidationError(
+            "The decisions changed since the confirmation page was shown: nothing was released. "
+            "Check the new counts and confirm again."
+        )
     config = selectors.review_settings_get(workshop=workshop)
     config.notification_subject, config.notification_body = subject, body
     config.save(update_fields=["notification_subject", "notification_body"])
@@ -719,3 +717,62 @@ def decisions_release(*, workshop: Workshop, subject: str, body: str, user) -> i
         mail_enqueue(to=recipients, subject=mail_subject, body=mail_body)
         released += 1
     return released
+
+
+# --- Supplementary material for reviewers --------------------------------------------------------
+
+
+def supplementary_for_reviewers(*, paper: Paper):
+    """The anonymised supplementary material of the paper's current version (a `SupplementaryCopy`
+    with `file` or `error`), made in the sandbox on first use and kept; None when there is none.
+    A time-out is not kept (the next request tries again); a refusal or a crash is."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from django.core.files import File
+
+    from common.sandbox import SandboxCrash, SandboxError, SandboxTimeout, run_sandboxed
+    from conference.selectors import paper_current_version
+
+    from .models import SupplementaryCopy
+
+    version = paper_current_version(paper=paper)
+    if version is None or not version.supplementary:
+        return None
+    source_name = version.supplementary.name
+    copy = SupplementaryCopy.objects.filter(version=version, source_name=source_name).first()
+    if copy is not None:
+        return copy
+    kind = "zip" if source_name.lower().endswith(".zip") else "pdf"
+    report, error = {}, ""
+    with tempfile.TemporaryDirectory(prefix="mai-supplementary-") as tmp:
+        source, destination = Path(tmp) / f"in.{kind}", Path(tmp) / f"out.{kind}"
+        with version.supplementary.open("rb") as handle, open(source, "wb") as out:
+            shutil.copyfileobj(handle, out, 1024 * 1024)
+        try:
+            report, _log = run_sandboxed(
+                "conference.reviewing.supplementary:anonymise",
+                {"source": str(source), "destination": str(destination), "kind": kind},
+                time_limit_s=float(getattr(settings, "SUPPLEMENTARY_TIME_LIMIT_S", 25)),
+                memory_limit_mb=int(getattr(settings, "SUPPLEMENTARY_MEMORY_MB", 2048)),
+            )
+        except SandboxTimeout:
+            raise ValidationError(
+                "The supplementary material is still being prepared (it took too long); try again shortly."
+            )
+        except SandboxError as exc:
+            error = (
+                exc.message
+                if exc.error_type == "SupplementaryRefused"
+                else f"The supplementary material could not be read ({exc.error_type})."
+            )
+        except SandboxCrash as exc:
+            error = f"The supplementary material could not be read (the reader died: {exc.signal_name})."
+        copy, _ = SupplementaryCopy.objects.update_or_create(
+            version=version, defaults={"source_name": source_name, "report": report, "error": error[:2000]}
+        )
+        if not error:
+            with open(destination, "rb") as handle:
+                copy.file.save(f"paper-{paper.number}-supplementary.{kind}", File(handle), save=True)
+    return copy

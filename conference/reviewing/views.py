@@ -2,6 +2,9 @@
 write through `services`, every object is checked with the predicates of `rules`. A paper the user may
 not see answers 404 with a message that names nothing but its number."""
 
+from datetime import datetime
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -9,13 +12,20 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from conference.adapters import INVITATION_SESSION_KEY
 from conference.models import Membership, Paper
-from conference.selectors import paper_review_file, paper_review_file_name, workshop_get
+from conference.selectors import (
+    paper_current_version,
+    paper_review_file,
+    paper_review_file_name,
+    workshop_get,
+)
 
-from . import selectors, services
+from . import assignment_services, selectors, services
 from .forms import InviteForm, ReleaseForm, ReviewerProfileForm, ReviewForm, SettingsForm
 from .models import Assignment, Bid, Comment, Conflict, Decision, Invitation, MetaReview, Review
 
@@ -55,6 +65,7 @@ def home(request, workshop):
     authored = Paper.objects.filter(
         id__in=selectors.authored_paper_ids(workshop=ws, user=request.user, confirmed_only=True)
     )
+    config = selectors.review_settings_get(workshop=ws)
     return render(
         request,
         "reviewing/home.html",
@@ -66,27 +77,98 @@ def home(request, workshop):
             if is_reviewer
             else [],
             "authored": [(p, selectors.released_decision(paper=p)) for p in authored.order_by("number")],
-            "config": selectors.review_settings_get(workshop=ws),
+            "config": config,
+            **(_chair_progress(ws, request.user, config) if is_chair else {}),
         },
     )
 
 
+def _chair_progress(ws, user, config) -> dict:
+    now = timezone.now()
+    papers, reviewers = selectors.review_progress(workshop=ws, user=user, now=now)
+    return {
+        "progress_papers": papers,
+        "progress_reviewers": reviewers,
+        "overdue": config.review_deadline is not None and now > config.review_deadline,
+        "late_reviewers": sum(1 for _, p in reviewers if p.late),
+        "shown_at": now.isoformat(),
+    }
+
+
+@login_required
+@require_POST
+def remind(request, workshop):
+    """ "Remind" on the chair's home: one reviewer (`user`) or every late one; once per click."""
+    ws = _chair(request, workshop)
+    try:
+        shown_at = datetime.fromisoformat(request.POST.get("shown_at", ""))
+    except ValueError:
+        shown_at = None
+    if shown_at is None or timezone.is_naive(shown_at):
+        shown_at = timezone.now()  # a form not from the page: no "since", everyone pending is reminded
+    user_id = request.POST.get("user", "")
+    try:
+        count = services.reviewers_remind(
+            workshop=ws,
+            chair=request.user,
+            user_ids=[int(user_id)] if user_id.isdigit() else None,
+            late_only=not user_id.isdigit(),
+            shown_at=shown_at,
+        )
+    except ValidationError as exc:
+        _errors(request, exc)
+    else:
+        if count:
+            messages.success(request, f"Reminder sent to {count} reviewer(s).")
+        else:
+            messages.info(
+                request, "Nobody to remind: already reminded since this page was shown, or nothing pending."
+            )
+    return redirect("reviewing:home", workshop=ws.slug)
+
+
 def invitation(request, workshop, token):
+    """The answer page of an invitation link. Accepting needs an account with the invited address
+    verified; a visitor without one is sent to sign up (address filled in) or to log in, and the
+    acceptance completes when that account logs in or confirms the address (`conference.adapters`)."""
     ws = _workshop(request, workshop)
     invite = get_object_or_404(Invitation, workshop=ws, token=token)
     if request.method == "POST":
-        try:
-            services.invitation_respond(
-                invitation=invite,
-                accept=request.POST.get("answer") == "accept",
-                user=request.user if request.user.is_authenticated else None,
+        accept = request.POST.get("answer") == "accept"
+        if accept and not request.user.is_authenticated and invite.state == Invitation.State.PENDING:
+            request.session[INVITATION_SESSION_KEY] = invite.token
+            messages.info(
+                request,
+                f"To accept, create an account with {invite.email} (or log in with it): "
+                "you will join the committee as soon as the address is confirmed.",
             )
+            return redirect("reviewing:invitation", workshop=ws.slug, token=token)
+        try:
+            services.invitation_respond(invitation=invite, accept=accept, user=request.user)
         except ValidationError as exc:
             _errors(request, exc)
         else:
-            messages.success(request, f"Thank you: you {invite.get_state_display().lower()} the invitation.")
+            request.session.pop(INVITATION_SESSION_KEY, None)
+            if accept:
+                messages.success(request, "Welcome to the committee: your reviewing area is below.")
+                return redirect("reviewing:home", workshop=ws.slug)
+            messages.success(request, "Thank you: you declined the invitation.")
         return redirect("reviewing:invitation", workshop=ws.slug, token=token)
-    return render(request, "reviewing/invitation.html", {"workshop": ws, "invitation": invite})
+    home = reverse("reviewing:home", kwargs={"workshop": ws.slug})
+    here = reverse("reviewing:invitation", kwargs={"workshop": ws.slug, "token": token})
+    return render(
+        request,
+        "reviewing/invitation.html",
+        {
+            "workshop": ws,
+            "invitation": invite,
+            "started": request.session.get(INVITATION_SESSION_KEY) == invite.token,
+            "signup_url": reverse("account_signup") + "?" + urlencode({"email": invite.email, "next": home}),
+            "login_url": reverse("account_login") + "?" + urlencode({"next": here}),
+            "mine": request.user.is_authenticated and invite.user_id == request.user.id,
+            "address_ok": services.user_has_verified_email(user=request.user, email=invite.email),
+        },
+    )
 
 
 @login_required
@@ -125,6 +207,15 @@ def profile(request, workshop):
 @login_required
 def committee(request, workshop):
     ws = _chair(request, workshop)
+    if request.method == "POST" and request.POST.get("action") == "revoke":
+        invite = get_object_or_404(Invitation, workshop=ws, pk=request.POST.get("invitation") or 0)
+        try:
+            services.invitation_revoke(invitation=invite, by=request.user)
+        except ValidationError as exc:
+            _errors(request, exc)
+        else:
+            messages.success(request, f"The invitation of {invite.email} was revoked: its link is dead.")
+        return redirect("reviewing:committee", workshop=ws.slug)
     form = InviteForm(request.POST or None)
     preview = None
     if request.method == "POST" and form.is_valid():
@@ -288,13 +379,20 @@ def assignment(request, workshop):
     if request.method == "POST":
         action = request.POST.get("action")
         try:
-            if action == "run":
-                k = request.POST.get("k", "").strip()
-                summary = services.assignment_run(workshop=ws, k=int(k) if k.isdigit() else None)
-                (messages.success if summary["feasible"] else messages.warning)(
-                    request,
-                    f"{summary['new_pairs']} new pair(s) proposed, {summary['kept_pairs']} committed kept"
-                    + ("." if summary["feasible"] else ": no full assignment exists, see why below."),
+            if action == "run":  # computed by a Celery task; its progress page follows it
+                run = assignment_services.assignment_run_start(
+                    workshop=ws,
+                    user=request.user,
+                    options=assignment_services.run_options_clean(config=config, data=request.POST),
+                )
+                return redirect("reviewing:assignment-run", workshop=ws.slug, pk=run.pk)
+            elif action == "loads":  # per-reviewer minimum/maximum; a refused text comes back to edit
+                text = request.POST.get("loads", "")
+                request.session["assignment_loads_text"] = text
+                count = assignment_services.reviewer_loads_set(workshop=ws, text=text)
+                request.session.pop("assignment_loads_text", None)
+                messages.success(
+                    request, f"Loads saved: {count} reviewer(s) with their own minimum or maximum."
                 )
             elif action == "add":
                 paper = get_object_or_404(Paper, workshop=ws, number=request.POST.get("paper") or 0)
@@ -311,19 +409,22 @@ def assignment(request, workshop):
                     raise Http404("No such assignment.")
                 services.assignment_remove(assignment=row)
                 messages.success(request, f"Reviewer removed from paper #{row.paper.number}.")
-            elif action == "commit":
-                count = services.assignments_commit(workshop=ws)
-                messages.success(request, f"{count} assignment(s) committed; reviewers notified.")
+            elif action == "commit":  # through the confirmation page, with counts and warnings
+                return redirect("reviewing:assignment-commit", workshop=ws.slug)
         except ValidationError as exc:
             _errors(request, exc)
         return redirect("reviewing:assignment", workshop=ws.slug)
     # A chair never sees who reviews a paper they are conflicted with (their own, say).
-    papers = list(
+    all_papers = (
         selectors.papers_under_review(workshop=ws)
         .filter(status=Paper.Status.SUBMITTED)
         .exclude(id__in=selectors.conflicted_paper_ids(workshop=ws, user=request.user))
         .order_by("number")
     )
+    page_no, per_page = request.GET.get("page", "1"), 200
+    page_no = int(page_no) if page_no.isdigit() and int(page_no) > 0 else 1
+    n_papers = all_papers.count()
+    papers = list(all_papers[(page_no - 1) * per_page : page_no * per_page])
     rows = (
         Assignment.objects.filter(paper__in=papers)
         .select_related("user__profile", "review")
@@ -339,7 +440,12 @@ def assignment(request, workshop):
             "workshop": ws,
             "config": config,
             "run": config.last_run,
-            "preview": services.assignment_preview(workshop=ws),
+            "latest": assignment_services.assignment_run_latest(workshop=ws),
+            "loads_text": request.session.pop("assignment_loads_text", None)
+            or assignment_services.reviewer_loads_text(workshop=ws),
+            "preview": assignment_services.assignment_preview(workshop=ws),
+            "page_no": page_no,
+            "pages": range(1, (n_papers + per_page - 1) // per_page + 1),
             "papers": [(p, by_paper[p.id]) for p in papers],
             "reviewers": selectors.committee_users(workshop=ws),
         },
@@ -370,6 +476,7 @@ def paper(request, workshop, number):
             "comments": Comment.objects.filter(paper=paper) if can_read else [],
             "meta": MetaReview.objects.filter(paper=paper).first() if can_read else None,
             "has_pdf": paper_review_file(paper=paper) is not None,
+            "has_supplementary": bool(getattr(paper_current_version(paper=paper), "supplementary", None)),
             "assignments": paper.assignments.filter(state=Assignment.State.COMMITTED).select_related("review")
             if is_chair
             else [],
@@ -392,6 +499,33 @@ def paper_pdf(request, workshop, number):
         response["Content-Disposition"] = f'inline; filename="{name}"'
         return response
     return FileResponse(file.open("rb"), content_type="application/pdf", as_attachment=False, filename=name)
+
+
+@login_required
+def paper_supplementary(request, workshop, number):
+    """The supplementary material, anonymised in the sandbox (`services.supplementary_for_reviewers`)
+    and served under a neutral name, to the paper's reviewers and non-conflicted chairs."""
+    ws = _workshop(request, workshop)
+    paper = _paper(ws, number, request.user, "reviewing.view_supplementary")
+    try:
+        copy = services.supplementary_for_reviewers(paper=paper)
+    except ValidationError as exc:
+        _errors(request, exc)
+        return redirect("reviewing:paper", workshop=ws.slug, number=number)
+    if copy is None:
+        raise Http404("This paper has no supplementary material.")
+    if copy.error:
+        messages.error(request, f"The supplementary material cannot be shown to reviewers: {copy.error}")
+        return redirect("reviewing:paper", workshop=ws.slug, number=number)
+    kind = "zip" if copy.file.name.endswith(".zip") else "pdf"
+    name = f"paper-{paper.number}-supplementary.{kind}"
+    content_type = "application/zip" if kind == "zip" else "application/pdf"
+    if settings.PRIVATE_ACCEL_REDIRECT:
+        response = HttpResponse(content_type=content_type)
+        response["X-Accel-Redirect"] = settings.PRIVATE_ACCEL_REDIRECT.rstrip("/") + "/" + copy.file.name
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    return FileResponse(copy.file.open("rb"), content_type=content_type, as_attachment=True, filename=name)
 
 
 @login_required
@@ -524,10 +658,33 @@ def release(request, workshop):
         ]
     except ValidationError as exc:
         error = " ".join(exc.messages)
-    if request.method == "POST" and form.is_valid() and request.POST.get("action") == "send" and not error:
-        count = services.decisions_release(workshop=ws, subject=subject, body=body, user=request.user)
-        messages.success(request, f"{count} decision(s) released; the authors are being notified.")
-        return redirect("reviewing:release", workshop=ws.slug)
+    action = request.POST.get("action")
+    if request.method == "POST" and form.is_valid() and action in ("send", "confirm") and not error:
+        if action == "send":
+            # Irreversible: show what would happen, with warnings, and ask once more.
+            return render(
+                request,
+                "reviewing/release_confirm.html",
+                {
+                    "workshop": ws,
+                    "summary": selectors.release_summary(workshop=ws, user=request.user),
+                    "subject": subject,
+                    "body": body,
+                },
+            )
+        try:
+            count = services.decisions_release(
+                workshop=ws,
+                subject=subject,
+                body=body,
+                user=request.user,
+                fingerprint=request.POST.get("fingerprint", ""),
+            )
+        except ValidationError as exc:
+            _errors(request, exc)
+        else:
+            messages.success(request, f"{count} decision(s) released; the authors are being notified.")
+            return redirect("reviewing:release", workshop=ws.slug)
     return render(
         request,
         "reviewing/release.html",

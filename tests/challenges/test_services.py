@@ -10,6 +10,7 @@ from django.utils import timezone
 from challenges import selectors, services
 from challenges.demo_data import png_bytes, results_for, zip_bytes
 from challenges.models import Milestone, Registration, Submission, Team
+from common.models import Dispatch
 from conference.models import OutgoingMail
 
 from .conftest import ground_truth_bytes, move
@@ -91,6 +92,20 @@ def test_invitation_by_email(denoising, participant, make_user):
     assert services.team_invitation_accept(token=invitation.token, user=friend) == team
     with pytest.raises(services.ChallengeError, match="already been used"):
         services.team_invitation_accept(token=invitation.token, user=friend)
+
+
+def test_a_team_invitation_link_works_only_for_the_invited_address(denoising, participant, make_user):
+    leader = participant(denoising, "Bound Team")
+    team = selectors.team_for(leader, denoising)
+    invitation = services.team_invite(team=team, by=leader, email="friend@uni.example")
+    stranger = make_user(email="stranger@elsewhere.example")
+    services.challenge_register(challenge=denoising, user=stranger, accept_terms=True)
+    with pytest.raises(services.ChallengeError, match="This invitation is for friend@uni.example"):
+        services.team_invitation_accept(token=invitation.token, user=stranger)
+    assert not team.memberships.filter(user=stranger).exists()
+    friend = make_user(email="friend@uni.example")
+    services.challenge_register(challenge=denoising, user=friend, accept_terms=True)
+    assert services.team_invitation_accept(token=invitation.token, user=friend) == team
 
 
 def test_teams_frozen_after_final_deadline(denoising, participant):
@@ -182,7 +197,7 @@ def test_closed_phase_and_not_in_team(denoising, participant):
         submit(denoising, loner)
     user = participant(denoising, "Closed")
     test_data = denoising.milestones.get(kind=Milestone.Kind.TEST_DATA).at
-    with pytest.raises(services.ChallengeError, match="validation phase is not open"):
+    with pytest.raises(services.ChallengeError, match="The validation phase closed at .*, just now"):
         submit(denoising, user, now=test_data)
     assert submit(denoising, user, now=test_data - dt.timedelta(seconds=1)).pk
 
@@ -266,15 +281,20 @@ def test_stale_submissions_requeued_then_failed(denoising, participant):
     user = participant(denoising)
     sub = submit(denoising, user)
     now = timezone.now()
-    assert services.submission_requeue_stale(now=now) == []  # fresh: left alone
+    # Its message still waits in the outbox (the test's transaction never commits): the dispatcher's.
     Submission.objects.filter(pk=sub.pk).update(created_at=now - dt.timedelta(minutes=3))
-    assert services.submission_requeue_stale(now=now) == [sub.pk]
+    assert services.submission_requeue_stale(now=now) == []
+    Dispatch.objects.filter(sent_at__isnull=True).update(sent_at=now - dt.timedelta(minutes=3))
+    assert services.submission_requeue_stale(now=now - dt.timedelta(minutes=2)) == []  # fresh: left alone
+    assert services.submission_requeue_stale(now=now) == [sub.pk]  # message sent 3 minutes ago, lost
+    Dispatch.objects.filter(sent_at__isnull=True).update(sent_at=now - dt.timedelta(minutes=3))
     Submission.objects.filter(pk=sub.pk).update(
         status="scoring", attempts=1, started_at=now - dt.timedelta(minutes=11)
     )
     assert services.submission_requeue_stale(now=now) == [sub.pk]
     sub.refresh_from_db()
     assert sub.status == "queued"
+    Dispatch.objects.filter(sent_at__isnull=True).update(sent_at=now - dt.timedelta(minutes=3))
     Submission.objects.filter(pk=sub.pk).update(
         status="scoring", attempts=3, started_at=now - dt.timedelta(minutes=11)
     )

@@ -12,6 +12,8 @@ from challenges import selectors, services
 from challenges.demo_data import results_for
 from challenges.models import DataFile, Milestone, Submission
 
+from tests import html as page_html
+
 from .conftest import ground_truth_bytes, move
 
 pytestmark = pytest.mark.django_db
@@ -139,8 +141,9 @@ def test_other_teams_submissions_are_not_reachable(client, denoising, participan
     assert client.get(sub.get_absolute_url()).status_code == 404
     assert client.get(sub.get_absolute_url() + "status/").status_code == 404
     client.force_login(alice)
-    html = client.get(sub.get_absolute_url()).content.decode()
-    assert "val_0001.png" in html and f"{sub.scores['psnr']:.2f}" in html
+    scores = page_html.table(client.get(sub.get_absolute_url()), id="scores")
+    assert scores[0][0] == "val_0001.png"
+    assert scores[-1][:2] == ["Overall", f"{sub.scores['psnr']:.2f}"]
     # The stored file is in private storage, outside MEDIA_ROOT: no public URL serves it.
     from django.conf import settings
 
@@ -184,8 +187,10 @@ def test_leaderboard_page_csv_and_visibility(client, denoising, participant, mak
     good = scored(denoising, a, noise=2.0)
     bad = scored(denoising, b, noise=20.0)
     html = client.get(url(denoising, "leaderboard/")).content.decode()
-    assert html.index("Sharp") < html.index("Blurry")
-    assert f"{good.scores['psnr']:.2f}" in html and f"{good.scores['ssim']:.4f}" in html
+    assert [row[:4] for row in page_html.table(html, id="leaderboard")] == [
+        ["1", "Sharp", f"{good.scores['psnr']:.2f}", f"{good.scores['ssim']:.4f}"],
+        ["2", "Blurry", f"{bad.scores['psnr']:.2f}", f"{bad.scores['ssim']:.4f}"],
+    ]
     assert "↑" in html and "higher is better" in html
     response = client.get(url(denoising, "leaderboard.csv"))
     rows = list(csv.reader(io.StringIO(response.content.decode())))

@@ -76,10 +76,13 @@ def test_bid_assign_review_decide_release_read(live_server, page, make_user, pas
     page.goto(f"{base}/assignment/")
     page.get_by_label("Reviewers per paper (k)").fill("1")
     page.get_by_role("button", name="Compute the optimal assignment").click()
-    assert "Every paper has its reviewers" in page.inner_text("main")
+    # The run goes to a worker; its progress page updates itself until the result shows.
+    page.get_by_text("Every paper has its reviewers").wait_for(timeout=60_000)
+    page.get_by_role("link", name="See the proposal").click()
     assert "rita@rev-one.edu" in page.locator("#assign-1").inner_text()
     assert "sam@rev-two.edu" in page.locator("#assign-2").inner_text()
-    page.get_by_role("button", name="Commit the proposed assignment and notify reviewers").click()
+    page.get_by_role("link", name="Commit the proposed assignment…").click()
+    page.get_by_role("button", name="Commit 2 assignment(s) and notify 2 reviewer(s)").click()
     assert "2 assignment(s) committed" in page.inner_text("main")
     wait_for(
         lambda: OutgoingMail.objects.filter(
@@ -108,7 +111,7 @@ def test_bid_assign_review_decide_release_read(live_server, page, make_user, pas
     log_in(page, live_server, "chair@chairs-univ.edu", password)
     page.goto(f"{base}/decisions/")
     row = page.get_by_role("row", name=re.compile("#1 Tiny"))
-    assert "4.0" in row.inner_text()
+    assert row.locator("td").nth(3).inner_text() == "4.0"  # the mean rating
     page.get_by_label("Select paper #1").check()
     page.get_by_label("Decision for the selected papers").select_option("accept")
     page.get_by_role("button", name="Record decision").click()
@@ -118,6 +121,11 @@ def test_bid_assign_review_decide_release_read(live_server, page, make_user, pas
     page.get_by_role("button", name="Preview").click()
     assert "[E2E] Paper #1: Accept" in page.locator(".mail-preview").inner_text()
     page.get_by_role("button", name="Release and notify authors").click()
+    # Irreversible: the confirmation page counts, and warns of the missing meta-review.
+    assert page.locator("#release-total").inner_text() == "1"
+    missing_meta = page.locator("#release-missing-meta").inner_text()
+    assert missing_meta == "#1 Tiny super-resolution networks for phones"
+    page.get_by_role("button", name="Yes, release 1 decision(s) and notify the authors").click()
     assert "1 decision(s) released" in page.inner_text("main")
     mail = wait_for(lambda: OutgoingMail.objects.filter(to=["alice@uni-a.edu"], state="sent").first())
     assert mail.subject == "[E2E] Paper #1: Accept"

@@ -45,11 +45,23 @@ def test_job_is_created_with_intake_and_options(host_cpu, make_user, upload):
     assert job.model_file.read()[4:8] == b"TFL3"
 
 
-def test_dynamic_model_gets_a_concrete_shape(host_cpu, make_user, upload):
+def test_dynamic_model_runs_at_the_shape_given_and_without_one_says_what_to_give(host_cpu, make_user, upload):
+    with pytest.raises(services.RuntimeJobRefused) as excinfo:
+        services.runtime_job_create(
+            owner=make_user(), model_file=upload("conv_dynamic"), device="host-cpu", accelerator="cpu"
+        )
+    assert excinfo.value.messages == [
+        "Input 0 is float32 1×?×?×3: its free dimensions need a size. Give the shape to measure it at in "
+        "“Input shape” (API: input_shape), for example 1x480x720x3."
+    ]
     job = services.runtime_job_create(
-        owner=make_user(), model_file=upload("conv_dynamic"), device="host-cpu", accelerator="cpu"
+        owner=make_user(),
+        model_file=upload("conv_dynamic"),
+        device="host-cpu",
+        accelerator="cpu",
+        options={"input_shape": "1×48×64×3"},
     )
-    assert job.options["input_shapes"] == {"0": [1, 224, 224, 3]}
+    assert job.options["input_shapes"] == {"0": [1, 48, 64, 3]} and job.input_shapes == [[1, 48, 64, 3]]
 
 
 @pytest.mark.parametrize(
@@ -167,8 +179,13 @@ def test_claim_and_report_are_idempotent_and_signal_once(
     first.refresh_from_db()
     assert runtime_job_queue_position(job=first) == 0 and runtime_job_queue_position(job=second) == 2
 
-    # The worker was killed and the message redelivered: a second claim is attempt 2.
-    claim = services.runtime_job_claim(uid=first.uid, host=device_host, device_slug="host-cpu", worker="w:2")
+    # A duplicate message while attempt 1 runs: the device's lease refuses it (the worker waits).
+    busy = services.runtime_job_claim(uid=first.uid, host=device_host, device_slug="host-cpu", worker="w:2")
+    assert (busy["run"], busy["busy"], busy["holder"]) == (False, True, "w:1")
+    # The worker was killed (its machine saw it gone) and the message redelivered: attempt 2.
+    claim = services.runtime_job_claim(
+        uid=first.uid, host=device_host, device_slug="host-cpu", worker="w:2", dead_holder="w:1"
+    )
     assert claim["attempt"] == 2
     # A late report from attempt 1 changes nothing.
     assert services.runtime_job_report(uid=first.uid, host=device_host, attempt=1, result=RESULT) is False
@@ -207,9 +224,15 @@ def test_too_many_attempts_fail_the_job_with_a_message(host_cpu, device_host, ma
     job = services.runtime_job_create(
         owner=make_user(), model_file=upload(), device="host-cpu", accelerator="cpu"
     )
+
+    def claim():  # each time redelivered after its worker died
+        return services.runtime_job_claim(
+            uid=job.uid, host=device_host, device_slug="host-cpu", worker="w:1", dead_holder="w:1"
+        )
+
     for _ in range(2):
-        assert services.runtime_job_claim(uid=job.uid, host=device_host, device_slug="host-cpu")["run"]
-    assert services.runtime_job_claim(uid=job.uid, host=device_host, device_slug="host-cpu")["run"] is False
+        assert claim()["run"]
+    assert claim()["run"] is False
     job.refresh_from_db()
     assert (
         job.state == "failed" and "The device stopped 2 times while running this model" in job.error_message

@@ -70,7 +70,10 @@ def test_int8_model_fits_an_int8_contract_and_dynamic_fits_any_size(tflite_model
     )
     fixed_only = {"inputs": [{"shape": [1, 720, 1280, 3], "dtype": "float32"}], "allow_dynamic": False}
     assert validate_against_contract(dynamic, fixed_only) == [
-        "Input 0 is float32 1×?×?×3; this track expects float32 1×720×1280×3, see the conversion guide "
+        "Input 0 is float32 1×?×?×3; this track expects float32 1×720×1280×3. Export it with input shape "
+        "[1, 720, 1280, 3]: keras.Input(shape=(720, 1280, 3), batch_size=1) before converting, or "
+        "model.export(path, input_signature=[tf.TensorSpec([1, 720, 1280, 3], tf.float32)]) then "
+        "tf.lite.TFLiteConverter.from_saved_model(path); see the conversion guide "
         "(https://ai.google.dev/edge/litert/models/convert)."
     ]
 

@@ -53,9 +53,11 @@ def start_device_worker(
     broker_url: str,
     name: str = "device",
     devices: tuple[str, ...] = ("local:host-cpu",),
+    extra_env: dict | None = None,
 ) -> subprocess.Popen:
     """`python -m evaluation.device_worker` with only the broker URL, the site URL and the token: no
-    DATABASE_URL, no DJANGO_SETTINGS_MODULE, no SECRET_KEY in its environment."""
+    DATABASE_URL, no DJANGO_SETTINGS_MODULE, no SECRET_KEY in its environment (`extra_env`: the
+    device worker's own DEVICE_* knobs)."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": os.environ.get("HOME", "/tmp"),
@@ -65,6 +67,7 @@ def start_device_worker(
         "DEVICE_TOKEN": token,
         "DEVICE_HEARTBEAT_S": "0.5",
         "DEVICE_SITE_PATIENCE_S": "5",
+        **(extra_env or {}),
     }
     log = open(Path(os.environ["VAR_DIR"]) / f"{name}.log", "w")
     cmd = [sys.executable, "-m", "evaluation.device_worker", "--loglevel", "INFO"]
@@ -122,6 +125,44 @@ def wait_for_consumer(slug: str, timeout: float = 60) -> None:
         if app.control.ping(timeout=0.5, destination=[f"device-{slug}@{os.uname().nodename}"]):
             return
     raise RuntimeError(f"the device worker for {slug} did not come up in {timeout} s")
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live process below `pid` (children, grandchildren…), read from /proc."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            state_and_more = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if state_and_more[0] not in ("Z", "X"):
+            parents[int(entry.name)] = int(state_and_more[1])
+    found, frontier = [], [pid]
+    while frontier:
+        current = frontier.pop()
+        children = [child for child, parent in parents.items() if parent == current]
+        found += children
+        frontier += children
+    return found
+
+
+def alive(pid: int) -> bool:
+    """The process exists and is not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+def queue_consumers(queue: str) -> list[str]:
+    """Names of the Celery workers that answer they consume `queue`."""
+    from config.celery import app
+
+    replies = app.control.inspect(timeout=1.0).active_queues() or {}
+    return [name for name, queues in replies.items() if any(q["name"] == queue for q in queues)]
 
 
 def stop(proc: subprocess.Popen) -> None:

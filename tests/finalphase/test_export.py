@@ -23,6 +23,7 @@ from challenges.finalphase.export import (
     svg_to_pdf,
 )
 from challenges.finalphase.plot import Point, pareto_front, plot_svg
+from tests.html import line_with
 
 COLUMNS = [
     Column("psnr", "PSNR", 2, True),
@@ -81,8 +82,10 @@ def test_results_pdf_has_the_table_text_and_the_plot():
     )
     text = pdf_text(data)
     assert "MAI 2021 ISP: final results" in text
-    assert "Team Alpha & Co" in text and "23.10" in text and "0.8431" in text and "1.5e+12" in text
-    assert "unranked: no fact sheet" in text
+    assert line_with(text, "Rank Team") == "Rank Team PSNR ↑ SSIM ↑ Runtime, ms ↓ Score Note"
+    assert line_with(text, "Team Alpha & Co 23") == "1 Team Alpha & Co 23.10 0.8123 40.0 1.5e+12"
+    assert line_with(text, "Team_Beta 22") == "2 Team_Beta 22.50 0.8431 20.0 3.1e+11"
+    assert line_with(text, "Gamma") == "– Gamma 24.00 0.9000 10.0 9e+13 unranked: no fact sheet"
     assert "Runtime on host-cpu" in text
     assert PdfReader(io.BytesIO(data)).metadata.title == "MAI 2021 ISP: final results"
 
@@ -170,9 +173,10 @@ def test_factsheet_pdf_and_merge():
         "None given.",
         "https://x.org/code",
         "Learned Smartphone ISP",
-        "23.10",
     ]:
         assert expected in text, expected
+    # The results table: each label on its line, its value on the next.
+    assert text.split("Final-phase results\n")[1].splitlines()[:2] == ["PSNR", "23.10"]
     meta = PdfReader(io.BytesIO(one)).metadata
     assert meta.title == "Fact sheet: Team Alpha — Learned Smartphone ISP"
     two = factsheet_pdf(

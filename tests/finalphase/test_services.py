@@ -15,6 +15,7 @@ from pypdf import PdfReader
 from challenges.finalphase import selectors, services
 from challenges.finalphase.models import CodeSubmission, FactSheet, ModelSubmission
 from tests.finalphase.conftest import make_team, measured, set_milestones
+from tests.html import line_with
 
 
 def upload(path_or_bytes, name="model.tflite"):
@@ -106,7 +107,7 @@ def test_deadline_edges_and_not_open_yet(challenge, team, participant, tflite_mo
         model_file=upload(tflite_models["conv_float"]),
         now=deadline + dt.timedelta(seconds=1),
     )
-    assert "The final phase closed on" in msgs[0]
+    assert "The final phase closed at" in msgs[0] and "1 second ago" in msgs[0]
     set_milestones(challenge, test_data=1)
     msgs = refused(
         services.model_submission_create,
@@ -276,7 +277,7 @@ def test_factsheet_required_fields_links_and_window(challenge, team, participant
     assert sheet.link_list == ["https://github.com/alpha/isp"]
     set_milestones(challenge, factsheet_deadline=-0.0001)
     msgs = refused(services.factsheet_save, challenge=challenge, user=participant, data=data, members=members)
-    assert "has passed" in msgs[0]
+    assert "The fact sheet and code deadline passed at" in msgs[0]
     sheet.refresh_from_db()
     assert sheet.method_title == "Tiny ISP"  # nothing lost
 
@@ -325,7 +326,9 @@ def test_exports_and_merged_factsheets_read_back(client, challenge, team, organi
     pdf = client.get(reverse("finalphase:export", args=[*args, "pdf"]))
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
     assert "MAI Test Learned Smartphone ISP: final results" in text
-    assert text.index("Team Beta") < text.index("Team Alpha") and "22.00" in text and "23.00" in text
+    # The table's rows, found by rank and team: Beta first with its PSNR, then Alpha.
+    assert line_with(text, "1 Team Beta").startswith("1 Team Beta 23.00 ")
+    assert line_with(text, "2 Team Alpha").startswith("2 Team Alpha 22.00 ")
     assert "vs runtime on Host CPU" in text
     tex = client.get(reverse("finalphase:export", args=[*args, "tex"])).content.decode()
     assert "1 & Team Beta & \\textbf{23.00}" in tex

@@ -13,6 +13,7 @@ from challenges.finalphase.visibility import (
     own_results_visible,
     workshop_over_at,
 )
+from tests import html
 from tests.finalphase.conftest import make_team, measured, set_milestones
 
 UTC = dt.UTC
@@ -97,6 +98,16 @@ def board(challenge, team, participant, make_user):
     return mine
 
 
+def psnr_shown(response) -> str | None:
+    """The PSNR in the submission's table of numbers (None when the page shows no numbers)."""
+    return html.text(response, "td", data_key="psnr")
+
+
+def board_rows(response) -> list[list[str]]:
+    """Rank, team, PSNR, SSIM, score, note: each row of the final leaderboard as the page shows it."""
+    return html.table(response, data_testid="final-leaderboard")
+
+
 def urls(challenge, submission):
     args = [challenge.workshop.slug, challenge.slug]
     return {
@@ -115,26 +126,27 @@ def test_before_release_participant_sees_neither_leaderboard_nor_own_numbers(
     assert r.status_code == 403 and "not public yet" in r.content.decode()
     assert "Team Beta" not in r.content.decode()
     assert client.get(u["csv"]).status_code == 403
-    page = client.get(u["submission"]).content.decode()
-    assert "hidden until the preliminary results are released" in page and "23.00" not in page
+    page = client.get(u["submission"])
+    assert "hidden until the preliminary results are released" in html.text(page, data_testid="hidden-numbers")
+    assert html.element(page, data_testid="numbers") is None
 
 
 def test_organiser_sees_everything_at_once(client, challenge, organiser, board):
     u = urls(challenge, board)
     client.force_login(organiser)
-    page = client.get(u["leaderboard"]).content.decode()
-    assert "Team Alpha" in page and "Team Beta" in page and "23.00" in page
+    rows = board_rows(client.get(u["leaderboard"]))
+    assert [(r[1], r[2]) for r in rows] == [("Team Alpha", "23.00"), ("Team Beta", "22.00")]
     assert client.get(u["csv"]).content.decode().splitlines()[1].startswith("1,")
 
 
 def test_from_release_participant_sees_leaderboard_and_own_rank(client, challenge, participant, board):
     set_milestones(challenge, preliminary_results=-0.001)
     client.force_login(participant)
-    page = client.get(urls(challenge, board)["leaderboard"]).content.decode()
-    assert "Your team Team Alpha: rank" in page
+    page = client.get(urls(challenge, board)["leaderboard"])
+    assert html.text(page, data_testid="own-rank") == "Your team Team Alpha: rank 1 of 2"
     # Score 2^(2·23)/(1·40) beats 2^(2·22)/(1·10): Alpha first.
-    assert page.index("Team Alpha") < page.index("Team Beta")
-    assert "23.00" in client.get(board.get_absolute_url()).content.decode()
+    assert [(r[0], r[1]) for r in board_rows(page)] == [("1", "Team Alpha"), ("2", "Team Beta")]
+    assert psnr_shown(client.get(board.get_absolute_url())) == "23.00"
 
 
 def test_own_numbers_early_when_allowed(client, challenge, participant, board):
@@ -142,7 +154,7 @@ def test_own_numbers_early_when_allowed(client, challenge, participant, board):
 
     final_settings_update(challenge=challenge, show_own_results_early=True)
     client.force_login(participant)
-    assert "23.00" in client.get(board.get_absolute_url()).content.decode()
+    assert psnr_shown(client.get(board.get_absolute_url())) == "23.00"
     assert client.get(urls(challenge, board)["leaderboard"]).status_code == 403
 
 
@@ -223,10 +235,38 @@ def test_organiser_moves_the_release_date_in_the_workshops_zone(
     client.force_login(participant)
     assert client.post(url, {"action": "release-now"}).status_code == 403
     client.force_login(organiser)
-    r = client.post(url, {"action": "release", "at": "2026-03-24T17:00"})
+    r = client.post(url, {"action": "release", "at": "2026-03-24T17:00", "confirm": "yes"})  # a past date
     assert r.status_code == 302
     at = Milestone.objects.get(challenge=challenge, kind=Milestone.Kind.PRELIMINARY_RESULTS).at
     assert at == dt.datetime(2026, 3, 25, 0, 0, tzinfo=UTC)  # 5pm PDT
     r = client.post(url, {"action": "release", "at": "next tuesday"})
     assert r.status_code == 400 and "Enter a valid date/time." in r.content.decode()
     assert Milestone.objects.get(challenge=challenge, kind=Milestone.Kind.PRELIMINARY_RESULTS).at == at
+
+
+def test_releasing_results_now_asks_for_confirmation_with_counts_and_warnings(
+    client, challenge, organiser, participant, board, make_user
+):
+    """An irreversible mass action: the first post only shows what participants would see."""
+    import re
+
+    from challenges.models import Milestone
+
+    url = reverse("finalphase:settings", args=[challenge.workshop.slug, challenge.slug])
+    make_team(challenge, "Team Gamma", make_user(email="gamma@example.org"))  # nothing submitted
+    measured(challenge, board.team, psnr=24.0, runtime_ms=30.0, status="running")
+    planned = Milestone.objects.get(challenge=challenge, kind=Milestone.Kind.PRELIMINARY_RESULTS).at
+    client.force_login(organiser)
+    page = client.post(url, {"action": "release-now"})
+    html = page.content.decode()
+    assert page.status_code == 200
+    cell = r'data-testid="release-{}">(\d+)<'
+    assert re.search(cell.format("ranked"), html).group(1) == "2"
+    assert re.search(cell.format("without"), html).group(1) == "1"
+    assert re.search(cell.format("measuring"), html).group(1) == "1"
+    warnings = re.search(r'data-testid="release-warnings">(.*?)</ul>', html, re.S).group(1)
+    assert "The final phase is still open" in warnings
+    assert "1 submission(s) are still being measured" in warnings
+    assert Milestone.objects.get(challenge=challenge, kind=Milestone.Kind.PRELIMINARY_RESULTS).at == planned
+    assert client.post(url, {"action": "release-now", "at": "", "confirm": "yes"}).status_code == 302
+    assert Milestone.objects.get(challenge=challenge, kind=Milestone.Kind.PRELIMINARY_RESULTS).at < planned

@@ -99,3 +99,121 @@ def test_the_author_never_sees_a_reviewer_identity(client, reviewed):
             continue  # the committee list authors declare conflicts with (as in HotCRP), not reviewers of a paper
         text = readable(*response).lower()
         assert not [s for s in secrets if s in text], url
+
+
+P2_SECRETS = [
+    # What only paper #2's reviewing holds (the chair co-authors #2): review and discussion texts…
+    "p2-strengths-marker",
+    "p2-confidential-marker",
+    "p2-discussion-marker",
+    "p2-meta-marker",
+    # …and how the admin names its rows (Assignment, Review, Comment/Bid, MetaReview, Decision).
+    "#2 ← ",
+    "review of #2",
+    " on #2",
+    "meta-review of #2",
+    "conflict #2 ×",
+    "#2: reject",
+    # The outbox tells who was assigned what.
+    "paper(s) assigned to you",
+]
+
+
+def admin_crawl(client, limit=400):
+    """Every admin page reachable by GET from the index (query strings dropped: unfiltered lists
+    show every row the viewer may see), delete confirmations and histories included."""
+    seen, queue, found = set(), ["/admin/"], {}
+    while queue and len(seen) < limit:
+        url = queue.pop(0)
+        if url in seen:
+            continue
+        seen.add(url)
+        response = client.get(url)
+        if response.status_code != 200:
+            continue
+        body = response.content.decode(errors="replace")
+        found[url] = body
+        for link in HREF.findall(body):
+            target = urlparse(urljoin(url, link.replace("&amp;", "&")))
+            path = target.path
+            if target.netloc or not path.startswith("/admin/") or re.search(r"logout|password|jsi18n", path):
+                continue
+            queue.append(path)
+    return found
+
+
+@pytest.fixture
+def conflicted_chair(reviewed):
+    """The chair, staff with every model permission the demo seed gives chairs, co-authors paper #2,
+    whose reviewing carries unique markers."""
+    from django.contrib.auth.models import Permission
+
+    from conference.reviewing import services
+    from conference.reviewing.models import Bid, Review
+
+    papers, r, chair = reviewed["papers"], reviewed["reviewers"], reviewed["chair"]
+    Review.objects.filter(assignment__paper=papers[1], assignment__user=r["sam"]).update(
+        strengths="P2-STRENGTHS-MARKER", confidential_comments="P2-CONFIDENTIAL-MARKER"
+    )
+    services.comment_post(paper=papers[1], user=r["sam"], text="P2-DISCUSSION-MARKER", as_chair=False)
+    services.meta_review_save(paper=papers[1], user=chair, text="P2-META-MARKER")
+    Bid.objects.create(paper=papers[1], user=r["rita"], value="eager")
+    PaperAuthor.objects.create(
+        paper=papers[1],
+        order=5,
+        name="Charlotte Chairwoman",
+        email=chair.email,
+        affiliation="Chair U",
+        user=chair,
+    )
+    chair.is_staff = True
+    chair.save(update_fields=["is_staff"])
+    chair.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label__in=["conference", "reviewing", "challenges", "evaluation"]
+        )
+    )
+    return chair
+
+
+def test_a_conflicted_chair_sees_nothing_of_their_paper_s_reviewing_in_the_admin(client, conflicted_chair):
+    client.force_login(conflicted_chair)
+    pages = admin_crawl(client)
+    for url, body in pages.items():
+        text = body.lower()
+        leaked = [s for s in P2_SECRETS if s in text]
+        assert not leaked, f"the conflicted chair sees {leaked} at {url}"
+    # The crawl did reach the reviewing rows the chair may see, and their own paper's pages.
+    assert any("please add latency on more phones." in b.lower() for b in pages.values())
+    assert any(u.startswith("/admin/reviewing/review/") and u.endswith("/change/") for u in pages)
+    assert any(u.startswith("/admin/conference/paper/") and u.endswith("/delete/") for u in pages)
+    assert len(pages) > 40
+
+
+def test_a_superuser_sees_everything_in_the_admin(client, conflicted_chair):
+    """The same crawl as a superuser finds every marker: the test above would see a leak."""
+    conflicted_chair.is_superuser = True
+    conflicted_chair.save(update_fields=["is_superuser"])
+    client.force_login(conflicted_chair)
+    text = "\n".join(admin_crawl(client).values()).lower()
+    assert [s for s in P2_SECRETS if s not in text] == []
+
+
+def test_the_admin_is_read_only_for_chairs_and_hides_rows_by_id(client, conflicted_chair, reviewed):
+    from conference.reviewing.models import Assignment, Review
+
+    client.force_login(conflicted_chair)
+    hidden = Review.objects.get(
+        assignment__paper=reviewed["papers"][1], assignment__user=reviewed["reviewers"]["sam"]
+    )
+    response = client.get(f"/admin/reviewing/review/{hidden.pk}/change/", follow=True)
+    assert response.redirect_chain[-1][0] == "/admin/"
+    assert "p2-strengths-marker" not in response.content.decode().lower()
+    visible = Assignment.objects.filter(paper=reviewed["papers"][0]).first()
+    page = client.get(f"/admin/reviewing/assignment/{visible.pk}/change/").content.decode()
+    assert 'name="_save"' not in page  # viewed, not editable
+    assert client.get("/admin/reviewing/assignment/add/").status_code == 403
+    assert (
+        client.post(f"/admin/reviewing/assignment/{visible.pk}/delete/", {"post": "yes"}).status_code == 403
+    )
+    assert Assignment.objects.filter(pk=visible.pk).exists()

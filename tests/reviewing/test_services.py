@@ -232,7 +232,7 @@ def test_decisions_release_with_template_mail_and_status(edition):
     assert Decision.objects.get(paper=papers[0]).outcome == "accept"
 
 
-def test_invitations_accept_without_account_then_sign_in_links(edition, make_user):
+def test_invitations_are_bound_to_the_address_and_work_once(edition, make_user):
     ws = edition["workshop"]
     created, errors = services.invitation_create_many(
         workshop=ws,
@@ -246,14 +246,41 @@ def test_invitations_accept_without_account_then_sign_in_links(edition, make_use
     assert errors == ["“not-an-address” is not an e-mail address (write Name <name@example.org>)."]
     mail = OutgoingMail.objects.get(to=["nina@new-uni.edu"])
     assert f"/rev-test/review/invitation/{created[0].token}/" in mail.body
-    services.invitation_respond(invitation=created[0], accept=True, user=None)
+    with pytest.raises(ValidationError, match="log in with an account for nina@new-uni.edu"):
+        services.invitation_respond(invitation=created[0], accept=True, user=None)
+    mallory = make_user("mallory@evil.example")
+    with pytest.raises(ValidationError, match="This invitation is for nina@new-uni.edu"):
+        services.invitation_respond(invitation=created[0], accept=True, user=mallory)
+    # An unconfirmed copy of the address is not enough either.
+    mallory.emailaddress_set.create(email="nina@new-uni.edu", verified=False)
+    with pytest.raises(ValidationError, match="This invitation is for nina@new-uni.edu"):
+        services.invitation_respond(invitation=created[0], accept=True, user=mallory)
+    assert not Membership.objects.filter(user=mallory).exists()
     services.invitation_respond(invitation=created[1], accept=False)
     with pytest.raises(ValidationError, match="declined"):
         services.invitation_respond(invitation=created[1], accept=True)
-    nina = make_user("nina@new-uni.edu")
-    assert services.invitations_link_user(user=nina) == 1
+    nina = make_user("Nina@New-Uni.edu")
+    services.invitation_respond(invitation=created[0], accept=True, user=nina)
     assert Membership.objects.filter(workshop=ws, user=nina, role="reviewer").exists()
     assert ReviewerProfile.objects.filter(workshop=ws, user=nina).exists()
+    with pytest.raises(ValidationError, match="already been used"):
+        services.invitation_respond(invitation=created[0], accept=True, user=make_user("x@new-uni.edu"))
+    with pytest.raises(ValidationError, match="already accepted"):
+        services.invitation_respond(invitation=created[0], accept=True, user=nina)
+
+
+def test_revoked_and_reissued_invitations(edition):
+    ws = edition["workshop"]
+    invitation = services.invitation_create(workshop=ws, email="rex@far.edu", invited_by=edition["chair"])
+    old_token = invitation.token
+    services.invitation_revoke(invitation=invitation, by=edition["chair"])
+    with pytest.raises(ValidationError, match="withdrawn by the chairs"):
+        services.invitation_respond(invitation=invitation, accept=False)
+    with pytest.raises(ValidationError, match="Only pending invitations can be revoked"):
+        services.invitation_revoke(invitation=invitation, by=edition["chair"])
+    again = services.invitation_create(workshop=ws, email="rex@far.edu", invited_by=edition["chair"])
+    assert again.pk == invitation.pk and again.state == "pending" and again.token != old_token
+    assert OutgoingMail.objects.filter(to=["rex@far.edu"]).count() == 2
 
 
 def test_dashboard_scores_sorted(edition):
