@@ -1,8 +1,6 @@
 """Challenge pages (thin views over `services`, `selectors`, `timeline` and the `rules` permissions)."""
 
-import csv
 import datetime as dt
-import io
 from functools import wraps
 
 from django.conf import settings
@@ -19,6 +17,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from common import csv_export
 from conference.selectors import workshop_get
 from conference.templatetags.workshop_time import when
 from config.middleware import arrived_at
@@ -411,27 +410,23 @@ def _leaderboard(request, ch):
 
 
 def _leaderboard_csv_bytes(ch) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["rank", "team", *[m["label"] for m in ch.metrics], "method", "submitted_at_utc"])
-    for row in selectors.leaderboard_validation(challenge=ch):
-        writer.writerow(
-            [
-                row.rank,
-                row.team,
-                *[
-                    (
-                        ""
-                        if row.scores.get(m["key"]) is None
-                        else f"{row.scores[m['key']]:.{m.get('precision', 4)}f}"
-                    )
-                    for m in ch.metrics
-                ],
-                row.method,
-                row.submitted_at.astimezone(dt.UTC).isoformat(),
-            ]
-        )
-    return out.getvalue().encode()
+    rows = (
+        [
+            row.rank,
+            row.team,
+            *[
+                ""
+                if row.scores.get(m["key"]) is None
+                else f"{row.scores[m['key']]:.{m.get('precision', 4)}f}"
+                for m in ch.metrics
+            ],
+            row.method,
+            row.submitted_at.astimezone(dt.UTC).isoformat(),
+        ]
+        for row in selectors.leaderboard_validation(challenge=ch)
+    )
+    header = ["rank", "team", *[m["label"] for m in ch.metrics], "method", "submitted_at_utc"]
+    return csv_export.csv_text(rows, header=header).encode()
 
 
 def leaderboard_csv(request, workshop, challenge):

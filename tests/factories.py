@@ -17,8 +17,18 @@ from django.core.files import File
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
+from challenges.finalphase.models import CodeSubmission, FactSheet
 from challenges.models import Challenge, DataFile, Milestone, Registration, Submission, Team, TeamMembership
-from conference.models import Membership, Paper, PaperAuthor, PaperVersion, Profile, Topic, Workshop
+from conference.models import (
+    ImportantDate,
+    Membership,
+    Paper,
+    PaperAuthor,
+    PaperVersion,
+    Profile,
+    Topic,
+    Workshop,
+)
 from conference.reviewing.models import Assignment, Bid, Conflict, Decision, Review
 from evaluation.models import Device, RuntimeJob
 
@@ -75,7 +85,6 @@ class WorkshopFactory(DjangoModelFactory):
 
     class Meta:
         model = Workshop
-        django_get_or_create = ("slug",)
 
     slug = factory.Sequence(lambda n: f"ws-{n}")
     name = factory.LazyAttribute(lambda o: f"Workshop {o.slug}")
@@ -93,6 +102,17 @@ class TopicFactory(DjangoModelFactory):
     workshop = factory.SubFactory(WorkshopFactory)
     name = factory.Sequence(lambda n: f"Topic {n}")
     order = factory.Sequence(int)
+
+
+class ImportantDateFactory(DjangoModelFactory):
+    """`ImportantDateFactory(workshop=ws, kind="paper_deadline", at=…)` (default: in five days)."""
+
+    class Meta:
+        model = ImportantDate
+
+    workshop = factory.SubFactory(WorkshopFactory)
+    kind = ImportantDate.Kind.PAPER_DEADLINE
+    at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=5))
 
 
 class MembershipFactory(DjangoModelFactory):
@@ -312,15 +332,16 @@ class TeamFactory(DjangoModelFactory):
         if not create or not extracted:
             return
         for i, user in enumerate(extracted):
-            RegistrationFactory(challenge=team.challenge, user=user)
-            TeamMembership.objects.create(
-                team=team,
-                challenge=team.challenge,
-                user=user,
-                role=TeamMembership.Role.LEADER if i == 0 else TeamMembership.Role.MEMBER,
-            )
+            team_join(team, user, leader=i == 0)
         team.created_by = extracted[0]
         team.save(update_fields=["created_by"])
+
+
+def team_join(team: Team, user, *, leader: bool = False) -> TeamMembership:
+    """The user registered for the team's challenge (approved) and in the team."""
+    RegistrationFactory(challenge=team.challenge, user=user)
+    role = TeamMembership.Role.LEADER if leader else TeamMembership.Role.MEMBER
+    return TeamMembership.objects.create(team=team, challenge=team.challenge, user=user, role=role)
 
 
 class SubmissionFactory(DjangoModelFactory):
@@ -334,6 +355,35 @@ class SubmissionFactory(DjangoModelFactory):
     file = factory.django.FileField(data=b"PK\x05\x06" + b"\0" * 18, filename="results.zip")
     original_name = "results.zip"
     size = 22
+
+
+class FactSheetFactory(DjangoModelFactory):
+    """A complete fact sheet of a team (what ranking requires)."""
+
+    class Meta:
+        model = FactSheet
+
+    team = factory.SubFactory(TeamFactory)
+    challenge = factory.SelfAttribute("team.challenge")
+    team_name = factory.SelfAttribute("team.name")
+    members = factory.LazyFunction(lambda: [{"name": "X"}])
+    contact_name = "X"
+    contact_email = "x@example.org"
+    method_title = "M"
+    method_description = "D"
+    architecture_training = "A"
+    training_data_hardware = "T"
+
+
+class CodeSubmissionFactory(DjangoModelFactory):
+    """A team's code, given as a repository URL."""
+
+    class Meta:
+        model = CodeSubmission
+
+    team = factory.SubFactory(TeamFactory)
+    challenge = factory.SelfAttribute("team.challenge")
+    repository_url = "https://example.org/code"
 
 
 # --- Devices and runtime jobs ----------------------------------------------------------------------

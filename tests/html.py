@@ -162,6 +162,14 @@ def text(page, tag: str | None = None, **attrs: str) -> str | None:
     return None if el is None else el.text
 
 
+def cells(page, **attrs: str) -> list[str]:
+    """The text of each cell (`td` or `th`) of the row with these attributes, e.g.
+    `cells(html, id="progress-paper-2")`. Fails the test when the page has no such row."""
+    row = element(page, "tr", **attrs)
+    assert row is not None, f"the page has no row {attrs}"
+    return [c.text for c in row.children if isinstance(c, Element) and c.tag in ("td", "th")]
+
+
 def table(page, **attrs: str) -> list[list[str]]:
     """The cells of the body rows (those with `td` cells) of the table with these attributes.
     Fails the test when the page has no such table."""

@@ -7,11 +7,7 @@ from django.utils import timezone
 
 from challenges import services
 from challenges.models import Challenge, DataFile, Milestone
-
-
-@pytest.fixture(autouse=True)
-def _fast_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+from tests.factories import WorkshopFactory
 
 
 @pytest.fixture
@@ -19,17 +15,15 @@ def live(db):
     """The live edition with only the challenges' part of the demo seed (fast): the six tracks, their
     milestones around today (validation phase open) and their generated data."""
     from challenges.seed import seed_demo
-    from conference.models import Workshop
     from conference.seed import PACIFIC
 
     today = timezone.localdate(timezone=PACIFIC)
-    workshop = Workshop.objects.create(
+    workshop = WorkshopFactory(
         slug="mai-live",
         name="Mobile AI Workshop (live demo)",
         short_name="MAI Live",
         host_conference="CVPR",
         start_date=today + dt.timedelta(days=90),
-        end_date=today + dt.timedelta(days=90),
     )
     seed_demo()
     return workshop

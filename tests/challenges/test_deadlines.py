@@ -279,7 +279,7 @@ def test_requests_over_the_concurrency_limit_wait_stamped_with_their_arrival(
     from rest_framework.authtoken.models import Token
 
     token = Token.objects.create(user=participant(denoising, "Slow")).key
-    settings.WEB_MAX_CONCURRENT_REQUESTS = 0
+    settings.WEB_MAX_CONCURRENT_REQUESTS = 1
     host = urllib.parse.urlsplit(live_server.url)
     page = f"/{denoising.workshop.slug}/challenges/"
     started = time.perf_counter()

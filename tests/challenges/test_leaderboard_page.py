@@ -7,7 +7,6 @@ import csv
 import io
 
 import pytest
-import tinyhtml5
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client, override_settings
@@ -17,11 +16,13 @@ from django.utils import timezone
 from challenges import services
 from challenges.demo_data import results_for
 from challenges.models import Milestone, Submission, Team
+from tests.html import Element
+from tests.html import parse as html_parse
+from tests.html import text as html_text
 
 from .conftest import ground_truth_bytes
 
 pytestmark = pytest.mark.django_db
-NS = "{http://www.w3.org/1999/xhtml}"
 
 
 @pytest.fixture(autouse=True)
@@ -37,16 +38,15 @@ def url(challenge, name="leaderboard/"):
 
 def board_rows(html: str) -> list[dict]:
     """The rows of the leaderboard table as a visitor reads them."""
-    doc = tinyhtml5.parse(html)
-    table = next(t for t in doc.iter(f"{NS}table") if t.get("id") == "leaderboard")
+    board = html_parse(html).find("table", id="leaderboard")
     rows = []
-    for tr in table.iter(f"{NS}tr"):
-        cells = ["".join(td.itertext()).strip() for td in tr.iter(f"{NS}td")]
-        if cells and tr.get("id"):
+    for tr in board.find_all("tr"):
+        cells = [c.text for c in tr.children if isinstance(c, Element) and c.tag == "td"]
+        if cells and tr.attrs.get("id"):
             rows.append(
                 {
-                    "id": tr.get("id"),
-                    "class": tr.get("class") or "",
+                    "id": tr.attrs["id"],
+                    "class": tr.attrs.get("class", ""),
                     "rank": cells[0],
                     "team": cells[1],
                     "psnr": cells[2],
@@ -56,11 +56,7 @@ def board_rows(html: str) -> list[dict]:
 
 
 def element_text(html: str, element_id: str) -> str | None:
-    doc = tinyhtml5.parse(html)
-    for el in doc.iter():
-        if el.get("id") == element_id:
-            return " ".join("".join(el.itertext()).split())
-    return None
+    return html_text(html, id=element_id)
 
 
 def seed_board(challenge, n: int) -> list[Team]:
@@ -230,3 +226,14 @@ def test_the_board_still_works_when_the_cache_is_down(client, denoising):
         assert [r["team"] for r in board_rows(response.content.decode())][:2] == ["Team 0004", "Team 0003"]
         csv_text = get(client, denoising, "leaderboard.csv").content.decode()
         assert csv_text.splitlines()[1].startswith("1,Team 0004,")
+
+
+def test_a_formula_in_a_method_name_reaches_the_public_csv_as_text(client, denoising):
+    """CSV injection: anyone downloads the public board; a spreadsheet must not run a team's formula."""
+    attack = '=HYPERLINK("http://evil.example/","open")'
+    teams = seed_board(denoising, 2)
+    Submission.objects.filter(team=teams[1]).update(method_name=attack)
+    rows = list(csv.reader(io.StringIO(get(client, denoising, "leaderboard.csv").content.decode())))
+    methods = {row[1]: row[-2] for row in rows[1:]}
+    assert methods[teams[1].name] == "'" + attack
+    assert rows[1][1] == teams[1].name  # ranked first (higher PSNR): the row is otherwise unchanged

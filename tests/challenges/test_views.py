@@ -11,7 +11,6 @@ from django.utils import timezone
 from challenges import selectors, services
 from challenges.demo_data import results_for
 from challenges.models import DataFile, Milestone, Submission
-
 from tests import html as page_html
 
 from .conftest import ground_truth_bytes, move

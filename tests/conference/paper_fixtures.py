@@ -6,33 +6,30 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from conference.models import ImportantDate, Membership, Topic, Workshop
 from tests import pdf_factory
+from tests.factories import (
+    ChallengeFactory,
+    ImportantDateFactory,
+    MembershipFactory,
+    TopicFactory,
+    WorkshopFactory,
+)
 
 
 @pytest.fixture
 def edition(db):
     now = timezone.now()
-    workshop = Workshop.objects.create(
+    workshop = WorkshopFactory(
         slug="mai-test",
         name="Mobile AI Test Workshop",
         short_name="MAI Test",
-        host_conference="CVPR 2030",
-        start_date=(now + dt.timedelta(days=60)).date(),
-        end_date=(now + dt.timedelta(days=60)).date(),
         dual_submission_policy="Only with CVPR.",
     )
     for order, name in enumerate(["Efficient models", "Image enhancement", "Quantization"]):
-        Topic.objects.create(workshop=workshop, name=name, order=order)
-    K = ImportantDate.Kind
-    ImportantDate.objects.create(workshop=workshop, kind=K.SUBMISSION_OPEN, at=now - dt.timedelta(days=10))
-    ImportantDate.objects.create(workshop=workshop, kind=K.PAPER_DEADLINE, at=now + dt.timedelta(days=5))
-    ImportantDate.objects.create(
-        workshop=workshop, kind=K.CHALLENGE_PAPER_DEADLINE, at=now + dt.timedelta(days=20)
-    )
-    from challenges.models import Challenge
-
-    Challenge.objects.create(workshop=workshop, slug="isp", title="Learned Smartphone ISP")
+        TopicFactory(workshop=workshop, name=name, order=order)
+    for kind, days in [("submission_open", -10), ("paper_deadline", 5), ("challenge_paper_deadline", 20)]:
+        ImportantDateFactory(workshop=workshop, kind=kind, at=now + dt.timedelta(days=days))
+    ChallengeFactory(workshop=workshop, slug="isp", title="Learned Smartphone ISP")
     return workshop
 
 
@@ -46,7 +43,7 @@ def author(make_user):
 @pytest.fixture
 def chair(make_user, edition):
     user = make_user(email="chair@chairs.example", full_name="Chris Chair")
-    Membership.objects.create(workshop=edition, user=user, role=Membership.Role.CHAIR)
+    MembershipFactory(workshop=edition, user=user, role="chair")
     return user
 
 

@@ -6,16 +6,12 @@ import re
 
 import pytest
 
-from conference.models import Membership, OutgoingMail, Topic, Workshop
+from conference.models import OutgoingMail
 from tests.conftest import wait_for
-from tests.reviewing.conftest import AUTHORS, make_paper
+from tests.factories import MembershipFactory, TopicFactory, WorkshopFactory, make_paper
+from tests.reviewing.conftest import AUTHORS
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def log_in(page, live_server, email, password):
@@ -32,21 +28,14 @@ def log_out(page):
 
 
 def test_bid_assign_review_decide_release_read(live_server, page, make_user, password, celery_worker):
-    ws = Workshop.objects.create(
-        slug="rev-e2e",
-        name="E2E Workshop",
-        short_name="E2E",
-        host_conference="CVPR 2021",
-        start_date="2021-06-19",
-        end_date="2021-06-19",
-    )
-    topic = Topic.objects.create(workshop=ws, name="Super-resolution")
+    ws = WorkshopFactory(slug="rev-e2e", short_name="E2E", start_date="2021-06-19")
+    topic = TopicFactory(workshop=ws, name="Super-resolution")
     chair = make_user("chair@chairs-univ.edu", full_name="Charlotte Chairwoman")
-    Membership.objects.create(workshop=ws, user=chair, role=Membership.Role.CHAIR)
+    MembershipFactory(workshop=ws, user=chair, role="chair")
     rita = make_user("rita@rev-one.edu", full_name="Rita Reviewer", affiliation="Reviewer College One")
     sam = make_user("sam@rev-two.edu", full_name="Sam Second", affiliation="Second Polytechnic")
     for user in (rita, sam):
-        Membership.objects.create(workshop=ws, user=user, role=Membership.Role.REVIEWER)
+        MembershipFactory(workshop=ws, user=user, role="reviewer")
     alice = make_user(AUTHORS["alice"][1], full_name=AUTHORS["alice"][0], affiliation=AUTHORS["alice"][2])
     make_paper(
         ws,

@@ -10,23 +10,20 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from challenges.models import Challenge, DataFile, Milestone, Registration, Team, TeamMembership
-from conference.models import Membership, Workshop
+from challenges.models import DataFile, Milestone
+from tests.factories import ChallengeFactory, MembershipFactory, TeamFactory, WorkshopFactory
 
 K = Milestone.Kind
 
 
 @pytest.fixture
 def workshop(db):
-    today = timezone.now().date()
-    return Workshop.objects.create(
+    return WorkshopFactory(
         slug="mai-test",
         name="Mobile AI Test Workshop",
         short_name="MAI Test",
         host_conference="CVPR",
-        start_date=today + dt.timedelta(days=30),
-        end_date=today + dt.timedelta(days=30),
-        time_zone="America/Los_Angeles",
+        start_date=timezone.now().date() + dt.timedelta(days=30),
     )
 
 
@@ -40,7 +37,7 @@ def set_milestones(challenge, **offsets):
 
 @pytest.fixture
 def challenge(workshop):
-    ch = Challenge.objects.create(
+    ch = ChallengeFactory(
         workshop=workshop,
         slug="isp",
         title="Learned Smartphone ISP",
@@ -72,23 +69,13 @@ def challenge(workshop):
 @pytest.fixture
 def organiser(make_user, challenge):
     user = make_user(email="chair@example.org", full_name="Radu Chair")
-    Membership.objects.create(workshop=challenge.workshop, user=user, role=Membership.Role.CHAIR)
+    MembershipFactory(workshop=challenge.workshop, user=user, role="chair")
     return user
 
 
 def make_team(challenge, name, *users):
-    team = Team.objects.create(challenge=challenge, name=name, created_by=users[0] if users else None)
-    for i, user in enumerate(users):
-        Registration.objects.get_or_create(
-            challenge=challenge, user=user, defaults={"accepted_terms_at": timezone.now(), "approved": True}
-        )
-        TeamMembership.objects.create(
-            team=team,
-            challenge=challenge,
-            user=user,
-            role=TeamMembership.Role.LEADER if i == 0 else TeamMembership.Role.MEMBER,
-        )
-    return team
+    """A team of registered (approved) users, the first its leader."""
+    return TeamFactory(challenge=challenge, name=name, members=users)
 
 
 @pytest.fixture

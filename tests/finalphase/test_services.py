@@ -14,6 +14,7 @@ from pypdf import PdfReader
 
 from challenges.finalphase import selectors, services
 from challenges.finalphase.models import CodeSubmission, FactSheet, ModelSubmission
+from tests.factories import CodeSubmissionFactory, FactSheetFactory
 from tests.finalphase.conftest import make_team, measured, set_milestones
 from tests.html import line_with
 
@@ -205,19 +206,15 @@ def test_counting_policy_last_valid_or_team_selected(challenge, team, participan
 
 
 def _complete(challenge, team):
-    FactSheet.objects.create(
-        challenge=challenge,
+    """The fact sheet and the code that ranking requires."""
+    FactSheetFactory(
         team=team,
-        team_name=team.name,
         members=[{"name": "Ada", "affiliation": "ETH"}],
         contact_name="Ada",
-        contact_email="ada@example.org",
         method_title=f"{team.name} Net",
         method_description="A small U-Net.",
-        architecture_training="Adam",
-        training_data_hardware="ZRR, one GPU",
     )
-    CodeSubmission.objects.create(challenge=challenge, team=team, repository_url="https://example.org/c")
+    CodeSubmissionFactory(team=team, repository_url="https://example.org/c")
 
 
 def test_leaderboard_ranks_by_score_and_lists_incomplete_teams_unranked(challenge, team, make_user):

@@ -14,6 +14,7 @@ from challenges.finalphase.visibility import (
     workshop_over_at,
 )
 from tests import html
+from tests.factories import CodeSubmissionFactory, FactSheetFactory
 from tests.finalphase.conftest import make_team, measured, set_milestones
 
 UTC = dt.UTC
@@ -76,25 +77,12 @@ def test_own_numbers_before_release_only_if_organisers_allow(early, now, expecte
 # --- Through the pages -----------------------------------------------------------------------------
 @pytest.fixture
 def board(challenge, team, participant, make_user):
-    from challenges.finalphase.models import CodeSubmission, FactSheet
-
     rival = make_team(challenge, "Team Beta", make_user(email="bob@example.org"))
     mine = measured(challenge, team, psnr=23.0, runtime_ms=40.0)
     measured(challenge, rival, psnr=22.0, runtime_ms=10.0)
     for t in (team, rival):
-        FactSheet.objects.create(
-            challenge=challenge,
-            team=t,
-            team_name=t.name,
-            members=[{"name": "X"}],
-            contact_name="X",
-            contact_email="x@example.org",
-            method_title="M",
-            method_description="D",
-            architecture_training="A",
-            training_data_hardware="T",
-        )
-        CodeSubmission.objects.create(challenge=challenge, team=t, repository_url="https://example.org/code")
+        FactSheetFactory(team=t)
+        CodeSubmissionFactory(team=t)
     return mine
 
 
@@ -127,7 +115,8 @@ def test_before_release_participant_sees_neither_leaderboard_nor_own_numbers(
     assert "Team Beta" not in r.content.decode()
     assert client.get(u["csv"]).status_code == 403
     page = client.get(u["submission"])
-    assert "hidden until the preliminary results are released" in html.text(page, data_testid="hidden-numbers")
+    hidden = html.text(page, data_testid="hidden-numbers")
+    assert "The numbers are hidden until the preliminary results are released" in hidden
     assert html.element(page, data_testid="numbers") is None
 
 

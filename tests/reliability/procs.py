@@ -135,7 +135,7 @@ def start_site_worker(broker_url: str, *, name: str, queues: str = "default,scor
         cmd,
         cwd=ROOT,
         env=site_env(broker_url),
-        stdout=open(log_path(name), "a"),
+        stdout=open(log_path(name), "w"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
@@ -153,7 +153,7 @@ def start_beat(
         cmd,
         cwd=ROOT,
         env=site_env(broker_url),
-        stdout=open(log_path(name), "a"),
+        stdout=open(log_path(name), "w"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
@@ -186,7 +186,7 @@ def start_device_worker(*, site_url: str, token: str, broker_url: str, name: str
         cmd,
         cwd=ROOT,
         env=env,
-        stdout=open(log_path(name), "a"),
+        stdout=open(log_path(name), "w"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )

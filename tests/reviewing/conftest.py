@@ -1,13 +1,9 @@
 """A small edition under review: a chair, four reviewers, three papers by three authors, with the
 original PDFs (author names in their metadata) and the anonymised review copies the paper side makes."""
 
-import tempfile
-from pathlib import Path
-
 import pytest
-from django.core.files import File
 
-from conference.models import Membership, Paper, PaperAuthor, PaperVersion, Topic, Workshop
+from tests.factories import MembershipFactory, PaperAuthorFactory, TopicFactory, WorkshopFactory, make_paper
 
 AUTHORS = {
     "alice": ("Alice Authorson", "alice@uni-a.edu", "University of Anonymia"),
@@ -17,61 +13,23 @@ AUTHORS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Seven accounts per test: a fast hasher keeps the folder quick (production keeps PBKDF2)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def make_paper(workshop, number, title, abstract, authors, topics=(), status=Paper.Status.SUBMITTED):
-    from conference.pdfcheck import make_review_copy
-    from tests.pdf_factory import paper_pdf
-
-    paper = Paper.objects.create(
-        workshop=workshop, number=number, title=title, abstract=abstract, status=status
-    )
-    paper.topics.set(topics)
-    for order, (name, email, affiliation, user) in enumerate(authors):
-        PaperAuthor.objects.create(
-            paper=paper, order=order, name=name, email=email, affiliation=affiliation, user=user
-        )
-    original = paper_pdf(body_pages=1, reference_pages=1, title=title, meta_author=authors[0][0])
-    with tempfile.TemporaryDirectory() as tmp:
-        source, copy = Path(tmp) / "o.pdf", Path(tmp) / "c.pdf"
-        source.write_bytes(original)
-        make_review_copy(source, copy)
-        version = PaperVersion(
-            paper=paper,
-            number=1,
-            original_name=f"{authors[0][0]}.pdf",
-            check_state=PaperVersion.CheckState.PASSED,
-            size=len(original),
-        )
-        with open(source, "rb") as o, open(copy, "rb") as c:
-            version.original.save("x.pdf", File(o), save=False)
-            version.review_copy.save("y.pdf", File(c), save=False)
-        version.save()
-    return paper
-
-
 @pytest.fixture
 def edition(db, make_user):
-    workshop = Workshop.objects.create(
+    workshop = WorkshopFactory(
         slug="rev-test",
         name="Review Test Workshop",
         short_name="RTW",
         host_conference="CVPR 2021",
         start_date="2021-06-19",
-        end_date="2021-06-19",
     )
     topics = [
-        Topic.objects.create(workshop=workshop, name=n, order=i)
+        TopicFactory(workshop=workshop, name=n, order=i)
         for i, n in enumerate(["Super-resolution", "Depth estimation", "Quantization"])
     ]
     chair = make_user(
         "chair@chairs-univ.edu", full_name="Charlotte Chairwoman", affiliation="Chair University"
     )
-    Membership.objects.create(workshop=workshop, user=chair, role=Membership.Role.CHAIR)
+    MembershipFactory(workshop=workshop, user=chair, role="chair")
     reviewers = {
         "rita": make_user("rita@rev-one.edu", full_name="Rita Reviewer", affiliation="Reviewer College One"),
         "sam": make_user("sam@rev-two.edu", full_name="Sam Second", affiliation="Second Polytechnic"),
@@ -86,7 +44,7 @@ def edition(db, make_user):
         "ursula": make_user("ursula@uni-a.edu", full_name="Ursula Unique", affiliation="Other Department"),
     }
     for user in reviewers.values():
-        Membership.objects.create(workshop=workshop, user=user, role=Membership.Role.REVIEWER)
+        MembershipFactory(workshop=workshop, user=user, role="reviewer")
     alice = make_user(AUTHORS["alice"][1], full_name=AUTHORS["alice"][0], affiliation=AUTHORS["alice"][2])
     a, b, c, t = AUTHORS["alice"], AUTHORS["bob"], AUTHORS["carol"], AUTHORS["tom-alt"]
     papers = [
@@ -123,6 +81,19 @@ def edition(db, make_user):
         "topics": topics,
         "author": alice,
     }
+
+
+def add_author(paper, user):
+    """The user (e.g. the chair) listed as one more author of the paper, with the account linked: from
+    now on in conflict with it."""
+    return PaperAuthorFactory(
+        paper=paper,
+        order=5,
+        name=user.profile.full_name,
+        email=user.email,
+        affiliation=user.profile.affiliation,
+        user=user,
+    )
 
 
 def page_text(response) -> str:

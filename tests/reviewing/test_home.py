@@ -8,8 +8,10 @@ from html import unescape
 import pytest
 from django.utils import timezone
 
-from conference.models import OutgoingMail, PaperAuthor
+from conference.models import OutgoingMail
 from conference.reviewing.models import Assignment, ReviewSettings
+from tests.html import cells
+from tests.reviewing.conftest import add_author
 
 pytestmark = pytest.mark.django_db
 HOME = "/rev-test/review/"
@@ -18,12 +20,7 @@ COLUMNS = ["assigned", "not_started", "draft", "submitted", "late"]
 
 
 def row(html: str, element_id: str) -> list[str]:
-    match = re.search(rf'<tr id="{element_id}">(.*?)</tr>', html, re.S)
-    assert match, f"no #{element_id}"
-    return [
-        re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", c))).strip()
-        for c in re.findall(r"<td[^>]*>(.*?)</td>", match.group(1), re.S)
-    ]
+    return cells(html, id=element_id)
 
 
 def counts(html: str, element_id: str) -> dict:
@@ -99,9 +96,7 @@ def test_remind_one_reviewer(client, overdue):
 
 def test_a_conflicted_chair_sees_and_reminds_only_what_the_pages_show(client, overdue):
     r, chair = overdue["reviewers"], overdue["chair"]
-    PaperAuthor.objects.create(
-        paper=overdue["papers"][1], order=5, name="C", email=chair.email, affiliation="Chair U", user=chair
-    )
+    add_author(overdue["papers"][1], chair)
     client.force_login(chair)
     html = client.get(HOME).content.decode()
     assert 'id="progress-paper-2"' not in html

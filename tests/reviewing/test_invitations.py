@@ -11,18 +11,19 @@ from django.test import Client
 from conference.models import Membership, OutgoingMail
 from conference.reviewing import services
 from conference.reviewing.models import Invitation
+from tests.factories import PASSWORD
+from tests.html import text as html_text
 from tests.reviewing.conftest import page_text
 
 pytestmark = pytest.mark.django_db
 BASE = "/rev-test/review"
-PASSWORD = "a-Long-test-passw0rd"
 
 
 def element(html: str, element_id: str) -> str:
     """The text of the element with this id (its whole content, tags dropped)."""
-    match = re.search(rf'<(\w+)[^>]*\bid="{element_id}"[^>]*>(.*?)</\1>', html, re.S)
-    assert match, f"no #{element_id}"
-    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", match.group(2)))).strip()
+    shown = html_text(html, id=element_id)
+    assert shown is not None, f"no #{element_id}"
+    return shown
 
 
 def messages_of(response) -> list[str]:

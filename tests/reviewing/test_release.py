@@ -2,13 +2,14 @@
 reviews, without a meta-review); a confirmation that no longer matches the decisions is refused."""
 
 import re
-from html import unescape
 
 import pytest
 
-from conference.models import OutgoingMail, PaperAuthor
+from conference.models import OutgoingMail
 from conference.reviewing import services
 from conference.reviewing.models import Decision
+from tests.html import text
+from tests.reviewing.conftest import add_author
 
 pytestmark = pytest.mark.django_db
 URL = "/rev-test/review/release/"
@@ -16,9 +17,9 @@ MESSAGE = {"subject": "[{workshop}] Paper #{number}: {decision}", "body": "Dear 
 
 
 def cell(html: str, element_id: str) -> str:
-    match = re.search(rf'id="{element_id}"[^>]*>(.*?)</(td|ul|div)>', html, re.S)
-    assert match, f"no #{element_id}"
-    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", match.group(1)))).strip()
+    shown = text(html, id=element_id)
+    assert shown is not None, f"no #{element_id}"
+    return shown
 
 
 def decision_mails():
@@ -69,9 +70,7 @@ def test_a_stale_confirmation_releases_nothing(client, reviewed):
 
 def test_a_conflicted_chair_is_told_counts_not_papers(client, reviewed):
     chair = reviewed["chair"]
-    PaperAuthor.objects.create(
-        paper=reviewed["papers"][1], order=5, name="C", email=chair.email, affiliation="Chair U", user=chair
-    )
+    add_author(reviewed["papers"][1], chair)
     client.force_login(chair)
     html = client.post(URL, {**MESSAGE, "action": "send"}).content.decode()
     assert cell(html, "release-total") == "2"

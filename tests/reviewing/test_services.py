@@ -9,6 +9,7 @@ from django.utils import timezone
 from conference.models import Membership, OutgoingMail, Paper, PaperChange
 from conference.reviewing import selectors, services
 from conference.reviewing.models import Assignment, Bid, Conflict, Decision, Review, ReviewerProfile
+from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -88,9 +89,7 @@ def test_bidding_hides_conflicted_and_own_papers_and_filters(edition):
 def test_run_commit_and_rerun_keep_committed_pairs(edition):
     ws, r, papers = edition["workshop"], edition["reviewers"], edition["papers"]
     services.conflicts_detect(workshop=ws)
-    Membership.objects.create(
-        workshop=ws, user=edition["chair"], role=Membership.Role.REVIEWER
-    )  # a 5th reviewer
+    MembershipFactory(workshop=ws, user=edition["chair"], role="reviewer")  # a 5th reviewer
     services.bid_set(paper=papers[1], user=r["sam"], value="eager")
     services.bid_set(paper=papers[1], user=r["rita"], value="not_willing")
     summary = services.assignment_run(workshop=ws, k=2)
@@ -106,7 +105,8 @@ def test_run_commit_and_rerun_keep_committed_pairs(edition):
         {a.user_id for a in Assignment.objects.all()}
     )
     # A late paper arrives; re-running keeps every committed pair and only fills the new one.
-    from tests.reviewing.conftest import AUTHORS, make_paper
+    from tests.factories import make_paper
+    from tests.reviewing.conftest import AUTHORS
 
     make_paper(ws, 4, "Late paper", "Depth and super-resolution.", [(*AUTHORS["carol"], None)])
     before = set(Assignment.objects.values_list("paper_id", "user_id"))

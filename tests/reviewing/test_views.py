@@ -3,9 +3,9 @@ role reads, and the chair's flows through the forms."""
 
 import pytest
 
-from conference.models import Membership
 from conference.reviewing.models import Assignment, Bid, Conflict, Decision, Invitation
-from tests.reviewing.conftest import page_text
+from tests.factories import AssignmentFactory, MembershipFactory
+from tests.reviewing.conftest import add_author, page_text
 
 pytestmark = pytest.mark.django_db
 BASE = "/rev-test/review"
@@ -25,7 +25,7 @@ def test_reviewer_cannot_open_unassigned_or_conflicted_paper_by_url(client, revi
         assert "Learned camera ISP" not in page_text(response)
     assert client.post(f"{BASE}/papers/3/discussion/", {"text": "hi"}).status_code == 404
     # A committed row that is in conflict (made behind the services' back) still opens nothing.
-    Assignment.objects.create(paper=reviewed["papers"][0], user=r["ursula"], state="committed", number=9)
+    AssignmentFactory(paper=reviewed["papers"][0], user=r["ursula"], state="committed", number=9)
     login(client, r["ursula"])
     assert client.get(f"{BASE}/papers/1/").status_code == 404
     assert client.get(f"{BASE}/papers/1/paper.pdf").status_code == 404
@@ -203,7 +203,7 @@ def test_an_unconfirmed_address_conflicts_but_gives_no_author_rights(client, rev
     services.decisions_release(workshop=reviewed["workshop"], subject="s", body="b", user=reviewed["chair"])
     # Someone lists Alice's address as one of theirs without confirming it.
     mallory = make_user("mallory@evil.example", other_emails=["alice@uni-a.edu"])
-    Membership.objects.create(workshop=reviewed["workshop"], user=mallory, role="reviewer")
+    MembershipFactory(workshop=reviewed["workshop"], user=mallory, role="reviewer")
     login(client, mallory)
     assert client.get(f"{BASE}/my-papers/1/reviews/").status_code == 404
     assert client.get(f"{BASE}/my-papers/1/conflicts/").status_code == 404
@@ -213,17 +213,8 @@ def test_an_unconfirmed_address_conflicts_but_gives_no_author_rights(client, rev
 
 
 def test_a_chair_who_wrote_a_paper_never_sees_its_reviewers(client, reviewed):
-    from conference.models import PaperAuthor
-
     chair = reviewed["chair"]
-    PaperAuthor.objects.create(
-        paper=reviewed["papers"][1],
-        order=5,
-        name="Charlotte Chairwoman",
-        email=chair.email,
-        affiliation="Chair University",
-        user=chair,
-    )
+    add_author(reviewed["papers"][1], chair)
     login(client, chair)
     assert client.get(f"{BASE}/papers/2/").status_code == 404
     text = page_text(client.get(f"{BASE}/assignment/"))
