@@ -1,7 +1,6 @@
 """Admin of the challenge side (organisers' day-to-day work has its own pages under …/manage/)."""
 
 from django.contrib import admin
-from django.db import transaction
 
 from . import services
 from .models import (
@@ -76,8 +75,5 @@ class SubmissionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Score again (e.g. after the ground truth was replaced)")
     def rescore(self, request, queryset):
-        from .tasks import score_submission
-
-        for sub in queryset:
-            Submission.objects.filter(pk=sub.pk).update(status=Submission.Status.QUEUED, error="")
-            transaction.on_commit(lambda pk=sub.pk: score_submission.delay(pk))
+        count = services.submissions_rescore(submission_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{count} submission(s) queued to be scored again.")

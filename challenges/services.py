@@ -357,6 +357,20 @@ def submission_dispatch(*, submission: Submission) -> None:
     dispatch(SCORE_TASK, args=[submission.pk], queue="scoring", ref=ref_for(submission))
 
 
+@transaction.atomic
+def submissions_rescore(*, submission_ids: list[int]) -> int:
+    """Scores these submissions again (e.g. after the ground truth was replaced): queued again and
+    dispatched through the outbox with their reset, so a broker outage delays them and loses none."""
+    count = 0
+    for submission in Submission.objects.select_for_update().filter(pk__in=submission_ids):
+        submission.status = Submission.Status.QUEUED
+        submission.error = ""
+        submission.save(update_fields=["status", "error"])
+        submission_dispatch(submission=submission)
+        count += 1
+    return count
+
+
 def submission_score(*, submission_id: int) -> Submission | None:
     """The scoring state machine: queued/scoring → done (scores, per-file rows) or failed (reason).
 

@@ -32,9 +32,10 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def fast_password_hashing(settings):
-    """Every test creates accounts: a fast hasher keeps the suite quick (production keeps Argon2)."""
+    """A fast hasher for tests that create accounts (`make_user` asks for it; a test of the production
+    hasher does not): a dozen accounts per test stay quick. Production keeps Argon2."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
@@ -46,7 +47,7 @@ def password():
 
 
 @pytest.fixture
-def make_user(db, password):
+def make_user(db, password, fast_password_hashing):
     """make_user(email=None, full_name=…, affiliation=…, **profile fields) → an account as sign-up
     leaves it (`tests.factories.UserFactory`)."""
     from tests.factories import UserFactory

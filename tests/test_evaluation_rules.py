@@ -10,7 +10,7 @@ from django.contrib.auth.models import AnonymousUser
 from evaluation.rules import is_job_owner, is_staff
 from tests.factories import RuntimeJobFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
 
 PEOPLE = ["owner", "other", "staff", "anonymous"]
 

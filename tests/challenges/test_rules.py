@@ -28,7 +28,7 @@ from tests.factories import (
     UserFactory,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
 
 PEOPLE = ["chair", "organiser", "superuser", "participant", "pending", "rival", "stranger", "anonymous"]
 

@@ -16,6 +16,7 @@ from conference import selectors, services
 from conference.models import ImportantDate, OutgoingMail, Paper, PaperChange, PaperVersion
 from tests.conference import paper_fixtures
 from tests.conference.paper_fixtures import pdf_upload
+from tests.factories import ChallengeFactory, TopicFactory
 
 edition, author, chair = paper_fixtures.edition, paper_fixtures.author, paper_fixtures.chair
 
@@ -272,19 +273,8 @@ def test_coauthors_without_account_are_invited_and_linked_when_they_confirm_the_
 
 
 def test_only_the_workshops_topics_and_challenges_are_accepted(edition, author, db):
-    from challenges.models import Challenge
-    from conference.models import Topic, Workshop
-
-    other = Workshop.objects.create(
-        slug="other",
-        name="Other",
-        short_name="O",
-        host_conference="X",
-        start_date=edition.start_date,
-        end_date=edition.end_date,
-    )
-    foreign_topic = Topic.objects.create(workshop=other, name="Elsewhere")
-    foreign_challenge = Challenge.objects.create(workshop=other, slug="c", title="Foreign")
+    foreign_topic = TopicFactory(name="Elsewhere")  # of another edition
+    foreign_challenge = ChallengeFactory(workshop=foreign_topic.workshop, title="Foreign")
     with pytest.raises(ValidationError) as refused:
         submit(edition, author, topics=[foreign_topic], kind="challenge", challenge=foreign_challenge)
     assert set(refused.value.message_dict) == {"topics", "challenge"}

@@ -11,7 +11,7 @@ from django.contrib.auth.models import AnonymousUser
 from conference.rules import is_chair, is_paper_author, is_paper_chair, is_reviewer
 from tests.factories import MembershipFactory, PaperAuthorFactory, PaperFactory, UserFactory, WorkshopFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
 
 PEOPLE = [
     "chair",

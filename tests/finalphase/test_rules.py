@@ -12,7 +12,7 @@ from challenges.finalphase.rules import can_see_final_leaderboard, is_member_of_
 from tests.factories import CodeSubmissionFactory, FactSheetFactory, TeamFactory, UserFactory, team_join
 from tests.finalphase.conftest import measured, set_milestones
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
 
 PEOPLE = ["organiser", "participant", "teammate", "rival", "stranger", "anonymous"]
 

@@ -29,7 +29,7 @@ from tests.factories import (
     WorkshopFactory,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
 
 PEOPLE = [
     "chair",
