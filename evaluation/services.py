@@ -311,6 +311,12 @@ def runtime_job_create(
 
     target = device_pick(device=device, accelerator=accelerator)
     with transaction.atomic():
+        if check_rate and purpose == "check" and owner is not None:
+            # The check that counts, under a lock on the user's row: concurrent uploads of one user are
+            # serialised here, so they cannot pass the limits together (the check above only refuses
+            # early, before the model is read).
+            type(owner).objects.select_for_update().filter(pk=owner.pk).first()
+            runtime_job_check_rate(owner=owner)
         job = RuntimeJob(
             owner=owner,
             purpose=purpose,
