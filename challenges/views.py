@@ -18,6 +18,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from common import csv_export
+from common.uploads import upload_limited, upload_refused
 from conference.selectors import workshop_get
 from conference.templatetags.workshop_time import when
 from config.middleware import arrived_at
@@ -214,16 +215,27 @@ def data_download(request, ch, pk):
 # --- Submissions ----------------------------------------------------------------------------------
 
 
+def _upload_limit(request, workshop, challenge) -> int:
+    ch = get_object_or_404(Challenge, workshop__slug=workshop, slug=challenge)
+    return ch.max_upload_mb * 1024 * 1024
+
+
+def _refuse_upload(request, message, workshop, challenge):
+    messages.error(request, message)
+    return redirect("challenges:submissions", workshop=workshop, challenge=challenge)
+
+
+@upload_limited(_upload_limit, _refuse_upload)
 @login_required
 @with_challenge
 def submissions(request, ch):
     ctx = _context(request, ch)
     team = ctx["team"]
-    limit = ch.max_upload_mb * 1024 * 1024
-    if request.method == "POST" and int(request.META.get("CONTENT_LENGTH") or 0) > limit + 64 * 1024:
-        # Refused from the header, before the body is read.
-        messages.error(request, f"The file is larger than {ch.max_upload_mb} MB.")
-        return redirect("challenges:submissions", workshop=ch.workshop.slug, challenge=ch.slug)
+    if request.method == "POST":
+        request.FILES  # noqa: B018 - parses the body now, through the upload guard's handler
+        if upload_refused(request):
+            messages.error(request, upload_refused(request))
+            return redirect("challenges:submissions", workshop=ch.workshop.slug, challenge=ch.slug)
     form = SubmissionForm(request.POST or None, request.FILES or None, challenge=ch)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]

@@ -63,8 +63,9 @@ def _as_dict(limits: dict[str, int] | int) -> dict[str, int]:
     return dict(limits) if isinstance(limits, dict) else {"*": int(limits)}
 
 
-def upload_guard(request, limits: dict[str, int] | int) -> str | None:
-    """Before the body is read: the refusal by Content-Length, or None after installing the handler."""
+def upload_guard(request, limits: dict[str, int] | int, labels: dict[str, str] | None = None) -> str | None:
+    """Before the body is read: the refusal by Content-Length, or None after installing the handler.
+    `labels` names the fields in the refusal ("the PDF", "the supplementary material")."""
     per_field = _as_dict(limits)
     total = sum(per_field.values()) + FORM_SLACK_BYTES
     try:
@@ -72,9 +73,14 @@ def upload_guard(request, limits: dict[str, int] | int) -> str | None:
     except ValueError:
         length = 0
     if length > total:
-        largest = max(per_field.values())
+        if labels:
+            allowed = ", ".join(
+                f"{labels.get(field, field)} may have at most {format_size(limit)}"
+                for field, limit in per_field.items()
+            )
+            return f"The upload is {format_size(length)}: {allowed}. Nothing was read or saved."
         return (
-            f"The upload is {format_size(length)}; at most {format_size(largest)} per file is accepted "
+            f"The upload is {format_size(length)}; at most {format_size(max(per_field.values()))} is accepted "
             "here. Nothing was read or saved."
         )
     request.upload_handlers.insert(0, LimitedUploadHandler(request, per_field))
@@ -85,7 +91,11 @@ def upload_refused(request) -> str | None:
     return getattr(request, "upload_refused", None)
 
 
-def upload_limited(limits: Callable[..., dict[str, int] | int], refuse: Callable[..., object]):
+def upload_limited(
+    limits: Callable[..., dict[str, int] | int],
+    refuse: Callable[..., object],
+    labels: dict[str, str] | None = None,
+):
     """Decorates a view taking files; `limits(request, *args, **kwargs)` gives the limits."""
 
     def decorator(view):
@@ -95,7 +105,7 @@ def upload_limited(limits: Callable[..., dict[str, int] | int], refuse: Callable
         @wraps(view)
         def wrapper(request, *args, **kwargs):
             if request.method == "POST":
-                message = upload_guard(request, limits(request, *args, **kwargs))
+                message = upload_guard(request, limits(request, *args, **kwargs), labels)
                 if message:
                     return refuse(request, message, *args, **kwargs)
             return protected(request, *args, **kwargs)

@@ -3,7 +3,7 @@ log, edit, withdraw, file downloads, and the chairs' list (filters, counts, CSV,
 
 Thin: permissions come from conference/rules.py, reads from selectors, writes from services. Upload
 views refuse an oversized request from its Content-Length before reading the body, and stop reading
-a file that grows past its limit (LimitedUploadHandler).
+a file that grows past its limit (`common.uploads`).
 """
 
 import uuid
@@ -12,14 +12,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from common.csv_export import csv_response
+from common.uploads import upload_limited, upload_refused
 from config.middleware import arrived_at
 
 from . import selectors, services
@@ -27,59 +26,21 @@ from .forms import AuthorFormSet, ExtensionForm, PaperFilterForm, PaperForm, Wit
 from .models import Paper, PaperVersion
 
 
-class LimitedUploadHandler(FileUploadHandler):
-    """Stops reading an uploaded file as soon as it exceeds its field's limit."""
-
-    def __init__(self, request, limits: dict[str, int]):
-        super().__init__(request)
-        self.limits = limits
-        self.seen = 0
-        self.limit = 0
-
-    def new_file(self, field_name, *args, **kwargs):
-        super().new_file(field_name, *args, **kwargs)
-        self.seen = 0
-        self.limit = self.limits.get(field_name, min(self.limits.values()))
-
-    def receive_data_chunk(self, raw_data, start):
-        self.seen += len(raw_data)
-        if self.seen > self.limit:
-            self.request.upload_refused = (
-                f"The file “{self.file_name}” is larger than {_size(self.limit)} and was refused; "
-                "nothing was saved."
-            )
-            raise StopUpload(connection_reset=True)
-        return raw_data
-
-    def file_complete(self, file_size):
-        return None
-
-
-def _size(value: int) -> str:
-    return f"{value / (1024 * 1024):.0f} MB" if value >= 1024 * 1024 else f"{value / 1024:.0f} KB"
-
-
-def _limits() -> dict[str, int]:
+def _upload_limits(request, *args, **kwargs) -> dict[str, int]:
     return {"pdf": services.PDF_MAX_BYTES, "supplementary": services.SUPPLEMENTARY_MAX_BYTES}
 
 
-def _guard_upload(request) -> str | None:
-    """Before the body is read: refuse by Content-Length, else install the per-file limit."""
-    if request.method != "POST":
-        return None
-    limits = _limits()
-    total = sum(limits.values()) + 1024 * 1024
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > total:
-        return (
-            f"The upload is {_size(length)}: the PDF may have at most {_size(limits['pdf'])} and the "
-            f"supplementary material {_size(limits['supplementary'])}. Nothing was read or saved."
-        )
-    request.upload_handlers.insert(0, LimitedUploadHandler(request, limits))
-    return None
+UPLOAD_LABELS = {"pdf": "the PDF", "supplementary": "the supplementary material"}
+
+
+def _refuse_submit(request, message, workshop):
+    messages.error(request, message)
+    return redirect("conference:paper-submit", workshop=workshop)
+
+
+def _refuse_edit(request, message, workshop, number):
+    messages.error(request, message)
+    return redirect("conference:paper-edit", workshop=workshop, number=number)
 
 
 def _user_emails(user) -> list[str]:
@@ -124,20 +85,9 @@ def my_papers(request, workshop):
     )
 
 
-@csrf_exempt
-def paper_submit(request, workshop):
-    # csrf_exempt here, csrf_protect on the inner view: the size guard must run before anything
-    # (the CSRF check included) reads the request body.
-    refused = _guard_upload(request)
-    if refused:
-        messages.error(request, refused)
-        return redirect("conference:paper-submit", workshop=workshop)
-    return _paper_submit(request, workshop)
-
-
-@csrf_protect
+@upload_limited(_upload_limits, _refuse_submit, UPLOAD_LABELS)
 @login_required
-def _paper_submit(request, workshop):
+def paper_submit(request, workshop):
     now = arrived_at(request)  # the deadline is judged at the instant the request reached the site
     ws = selectors.workshop_get(slug=workshop, user=request.user)
     windows = _windows(ws)
@@ -156,9 +106,9 @@ def _paper_submit(request, workshop):
     form = PaperForm(workshop=ws, initial=initial)
     authors = AuthorFormSet(prefix="authors", initial=[me], user_emails=_user_emails(request.user))
     if request.method == "POST":
-        request.FILES  # noqa: B018 - parses the body now, through LimitedUploadHandler
-        if getattr(request, "upload_refused", None):
-            messages.error(request, request.upload_refused)
+        request.FILES  # noqa: B018 - parses the body now, through the upload guard's handler
+        if upload_refused(request):
+            messages.error(request, upload_refused(request))
             return redirect("conference:paper-submit", workshop=ws.slug)
         form = PaperForm(request.POST, request.FILES, workshop=ws)
         authors = AuthorFormSet(request.POST, prefix="authors", user_emails=_user_emails(request.user))
@@ -256,18 +206,9 @@ def paper_check_status(request, workshop, number):
     )
 
 
-@csrf_exempt
-def paper_edit(request, workshop, number):
-    refused = _guard_upload(request)
-    if refused:
-        messages.error(request, refused)
-        return redirect("conference:paper-edit", workshop=workshop, number=number)
-    return _paper_edit(request, workshop, number)
-
-
-@csrf_protect
+@upload_limited(_upload_limits, _refuse_edit, UPLOAD_LABELS)
 @login_required
-def _paper_edit(request, workshop, number):
+def paper_edit(request, workshop, number):
     now = arrived_at(request)
     paper = _paper_for(request, workshop, number, "conference.paper_edit")
     ws = paper.workshop
@@ -295,9 +236,9 @@ def _paper_edit(request, workshop, number):
     form = PaperForm(workshop=ws, editing=True, initial=initial)
     authors = AuthorFormSet(prefix="authors", initial=author_initial, user_emails=_user_emails(request.user))
     if request.method == "POST":
-        request.FILES  # noqa: B018 - parses the body now, through LimitedUploadHandler
-        if getattr(request, "upload_refused", None):
-            messages.error(request, request.upload_refused)
+        request.FILES  # noqa: B018 - parses the body now, through the upload guard's handler
+        if upload_refused(request):
+            messages.error(request, upload_refused(request))
             return redirect("conference:paper-edit", workshop=ws.slug, number=paper.number)
         form = PaperForm(request.POST, request.FILES, workshop=ws, editing=True, initial=initial)
         authors = AuthorFormSet(

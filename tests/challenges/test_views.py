@@ -154,8 +154,7 @@ def test_submission_page_upload_limits_and_live_status(client, denoising, partic
     denoising.save()
     user = participant(denoising, "Uploaders")
     client.force_login(user)
-    html = client.get(url(denoising, "submissions/")).content.decode()
-    assert "3 of 3 left today" in html
+    assert page_html.text(client.get(url(denoising, "submissions/")), id="limits") == "3 of 3 left today"
     upload = io.BytesIO(results_for("images_zip", ground_truth_bytes(denoising)))
     upload.name = "results.zip"
     response = client.post(url(denoising, "submissions/"), {"file": upload, "method_name": "Tiny UNet"})
@@ -166,7 +165,7 @@ def test_submission_page_upload_limits_and_live_status(client, denoising, partic
     services.submission_score(submission_id=sub.pk)
     status = client.get(sub.get_absolute_url() + "status/").content.decode()
     assert "hx-trigger" not in status and "Done" in status  # stops polling when done
-    assert "2 of 3 left today" in client.get(url(denoising, "submissions/")).content.decode()
+    assert page_html.text(client.get(url(denoising, "submissions/")), id="limits") == "2 of 3 left today"
     empty = io.BytesIO(b"")
     empty.name = "results.zip"
     html = client.post(url(denoising, "submissions/"), {"file": empty}).content.decode()
@@ -263,10 +262,17 @@ def test_oversized_upload_refused_from_the_header(client, denoising, participant
     denoising.save()
     user = participant(denoising)
     client.force_login(user)
-    big = io.BytesIO(b"x" * (2 * 1024 * 1024))
+    big = io.BytesIO(b"x" * (3 * 1024 * 1024))
     big.name = "results.zip"
     response = client.post(url(denoising, "submissions/"), {"file": big}, follow=True)
-    assert "The file is larger than 1 MB." in response.content.decode()
+    messages = [m.message for m in response.context["messages"]]
+    assert messages == ["The upload is 3 MB; at most 1 MB is accepted here. Nothing was read or saved."]
+    # Under the header's limit (the body may carry other fields) but over the file's: cut mid-stream.
+    big = io.BytesIO(b"x" * (1536 * 1024))
+    big.name = "results.zip"
+    response = client.post(url(denoising, "submissions/"), {"file": big}, follow=True)
+    messages = [m.message for m in response.context["messages"]]
+    assert messages == ["The file “results.zip” is larger than 1 MB and was refused; nothing was saved."]
     assert not Submission.objects.exists()
 
 

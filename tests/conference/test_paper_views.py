@@ -11,7 +11,8 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from conference import paper_views, services
+from common.uploads import format_size
+from conference import services
 from conference.models import ImportantDate, OutgoingMail, Paper, PaperVersion
 from tests import html, pdf_factory
 from tests.conference import paper_fixtures
@@ -173,7 +174,7 @@ def test_a_file_growing_past_its_limit_is_cut_off(signed_in, edition, author, mo
     response = signed_in.post(SUBMIT, form_data(edition, author), follow=True)
     assert "The file “my paper.pdf” is larger than 4 KB and was refused; nothing was saved." in text(response)
     assert Paper.objects.count() == 0
-    assert paper_views._size(4096) == "4 KB"
+    assert format_size(4096) == "4 KB" and format_size(50 * 1024 * 1024) == "50 MB"
 
 
 def test_after_the_deadline_the_form_refuses_with_the_time(signed_in, edition, author):
