@@ -16,6 +16,7 @@ from django.db import IntegrityError, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from common.urls import absolute_url
 from conference.mail import mail_enqueue
 
 from . import scoring, selectors, timeline
@@ -157,13 +158,12 @@ def team_invite(*, team: Team, by, email: str, now: dt.datetime | None = None) -
         "challenges:invitation",
         kwargs={"workshop": challenge.workshop.slug, "challenge": challenge.slug, "token": invitation.token},
     )
-    base = settings.SITE_URL
     mail_enqueue(
         to=[email],
         subject=f"[{challenge.title}] Join the team “{team.name}”",
         body=(
             f"{by.email} invites you to the team “{team.name}” of the {challenge.title} challenge "
-            f"({challenge.workshop.short_name}).\n\nAccept: {base}{url}\n\n"
+            f"({challenge.workshop.short_name}).\n\nAccept: {absolute_url(url)}\n\n"
             f"Or register for the challenge and enter the join code: {team.join_code}\n"
         ),
     )

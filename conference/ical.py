@@ -2,8 +2,9 @@
 
 from datetime import timedelta
 
-from django.conf import settings
 from icalendar import Calendar, Event
+
+from common.urls import absolute_url
 
 from .models import Workshop
 from .selectors import workshop_dates
@@ -27,6 +28,6 @@ def workshop_calendar(*, workshop: Workshop) -> bytes:
         item.add("dtstart", start)
         item.add("dtend", start + timedelta(minutes=30))
         item.add("dtstamp", event.at)
-        item.add("url", settings.SITE_URL + workshop.get_absolute_url())
+        item.add("url", absolute_url(workshop.get_absolute_url()))
         calendar.add_component(item)
     return calendar.to_ical()

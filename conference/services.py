@@ -125,8 +125,8 @@ def _log(paper: Paper, *, user, action: str, summary: str, details: dict | None 
 
 
 def _paper_url(paper: Paper) -> str:
-    return settings.SITE_URL + reverse(
-        "conference:paper", kwargs={"workshop": paper.workshop.slug, "number": paper.number}
+    return absolute_url(
+        reverse("conference:paper", kwargs={"workshop": paper.workshop.slug, "number": paper.number})
     )
 
 

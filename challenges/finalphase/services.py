@@ -35,6 +35,7 @@ from django.utils import timezone
 from challenges import timeline
 from challenges.models import Challenge, DataFile, Team
 from challenges.selectors import deadline_passed_message, phase_refusal, team_for, timeline_for
+from common.urls import absolute_url
 
 from .formula import FormulaError, formula_parse, formula_validate
 from .models import CodeSubmission, FactSheet, FinalPhaseSettings, ModelSubmission
@@ -574,7 +575,6 @@ def model_submission_conclude(*, submission_id: int) -> None:
 
 def _mail_concluded(submission: ModelSubmission) -> None:
     """Tells the team the measurement ended; the numbers stay on the site, behind its visibility rules."""
-    from django.conf import settings as django_settings
 
     from conference.mail import mail_enqueue
 
@@ -582,7 +582,7 @@ def _mail_concluded(submission: ModelSubmission) -> None:
     if not recipients:
         return
     challenge = submission.challenge
-    url = f"{getattr(django_settings, 'SITE_URL', '').rstrip('/')}{submission.get_absolute_url()}"
+    url = absolute_url(submission.get_absolute_url())
     if submission.status == ModelSubmission.Status.DONE:
         subject = f"[{challenge.workshop.short_name}] {challenge.title}: your final submission was measured"
         body = (

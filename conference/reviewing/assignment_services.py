@@ -36,6 +36,7 @@ from django.db.models import Exists, Max, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from common.urls import absolute_url
 from conference.models import Membership, OutgoingMail, Paper, PaperAuthor, Profile, Workshop
 
 from . import selectors
@@ -815,7 +816,7 @@ def assignments_commit(*, workshop: Workshop, fingerprint: str | None = None, us
         titles = dict(Paper.objects.filter(id__in={a.paper_id for a in keep}).values_list("id", "title"))
         numbers = dict(Paper.objects.filter(id__in=list(titles)).values_list("id", "number"))
         emails = dict(get_user_model().objects.filter(id__in=list(by_user)).values_list("id", "email"))
-        url = _site_url(reverse("reviewing:home", kwargs={"workshop": workshop.slug}))
+        url = absolute_url(reverse("reviewing:home", kwargs={"workshop": workshop.slug}))
         mails = OutgoingMail.objects.bulk_create(
             [
                 OutgoingMail(
@@ -860,7 +861,3 @@ def assignment_mails_send(*, dispatch_ids: list[int]) -> dict:
     from common.dispatch import dispatch_send
 
     return dispatch_send(ids=dispatch_ids, limit=len(dispatch_ids))
-
-
-def _site_url(path: str) -> str:
-    return getattr(settings, "SITE_URL", "http://localhost:8000").rstrip("/") + path

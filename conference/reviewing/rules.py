@@ -25,7 +25,7 @@ def is_assigned_reviewer(user, paper) -> bool:
 
 @rules.predicate
 def has_submitted_review(user, paper) -> bool:
-    assignment = selectors.assignment_for(paper=paper, user=user) if user.is_authenticated else None
+    assignment = selectors.assignment_for(paper=paper, user=user) if user and user.is_authenticated else None
     return bool(assignment and hasattr(assignment, "review") and assignment.review.state == "submitted")
 
 

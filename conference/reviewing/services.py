@@ -25,6 +25,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from common.urls import absolute_url
 from conference.mail import mail_enqueue
 from conference.models import Membership, Paper, PaperAuthor, PaperChange, Profile, Workshop
 
@@ -42,11 +43,6 @@ from .models import (
     ReviewerProfile,
     new_token,
 )
-
-
-def site_url(path: str) -> str:
-    return getattr(settings, "SITE_URL", "http://localhost:8000").rstrip("/") + path
-
 
 # --- Committee -----------------------------------------------------------------------------------
 
@@ -97,7 +93,7 @@ def invitation_create(
         invitation.responded_at = None
         invitation.invited_by = invited_by or invitation.invited_by
         invitation.save(update_fields=["token", "state", "responded_at", "invited_by"])
-    url = site_url(
+    url = absolute_url(
         reverse("reviewing:invitation", kwargs={"workshop": workshop.slug, "token": invitation.token})
     )
     role_name = Membership.Role(role).label.lower()
@@ -536,7 +532,7 @@ def reminders_send(*, now=None) -> int:
                 continue
             late = now > config.review_deadline
             workshop = config.workshop
-            url = site_url(
+            url = absolute_url(
                 reverse(
                     "reviewing:review", kwargs={"workshop": workshop.slug, "number": assignment.paper.number}
                 )
@@ -585,7 +581,7 @@ def reviewers_remind(*, workshop: Workshop, chair, user_ids=None, late_only: boo
     for assignment in pending:
         by_user.setdefault(assignment.user, []).append(assignment)
     sent = 0
-    home = site_url(reverse("reviewing:home", kwargs={"workshop": workshop.slug}))
+    home = absolute_url(reverse("reviewing:home", kwargs={"workshop": workshop.slug}))
     for reviewer, assignments in by_user.items():
         if any(a.last_reminded_at and a.last_reminded_at > shown_at for a in assignments):
             continue  # reminded after the page was shown: this click was already answered
@@ -666,7 +662,7 @@ def notification_render(*, paper: Paper, subject: str, body: str) -> tuple[str, 
         number=paper.number,
         title=paper.title,
         decision=decision.get_outcome_display() if decision else "(no decision)",
-        url=site_url(
+        url=absolute_url(
             reverse(
                 "reviewing:author-reviews", kwargs={"workshop": paper.workshop.slug, "number": paper.number}
             )

@@ -1,12 +1,11 @@
 """Per-file validation scores: shown for PSNR-like metrics, hidden by default where they would reveal
 each hidden label (top-1 per file says whether the file's label was guessed), an organiser's choice."""
 
-import re
-
 import pytest
 
 from challenges import services
 from challenges.models import Challenge
+from tests import html
 from tests.challenges.conftest import ground_truth_bytes
 from tests.challenges.test_services import results_for
 
@@ -25,11 +24,9 @@ def scored(challenge, user):
 
 def score_table(client, sub) -> tuple[list[str], str]:
     """The file names in the scores table's body, and the table's first header cell."""
-    html = client.get(sub.get_absolute_url()).content.decode()
-    table = re.search(r'<table id="scores">.*?</table>', html, re.S).group(0)
-    body = re.search(r"<tbody>(.*?)</tbody>", table, re.S)
-    names = re.findall(r"<tr><td>([^<]+)</td>", body.group(1)) if body else []
-    return names, re.search(r"<th scope=\"col\">([^<]+)</th>", table).group(1)
+    table = html.element(client.get(sub.get_absolute_url()), "table", id="scores")
+    body = table.find("tbody")
+    return [row[0] for row in body.rows()] if body else [], table.find("th").text
 
 
 def test_label_revealing_scores_are_hidden_by_default_and_shown_on_request(

@@ -14,9 +14,9 @@ from pypdf import PdfReader
 
 from challenges.finalphase import selectors, services
 from challenges.finalphase.models import CodeSubmission, FactSheet, ModelSubmission
+from tests import html
 from tests.factories import CodeSubmissionFactory, FactSheetFactory
 from tests.finalphase.conftest import make_team, measured, set_milestones
-from tests.html import line_with
 
 
 def upload(path_or_bytes, name="model.tflite"):
@@ -324,8 +324,8 @@ def test_exports_and_merged_factsheets_read_back(client, challenge, team, organi
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
     assert "MAI Test Learned Smartphone ISP: final results" in text
     # The table's rows, found by rank and team: Beta first with its PSNR, then Alpha.
-    assert line_with(text, "1 Team Beta").startswith("1 Team Beta 23.00 ")
-    assert line_with(text, "2 Team Alpha").startswith("2 Team Alpha 22.00 ")
+    assert html.line_with(text, "1 Team Beta").startswith("1 Team Beta 23.00 ")
+    assert html.line_with(text, "2 Team Alpha").startswith("2 Team Alpha 22.00 ")
     assert "vs runtime on Host CPU" in text
     tex = client.get(reverse("finalphase:export", args=[*args, "tex"])).content.decode()
     assert "1 & Team Beta & \\textbf{23.00}" in tex
@@ -384,8 +384,9 @@ def test_pages_show_clear_errors_and_keep_nothing(client, challenge, team, parti
     client.force_login(make_user(email="nobody@example.org"))
     assert "not in a team of this challenge" in client.get(home).content.decode()
     client.force_login(participant)
-    page = client.get(home).content.decode()
-    assert "3 of 3 submissions left" in page and 'Fact sheet: <span class="badge warn">missing' in page
+    page = client.get(home)
+    assert html.text(page, data_testid="left").startswith("3 of 3 submissions left")
+    assert html.text(page, data_testid="ranking-requirements").startswith("Fact sheet: missing")
     submit = reverse("finalphase:submit", args=[challenge.workshop.slug, challenge.slug])
     r = client.post(submit, {"model": SimpleUploadedFile("model.onnx", b"onnx")})
     assert r.status_code == 400 and "Upload the TensorFlow Lite model (a .tflite file)." in r.content.decode()

@@ -6,7 +6,6 @@ from types import SimpleNamespace
 
 import pytest
 import rules
-from allauth.account.models import EmailAddress
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
@@ -21,6 +20,7 @@ from tests.factories import (
     AssignmentFactory,
     ConflictFactory,
     DecisionFactory,
+    EmailAddressFactory,
     MembershipFactory,
     PaperAuthorFactory,
     PaperFactory,
@@ -70,7 +70,7 @@ def cast():
     )
     PaperAuthorFactory(paper=paper, email=c.author.email)  # matched by the confirmed address
     # The co-author listed an address the account holds but never confirmed.
-    EmailAddress.objects.create(user=c.unconfirmed_coauthor, email="co@lab.example", verified=False)
+    EmailAddressFactory(user=c.unconfirmed_coauthor, email="co@lab.example", verified=False, primary=False)
     PaperAuthorFactory(paper=paper, email="co@lab.example")
     ConflictFactory(paper=paper, user=c.conflicted_chair)
     ReviewFactory(assignment=AssignmentFactory(paper=paper, user=c.reviewer))

@@ -4,6 +4,7 @@ role reads, and the chair's flows through the forms."""
 import pytest
 
 from conference.reviewing.models import Assignment, Bid, Conflict, Decision, Invitation
+from tests import html
 from tests.factories import AssignmentFactory, MembershipFactory
 from tests.reviewing.conftest import add_author, page_text
 
@@ -102,8 +103,9 @@ def test_bidding_page_hides_conflicted_titles_and_saves_bids_with_htmx(client, r
     response = client.post(f"{BASE}/bids/2/", {"value": "eager"}, HTTP_HX_REQUEST="true")
     assert "Saved: Eager" in response.content.decode()
     assert Bid.objects.get(user=reviewed["reviewers"]["ursula"]).value == "eager"
-    text = page_text(client.get(f"{BASE}/bids/?q=isp"))
-    assert "1 paper(s)." in text and "Learned camera ISP" in text
+    page = client.get(f"{BASE}/bids/?q=isp")
+    assert html.text(page, id="bid-count") == "1 paper(s)."
+    assert "Learned camera ISP" in page_text(page)
 
 
 def test_chair_runs_previews_edits_and_commits(client, edition):
