@@ -28,7 +28,7 @@ _MISSING = object()
 
 
 def _timeout() -> int:
-    return int(getattr(settings, "LEADERBOARD_CACHE_SECONDS", 300))
+    return int(settings.LEADERBOARD_CACHE_SECONDS)
 
 
 def _version_key(challenge_id: int) -> str:

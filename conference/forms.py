@@ -1,6 +1,7 @@
 """Forms of the people side: sign-up extras and the profile."""
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
@@ -127,7 +128,6 @@ class PaperForm(forms.Form):
 
     def __init__(self, *args, workshop, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        from .services import PDF_MAX_BYTES, SUPPLEMENTARY_MAX_BYTES
 
         self.workshop = workshop
         self.fields["topics"].queryset = workshop.topics.all()
@@ -140,13 +140,13 @@ class PaperForm(forms.Form):
         if not workshop.dual_submission_with_host_allowed:
             del self.fields["dual_submission"], self.fields["dual_submission_id"]
         self.fields["pdf"].help_text = (
-            f"At most {_megabytes(PDF_MAX_BYTES)}, {workshop.page_limit} pages"
+            f"At most {_megabytes(settings.PAPER_PDF_MAX_BYTES)}, {workshop.page_limit} pages"
             f"{' plus references' if workshop.references_excluded else ''}, "
             f"{workshop.paper_size}, anonymous."
         )
         self.fields[
             "supplementary"
-        ].help_text = f"At most {_megabytes(SUPPLEMENTARY_MAX_BYTES)}; anonymous too."
+        ].help_text = f"At most {_megabytes(settings.PAPER_SUPPLEMENTARY_MAX_BYTES)}; anonymous too."
         if editing:
             self.fields["pdf"].required = False
             self.fields["pdf"].label = "New PDF (optional: leave empty to keep the current one)"
@@ -154,22 +154,21 @@ class PaperForm(forms.Form):
 
     def clean_pdf(self):
         from . import pdfcheck
-        from .services import PDF_MAX_BYTES, PDF_MAX_PAGES
 
         upload = self.cleaned_data.get("pdf")
         if not upload:
             return upload
         if upload.size == 0:
             raise ValidationError("The file is empty (0 bytes).")
-        if upload.size > PDF_MAX_BYTES:
+        if upload.size > settings.PAPER_PDF_MAX_BYTES:
             raise ValidationError(
-                f"The PDF is {_megabytes(upload.size)}; at most {_megabytes(PDF_MAX_BYTES)} are accepted."
+                f"The PDF is {_megabytes(upload.size)}; at most {_megabytes(settings.PAPER_PDF_MAX_BYTES)} are accepted."
             )
         if not upload.name.lower().endswith(".pdf"):
             raise ValidationError("Upload a PDF file (name ending in .pdf).")
         path, handle = _local_copy(upload)
         try:
-            info = pdfcheck.quick_inspect_isolated(path, max_pages=PDF_MAX_PAGES)
+            info = pdfcheck.quick_inspect_isolated(path, max_pages=settings.PAPER_PDF_MAX_PAGES)
         except pdfcheck.PdfRefused as exc:
             raise ValidationError(str(exc)) from exc
         finally:
@@ -181,17 +180,15 @@ class PaperForm(forms.Form):
     def clean_supplementary(self):
         import zipfile
 
-        from .services import SUPPLEMENTARY_MAX_BYTES
-
         upload = self.cleaned_data.get("supplementary")
         if not upload:
             return upload
         if upload.size == 0:
             raise ValidationError("The supplementary file is empty (0 bytes).")
-        if upload.size > SUPPLEMENTARY_MAX_BYTES:
+        if upload.size > settings.PAPER_SUPPLEMENTARY_MAX_BYTES:
             raise ValidationError(
                 f"The supplementary material is {_megabytes(upload.size)}; at most "
-                f"{_megabytes(SUPPLEMENTARY_MAX_BYTES)} are accepted."
+                f"{_megabytes(settings.PAPER_SUPPLEMENTARY_MAX_BYTES)} are accepted."
             )
         name = upload.name.lower()
         upload.seek(0)

@@ -27,7 +27,7 @@ from .models import Paper, PaperVersion
 
 
 def _upload_limits(request, *args, **kwargs) -> dict[str, int]:
-    return {"pdf": services.PDF_MAX_BYTES, "supplementary": services.SUPPLEMENTARY_MAX_BYTES}
+    return {"pdf": settings.PAPER_PDF_MAX_BYTES, "supplementary": settings.PAPER_SUPPLEMENTARY_MAX_BYTES}
 
 
 UPLOAD_LABELS = {"pdf": "the PDF", "supplementary": "the supplementary material"}

@@ -27,10 +27,6 @@ from . import pdfcheck
 from .mail import mail_enqueue
 from .models import ImportantDate, Paper, PaperAuthor, PaperChange, PaperVersion, Topic, Workshop
 
-PDF_MAX_BYTES = getattr(settings, "PAPER_PDF_MAX_BYTES", 50 * 1024 * 1024)
-SUPPLEMENTARY_MAX_BYTES = getattr(settings, "PAPER_SUPPLEMENTARY_MAX_BYTES", 100 * 1024 * 1024)
-PDF_MAX_PAGES = getattr(settings, "PAPER_PDF_MAX_PAGES", 60)
-
 
 class SubmissionClosed(ValidationError):
     """The deadline (with grace and any extension) has passed, or submission has not opened yet."""
@@ -538,7 +534,7 @@ def paper_version_check(*, version_id: int, notify: bool = True) -> PaperVersion
             rules=paper_format_rules(workshop=paper.workshop),
             identity=paper_identity(paper=paper),
             double_blind=paper.workshop.double_blind,
-            max_pages=PDF_MAX_PAGES,
+            max_pages=settings.PAPER_PDF_MAX_PAGES,
             review_copy=review_copy,
         )
         if report.errors or not review_copy.exists():

@@ -47,7 +47,7 @@ def request_arrival(request, now: dt.datetime | None = None) -> dt.datetime:
     """The instant the request reached the site: the trusted proxy's stamp when configured and sane,
     otherwise `now` (the moment this middleware ran)."""
     now = now or timezone.now()
-    header = getattr(settings, "REQUEST_ARRIVAL_HEADER", "")
+    header = settings.REQUEST_ARRIVAL_HEADER
     if header:
         meta_key = "HTTP_" + header.upper().replace("-", "_")
         stamped = _parse_epoch(request.META.get(meta_key, ""))
@@ -91,7 +91,7 @@ class ConcurrencyLimitMiddleware:
             return self._semaphore
 
     def __call__(self, request):
-        limit = int(getattr(settings, "WEB_MAX_CONCURRENT_REQUESTS", 0) or 0)
+        limit = int(settings.WEB_MAX_CONCURRENT_REQUESTS or 0)
         if limit <= 0:
             return self.get_response(request)
         with self._semaphore_for(limit):

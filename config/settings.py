@@ -268,6 +268,10 @@ CONTENT_SECURITY_POLICY = {
 SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS")
 
 # --- Evaluation limits (each overridable from the environment) --------------------------------------
+# Paper uploads: the PDF and the supplementary material, refused past these while streaming.
+PAPER_PDF_MAX_BYTES = int(os.environ.get("PAPER_PDF_MAX_BYTES", str(50 * 1024 * 1024)))
+PAPER_SUPPLEMENTARY_MAX_BYTES = int(os.environ.get("PAPER_SUPPLEMENTARY_MAX_BYTES", str(100 * 1024 * 1024)))
+PAPER_PDF_MAX_PAGES = int(os.environ.get("PAPER_PDF_MAX_PAGES", "60"))
 EVALUATION_MAX_MODEL_BYTES = int(os.environ.get("EVALUATION_MAX_MODEL_BYTES", str(200 * 1024 * 1024)))
 EVALUATION_MAX_TENSOR_BYTES = int(os.environ.get("EVALUATION_MAX_TENSOR_BYTES", str(2 * 2**30)))
 EVALUATION_JOB_TIME_LIMIT_S = int(os.environ.get("EVALUATION_JOB_TIME_LIMIT_S", "120"))
@@ -327,6 +331,7 @@ BEAT_REVIEW_REMINDERS_EVERY_S = float(os.environ.get("BEAT_REVIEW_REMINDERS_EVER
 ASSIGNMENT_RUN_QUEUE_TIMEOUT_S = float(os.environ.get("ASSIGNMENT_RUN_QUEUE_TIMEOUT_S", "900"))
 ASSIGNMENT_RUN_STALE_S = float(os.environ.get("ASSIGNMENT_RUN_STALE_S", "120"))
 ASSIGNMENT_RUN_TIME_LIMIT_S = float(os.environ.get("ASSIGNMENT_RUN_TIME_LIMIT_S", "3600"))
+ASSIGNMENT_RUN_HEARTBEAT_S = float(os.environ.get("ASSIGNMENT_RUN_HEARTBEAT_S", "3"))
 EVALUATION_QUEUED_RESEND_S = float(os.environ.get("EVALUATION_QUEUED_RESEND_S", "120"))
 CHALLENGES_STALE_QUEUED_S = float(os.environ.get("CHALLENGES_STALE_QUEUED_S", "120"))
 CHALLENGES_STALE_SCORING_S = float(os.environ.get("CHALLENGES_STALE_SCORING_S", "600"))

@@ -27,7 +27,7 @@ def device_host_name_from_token(token: str) -> str | None:
 
 
 def model_url_max_age() -> int:
-    return int(getattr(settings, "EVALUATION_MODEL_URL_MAX_AGE_S", 600))
+    return int(settings.EVALUATION_MODEL_URL_MAX_AGE_S)
 
 
 def model_download_path(job) -> str:

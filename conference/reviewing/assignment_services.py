@@ -49,24 +49,20 @@ MAIL_TASK = "reviewing.send_assignment_mails"
 MAX_ATTEMPTS = 2
 
 
-def _setting(name: str, default: float) -> float:
-    return float(getattr(settings, name, default))
-
-
 def queue_timeout_s() -> float:
-    return _setting("ASSIGNMENT_RUN_QUEUE_TIMEOUT_S", 900)
+    return float(settings.ASSIGNMENT_RUN_QUEUE_TIMEOUT_S)
 
 
 def stale_after_s() -> float:
-    return _setting("ASSIGNMENT_RUN_STALE_S", 120)
+    return float(settings.ASSIGNMENT_RUN_STALE_S)
 
 
 def time_limit_s() -> float:
-    return _setting("ASSIGNMENT_RUN_TIME_LIMIT_S", 3600)
+    return float(settings.ASSIGNMENT_RUN_TIME_LIMIT_S)
 
 
 def heartbeat_every_s() -> float:
-    return _setting("ASSIGNMENT_RUN_HEARTBEAT_S", 3)
+    return float(settings.ASSIGNMENT_RUN_HEARTBEAT_S)
 
 
 # --- Inputs, in a few set-based queries ----------------------------------------------------------

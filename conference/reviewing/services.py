@@ -750,8 +750,8 @@ def supplementary_for_reviewers(*, paper: Paper):
             report, _log = run_sandboxed(
                 "conference.reviewing.supplementary:anonymise",
                 {"source": str(source), "destination": str(destination), "kind": kind},
-                time_limit_s=float(getattr(settings, "SUPPLEMENTARY_TIME_LIMIT_S", 25)),
-                memory_limit_mb=int(getattr(settings, "SUPPLEMENTARY_MEMORY_MB", 2048)),
+                time_limit_s=float(settings.SUPPLEMENTARY_TIME_LIMIT_S),
+                memory_limit_mb=int(settings.SUPPLEMENTARY_MEMORY_MB),
             )
         except SandboxTimeout:
             raise ValidationError(

@@ -169,8 +169,8 @@ def test_a_200_megabyte_upload_is_refused_before_the_body_is_read(signed_in, edi
     assert Paper.objects.count() == 0
 
 
-def test_a_file_growing_past_its_limit_is_cut_off(signed_in, edition, author, monkeypatch):
-    monkeypatch.setattr(services, "PDF_MAX_BYTES", 4096)
+def test_a_file_growing_past_its_limit_is_cut_off(signed_in, edition, author, settings):
+    settings.PAPER_PDF_MAX_BYTES = 4096
     response = signed_in.post(SUBMIT, form_data(edition, author), follow=True)
     assert "The file “my paper.pdf” is larger than 4 KB and was refused; nothing was saved." in text(response)
     assert Paper.objects.count() == 0
