@@ -4,7 +4,7 @@ when that person's account logs in or confirms the invited address, landing in t
 logged in when the address is confirmed in the browser session that signed up (the condition allauth
 itself uses; `ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION` stays off for everyone else).
 
-The invitation is bound to its address: `reviewing.services.invitation_accept_if_bound` accepts only
+The invitation is bound to its address: `reviewing.domain.committee.invitation_accept_if_bound` accepts only
 for an account with a verified copy of it. The token travels in the visitor's own session
 (`INVITATION_SESSION_KEY`), set when they pressed "Accept" on the invitation page.
 """
@@ -19,6 +19,8 @@ from django.contrib.sites.shortcuts import get_current_site
 from django.urls import reverse
 
 from .mail import mail_enqueue_message
+from .reviewing.domain.committee import invitation_accept_if_bound
+from .reviewing.models import Invitation
 
 INVITATION_SESSION_KEY = "reviewing_invitation"
 
@@ -30,8 +32,6 @@ def _complete_invitation(request, user) -> str | None:
     token = session.get(INVITATION_SESSION_KEY) if session is not None else None
     if not token or user is None:
         return None
-    from .reviewing.services import invitation_accept_if_bound
-
     invitation = invitation_accept_if_bound(token=token, user=user)
     if invitation is None:
         return None
@@ -86,8 +86,6 @@ class AccountAdapter(DefaultAccountAdapter):
         reviewing area rather than on the site's home."""
         landing = getattr(self.request, "_invitation_landing", None)
         if landing is None and not self.request.user.is_authenticated:
-            from .reviewing.models import Invitation
-
             pending = Invitation.objects.filter(
                 email__iexact=email_address.email, state=Invitation.State.PENDING
             ).first()

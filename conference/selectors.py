@@ -1,17 +1,25 @@
-"""Reads of the workshop side: editions, their dates (own and contributed by other apps), and papers
-(an author's list, the chairs' filtered list and counts, the current version and its review copy)."""
+"""Reads of the workshop side: editions, their topics, organisers and dates (own and contributed by
+other apps), people's confirmed addresses, and papers (the submission window, an author's list, one
+paper with its versions, authors and change log, the chairs' filtered list, counts and CSV rows, the
+current version and its review copy, the format rules and identity a PDF check uses).
 
+Every function is keyword-only and only reads; writes are in `conference.services`."""
+
+import datetime as dt
 from dataclasses import dataclass
 from datetime import datetime
 
+from allauth.account.models import EmailAddress
 from django.apps import apps
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.fields.files import FieldFile
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.http import Http404
+from django.utils import timezone
 
-from .models import ImportantDate, Paper, PaperVersion, Topic, Workshop
+from . import pdfcheck
+from .models import ImportantDate, Organiser, Paper, PaperAuthor, PaperChange, PaperVersion, Topic, Workshop
 
 
 @dataclass(frozen=True)
@@ -26,6 +34,26 @@ class DatedEvent:
 
 def workshop_list_public() -> QuerySet[Workshop]:
     return Workshop.objects.filter(is_public=True)
+
+
+def workshop_menu() -> QuerySet[Workshop]:
+    """The public editions for the header menu (slug and short name only)."""
+    return workshop_list_public().only("slug", "short_name")
+
+
+def workshop_topics(*, workshop: Workshop) -> QuerySet[Topic]:
+    return workshop.topics.all()
+
+
+def workshop_organisers(*, workshop: Workshop) -> QuerySet[Organiser]:
+    return workshop.organisers.all()
+
+
+def workshop_challenges(*, workshop: Workshop) -> QuerySet:
+    """The edition's challenges a challenge paper may name (the model through the lazy foreign key:
+    this app imports nothing of `challenges`)."""
+    challenge_model = Paper._meta.get_field("challenge").related_model
+    return challenge_model.objects.filter(workshop=workshop)
 
 
 def workshop_get(*, slug: str, user=None) -> Workshop:
@@ -58,6 +86,79 @@ def workshop_dates(*, workshop: Workshop) -> list[DatedEvent]:
 
 def workshop_deadline(*, workshop: Workshop, kind: str) -> ImportantDate | None:
     return ImportantDate.objects.filter(workshop=workshop, kind=kind).order_by("at").first()
+
+
+# --- People ----------------------------------------------------------------------------------------
+
+
+def user_confirmed_emails(*, user) -> list[str]:
+    """The account's address and every address it confirmed, lower-cased and sorted."""
+    emails = {user.email.lower()} if user.email else set()
+    emails |= {e.email.lower() for e in user.emailaddress_set.filter(verified=True)}
+    return sorted(emails)
+
+
+def user_for_confirmed_email(*, email: str):
+    """The account that confirmed this address (only confirmed addresses link: otherwise anyone could
+    sign up with a co-author's address and see the paper)."""
+    address = EmailAddress.objects.filter(email__iexact=email, verified=True).select_related("user").first()
+    return address.user if address else None
+
+
+# --- Submission window ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    opens: dt.datetime | None
+    deadline: dt.datetime | None  # as published
+    closes: dt.datetime | None  # deadline + grace (+ a paper's extension)
+    extended: bool = False
+
+    @property
+    def shown(self) -> dt.datetime | None:
+        """What pages announce: the published deadline (the grace period is not advertised), or
+        the paper's extension."""
+        return self.closes if self.extended else self.deadline
+
+    def is_open(self, now: dt.datetime) -> bool:
+        if self.closes is None:
+            return False
+        return (self.opens is None or now >= self.opens) and now <= self.closes
+
+
+def submission_window(*, workshop: Workshop, kind: str, paper: Paper | None = None) -> Window:
+    """The window for a kind of paper: opens at `submission_open`, closes at `paper_deadline` (or
+    `challenge_paper_deadline` for challenge papers) plus the workshop's grace minutes; a chair's
+    extension of one paper moves that paper's close later, never earlier."""
+    dates = {d.kind: d.at for d in ImportantDate.objects.filter(workshop=workshop).order_by("-at")}
+    K = ImportantDate.Kind
+    opens = dates.get(K.SUBMISSION_OPEN)
+    deadline = dates.get(K.PAPER_DEADLINE)
+    if kind == Paper.Kind.CHALLENGE:
+        deadline = dates.get(K.CHALLENGE_PAPER_DEADLINE, deadline)
+    closes = deadline + dt.timedelta(minutes=workshop.submission_grace_minutes) if deadline else None
+    extended = False
+    if (
+        paper is not None
+        and paper.deadline_extended_until
+        and (closes is None or paper.deadline_extended_until > closes)
+    ):
+        closes, extended = paper.deadline_extended_until, True
+    return Window(opens=opens, deadline=deadline, closes=closes, extended=extended)
+
+
+def submission_windows(*, workshop: Workshop) -> dict[str, Window]:
+    """The window of each kind of paper (regular, challenge)."""
+    return {kind: submission_window(workshop=workshop, kind=kind) for kind in Paper.Kind.values}
+
+
+def paper_is_editable(*, paper: Paper, now: dt.datetime | None = None) -> bool:
+    if paper.status not in (Paper.Status.DRAFT, Paper.Status.SUBMITTED):
+        return False
+    return submission_window(workshop=paper.workshop, kind=paper.kind, paper=paper).is_open(
+        now or timezone.now()
+    )
 
 
 # --- Papers --------------------------------------------------------------------------------------
@@ -192,3 +293,120 @@ def paper_status_counts(*, workshop: Workshop) -> dict[str, int]:
 
 def paper_latest_version(*, paper: Paper) -> PaperVersion | None:
     return paper.versions.order_by("-number").first()
+
+
+def paper_versions(*, paper: Paper) -> list[PaperVersion]:
+    """Every version of the paper, newest first."""
+    return list(paper.versions.order_by("-number"))
+
+
+def paper_version_get(*, paper: Paper, number: int) -> PaperVersion:
+    version = PaperVersion.objects.filter(paper=paper, number=number).first()
+    if version is None:
+        raise Http404("No such version.")
+    return version
+
+
+def paper_authors(*, paper: Paper) -> QuerySet[PaperAuthor]:
+    """The authors in their order on the paper."""
+    return paper.authors.order_by("order")
+
+
+def paper_changes(*, paper: Paper, limit: int = 100) -> QuerySet[PaperChange]:
+    """The change log, newest first, with who made each change."""
+    return paper.changes.select_related("user")[:limit]
+
+
+def paper_edit_initial(*, paper: Paper) -> tuple[dict, list[dict]]:
+    """What the edit form starts from: the paper's fields (with the revision it was loaded at), and
+    one row per author."""
+    initial = {
+        "title": paper.title,
+        "abstract": paper.abstract,
+        "topics": list(paper.topics.all()),
+        "kind": paper.kind,
+        "challenge": paper.challenge,
+        "dual_submission": paper.dual_submission,
+        "dual_submission_id": paper.dual_submission_id,
+        "revision": paper.revision,
+    }
+    authors = [
+        {"name": a.name, "email": a.email, "affiliation": a.affiliation} for a in paper_authors(paper=paper)
+    ]
+    return initial, authors
+
+
+PAPER_EXPORT_HEADER = [
+    "number",
+    "title",
+    "kind",
+    "challenge",
+    "status",
+    "topics",
+    "authors",
+    "emails",
+    "affiliations",
+    "pages",
+    "check",
+    "warnings",
+    "errors",
+    "submitted_at",
+    "dual_submission_id",
+    "extended_until",
+]
+
+
+def paper_export_rows(*, papers) -> list[list]:
+    """One row per paper of the chairs' CSV (columns as `PAPER_EXPORT_HEADER`), from papers as
+    `paper_list_for_chairs` returns them (authors, topics and versions prefetched)."""
+    rows = []
+    for paper in papers:
+        authors = sorted(paper.authors.all(), key=lambda a: a.order)
+        latest = max(paper.versions.all(), key=lambda v: v.number, default=None)
+        report = latest.check_report if latest else {}
+        rows.append(
+            [
+                paper.number,
+                paper.title,
+                paper.kind,
+                str(paper.challenge or ""),
+                paper.status,
+                "; ".join(t.name for t in paper.topics.all()),
+                "; ".join(a.name for a in authors),
+                "; ".join(a.email for a in authors),
+                "; ".join(a.affiliation for a in authors),
+                latest.page_count if latest else "",
+                latest.check_state if latest else "",
+                report.get("warning_count", ""),
+                report.get("error_count", ""),
+                paper.submitted_at.isoformat() if paper.submitted_at else "",
+                paper.dual_submission_id,
+                paper.deadline_extended_until.isoformat() if paper.deadline_extended_until else "",
+            ]
+        )
+    return rows
+
+
+# --- What a PDF check looks for ---------------------------------------------------------------------
+
+
+def paper_format_rules(*, workshop: Workshop) -> pdfcheck.FormatRules:
+    return pdfcheck.FormatRules(
+        page_limit=workshop.page_limit,
+        references_excluded=workshop.references_excluded,
+        paper_size=workshop.paper_size,
+        double_column=workshop.double_column,
+        body_font_pt=workshop.body_font_pt,
+        text_block_in=(workshop.text_block_width_in, workshop.text_block_height_in),
+    )
+
+
+def paper_identity(*, paper: Paper) -> pdfcheck.Identity:
+    """The authors' names, e-mails and affiliations, and the chairs' words that are never an identity."""
+    authors = list(paper.authors.all())
+    return pdfcheck.Identity(
+        names=tuple(a.name for a in authors),
+        emails=tuple(a.email for a in authors),
+        affiliations=tuple({a.affiliation for a in authors if a.affiliation}),
+        not_identities=pdfcheck.parse_word_list(paper.workshop.pdf_not_identities),
+    )

@@ -315,7 +315,10 @@ def runtime_job_create(
             # The check that counts, under a lock on the user's row: concurrent uploads of one user are
             # serialised here, so they cannot pass the limits together (the check above only refuses
             # early, before the model is read).
-            type(owner).objects.select_for_update().filter(pk=owner.pk).first()
+            # (get_user_model(), not type(owner): a view passes request.user, a SimpleLazyObject.)
+            from django.contrib.auth import get_user_model
+
+            get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
             runtime_job_check_rate(owner=owner)
         job = RuntimeJob(
             owner=owner,

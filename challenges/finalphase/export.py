@@ -40,7 +40,8 @@ class ResultRow:
     values: dict[str, float | None] = field(default_factory=dict)
     score: float | None = None
     note: str = ""  # e.g. "unranked: no fact sheet"
-    device: str = ""
+    device: str = ""  # what measured the runtime, e.g. "Host CPU: …, standing in for Apple A11"
+    runtime_input: str = ""  # the input shape the runtime ran at, e.g. "1×480×720×3"
 
 
 def format_value(value: float | None, precision: int) -> str:
@@ -66,10 +67,12 @@ def results_csv(*, columns: list[Column], rows: list[ResultRow]) -> str:
                 *["" if r.values.get(c.key) is None else repr(float(r.values[c.key])) for c in columns],
                 "" if r.score is None else repr(float(r.score)),
                 r.note,
+                r.device,
+                r.runtime_input,
             ]
             for r in rows
         ),
-        header=["rank", "team", *[c.key for c in columns], "score", "note"],
+        header=["rank", "team", *[c.key for c in columns], "score", "note", "measured_on", "runtime_input"],
     )
 
 

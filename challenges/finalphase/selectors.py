@@ -13,6 +13,7 @@ from challenges import timeline
 from challenges.models import Challenge, Registration, Team, TeamMembership
 from challenges.rules import is_challenge_organiser
 from challenges.selectors import timeline_for
+from evaluation.models import RuntimeJob
 
 from . import export, visibility
 from .models import CodeSubmission, FactSheet, FinalPhaseSettings, ModelSubmission
@@ -91,6 +92,7 @@ class Standing:
     has_factsheet: bool = False
     has_code: bool = False
     notes: list[str] = field(default_factory=list)
+    runtime_input: str = ""  # the input shape the runtime job ran at ("1×480×720×3")
 
     @property
     def ranked(self) -> bool:
@@ -117,6 +119,7 @@ class Leaderboard:
                 score=s.submission.score,
                 note=s.note,
                 device=s.submission.device_name,
+                runtime_input=s.runtime_input,
             )
             for s in self.standings
         ]
@@ -164,6 +167,17 @@ def leaderboard_columns(challenge: Challenge, submissions: list[ModelSubmission]
     return columns
 
 
+def _attach_runtime_inputs(standings: list[Standing]) -> None:
+    """The shape each submission's runtime job ran at, in one query."""
+    job_ids = [s.submission.runtime_job_id for s in standings if s.submission.runtime_job_id]
+    shapes = {
+        job.pk: job.input_shape_display
+        for job in RuntimeJob.objects.filter(pk__in=job_ids).only("input_shapes")
+    }
+    for s in standings:
+        s.runtime_input = shapes.get(s.submission.runtime_job_id, "")
+
+
 def final_leaderboard(*, challenge: Challenge) -> Leaderboard:
     """Every team with a counted submission: ranked teams (score, then the earlier submission) first,
     then unranked ones (no fact sheet or code, or no score) with the reason."""
@@ -198,6 +212,7 @@ def final_leaderboard(*, challenge: Challenge) -> Leaderboard:
         key=lambda s: (s.submission.score is None, -(s.submission.score or 0), s.team.name.lower()),
     )
     ordered = rankable + rest
+    _attach_runtime_inputs(ordered)
     return Leaderboard(
         challenge=challenge,
         columns=leaderboard_columns(challenge, [s.submission for s in ordered]),

@@ -92,7 +92,7 @@ class WorkshopScopedAdmin(admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "workshop" and not request.user.is_superuser:
-            kwargs["queryset"] = db_field.related_model.objects.filter(id__in=self._workshops(request))
+            kwargs["queryset"] = selectors.workshops_chaired(user=request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 

@@ -16,6 +16,7 @@ class ReviewingConfig(AppConfig):
     ]
 
     def ready(self):
+        # Imported here, not at the top: allauth's models need the app registry, ready only now.
         from allauth.account.signals import email_confirmed, user_logged_in, user_signed_up
 
         user_logged_in.connect(_link_invitations, dispatch_uid="reviewing-link-login")
@@ -24,20 +25,20 @@ class ReviewingConfig(AppConfig):
 
     def seed_demo(self, *, stdout):
         """Demo reviewers with expertise and bids on the live edition (idempotent)."""
-        from .seed import seed_demo
+        from .seed import seed_demo  # models: not importable before the app registry is ready
 
         return seed_demo(stdout=stdout)
 
 
 def _link_invitations(sender, request=None, user=None, **kwargs):
-    from .services import invitations_link_user
+    from .domain.committee import invitations_link_user  # models: needs the ready app registry
 
     if user is not None:
         invitations_link_user(user=user)
 
 
 def _link_confirmed(sender, request=None, email_address=None, **kwargs):
-    from .services import invitations_link_user
+    from .domain.committee import invitations_link_user  # models: needs the ready app registry
 
     if email_address is not None:
         invitations_link_user(user=email_address.user)

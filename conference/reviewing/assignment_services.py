@@ -1,5 +1,6 @@
 """The automatic assignment at CVPR size, as the chair uses it: a run computed by a Celery task with a
-progress page, its preview, a confirmation page and a bulk commit.
+progress page and a bulk commit (the reads of its pages — preview, confirmation, loads — are in
+`assignment_selectors`).
 
 State machine of an `AssignmentRun` (one queued or running run per edition, a database constraint):
 - queued (`assignment_run_start`: the row and its task message commit together through the dispatch
@@ -20,10 +21,9 @@ the mail).
 
 from __future__ import annotations
 
-import hashlib
+import re
 import threading
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -32,16 +32,25 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import Max
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 
+from common.dispatch import dispatch, dispatch_send, ref_for
+from common.models import Dispatch
 from common.urls import absolute_url
-from conference.models import Membership, OutgoingMail, Paper, PaperAuthor, Profile, Workshop
+from conference.models import Membership, OutgoingMail, Paper, PaperAuthor, Workshop
 
 from . import selectors
 from .affinity import BID_VALUES, affinity_matrix_blocked
 from .assignment import assignment_solve
+from .assignment_selectors import (
+    assignment_commit_fingerprint,
+    assignment_pairs_forbidden,
+    member_address_owners,
+)
+from .domain.review_settings import review_settings_ensure
 from .models import Assignment, AssignmentRun, Bid, Conflict, ReviewerProfile, ReviewSettings
 
 RUN_TASK = "reviewing.compute_assignment"
@@ -96,48 +105,27 @@ def assignment_inputs(*, workshop: Workshop, default_max: int, default_min: int)
         return _read_inputs(workshop, default_max, default_min, counter)
 
 
-def _read_inputs(workshop, default_max, default_min, counter) -> AssignmentInputs:
-    t0 = time.perf_counter()
-    paper_rows = list(
-        Paper.objects.filter(workshop=workshop, status=Paper.Status.SUBMITTED)
-        .order_by("number")
-        .values_list("id", "number", "title", "abstract", "submitter_id")
-    )
-    papers = [row[0] for row in paper_rows]
-    p_index = {pid: i for i, pid in enumerate(papers)}
-    reviewers = sorted(
-        set(
-            Membership.objects.filter(
-                workshop=workshop, role__in=[Membership.Role.REVIEWER, Membership.Role.AREA_CHAIR]
-            ).values_list("user_id", flat=True)
-        )
-    )
-    r_index = {uid: j for j, uid in enumerate(reviewers)}
-    n_p, n_r = len(papers), len(reviewers)
+@dataclass
+class _Grid:
+    """Paper and reviewer ids with their matrix indices, and the papers × reviewers forbidden mask."""
 
-    # Every address of every committee member (account, allauth addresses, profile's other ones).
-    emails = dict(get_user_model().objects.filter(id__in=reviewers).values_list("id", "email"))
-    owner: dict[str, set[int]] = {}  # an address → every member who listed it
-    for uid, email in emails.items():
-        if email:
-            owner.setdefault(email.strip().lower(), set()).add(uid)
-    from allauth.account.models import EmailAddress
+    papers: list[int]
+    reviewers: list[int]
 
-    for uid, email in EmailAddress.objects.filter(user_id__in=reviewers).values_list("user_id", "email"):
-        owner.setdefault(email.strip().lower(), set()).add(uid)
-    for uid, others in Profile.objects.filter(user_id__in=reviewers).values_list("user_id", "other_emails"):
-        for email in others or []:
-            if email:
-                owner.setdefault(str(email).strip().lower(), set()).add(uid)
+    def __post_init__(self):
+        self.p_index = {pid: i for i, pid in enumerate(self.papers)}
+        self.r_index = {uid: j for j, uid in enumerate(self.reviewers)}
+        self.forbidden = np.zeros((len(self.papers), len(self.reviewers)), dtype=bool)
 
-    forbidden = np.zeros((n_p, n_r), dtype=bool)
-
-    def forbid(pid, uid):
-        i, j = p_index.get(pid), r_index.get(uid)
+    def forbid(self, pid, uid) -> None:
+        i, j = self.p_index.get(pid), self.r_index.get(uid)
         if i is not None and j is not None:
-            forbidden[i, j] = True
+            self.forbidden[i, j] = True
 
-    # Conflict rows (hundreds of thousands at CVPR size): ids mapped to indices with numpy.
+
+def _forbid_conflict_rows(workshop: Workshop, grid: _Grid) -> None:
+    """Conflict rows (hundreds of thousands at CVPR size): ids mapped to indices with numpy."""
+    papers, reviewers = grid.papers, grid.reviewers
     pairs = np.array(
         list(
             Conflict.objects.filter(
@@ -146,47 +134,58 @@ def _read_inputs(workshop, default_max, default_min, counter) -> AssignmentInput
         ),
         dtype=np.int64,
     ).reshape(-1, 2)
-    if len(pairs) and n_p and n_r:
+    if len(pairs) and papers and reviewers:
         p_map = np.full(max(int(pairs[:, 0].max()), max(papers)) + 1, -1, dtype=np.int64)
-        p_map[papers] = np.arange(n_p)
+        p_map[papers] = np.arange(len(papers))
         r_map = np.full(max(int(pairs[:, 1].max()), max(reviewers)) + 1, -1, dtype=np.int64)
-        r_map[reviewers] = np.arange(n_r)
+        r_map[reviewers] = np.arange(len(reviewers))
         i, j = p_map[pairs[:, 0]], r_map[pairs[:, 1]]
         ok = (i >= 0) & (j >= 0)
-        forbidden[i[ok], j[ok]] = True
-    del pairs
+        grid.forbidden[i[ok], j[ok]] = True
+
+
+def _read_bids(workshop: Workshop, grid: _Grid) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The bids as (paper index, reviewer index, value) arrays; "in conflict" bids forbid the pair."""
     bid_p, bid_r, bid_v = [], [], []
     for pid, uid, value in Bid.objects.filter(paper__workshop=workshop).values_list(
         "paper_id", "user_id", "value"
     ):
         if value == Bid.Value.CONFLICT:
-            forbid(pid, uid)
-        elif pid in p_index and uid in r_index:
-            bid_p.append(p_index[pid])
-            bid_r.append(r_index[uid])
+            grid.forbid(pid, uid)
+        elif pid in grid.p_index and uid in grid.r_index:
+            bid_p.append(grid.p_index[pid])
+            bid_r.append(grid.r_index[uid])
             bid_v.append(BID_VALUES.get(value, 0.0))
-    # A paper's own authors, by account or by any address they listed; and its submitter.
+    return np.array(bid_p, dtype=np.int64), np.array(bid_r, dtype=np.int64), np.array(bid_v)
+
+
+def _forbid_authors(workshop: Workshop, grid: _Grid, owner: dict, paper_rows: list) -> dict[int, list[str]]:
+    """Forbids a paper to its own authors (by account or by any address they listed) and its submitter;
+    returns each member's past abstracts (their text profile)."""
     past: dict[int, list[str]] = {}
     for pid, uid, email, abstract in PaperAuthor.objects.filter(paper__workshop=workshop).values_list(
         "paper_id", "user_id", "email", "paper__abstract"
     ):
         people = set(owner.get((email or "").strip().lower(), ()))
-        if uid in r_index:
+        if uid in grid.r_index:
             people.add(uid)
         for who in people:
-            forbid(pid, who)
+            grid.forbid(pid, who)
             past.setdefault(who, []).append(abstract)
-    for pid_uid in (
-        PaperAuthor.objects.filter(user_id__in=reviewers)
+    for uid, abstract in (
+        PaperAuthor.objects.filter(user_id__in=grid.reviewers)
         .exclude(paper__workshop=workshop)
         .values_list("user_id", "paper__abstract")
     ):
-        past.setdefault(pid_uid[0], []).append(pid_uid[1])
+        past.setdefault(uid, []).append(abstract)
     for row in paper_rows:
         if row[4] is not None:
-            forbid(row[0], row[4])
+            grid.forbid(row[0], row[4])
+    return past
 
-    # Loads and expertise.
+
+def _read_profiles(workshop: Workshop, reviewers: list[int], default_max: int, default_min: int):
+    """(max loads, min loads, expertise texts, topics) per reviewer, defaults where none was set."""
     max_loads = {uid: default_max for uid in reviewers}
     min_loads = {uid: default_min for uid in reviewers}
     expertise: dict[int, str] = {}
@@ -203,47 +202,82 @@ def _read_inputs(workshop, default_max, default_min, counter) -> AssignmentInput
         reviewerprofile__workshop=workshop
     ).values_list("reviewerprofile__user_id", "topic_id"):
         reviewer_topics.setdefault(uid, set()).add(topic)
+    return max_loads, min_loads, expertise, reviewer_topics
+
+
+def _paper_topics(workshop: Workshop) -> dict[int, set]:
     paper_topics: dict[int, set] = {}
     for pid, topic in Paper.topics.through.objects.filter(paper__workshop=workshop).values_list(
         "paper_id", "topic_id"
     ):
         paper_topics.setdefault(pid, set()).add(topic)
+    return paper_topics
 
-    # Pairs the run keeps: committed ones, and proposals a chair made by hand.
+
+def _fixed_pairs(workshop: Workshop, grid: _Grid) -> tuple[list[tuple[int, int]], int]:
+    """Pairs the run keeps (committed ones, and proposals a chair made by hand), and how many of those
+    are now in conflict and dropped."""
     fixed, dropped = [], 0
     for pid, uid, state, manual in Assignment.objects.filter(paper__workshop=workshop).values_list(
         "paper_id", "user_id", "state", "manual"
     ):
         if state == Assignment.State.PROPOSED and not manual:
             continue
-        i, j = p_index.get(pid), r_index.get(uid)
+        i, j = grid.p_index.get(pid), grid.r_index.get(uid)
         if i is None or j is None:
             continue
-        if forbidden[i, j]:
+        if grid.forbidden[i, j]:
             dropped += 1
         else:
             fixed.append((pid, uid))
+    return fixed, dropped
+
+
+def _read_inputs(workshop, default_max, default_min, counter) -> AssignmentInputs:
+    t0 = time.perf_counter()
+    paper_rows = list(
+        Paper.objects.filter(workshop=workshop, status=Paper.Status.SUBMITTED)
+        .order_by("number")
+        .values_list("id", "number", "title", "abstract", "submitter_id")
+    )
+    reviewers = sorted(
+        set(
+            Membership.objects.filter(
+                workshop=workshop, role__in=[Membership.Role.REVIEWER, Membership.Role.AREA_CHAIR]
+            ).values_list("user_id", flat=True)
+        )
+    )
+    grid = _Grid(papers=[row[0] for row in paper_rows], reviewers=reviewers)
+    emails, owner = member_address_owners(user_ids=reviewers)
+    _forbid_conflict_rows(workshop, grid)
+    bid_pairs = _read_bids(workshop, grid)
+    past = _forbid_authors(workshop, grid, owner, paper_rows)
+    max_loads, min_loads, expertise, reviewer_topics = _read_profiles(
+        workshop, reviewers, default_max, default_min
+    )
+    paper_topics = _paper_topics(workshop)
+    fixed, dropped = _fixed_pairs(workshop, grid)
     config = selectors.review_settings_get(workshop=workshop)
     t_read = time.perf_counter() - t0
     t0 = time.perf_counter()
     affinity = affinity_matrix_blocked(
-        papers=papers,
+        papers=grid.papers,
         reviewers=reviewers,
         paper_topics=paper_topics,
         reviewer_topics=reviewer_topics,
         paper_texts={row[0]: f"{row[2]}\n{row[3]}" for row in paper_rows},
         reviewer_texts={uid: "\n".join([expertise.get(uid, ""), *past.get(uid, [])]) for uid in reviewers},
-        bid_pairs=(np.array(bid_p, dtype=np.int64), np.array(bid_r, dtype=np.int64), np.array(bid_v)),
+        bid_pairs=bid_pairs,
         bid_weight=config.bid_weight,
         topic_weight=config.topic_weight,
         text_weight=config.text_weight,
     )
     return AssignmentInputs(
-        papers=papers,
+        papers=grid.papers,
         numbers={row[0]: row[1] for row in paper_rows},
         reviewers=reviewers,
         emails=emails,
-        forbidden=forbidden,
+        forbidden=grid.forbidden,
         fixed=fixed,
         dropped_in_conflict=dropped,
         max_loads=max_loads,
@@ -289,17 +323,6 @@ def run_options_remember(*, config: ReviewSettings, options: dict) -> None:
     config.default_max_load = options["max_load"]
     config.default_min_load = options["min_load"]
     config.save(update_fields=["reviewers_per_paper", "default_max_load", "default_min_load"])
-
-
-def reviewer_loads_text(*, workshop: Workshop) -> str:
-    """The per-reviewer overrides as the chair edits them: `address, minimum, maximum` per line."""
-    rows = (
-        ReviewerProfile.objects.filter(workshop=workshop)
-        .filter(Q(min_load__isnull=False) | Q(max_load__isnull=False))
-        .order_by("user__email")
-        .values_list("user__email", "min_load", "max_load")
-    )
-    return "\n".join(f"{e}, {'' if lo is None else lo}, {'' if hi is None else hi}" for e, lo, hi in rows)
 
 
 def reviewer_loads_set(*, workshop: Workshop, text: str) -> int:
@@ -354,8 +377,6 @@ def reviewer_loads_set(*, workshop: Workshop, text: str) -> int:
 def assignment_run_start(*, workshop: Workshop, user, options: dict) -> AssignmentRun:
     """Queues a run (its task message commits with it). Refused while another run of the edition is
     queued or running."""
-    from common.dispatch import dispatch, ref_for
-
     assignment_runs_sweep(workshop=workshop)
     active = AssignmentRun.objects.filter(workshop=workshop, state__in=AssignmentRun.ACTIVE).first()
     if active is not None:
@@ -365,7 +386,7 @@ def assignment_run_start(*, workshop: Workshop, user, options: dict) -> Assignme
         )
     try:
         with transaction.atomic():
-            run_options_remember(config=selectors.review_settings_get(workshop=workshop), options=options)
+            run_options_remember(config=review_settings_ensure(workshop=workshop), options=options)
             run = AssignmentRun.objects.create(
                 workshop=workshop,
                 options=options,
@@ -490,19 +511,32 @@ def _compute(run: AssignmentRun) -> tuple[dict, list]:
         progress=progress,
     )
     _progress(run.pk, "saving the proposal", 88)
+    summary = _run_summary(inputs, result, options)
+    summary["seconds"] = round(time.perf_counter() - t_start, 2)
+    summary["cpu_seconds"] = round(time.process_time() - c_start, 2)
+    summary.update(inputs.timings)
+    return summary, _proposal(inputs, result)
+
+
+def _proposal(inputs: AssignmentInputs, result) -> list[list]:
+    """The run's new pairs as [paper id, user id, affinity]."""
     p_index = {pid: i for i, pid in enumerate(inputs.papers)}
     r_index = {uid: j for j, uid in enumerate(inputs.reviewers)}
-    proposal = [
+    return [
         [pid, uid, round(float(inputs.affinity[p_index[pid], r_index[uid]]), 4)]
         for pid, uid in result.new_pairs
     ]
+
+
+def _run_summary(inputs: AssignmentInputs, result, options: dict) -> dict:
+    """What the chair's pages show of a run: counts, optimality, loads, shortfalls, diagnosis."""
     numbers = inputs.numbers
     over = [
         inputs.emails.get(uid, str(uid))
         for uid in inputs.reviewers
         if result.loads.get(uid, 0) > inputs.max_loads[uid]
     ]
-    summary = {
+    return {
         "feasible": result.feasible,
         "k": options["k"],
         "papers": len(inputs.papers),
@@ -530,16 +564,10 @@ def _compute(run: AssignmentRun) -> tuple[dict, list]:
         "short_papers": [numbers[s.paper] for s in result.shortfalls],
         "diagnosis": _diagnosis_with_numbers(result.diagnosis(), numbers),
         "queries": inputs.queries,
-        "seconds": round(time.perf_counter() - t_start, 2),
-        "cpu_seconds": round(time.process_time() - c_start, 2),
-        **inputs.timings,
     }
-    return summary, proposal
 
 
 def _diagnosis_with_numbers(lines: list[str], numbers: dict[int, int]) -> list[str]:
-    import re
-
     out = []
     for line in lines:
         line = re.sub(r"^Paper (\d+)", lambda m: f"Paper #{numbers[int(m.group(1))]}", line)
@@ -573,7 +601,7 @@ def _store(run_id: int, attempt: int, summary: dict, proposal: list) -> Assignme
         run.summary, run.proposal = summary, proposal
         run.stage, run.progress, run.finished_at = "done", 100, now
         run.save()
-        config = selectors.review_settings_get(workshop=run.workshop)
+        config = review_settings_ensure(workshop=run.workshop)
         config.last_run = {**summary, "at": now.isoformat(), "run": run.pk}
         config.save(update_fields=["last_run"])
     return run
@@ -617,139 +645,6 @@ def assignment_runs_sweep(*, workshop: Workshop | None = None, now=None) -> int:
     return swept
 
 
-# --- Reads for the pages -------------------------------------------------------------------------
-
-
-def assignment_run_latest(*, workshop: Workshop) -> AssignmentRun | None:
-    return AssignmentRun.objects.filter(workshop=workshop).defer("proposal").first()
-
-
-def assignment_preview(*, workshop: Workshop) -> dict:
-    """Figures of proposed + committed rows: load histogram, affinity distribution, reviewers over
-    their maximum load, papers short of k (a few aggregate queries)."""
-    config = selectors.review_settings_get(workshop=workshop)
-    rows = list(
-        Assignment.objects.filter(paper__workshop=workshop).values_list("user_id", "affinity", "state")
-    )
-    members = set(
-        Membership.objects.filter(
-            workshop=workshop, role__in=[Membership.Role.REVIEWER, Membership.Role.AREA_CHAIR]
-        ).values_list("user_id", flat=True)
-    )
-    loads = Counter(uid for uid, _, _ in rows)
-    histogram = Counter(loads.get(uid, 0) for uid in members)
-    bins = Counter(min(max(int(np.floor(a * 4)), -4), 8) / 4 for _, a, _ in rows)
-    limits = dict(
-        ReviewerProfile.objects.filter(workshop=workshop, max_load__isnull=False).values_list(
-            "user_id", "max_load"
-        )
-    )
-    over = {uid: n for uid, n in loads.items() if n > limits.get(uid, config.default_max_load)}
-    emails = dict(get_user_model().objects.filter(id__in=list(over)).values_list("id", "email"))
-    per_paper = Counter(
-        Assignment.objects.filter(paper__workshop=workshop, paper__status=Paper.Status.SUBMITTED).values_list(
-            "paper_id", flat=True
-        )
-    )
-    submitted = list(
-        Paper.objects.filter(workshop=workshop, status=Paper.Status.SUBMITTED).values_list("id", "number")
-    )
-    k = config.reviewers_per_paper
-    short = sorted(number for pid, number in submitted if per_paper.get(pid, 0) < k)
-    affinities = [a for _, a, _ in rows]
-    return {
-        "load_histogram": sorted(histogram.items()),
-        "affinity_histogram": sorted(bins.items()),
-        "affinity_mean": round(float(np.mean(affinities)), 3) if affinities else None,
-        "proposed": sum(1 for _, _, s in rows if s == Assignment.State.PROPOSED),
-        "committed": sum(1 for _, _, s in rows if s == Assignment.State.COMMITTED),
-        "over_capacity": sorted(
-            (
-                (emails.get(uid, str(uid)), n, limits.get(uid, config.default_max_load))
-                for uid, n in over.items()
-            ),
-        ),
-        "short_papers": short,
-        "k": k,
-    }
-
-
-def commit_fingerprint(*, workshop: Workshop) -> str:
-    """A digest of the proposed rows: the confirmation page commits exactly what it showed."""
-    ids = Assignment.objects.filter(paper__workshop=workshop, state=Assignment.State.PROPOSED).values_list(
-        "pk", "paper_id", "user_id"
-    )
-    digest = hashlib.sha256()
-    for row in sorted(ids):
-        digest.update(f"{row};".encode())
-    return digest.hexdigest()[:32]
-
-
-def assignment_commit_check(*, workshop: Workshop) -> dict:
-    """What committing would do, for the confirmation page: counts and warnings."""
-    preview = assignment_preview(workshop=workshop)
-    proposed = list(
-        Assignment.objects.filter(paper__workshop=workshop, state=Assignment.State.PROPOSED).values_list(
-            "paper_id", "user_id"
-        )
-    )
-    forbidden = _forbidden_pairs(workshop, {p for p, _ in proposed}, {u for _, u in proposed})
-    in_conflict = sum(1 for pair in proposed if pair in forbidden)
-    active = AssignmentRun.objects.filter(workshop=workshop, state__in=AssignmentRun.ACTIVE).first()
-    return {
-        **preview,
-        "to_commit": len(proposed) - in_conflict,
-        "in_conflict": in_conflict,
-        "reviewers_notified": len({u for p, u in proposed if (p, u) not in forbidden}),
-        "papers_touched": len({p for p, _ in proposed}),
-        "active_run": active,
-        "fingerprint": commit_fingerprint(workshop=workshop),
-    }
-
-
-def _forbidden_pairs(workshop: Workshop, paper_ids: set, user_ids: set) -> set[tuple[int, int]]:
-    """Conflicted pairs among the proposed ones of the given papers and users, set-based (the same
-    rules as the run)."""
-    if not paper_ids:
-        return set()
-    emails = dict(get_user_model().objects.filter(id__in=user_ids).values_list("id", "email"))
-    owner: dict[str, set[int]] = {}
-    for uid, email in emails.items():
-        if email:
-            owner.setdefault(email.strip().lower(), set()).add(uid)
-    from allauth.account.models import EmailAddress
-
-    for uid, email in EmailAddress.objects.filter(user_id__in=user_ids).values_list("user_id", "email"):
-        owner.setdefault(email.strip().lower(), set()).add(uid)
-    for uid, others in Profile.objects.filter(user_id__in=user_ids).values_list("user_id", "other_emails"):
-        for email in others or []:
-            owner.setdefault(str(email).strip().lower(), set()).add(uid)
-    # Only conflicts that meet a proposed pair are read (a join), not the edition's hundreds of thousands.
-    proposed = Assignment.objects.filter(
-        paper_id=OuterRef("paper_id"), user_id=OuterRef("user_id"), state=Assignment.State.PROPOSED
-    )
-    pairs = set(
-        Conflict.objects.filter(paper__workshop=workshop, state__in=selectors.ACTIVE_CONFLICT)
-        .filter(Exists(proposed))
-        .values_list("paper_id", "user_id")
-    )
-    pairs |= set(
-        Bid.objects.filter(paper__workshop=workshop, value=Bid.Value.CONFLICT)
-        .filter(Exists(proposed))
-        .values_list("paper_id", "user_id")
-    )
-    for pid, uid, email in PaperAuthor.objects.filter(paper_id__in=paper_ids).values_list(
-        "paper_id", "user_id", "email"
-    ):
-        if uid is not None:
-            pairs.add((pid, uid))
-        pairs |= {(pid, who) for who in owner.get((email or "").strip().lower(), ())}
-    pairs |= set(
-        Paper.objects.filter(id__in=paper_ids, submitter__isnull=False).values_list("id", "submitter_id")
-    )
-    return pairs
-
-
 # --- Commit --------------------------------------------------------------------------------------
 
 
@@ -757,9 +652,6 @@ def assignments_commit(*, workshop: Workshop, fingerprint: str | None = None, us
     """Commits every proposed pair in bulk: numbers the reviewers per paper ("Reviewer n" after the
     committed ones), drops pairs now in conflict, marks the latest done run committed, and queues one
     e-mail per reviewer. With `fingerprint`, refuses if the proposal changed since it was shown."""
-    from common.dispatch import dispatch, ref_for
-    from common.models import Dispatch
-
     if AssignmentRun.objects.filter(workshop=workshop, state__in=AssignmentRun.ACTIVE).exists():
         raise ValidationError("An assignment run is in progress: wait for it before committing.")
     now = timezone.now()
@@ -770,90 +662,109 @@ def assignments_commit(*, workshop: Workshop, fingerprint: str | None = None, us
             .order_by("paper_id", "-affinity", "id")
             .only("id", "paper_id", "user_id")
         )
-        if fingerprint is not None and fingerprint != commit_fingerprint(workshop=workshop):
+        if fingerprint is not None and fingerprint != assignment_commit_fingerprint(workshop=workshop):
             raise ValidationError(
                 "The proposed assignment changed since this page was opened: check the counts again."
             )
-        forbidden = _forbidden_pairs(workshop, {a.paper_id for a in proposed}, {a.user_id for a in proposed})
+        forbidden = assignment_pairs_forbidden(
+            workshop=workshop,
+            paper_ids={a.paper_id for a in proposed},
+            user_ids={a.user_id for a in proposed},
+        )
         drop = [a.pk for a in proposed if (a.paper_id, a.user_id) in forbidden]
         if drop:
             Assignment.objects.filter(pk__in=drop).delete()
         keep = [a for a in proposed if (a.paper_id, a.user_id) not in forbidden]
-        top = dict(
-            Assignment.objects.filter(paper_id__in={a.paper_id for a in keep}, number__isnull=False)
-            .values("paper_id")
-            .annotate(n=Max("number"))
-            .values_list("paper_id", "n")
-        )
-        by_user: dict[int, list[int]] = {}
-        by_number: dict[int, list[int]] = {}
-        for a in keep:
-            top[a.paper_id] = top.get(a.paper_id, 0) + 1
-            by_number.setdefault(top[a.paper_id], []).append(a.pk)
-            by_user.setdefault(a.user_id, []).append(a.paper_id)
-        # Bulk: one UPDATE per reviewer number ("Reviewer 1", "Reviewer 2"…), a handful in all — cheaper
-        # than bulk_update's CASE over every row.
-        for number, ids in sorted(by_number.items()):
-            for start in range(0, len(ids), 10_000):
-                Assignment.objects.filter(pk__in=ids[start : start + 10_000]).update(
-                    number=number, state=Assignment.State.COMMITTED, committed_at=now
-                )
-        run = (
-            AssignmentRun.objects.select_for_update()
-            .filter(workshop=workshop, state=AssignmentRun.State.DONE)
-            .order_by("-created_at", "-id")
-            .first()
-        )
-        if run is not None and keep:
-            run.state = AssignmentRun.State.COMMITTED
-            run.summary = {**run.summary, "committed": len(keep), "committed_at": now.isoformat()}
-            run.save(update_fields=["state", "summary"])
-        # One e-mail per reviewer, written in bulk to the outbox; one message asks a worker to send them.
-        titles = dict(Paper.objects.filter(id__in={a.paper_id for a in keep}).values_list("id", "title"))
-        numbers = dict(Paper.objects.filter(id__in=list(titles)).values_list("id", "number"))
-        emails = dict(get_user_model().objects.filter(id__in=list(by_user)).values_list("id", "email"))
-        url = absolute_url(reverse("reviewing:home", kwargs={"workshop": workshop.slug}))
-        mails = OutgoingMail.objects.bulk_create(
-            [
-                OutgoingMail(
-                    to=[emails[uid]],
-                    subject=f"[{workshop.short_name}] {len(pids)} paper(s) assigned to you",
-                    body=(
-                        "Hello,\n\nThese papers were assigned to you for review:\n"
-                        + "\n".join(f"  #{numbers[p]} {titles[p]}" for p in sorted(pids, key=numbers.get))
-                        + f"\n\nReview them at {url}\n"
-                    ),
-                    from_email=settings.DEFAULT_FROM_EMAIL,
-                )
-                for uid, pids in by_user.items()
-                if emails.get(uid)
-            ],
-            batch_size=1000,
-        )
-        rows = Dispatch.objects.bulk_create(
-            [
-                Dispatch(
-                    task="conference.send_outgoing_mail",
-                    args=[m.pk],
-                    queue="default",
-                    ref=f"conference.outgoingmail:{m.pk}",
-                )
-                for m in mails
-            ],
-            batch_size=1000,
-        )
-        if rows:
-            dispatch(
-                MAIL_TASK,
-                args=[[r.pk for r in rows]],
-                queue="default",
-                ref=ref_for(run) if run is not None else "",
-            )
+        by_user = _commit_numbered(keep, now)
+        run = _run_mark_committed(workshop, committed=len(keep), now=now)
+        _commit_mails_queue(workshop, by_user, run)
     return len(keep)
+
+
+def _commit_numbered(keep: list[Assignment], now) -> dict[int, list[int]]:
+    """Commits the kept rows, numbered per paper after the committed ones ("Reviewer n"); returns each
+    reviewer's new paper ids."""
+    top = dict(
+        Assignment.objects.filter(paper_id__in={a.paper_id for a in keep}, number__isnull=False)
+        .values("paper_id")
+        .annotate(n=Max("number"))
+        .values_list("paper_id", "n")
+    )
+    by_user: dict[int, list[int]] = {}
+    by_number: dict[int, list[int]] = {}
+    for a in keep:
+        top[a.paper_id] = top.get(a.paper_id, 0) + 1
+        by_number.setdefault(top[a.paper_id], []).append(a.pk)
+        by_user.setdefault(a.user_id, []).append(a.paper_id)
+    # Bulk: one UPDATE per reviewer number ("Reviewer 1", "Reviewer 2"…), a handful in all — cheaper
+    # than bulk_update's CASE over every row.
+    for number, ids in sorted(by_number.items()):
+        for start in range(0, len(ids), 10_000):
+            Assignment.objects.filter(pk__in=ids[start : start + 10_000]).update(
+                number=number, state=Assignment.State.COMMITTED, committed_at=now
+            )
+    return by_user
+
+
+def _run_mark_committed(workshop: Workshop, *, committed: int, now) -> AssignmentRun | None:
+    """Marks the latest done run committed (when something was); returns it, or None."""
+    run = (
+        AssignmentRun.objects.select_for_update()
+        .filter(workshop=workshop, state=AssignmentRun.State.DONE)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if run is not None and committed:
+        run.state = AssignmentRun.State.COMMITTED
+        run.summary = {**run.summary, "committed": committed, "committed_at": now.isoformat()}
+        run.save(update_fields=["state", "summary"])
+    return run
+
+
+def _commit_mails_queue(workshop: Workshop, by_user: dict[int, list[int]], run: AssignmentRun | None) -> None:
+    """One e-mail per reviewer, written in bulk to the outbox; one message asks a worker to send them."""
+    paper_ids = {pid for pids in by_user.values() for pid in pids}
+    titles = dict(Paper.objects.filter(id__in=paper_ids).values_list("id", "title"))
+    numbers = dict(Paper.objects.filter(id__in=list(titles)).values_list("id", "number"))
+    emails = dict(get_user_model().objects.filter(id__in=list(by_user)).values_list("id", "email"))
+    url = absolute_url(reverse("reviewing:home", kwargs={"workshop": workshop.slug}))
+    template = get_template("reviewing/mail/assignments_committed.txt")
+    mails = OutgoingMail.objects.bulk_create(
+        [
+            OutgoingMail(
+                to=[emails[uid]],
+                subject=f"[{workshop.short_name}] {len(pids)} paper(s) assigned to you",
+                body=template.render(
+                    {"papers": [(numbers[p], titles[p]) for p in sorted(pids, key=numbers.get)], "url": url}
+                ),
+                from_email=settings.DEFAULT_FROM_EMAIL,
+            )
+            for uid, pids in by_user.items()
+            if emails.get(uid)
+        ],
+        batch_size=1000,
+    )
+    rows = Dispatch.objects.bulk_create(
+        [
+            Dispatch(
+                task="conference.send_outgoing_mail",
+                args=[m.pk],
+                queue="default",
+                ref=f"conference.outgoingmail:{m.pk}",
+            )
+            for m in mails
+        ],
+        batch_size=1000,
+    )
+    if rows:
+        dispatch(
+            MAIL_TASK,
+            args=[[r.pk for r in rows]],
+            queue="default",
+            ref=ref_for(run) if run is not None else "",
+        )
 
 
 def assignment_mails_send(*, dispatch_ids: list[int]) -> dict:
     """Hands the commit's e-mail messages to the broker (in a worker, not in the chair's request)."""
-    from common.dispatch import dispatch_send
-
     return dispatch_send(ids=dispatch_ids, limit=len(dispatch_ids))

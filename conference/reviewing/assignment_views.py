@@ -1,16 +1,17 @@
 """The chair's assignment pages beyond the main one (`views.assignment`): a run's progress page and its
 htmx-polled status fragment, and the confirmation page of the commit. Thin callers of
-`assignment_services`; every page is for the edition's chairs only."""
+`assignment_services` (reads through `assignment_selectors` and `selectors`); every page is for the edition's chairs only."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from conference.selectors import workshop_get
 
-from . import assignment_services
+from . import assignment_selectors, assignment_services, selectors
 from .models import AssignmentRun
 
 
@@ -19,6 +20,13 @@ def _chair(request, slug):
     if not request.user.has_perm("reviewing.chair_workshop", workshop):
         raise PermissionDenied("Only the chairs of this edition can open this page.")
     return workshop
+
+
+def _run(ws, pk) -> AssignmentRun:
+    run = selectors.assignment_run_get(workshop=ws, pk=pk)
+    if run is None:
+        raise Http404("No such assignment run.")
+    return run
 
 
 def _run_context(ws, run):
@@ -37,7 +45,7 @@ def assignment_run(request, workshop, pk):
     """The progress page of one run: stage, percentage, elapsed time, then its result or failure."""
     ws = _chair(request, workshop)
     assignment_services.assignment_runs_sweep(workshop=ws)
-    run = get_object_or_404(AssignmentRun.objects.defer("proposal"), pk=pk, workshop=ws)
+    run = _run(ws, pk)
     return render(request, "reviewing/assignment_run.html", _run_context(ws, run))
 
 
@@ -47,7 +55,7 @@ def assignment_run_status(request, workshop, pk):
     checks that the run's worker is alive (a dead one is marked failed with the reason)."""
     ws = _chair(request, workshop)
     assignment_services.assignment_runs_sweep(workshop=ws)
-    run = get_object_or_404(AssignmentRun.objects.defer("proposal"), pk=pk, workshop=ws)
+    run = _run(ws, pk)
     return render(request, "reviewing/_assignment_run_status.html", _run_context(ws, run))
 
 
@@ -68,5 +76,5 @@ def assignment_commit(request, workshop):
             request, f"{count} assignment(s) committed; each reviewer gets one e-mail with their papers."
         )
         return redirect("reviewing:assignment", workshop=ws.slug)
-    check = assignment_services.assignment_commit_check(workshop=ws)
+    check = assignment_selectors.assignment_commit_check(workshop=ws)
     return render(request, "reviewing/assignment_commit.html", {"workshop": ws, "check": check})

@@ -40,6 +40,7 @@ def _macos_metadata(name: str) -> bool:
 
 
 def _strip_pdf_bytes(data: bytes) -> bytes | None:
+    # Imported here: a slow import (pypdf and the PDF checks) that only PDFs need, in the sandbox child.
     from conference.pdfcheck import make_review_copy
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -119,7 +120,7 @@ def anonymise(request: dict) -> dict:
     """The sandbox entry point (see the module docstring)."""
     source, destination, kind = request["source"], request["destination"], request["kind"]
     if kind == "pdf":
-        from conference.pdfcheck import make_review_copy
+        from conference.pdfcheck import make_review_copy  # slow import, only for PDFs (see above)
 
         try:
             make_review_copy(source, destination)

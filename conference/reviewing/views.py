@@ -1,23 +1,23 @@
 """Views of reviewing, under /<workshop>/review/. Thin: every read goes through `selectors`, every
-write through `services`, every object is checked with the predicates of `rules`. A paper the user may
-not see answers 404 with a message that names nothing but its number."""
+write through the services of `domain/` (and `assignment_services`), every object is checked with the
+predicates of `rules`. A paper the user may not see answers 404 with a message that names nothing but
+its number."""
 
 from datetime import datetime
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from conference.adapters import INVITATION_SESSION_KEY
-from conference.models import Membership, Paper
+from conference.models import Membership
 from conference.selectors import (
     paper_current_version,
     paper_review_file,
@@ -25,9 +25,27 @@ from conference.selectors import (
     workshop_get,
 )
 
-from . import assignment_services, selectors, services
+from . import assignment_selectors, assignment_services, selectors
+from .domain.assignments import assignment_add, assignment_remove
+from .domain.bids import bid_set
+from .domain.committee import (
+    invitation_create,
+    invitation_parse,
+    invitation_respond,
+    invitation_revoke,
+    invitations_link_user,
+    reviewer_profile_get_or_create,
+    reviewer_profile_update,
+)
+from .domain.conflicts import conflict_decide as conflict_decide_service
+from .domain.conflicts import conflicts_detect, conflicts_set_by_author
+from .domain.decisions import decision_set, decisions_release
+from .domain.discussion import comment_post, meta_review_save
+from .domain.review_settings import review_settings_update
+from .domain.reviews import review_save, reviewers_remind
+from .domain.supplementary import supplementary_for_reviewers
 from .forms import InviteForm, ReleaseForm, ReviewerProfileForm, ReviewForm, SettingsForm
-from .models import Assignment, Bid, Comment, Conflict, Decision, Invitation, MetaReview, Review
+from .models import Bid, Conflict, Decision, Invitation
 
 
 def _workshop(request, slug):
@@ -42,7 +60,7 @@ def _chair(request, slug):
 
 
 def _paper(workshop, number, user, perm):
-    paper = Paper.objects.filter(workshop=workshop, number=number).first()
+    paper = selectors.paper_by_number(workshop=workshop, number=number)
     if paper is None or not user.has_perm(perm, paper):
         raise Http404(f"No paper #{number} for you to see here.")
     return paper
@@ -59,12 +77,10 @@ def _errors(request, exc: ValidationError):
 @login_required
 def home(request, workshop):
     ws = _workshop(request, workshop)
-    services.invitations_link_user(user=request.user)
+    invitations_link_user(user=request.user)
     is_chair = request.user.has_perm("reviewing.chair_workshop", ws)
     is_reviewer = request.user.has_perm("reviewing.bid_in_workshop", ws)
-    authored = Paper.objects.filter(
-        id__in=selectors.authored_paper_ids(workshop=ws, user=request.user, confirmed_only=True)
-    )
+    authored = selectors.papers_authored(workshop=ws, user=request.user)
     config = selectors.review_settings_get(workshop=ws)
     return render(
         request,
@@ -76,7 +92,7 @@ def home(request, workshop):
             "assignments": selectors.assignments_of_reviewer(workshop=ws, user=request.user)
             if is_reviewer
             else [],
-            "authored": [(p, selectors.released_decision(paper=p)) for p in authored.order_by("number")],
+            "authored": [(p, selectors.released_decision(paper=p)) for p in authored],
             "config": config,
             **(_chair_progress(ws, request.user, config) if is_chair else {}),
         },
@@ -108,7 +124,7 @@ def remind(request, workshop):
         shown_at = timezone.now()  # a form not from the page: no "since", everyone pending is reminded
     user_id = request.POST.get("user", "")
     try:
-        count = services.reviewers_remind(
+        count = reviewers_remind(
             workshop=ws,
             chair=request.user,
             user_ids=[int(user_id)] if user_id.isdigit() else None,
@@ -132,7 +148,9 @@ def invitation(request, workshop, token):
     verified; a visitor without one is sent to sign up (address filled in) or to log in, and the
     acceptance completes when that account logs in or confirms the address (`conference.adapters`)."""
     ws = _workshop(request, workshop)
-    invite = get_object_or_404(Invitation, workshop=ws, token=token)
+    invite = selectors.invitation_get(workshop=ws, token=token)
+    if invite is None:
+        raise Http404("No such invitation.")
     if request.method == "POST":
         accept = request.POST.get("answer") == "accept"
         if accept and not request.user.is_authenticated and invite.state == Invitation.State.PENDING:
@@ -144,7 +162,7 @@ def invitation(request, workshop, token):
             )
             return redirect("reviewing:invitation", workshop=ws.slug, token=token)
         try:
-            services.invitation_respond(invitation=invite, accept=accept, user=request.user)
+            invitation_respond(invitation=invite, accept=accept, user=request.user)
         except ValidationError as exc:
             _errors(request, exc)
         else:
@@ -166,7 +184,7 @@ def invitation(request, workshop, token):
             "signup_url": reverse("account_signup") + "?" + urlencode({"email": invite.email, "next": home}),
             "login_url": reverse("account_login") + "?" + urlencode({"next": here}),
             "mine": request.user.is_authenticated and invite.user_id == request.user.id,
-            "address_ok": services.user_has_verified_email(user=request.user, email=invite.email),
+            "address_ok": selectors.user_has_verified_email(user=request.user, email=invite.email),
         },
     )
 
@@ -176,7 +194,7 @@ def profile(request, workshop):
     ws = _workshop(request, workshop)
     if not request.user.has_perm("reviewing.bid_in_workshop", ws):
         raise PermissionDenied("Only committee members have a reviewer profile.")
-    rp = services.reviewer_profile_get(workshop=ws, user=request.user)
+    rp = reviewer_profile_get_or_create(workshop=ws, user=request.user)
     initial = {
         "topics": rp.topics.all(),
         "expertise": rp.expertise,
@@ -187,7 +205,7 @@ def profile(request, workshop):
     }
     form = ReviewerProfileForm(request.POST or None, workshop=ws, initial=initial)
     if request.method == "POST" and form.is_valid():
-        services.reviewer_profile_update(profile=rp, **form.cleaned_data)
+        reviewer_profile_update(profile=rp, **form.cleaned_data)
         messages.success(request, "Your reviewer profile was saved.")
         return redirect("reviewing:profile", workshop=ws.slug)
     return render(
@@ -208,9 +226,11 @@ def profile(request, workshop):
 def committee(request, workshop):
     ws = _chair(request, workshop)
     if request.method == "POST" and request.POST.get("action") == "revoke":
-        invite = get_object_or_404(Invitation, workshop=ws, pk=request.POST.get("invitation") or 0)
+        invite = selectors.invitation_get(workshop=ws, pk=request.POST.get("invitation", ""))
+        if invite is None:
+            raise Http404("No such invitation.")
         try:
-            services.invitation_revoke(invitation=invite, by=request.user)
+            invitation_revoke(invitation=invite, by=request.user)
         except ValidationError as exc:
             _errors(request, exc)
         else:
@@ -219,12 +239,12 @@ def committee(request, workshop):
     form = InviteForm(request.POST or None)
     preview = None
     if request.method == "POST" and form.is_valid():
-        people, errors = services.invitation_parse(text=form.cleaned_data["people"])
+        people, errors = invitation_parse(text=form.cleaned_data["people"])
         for error in errors:
             messages.error(request, error)
         if request.POST.get("action") == "send" and not errors:
             for email, name in people:
-                services.invitation_create(
+                invitation_create(
                     workshop=ws,
                     email=email,
                     name=name,
@@ -233,21 +253,19 @@ def committee(request, workshop):
                 )
             messages.success(request, f"{len(people)} invitation(s) sent.")
             return redirect("reviewing:committee", workshop=ws.slug)
-        numbers = dict(Paper.objects.filter(workshop=ws).values_list("id", "number"))
+        numbers = selectors.paper_numbers(workshop=ws)
         preview = [
             (
                 email,
                 name,
                 [
                     (numbers[f.paper], f.source, f.evidence)
-                    for f in services.conflicts_preview_for_email(workshop=ws, email=email)
+                    for f in selectors.conflicts_preview_for_email(workshop=ws, email=email)
                 ],
             )
             for email, name in people
         ]
-    members = (
-        Membership.objects.filter(workshop=ws).select_related("user__profile").order_by("role", "user__email")
-    )
+    members = selectors.membership_list(workshop=ws)
     return render(
         request,
         "reviewing/committee.html",
@@ -256,7 +274,7 @@ def committee(request, workshop):
             "form": form,
             "preview": preview,
             "members": members,
-            "invitations": Invitation.objects.filter(workshop=ws),
+            "invitations": selectors.invitation_list(workshop=ws),
         },
     )
 
@@ -265,17 +283,11 @@ def committee(request, workshop):
 def conflicts(request, workshop):
     ws = _chair(request, workshop)
     if request.method == "POST":
-        created = services.conflicts_detect(workshop=ws)
+        created = conflicts_detect(workshop=ws)
         messages.success(request, f"Detection found {created} new possible conflict(s).")
         return redirect("reviewing:conflicts", workshop=ws.slug)
     state = request.GET.get("state", "suggested")
-    rows = (
-        Conflict.objects.filter(paper__workshop=ws)
-        .select_related("paper", "user", "decided_by")
-        .exclude(paper_id__in=selectors.conflicted_paper_ids(workshop=ws, user=request.user))
-    )
-    if state in Conflict.State.values:
-        rows = rows.filter(state=state)
+    rows = selectors.conflict_list_for_chair(workshop=ws, user=request.user, state=state)
     return render(
         request,
         "reviewing/conflicts.html",
@@ -287,11 +299,11 @@ def conflicts(request, workshop):
 @require_POST
 def conflict_decide(request, workshop, pk):
     ws = _chair(request, workshop)
-    conflict = get_object_or_404(Conflict, pk=pk, paper__workshop=ws)
-    if selectors.is_conflicted(paper=conflict.paper, user=request.user):
+    conflict = selectors.conflict_get(workshop=ws, pk=pk)
+    if conflict is None or selectors.is_conflicted(paper=conflict.paper, user=request.user):
         raise Http404("No such conflict.")
     try:
-        services.conflict_decide(
+        conflict_decide_service(
             conflict=conflict,
             confirm=request.POST.get("decision") == "confirm",
             reason=request.POST.get("reason", ""),
@@ -313,7 +325,7 @@ def review_settings(request, workshop):
     with timezone.override(ws.zone):
         form = SettingsForm(request.POST or None, instance=config)
         if request.method == "POST" and form.is_valid():
-            form.save()
+            review_settings_update(config=config, fields=form.cleaned_data)
             messages.success(request, "Review settings saved.")
             return redirect("reviewing:settings", workshop=ws.slug)
         return render(request, "reviewing/settings.html", {"workshop": ws, "form": form})
@@ -331,7 +343,7 @@ def bids(request, workshop):
     topic = int(topic) if topic and topic.isdigit() else None
     query = request.GET.get("q", "").strip()
     papers = selectors.papers_for_bidding(workshop=ws, user=request.user, topic=topic, query=query)
-    mine = dict(Bid.objects.filter(user=request.user, paper__in=papers).values_list("paper_id", "value"))
+    mine = selectors.bid_values_of_user(user=request.user, papers=papers)
     return render(
         request,
         "reviewing/bids.html",
@@ -353,13 +365,13 @@ def bid(request, workshop, number):
     ws = _workshop(request, workshop)
     if not request.user.has_perm("reviewing.bid_in_workshop", ws):
         raise PermissionDenied("Only reviewers of this edition can bid.")
-    paper = Paper.objects.filter(workshop=ws, number=number).first()
+    paper = selectors.paper_by_number(workshop=ws, number=number)
     if paper is None or paper.id not in set(
         selectors.papers_for_bidding(workshop=ws, user=request.user).values_list("id", flat=True)
     ):
         raise Http404(f"No paper #{number} to bid on.")
     try:
-        value = services.bid_set(paper=paper, user=request.user, value=request.POST.get("value", ""))
+        value = bid_set(paper=paper, user=request.user, value=request.POST.get("value", ""))
         text = f"Saved: {value.get_value_display()}" if value else "Bid cleared"
     except ValidationError as exc:
         text = " ".join(exc.messages)
@@ -372,67 +384,64 @@ def bid(request, workshop, number):
 # --- Assignment (chair) --------------------------------------------------------------------------
 
 
+def _assignment_action(request, ws, config):
+    """One POSTed action of the assignment page; returns the response (a redirect)."""
+    action = request.POST.get("action")
+    try:
+        if action == "run":  # computed by a Celery task; its progress page follows it
+            run = assignment_services.assignment_run_start(
+                workshop=ws,
+                user=request.user,
+                options=assignment_services.run_options_clean(config=config, data=request.POST),
+            )
+            return redirect("reviewing:assignment-run", workshop=ws.slug, pk=run.pk)
+        elif action == "loads":  # per-reviewer minimum/maximum; a refused text comes back to edit
+            text = request.POST.get("loads", "")
+            request.session["assignment_loads_text"] = text
+            count = assignment_services.reviewer_loads_set(workshop=ws, text=text)
+            request.session.pop("assignment_loads_text", None)
+            messages.success(request, f"Loads saved: {count} reviewer(s) with their own minimum or maximum.")
+        elif action == "add":
+            _assignment_add(request, ws)
+        elif action == "remove":
+            row = selectors.assignment_get(workshop=ws, pk=request.POST.get("assignment", ""))
+            if row is None or selectors.is_conflicted(paper=row.paper, user=request.user):
+                raise Http404("No such assignment.")
+            assignment_remove(assignment=row)
+            messages.success(request, f"Reviewer removed from paper #{row.paper.number}.")
+        elif action == "commit":  # through the confirmation page, with counts and warnings
+            return redirect("reviewing:assignment-commit", workshop=ws.slug)
+    except ValidationError as exc:
+        _errors(request, exc)
+    return redirect("reviewing:assignment", workshop=ws.slug)
+
+
+def _assignment_add(request, ws) -> None:
+    paper = selectors.paper_by_number(workshop=ws, number=request.POST.get("paper", ""))
+    if paper is None:
+        raise Http404("No such paper.")
+    if selectors.is_conflicted(paper=paper, user=request.user):
+        raise ValidationError("You have a conflict with this paper: another chair assigns it.")
+    user = selectors.user_get(user_id=request.POST.get("user", ""))
+    if user is None:
+        raise Http404("No such reviewer.")
+    assignment_add(paper=paper, user=user)
+    messages.success(request, f"Reviewer added to paper #{paper.number} (proposed).")
+
+
 @login_required
 def assignment(request, workshop):
     ws = _chair(request, workshop)
     config = selectors.review_settings_get(workshop=ws)
     if request.method == "POST":
-        action = request.POST.get("action")
-        try:
-            if action == "run":  # computed by a Celery task; its progress page follows it
-                run = assignment_services.assignment_run_start(
-                    workshop=ws,
-                    user=request.user,
-                    options=assignment_services.run_options_clean(config=config, data=request.POST),
-                )
-                return redirect("reviewing:assignment-run", workshop=ws.slug, pk=run.pk)
-            elif action == "loads":  # per-reviewer minimum/maximum; a refused text comes back to edit
-                text = request.POST.get("loads", "")
-                request.session["assignment_loads_text"] = text
-                count = assignment_services.reviewer_loads_set(workshop=ws, text=text)
-                request.session.pop("assignment_loads_text", None)
-                messages.success(
-                    request, f"Loads saved: {count} reviewer(s) with their own minimum or maximum."
-                )
-            elif action == "add":
-                paper = get_object_or_404(Paper, workshop=ws, number=request.POST.get("paper") or 0)
-                if selectors.is_conflicted(paper=paper, user=request.user):
-                    raise ValidationError("You have a conflict with this paper: another chair assigns it.")
-                user = get_object_or_404(get_user_model(), pk=request.POST.get("user") or 0)
-                services.assignment_add(paper=paper, user=user)
-                messages.success(request, f"Reviewer added to paper #{paper.number} (proposed).")
-            elif action == "remove":
-                row = get_object_or_404(
-                    Assignment, pk=request.POST.get("assignment") or 0, paper__workshop=ws
-                )
-                if selectors.is_conflicted(paper=row.paper, user=request.user):
-                    raise Http404("No such assignment.")
-                services.assignment_remove(assignment=row)
-                messages.success(request, f"Reviewer removed from paper #{row.paper.number}.")
-            elif action == "commit":  # through the confirmation page, with counts and warnings
-                return redirect("reviewing:assignment-commit", workshop=ws.slug)
-        except ValidationError as exc:
-            _errors(request, exc)
-        return redirect("reviewing:assignment", workshop=ws.slug)
+        return _assignment_action(request, ws, config)
     # A chair never sees who reviews a paper they are conflicted with (their own, say).
-    all_papers = (
-        selectors.papers_under_review(workshop=ws)
-        .filter(status=Paper.Status.SUBMITTED)
-        .exclude(id__in=selectors.conflicted_paper_ids(workshop=ws, user=request.user))
-        .order_by("number")
-    )
+    all_papers = selectors.papers_to_assign(workshop=ws, user=request.user)
     page_no, per_page = request.GET.get("page", "1"), 200
     page_no = int(page_no) if page_no.isdigit() and int(page_no) > 0 else 1
     n_papers = all_papers.count()
     papers = list(all_papers[(page_no - 1) * per_page : page_no * per_page])
-    rows = (
-        Assignment.objects.filter(paper__in=papers)
-        .select_related("user__profile", "review")
-        .order_by("paper__number", "number", "id")
-    )
-    by_paper = {p.id: [] for p in papers}
-    for row in rows:
-        by_paper[row.paper_id].append(row)
+    by_paper = selectors.assignments_by_paper(papers=papers)
     return render(
         request,
         "reviewing/assignment.html",
@@ -440,10 +449,10 @@ def assignment(request, workshop):
             "workshop": ws,
             "config": config,
             "run": config.last_run,
-            "latest": assignment_services.assignment_run_latest(workshop=ws),
+            "latest": assignment_selectors.assignment_run_latest(workshop=ws),
             "loads_text": request.session.pop("assignment_loads_text", None)
-            or assignment_services.reviewer_loads_text(workshop=ws),
-            "preview": assignment_services.assignment_preview(workshop=ws),
+            or assignment_selectors.reviewer_loads_text(workshop=ws),
+            "preview": assignment_selectors.assignment_preview(workshop=ws),
             "page_no": page_no,
             "pages": range(1, (n_papers + per_page - 1) // per_page + 1),
             "papers": [(p, by_paper[p.id]) for p in papers],
@@ -473,14 +482,12 @@ def paper(request, workshop, number):
             "can_read": can_read,
             "my_review": getattr(mine, "review", None) if mine and hasattr(mine, "review") else None,
             "reviews": selectors.submitted_reviews(paper=paper) if can_read else [],
-            "comments": Comment.objects.filter(paper=paper) if can_read else [],
-            "meta": MetaReview.objects.filter(paper=paper).first() if can_read else None,
+            "comments": selectors.comment_list(paper=paper) if can_read else [],
+            "meta": selectors.meta_review_get(paper=paper) if can_read else None,
             "has_pdf": paper_review_file(paper=paper) is not None,
             "has_supplementary": bool(getattr(paper_current_version(paper=paper), "supplementary", None)),
-            "assignments": paper.assignments.filter(state=Assignment.State.COMMITTED).select_related("review")
-            if is_chair
-            else [],
-            "decision": Decision.objects.filter(paper=paper).first() if is_chair else None,
+            "assignments": selectors.assignments_committed_of_paper(paper=paper) if is_chair else [],
+            "decision": selectors.decision_get(paper=paper) if is_chair else None,
         },
     )
 
@@ -503,12 +510,12 @@ def paper_pdf(request, workshop, number):
 
 @login_required
 def paper_supplementary(request, workshop, number):
-    """The supplementary material, anonymised in the sandbox (`services.supplementary_for_reviewers`)
+    """The supplementary material, anonymised in the sandbox (`domain.supplementary`)
     and served under a neutral name, to the paper's reviewers and non-conflicted chairs."""
     ws = _workshop(request, workshop)
     paper = _paper(ws, number, request.user, "reviewing.view_supplementary")
     try:
-        copy = services.supplementary_for_reviewers(paper=paper)
+        copy = supplementary_for_reviewers(paper=paper)
     except ValidationError as exc:
         _errors(request, exc)
         return redirect("reviewing:paper", workshop=ws.slug, number=number)
@@ -533,12 +540,12 @@ def review(request, workshop, number):
     ws = _workshop(request, workshop)
     paper = _paper(ws, number, request.user, "reviewing.write_review")
     mine = selectors.assignment_for(paper=paper, user=request.user)
-    instance = Review.objects.filter(assignment=mine).first()
+    instance = selectors.review_get(assignment=mine)
     form = ReviewForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
         submit = request.POST.get("action") == "submit"
         try:
-            services.review_save(assignment=mine, data=form.cleaned_data, submit=submit)
+            review_save(assignment=mine, data=form.cleaned_data, submit=submit)
         except ValidationError as exc:
             _errors(request, exc)
             return redirect("reviewing:review", workshop=ws.slug, number=number)
@@ -564,7 +571,7 @@ def discussion(request, workshop, number):
     """The discussion thread alone, polled by htmx so new messages appear without reloading."""
     ws = _workshop(request, workshop)
     paper = _paper(ws, number, request.user, "reviewing.discuss")
-    return render(request, "reviewing/_discussion.html", {"comments": Comment.objects.filter(paper=paper)})
+    return render(request, "reviewing/_discussion.html", {"comments": selectors.comment_list(paper=paper)})
 
 
 @login_required
@@ -574,9 +581,7 @@ def discuss(request, workshop, number):
     paper = _paper(ws, number, request.user, "reviewing.discuss")
     as_chair = selectors.assignment_for(paper=paper, user=request.user) is None
     try:
-        services.comment_post(
-            paper=paper, user=request.user, text=request.POST.get("text", ""), as_chair=as_chair
-        )
+        comment_post(paper=paper, user=request.user, text=request.POST.get("text", ""), as_chair=as_chair)
     except ValidationError as exc:
         _errors(request, exc)
     return redirect("reviewing:paper", workshop=ws.slug, number=number)
@@ -587,10 +592,10 @@ def discuss(request, workshop, number):
 def meta_review(request, workshop, number):
     ws = _workshop(request, workshop)
     paper = _paper(ws, number, request.user, "reviewing.decide")
-    services.meta_review_save(paper=paper, user=request.user, text=request.POST.get("text", ""))
+    meta_review_save(paper=paper, user=request.user, text=request.POST.get("text", ""))
     if request.POST.get("decision") in Decision.Outcome.values:
         try:
-            services.decision_set(papers=[paper], outcome=request.POST["decision"], user=request.user)
+            decision_set(papers=[paper], outcome=request.POST["decision"], user=request.user)
         except ValidationError as exc:
             _errors(request, exc)
     messages.success(request, "Meta-review saved.")
@@ -613,7 +618,7 @@ def decisions(request, workshop):
             messages.error(request, "Select at least one paper.")
         else:
             try:
-                count = services.decision_set(
+                count = decision_set(
                     papers=chosen, outcome=request.POST.get("outcome", ""), user=request.user
                 )
                 messages.success(request, f"Decision recorded for {count} paper(s).")
@@ -633,6 +638,36 @@ def decisions(request, workshop):
     )
 
 
+def _release_previews(pending, subject: str, body: str) -> tuple[list, str]:
+    """The e-mails of the first pending decisions as the authors would get them, or the template's
+    error."""
+    try:
+        return [
+            (d.paper, *selectors.notification_render(paper=d.paper, subject=subject, body=body))
+            for d in pending[:3]
+        ], ""
+    except ValidationError as exc:
+        return [], " ".join(exc.messages)
+
+
+def _release_confirmed(request, ws, subject: str, body: str):
+    """The second click: releases what the confirmation page showed; None when refused (the page is
+    shown again with the error)."""
+    try:
+        count = decisions_release(
+            workshop=ws,
+            subject=subject,
+            body=body,
+            user=request.user,
+            fingerprint=request.POST.get("fingerprint", ""),
+        )
+    except ValidationError as exc:
+        _errors(request, exc)
+        return None
+    messages.success(request, f"{count} decision(s) released; the authors are being notified.")
+    return redirect("reviewing:release", workshop=ws.slug)
+
+
 @login_required
 def release(request, workshop):
     ws = _chair(request, workshop)
@@ -641,23 +676,14 @@ def release(request, workshop):
         request.POST or None,
         initial={"subject": config.notification_subject, "body": config.notification_body},
     )
-    pending = list(
-        Decision.objects.filter(paper__workshop=ws, released_at__isnull=True).select_related("paper")
-    )
-    previews, error = [], ""
+    pending = selectors.decisions_pending(workshop=ws)
     subject = (
         form.data.get("subject", config.notification_subject)
         if form.is_bound
         else config.notification_subject
     )
     body = form.data.get("body", config.notification_body) if form.is_bound else config.notification_body
-    try:
-        previews = [
-            (d.paper, *services.notification_render(paper=d.paper, subject=subject, body=body))
-            for d in pending[:3]
-        ]
-    except ValidationError as exc:
-        error = " ".join(exc.messages)
+    previews, error = _release_previews(pending, subject, body)
     action = request.POST.get("action")
     if request.method == "POST" and form.is_valid() and action in ("send", "confirm") and not error:
         if action == "send":
@@ -672,19 +698,8 @@ def release(request, workshop):
                     "body": body,
                 },
             )
-        try:
-            count = services.decisions_release(
-                workshop=ws,
-                subject=subject,
-                body=body,
-                user=request.user,
-                fingerprint=request.POST.get("fingerprint", ""),
-            )
-        except ValidationError as exc:
-            _errors(request, exc)
-        else:
-            messages.success(request, f"{count} decision(s) released; the authors are being notified.")
-            return redirect("reviewing:release", workshop=ws.slug)
+        if (response := _release_confirmed(request, ws, subject, body)) is not None:
+            return response
     return render(
         request,
         "reviewing/release.html",
@@ -694,7 +709,7 @@ def release(request, workshop):
             "pending": pending,
             "previews": previews,
             "error": error,
-            "released": Decision.objects.filter(paper__workshop=ws, released_at__isnull=False).count(),
+            "released": selectors.decisions_released_count(workshop=ws),
         },
     )
 
@@ -714,7 +729,7 @@ def author_reviews(request, workshop, number):
             "paper": paper,
             "decision": selectors.released_decision(paper=paper),
             "reviews": selectors.submitted_reviews(paper=paper),
-            "meta": MetaReview.objects.filter(paper=paper).first(),
+            "meta": selectors.meta_review_get(paper=paper),
         },
     )
 
@@ -726,12 +741,10 @@ def author_conflicts(request, workshop, number):
     members = selectors.committee_users(workshop=ws, roles=list(Membership.Role.values))
     if request.method == "POST":
         ids = {int(x) for x in request.POST.getlist("member") if x.isdigit()}
-        services.conflicts_set_by_author(paper=paper, user_ids=ids)
+        conflicts_set_by_author(paper=paper, user_ids=ids)
         messages.success(request, "Your conflicts of interest were saved.")
         return redirect("reviewing:author-conflicts", workshop=ws.slug, number=number)
-    declared = set(
-        Conflict.objects.filter(paper=paper, source=Conflict.Source.AUTHOR).values_list("user_id", flat=True)
-    )
+    declared = selectors.conflict_user_ids_declared_by_authors(paper=paper)
     return render(
         request,
         "reviewing/author_conflicts.html",

@@ -49,9 +49,10 @@ def pdf_text(data: bytes) -> str:
 
 def test_csv_keeps_full_precision_and_marks_unranked():
     rows = list(csv.reader(io.StringIO(results_csv(columns=COLUMNS, rows=ROWS))))
-    assert rows[0] == ["rank", "team", "psnr", "ssim", "runtime_ms", "score", "note"]
-    assert rows[1] == ["1", "Team Alpha & Co", "23.1", "0.8123", "40.0", "1500000000000.0", ""]
-    assert rows[3][0] == "" and rows[3][-1] == "unranked: no fact sheet"
+    header = ["rank", "team", "psnr", "ssim", "runtime_ms", "score", "note", "measured_on", "runtime_input"]
+    assert rows[0] == header
+    assert rows[1][:7] == ["1", "Team Alpha & Co", "23.1", "0.8123", "40.0", "1500000000000.0", ""]
+    assert rows[3][0] == "" and rows[3][6] == "unranked: no fact sheet"
 
 
 def test_latex_is_booktabs_escaped_with_best_ranked_values_bold():

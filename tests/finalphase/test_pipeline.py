@@ -3,6 +3,9 @@
 on `host-cpu` and reports to the live server, whose `runtime_job_finished` receiver concludes the
 submission; then the score, the failure reasons and the limit are checked."""
 
+import csv
+import io
+
 import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -96,6 +99,14 @@ def test_model_scored_on_hidden_data_and_timed_on_host_cpu(
     assert good.runtime_ms == job.mean_ms > 0 and good.memory_mb == job.peak_memory_mb
     assert good.device_name == host_cpu.name
     assert good.score == pytest.approx(2 ** (2 * good.metrics["psnr"]) / (0.5 * good.runtime_ms))
+    # The leaderboard and its CSV say at which input shape the runtime was measured.
+    from challenges.finalphase import export, selectors
+
+    board = selectors.final_leaderboard(challenge=challenge)
+    assert [s.runtime_input for s in board.standings] == [job.input_shape_display]
+    assert job.input_shape_display == "×".join(str(d) for d in job.model_info["inputs"][0]["shape"])
+    rows = list(csv.DictReader(io.StringIO(export.results_csv(columns=board.columns, rows=board.rows()))))
+    assert (rows[0]["measured_on"], rows[0]["runtime_input"]) == (host_cpu.name, job.input_shape_display)
 
     from conference.models import OutgoingMail
 

@@ -3,6 +3,12 @@ original PDFs (author names in their metadata) and the anonymised review copies 
 
 import pytest
 
+from conference.reviewing import assignment_services
+from conference.reviewing.domain.assignments import assignment_add
+from conference.reviewing.domain.conflicts import conflicts_detect
+from conference.reviewing.domain.decisions import decision_set
+from conference.reviewing.domain.discussion import comment_post, meta_review_save
+from conference.reviewing.domain.reviews import review_save
 from tests.factories import MembershipFactory, PaperAuthorFactory, TopicFactory, WorkshopFactory, make_paper
 
 AUTHORS = {
@@ -106,14 +112,13 @@ def page_text(response) -> str:
 def reviewed(edition):
     """The edition in the middle of discussion: conflicts detected, assignments committed, reviews
     (one draft), a discussion message, a meta-review and recorded (unreleased) decisions."""
-    from conference.reviewing import services
     from conference.reviewing.models import Assignment
 
     ws, r, papers, chair = edition["workshop"], edition["reviewers"], edition["papers"], edition["chair"]
-    services.conflicts_detect(workshop=ws)
+    conflicts_detect(workshop=ws)
     for number, key in [(1, "rita"), (1, "sam"), (2, "sam"), (2, "ursula"), (3, "ursula"), (3, "sam")]:
-        services.assignment_add(paper=papers[number - 1], user=r[key])
-    services.assignments_commit(workshop=ws)
+        assignment_add(paper=papers[number - 1], user=r[key])
+    assignment_services.assignments_commit(workshop=ws)
     full = {
         "confidence": 3,
         "strengths": "Clear writing.",
@@ -124,17 +129,15 @@ def reviewed(edition):
     }
     for number, key, rating in [(1, "rita", 4), (1, "sam", 2), (2, "sam", 5), (3, "ursula", 3)]:
         a = Assignment.objects.get(paper=papers[number - 1], user=r[key])
-        services.review_save(assignment=a, data={**full, "rating": rating}, submit=True)
-    services.review_save(
+        review_save(assignment=a, data={**full, "rating": rating}, submit=True)
+    review_save(
         assignment=Assignment.objects.get(paper=papers[2], user=r["sam"]),
         data={"strengths": "draft only"},
         submit=False,
     )
-    services.comment_post(
-        paper=papers[0], user=r["rita"], text="I think the latency claim holds.", as_chair=False
-    )
-    services.comment_post(paper=papers[0], user=chair, text="Please converge by Friday.", as_chair=True)
-    services.meta_review_save(paper=papers[0], user=chair, text="The reviewers agree on the contribution.")
-    services.decision_set(papers=[papers[0]], outcome="accept", user=chair)
-    services.decision_set(papers=[papers[1]], outcome="reject", user=chair)
+    comment_post(paper=papers[0], user=r["rita"], text="I think the latency claim holds.", as_chair=False)
+    comment_post(paper=papers[0], user=chair, text="Please converge by Friday.", as_chair=True)
+    meta_review_save(paper=papers[0], user=chair, text="The reviewers agree on the contribution.")
+    decision_set(papers=[papers[0]], outcome="accept", user=chair)
+    decision_set(papers=[papers[1]], outcome="reject", user=chair)
     return edition

@@ -11,7 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conference.models import Membership, OutgoingMail
-from conference.reviewing import assignment_services, services
+from conference.reviewing import assignment_services, selectors
+from conference.reviewing.domain.assignments import assignment_add, assignment_run
+from conference.reviewing.domain.conflicts import conflicts_detect
 from conference.reviewing.models import Assignment, AssignmentRun, ReviewerProfile
 from tests.conftest import wait_for
 from tests.reviewing.conftest import page_text
@@ -34,7 +36,7 @@ def element(html: str, testid: str) -> str:
 def test_chair_runs_in_a_worker_watches_progress_confirms_and_commits(client, edition, celery_worker):
     ws, r = edition["workshop"], edition["reviewers"]
     Membership.objects.create(workshop=ws, user=edition["chair"], role=Membership.Role.REVIEWER)
-    services.conflicts_detect(workshop=ws)
+    conflicts_detect(workshop=ws)
     client.force_login(edition["chair"])
     response = client.post(
         f"{BASE}/assignment/", {"action": "run", "k": "2", "min_load": "1", "max_load": "3", "balance": "0"}
@@ -135,8 +137,8 @@ def test_a_run_nobody_picks_up_fails_with_the_reason(edition, settings):
 @pytest.mark.django_db
 def test_failed_run_shows_why_and_keeps_the_previous_proposal(client, edition):
     ws = edition["workshop"]
-    services.conflicts_detect(workshop=ws)
-    services.assignment_run(workshop=ws, k=1)
+    conflicts_detect(workshop=ws)
+    assignment_run(workshop=ws, k=1)
     before = set(Assignment.objects.values_list("paper_id", "user_id"))
     Membership.objects.filter(workshop=ws, role="reviewer").delete()
     run = assignment_services.assignment_run_start(
@@ -164,7 +166,7 @@ def test_bad_options_are_refused_on_the_page(client, edition):
 @pytest.mark.django_db
 def test_inputs_are_read_in_a_fixed_number_of_queries(edition, make_user):
     ws = edition["workshop"]
-    services.conflicts_detect(workshop=ws)
+    conflicts_detect(workshop=ws)
 
     def count():
         with CaptureQueriesContext(connection) as ctx:
@@ -187,7 +189,7 @@ def test_inputs_are_read_in_a_fixed_number_of_queries(edition, make_user):
     }
     expected = {
         (p, u)
-        for p, u in services.selectors.conflicted_pairs(workshop=ws)
+        for p, u in selectors.conflicted_pairs(workshop=ws)
         if p in inputs.papers and u in inputs.reviewers
     }
     assert forbidden == expected and forbidden
@@ -197,10 +199,10 @@ def test_inputs_are_read_in_a_fixed_number_of_queries(edition, make_user):
 @pytest.mark.django_db
 def test_confirmation_flags_over_capacity_and_short_papers_and_refuses_a_stale_page(client, edition):
     ws, r, papers = edition["workshop"], edition["reviewers"], edition["papers"]
-    services.conflicts_detect(workshop=ws)
+    conflicts_detect(workshop=ws)
     ReviewerProfile.objects.create(workshop=ws, user=r["sam"], max_load=1)
-    services.assignment_add(paper=papers[0], user=r["sam"])
-    services.assignment_add(paper=papers[1], user=r["sam"])
+    assignment_add(paper=papers[0], user=r["sam"])
+    assignment_add(paper=papers[1], user=r["sam"])
     client.force_login(edition["chair"])
     html = client.get(f"{BASE}/assignment/commit/").content.decode()
     assert element(html, "to-commit") == "2"
@@ -209,7 +211,7 @@ def test_confirmation_flags_over_capacity_and_short_papers_and_refuses_a_stale_p
     )
     assert element(html, "short-papers") == "3 paper(s) would have fewer than 3 reviewers: #1, #2, #3."
     fingerprint = re.search(r'name="fingerprint" value="([0-9a-f]+)"', html).group(1)
-    services.assignment_add(paper=papers[2], user=r["rita"])  # the proposal changes meanwhile
+    assignment_add(paper=papers[2], user=r["rita"])  # the proposal changes meanwhile
     response = client.post(f"{BASE}/assignment/commit/", {"fingerprint": fingerprint}, follow=True)
     assert "The proposed assignment changed since this page was opened" in page_text(response)
     assert not Assignment.objects.filter(state="committed").exists()
@@ -218,7 +220,7 @@ def test_confirmation_flags_over_capacity_and_short_papers_and_refuses_a_stale_p
 @pytest.mark.django_db
 def test_chair_sets_per_reviewer_loads_and_the_run_honours_them(client, edition):
     ws, r = edition["workshop"], edition["reviewers"]
-    services.conflicts_detect(workshop=ws)
+    conflicts_detect(workshop=ws)
     client.force_login(edition["chair"])
     bad = "rita@rev-one.edu, 3, 1\nnobody@nowhere.org, 1, 2"
     response = client.post(f"{BASE}/assignment/", {"action": "loads", "loads": bad}, follow=True)
@@ -239,7 +241,7 @@ def test_chair_sets_per_reviewer_loads_and_the_run_honours_them(client, edition)
         r'<textarea id="loads"[^>]*>rita@rev-one.edu, , 0\s+sam@rev-two.edu, 3, 3</textarea>',
         response.content.decode(),
     )
-    summary = services.assignment_run(workshop=ws, k=1)
+    summary = assignment_run(workshop=ws, k=1)
     assert summary["feasible"]
     assert not Assignment.objects.filter(user=r["rita"]).exists()  # maximum 0
     assert Assignment.objects.filter(user=r["sam"]).count() == 3  # minimum 3: all three papers

@@ -10,6 +10,8 @@ import pytest
 from pypdf import PdfReader
 
 from conference.models import PaperAuthor
+from conference.reviewing.domain.decisions import decisions_release
+from conference.reviewing.domain.discussion import comment_post, meta_review_save
 
 pytestmark = pytest.mark.django_db
 START = ["/rev-test/review/", "/rev-test/", "/rev-test/review/bids/", "/rev-test/review/profile/"]
@@ -83,9 +85,7 @@ def test_no_reviewer_ever_sees_an_author_identity(client, reviewed):
 
 
 def test_the_author_never_sees_a_reviewer_identity(client, reviewed):
-    from conference.reviewing import services
-
-    services.decisions_release(
+    decisions_release(
         workshop=reviewed["workshop"], subject="{decision}", body="{url}", user=reviewed["chair"]
     )
     client.force_login(reviewed["author"])
@@ -148,15 +148,14 @@ def conflicted_chair(reviewed):
     whose reviewing carries unique markers."""
     from django.contrib.auth.models import Permission
 
-    from conference.reviewing import services
     from conference.reviewing.models import Bid, Review
 
     papers, r, chair = reviewed["papers"], reviewed["reviewers"], reviewed["chair"]
     Review.objects.filter(assignment__paper=papers[1], assignment__user=r["sam"]).update(
         strengths="P2-STRENGTHS-MARKER", confidential_comments="P2-CONFIDENTIAL-MARKER"
     )
-    services.comment_post(paper=papers[1], user=r["sam"], text="P2-DISCUSSION-MARKER", as_chair=False)
-    services.meta_review_save(paper=papers[1], user=chair, text="P2-META-MARKER")
+    comment_post(paper=papers[1], user=r["sam"], text="P2-DISCUSSION-MARKER", as_chair=False)
+    meta_review_save(paper=papers[1], user=chair, text="P2-META-MARKER")
     Bid.objects.create(paper=papers[1], user=r["rita"], value="eager")
     PaperAuthor.objects.create(
         paper=papers[1],

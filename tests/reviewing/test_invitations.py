@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from conference.models import Membership, OutgoingMail
-from conference.reviewing import services
+from conference.reviewing.domain.committee import invitation_create
 from conference.reviewing.models import Invitation
 from tests.factories import PASSWORD
 from tests.html import text as html_text
@@ -43,7 +43,7 @@ def own_cache(settings):
 
 @pytest.fixture
 def invite(edition):
-    return services.invitation_create(
+    return invitation_create(
         workshop=edition["workshop"], email="nina@new-uni.edu", name="Nina New", invited_by=edition["chair"]
     )
 

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from conference.models import OutgoingMail
-from conference.reviewing import services
+from conference.reviewing.domain.decisions import decision_set
 from conference.reviewing.models import Decision
 from tests.html import text
 from tests.reviewing.conftest import add_author
@@ -58,7 +58,7 @@ def test_a_stale_confirmation_releases_nothing(client, reviewed):
     client.force_login(reviewed["chair"])
     html = client.post(URL, {**MESSAGE, "action": "send"}).content.decode()
     fingerprint = re.search(r'name="fingerprint" value="(\w+)"', html).group(1)
-    services.decision_set(papers=[reviewed["papers"][2]], outcome="reject", user=reviewed["chair"])
+    decision_set(papers=[reviewed["papers"][2]], outcome="reject", user=reviewed["chair"])
     response = client.post(URL, {**MESSAGE, "action": "confirm", "fingerprint": fingerprint}, follow=True)
     assert any(
         "The decisions changed since the confirmation page was shown" in str(m)

@@ -7,7 +7,20 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from conference.models import Membership, OutgoingMail, Paper, PaperChange
-from conference.reviewing import selectors, services
+from conference.reviewing import assignment_services, selectors
+from conference.reviewing.domain.assignments import assignment_add, assignment_run
+from conference.reviewing.domain.bids import bid_set
+from conference.reviewing.domain.committee import (
+    invitation_create,
+    invitation_create_many,
+    invitation_respond,
+    invitation_revoke,
+    reviewer_profile_get_or_create,
+    reviewer_profile_update,
+)
+from conference.reviewing.domain.conflicts import conflict_decide, conflicts_detect
+from conference.reviewing.domain.decisions import decision_set, decisions_release
+from conference.reviewing.domain.reviews import reminders_send, review_save
 from conference.reviewing.models import Assignment, Bid, Conflict, Decision, Review, ReviewerProfile
 from tests.factories import MembershipFactory
 
@@ -19,7 +32,7 @@ def conflicts_of(user):
 
 
 def test_detection_finds_domain_and_coauthor_conflicts_through_unconfirmed_address(edition):
-    created = services.conflicts_detect(workshop=edition["workshop"])
+    created = conflicts_detect(workshop=edition["workshop"])
     r = edition["reviewers"]
     assert conflicts_of(r["rita"]) == set() and conflicts_of(r["sam"]) == set()
     assert conflicts_of(r["ursula"]) == {(1, "domain", "suggested")}
@@ -36,14 +49,14 @@ def test_detection_finds_domain_and_coauthor_conflicts_through_unconfirmed_addre
 
 
 def test_dismissed_conflict_stays_dismissed_on_rerun_and_needs_a_reason(edition):
-    services.conflicts_detect(workshop=edition["workshop"])
+    conflicts_detect(workshop=edition["workshop"])
     conflict = Conflict.objects.get(user=edition["reviewers"]["ursula"], paper__number=1)
     with pytest.raises(ValidationError, match="Give a reason"):
-        services.conflict_decide(conflict=conflict, confirm=False, reason=" ", user=edition["chair"])
-    services.conflict_decide(
+        conflict_decide(conflict=conflict, confirm=False, reason=" ", user=edition["chair"])
+    conflict_decide(
         conflict=conflict, confirm=False, reason="Different campus, never met", user=edition["chair"]
     )
-    assert services.conflicts_detect(workshop=edition["workshop"]) == 0
+    assert conflicts_detect(workshop=edition["workshop"]) == 0
     conflict.refresh_from_db()
     assert (conflict.state, conflict.reason) == ("dismissed", "Different campus, never met")
     assert edition["papers"][0].id in {
@@ -55,20 +68,20 @@ def test_dismissed_conflict_stays_dismissed_on_rerun_and_needs_a_reason(edition)
 
 
 def test_reviewer_declared_conflicts_and_preview_before_invitation(edition):
-    rp = services.reviewer_profile_get(workshop=edition["workshop"], user=edition["reviewers"]["rita"])
-    services.reviewer_profile_update(profile=rp, conflict_domains="lab-b.org", max_load=4)
+    rp = reviewer_profile_get_or_create(workshop=edition["workshop"], user=edition["reviewers"]["rita"])
+    reviewer_profile_update(profile=rp, conflict_domains="lab-b.org", max_load=4)
     assert conflicts_of(edition["reviewers"]["rita"]) == {
         (1, "reviewer", "confirmed"),
         (2, "reviewer", "confirmed"),
         (3, "reviewer", "confirmed"),
     }
-    found = services.conflicts_preview_for_email(workshop=edition["workshop"], email="newbie@inst-c.edu")
+    found = selectors.conflicts_preview_for_email(workshop=edition["workshop"], email="newbie@inst-c.edu")
     assert {(f.paper, f.source) for f in found} == {(edition["papers"][2].id, "domain")}
 
 
 def test_bidding_hides_conflicted_and_own_papers_and_filters(edition):
     ws, r = edition["workshop"], edition["reviewers"]
-    services.conflicts_detect(workshop=ws)
+    conflicts_detect(workshop=ws)
     assert [p.number for p in selectors.papers_for_bidding(workshop=ws, user=r["ursula"])] == [2, 3]
     assert [p.number for p in selectors.papers_for_bidding(workshop=ws, user=r["tom"])] == []
     quant = edition["topics"][2]
@@ -79,26 +92,26 @@ def test_bidding_hides_conflicted_and_own_papers_and_filters(edition):
     assert [
         p.number for p in selectors.papers_for_bidding(workshop=ws, user=r["rita"], query="raspberry")
     ] == [2]
-    services.bid_set(paper=edition["papers"][1], user=r["rita"], value="conflict")
+    bid_set(paper=edition["papers"][1], user=r["rita"], value="conflict")
     assert [p.number for p in selectors.papers_for_bidding(workshop=ws, user=r["rita"])] == [1, 3]
     assert Conflict.objects.get(user=r["rita"]).source == "reviewer"
     with pytest.raises(ValidationError, match="Unknown bid"):
-        services.bid_set(paper=edition["papers"][0], user=r["rita"], value="maybe")
+        bid_set(paper=edition["papers"][0], user=r["rita"], value="maybe")
 
 
 def test_run_commit_and_rerun_keep_committed_pairs(edition):
     ws, r, papers = edition["workshop"], edition["reviewers"], edition["papers"]
-    services.conflicts_detect(workshop=ws)
+    conflicts_detect(workshop=ws)
     MembershipFactory(workshop=ws, user=edition["chair"], role="reviewer")  # a 5th reviewer
-    services.bid_set(paper=papers[1], user=r["sam"], value="eager")
-    services.bid_set(paper=papers[1], user=r["rita"], value="not_willing")
-    summary = services.assignment_run(workshop=ws, k=2)
+    bid_set(paper=papers[1], user=r["sam"], value="eager")
+    bid_set(paper=papers[1], user=r["rita"], value="not_willing")
+    summary = assignment_run(workshop=ws, k=2)
     assert summary["feasible"] and summary["new_pairs"] == 6 and summary["diagnosis"] == []
     proposed = {(a.paper.number, a.user_id) for a in Assignment.objects.all()}
     forbidden = selectors.conflicted_pairs(workshop=ws)
     assert not {(a.paper_id, a.user_id) for a in Assignment.objects.all()} & forbidden
     assert (2, r["sam"].id) in proposed and (2, r["rita"].id) not in proposed  # bids count
-    assert services.assignments_commit(workshop=ws) == 6
+    assert assignment_services.assignments_commit(workshop=ws) == 6
     numbers = sorted((a.paper.number, a.number) for a in Assignment.objects.all())
     assert numbers == [(1, 1), (1, 2), (2, 1), (2, 2), (3, 1), (3, 2)]
     assert OutgoingMail.objects.filter(subject__contains="assigned to you").count() == len(
@@ -110,7 +123,7 @@ def test_run_commit_and_rerun_keep_committed_pairs(edition):
 
     make_paper(ws, 4, "Late paper", "Depth and super-resolution.", [(*AUTHORS["carol"], None)])
     before = set(Assignment.objects.values_list("paper_id", "user_id"))
-    summary = services.assignment_run(workshop=ws)
+    summary = assignment_run(workshop=ws)
     assert summary["kept_pairs"] == 6 and summary["new_pairs"] == 2
     assert before <= set(Assignment.objects.values_list("paper_id", "user_id"))
     assert Assignment.objects.filter(state="proposed", paper__number=4).count() == 2
@@ -118,8 +131,8 @@ def test_run_commit_and_rerun_keep_committed_pairs(edition):
 
 def test_infeasible_run_names_the_paper_and_why(edition):
     ws = edition["workshop"]
-    services.conflicts_detect(workshop=ws)
-    summary = services.assignment_run(workshop=ws, k=3)
+    conflicts_detect(workshop=ws)
+    summary = assignment_run(workshop=ws, k=3)
     assert not summary["feasible"]
     text = "\n".join(summary["diagnosis"])
     # Paper 1: Tom (co-author) and Ursula (domain) are conflicted; only Rita and Sam remain.
@@ -130,31 +143,31 @@ def test_infeasible_run_names_the_paper_and_why(edition):
 
 def test_manual_assignment_refuses_conflicts(edition):
     ws, r = edition["workshop"], edition["reviewers"]
-    services.conflicts_detect(workshop=ws)
+    conflicts_detect(workshop=ws)
     with pytest.raises(ValidationError, match="conflict of interest with paper #1"):
-        services.assignment_add(paper=edition["papers"][0], user=r["ursula"])
+        assignment_add(paper=edition["papers"][0], user=r["ursula"])
     # Even before detection ran, an author can never be assigned to their own paper.
     Conflict.objects.all().delete()
     with pytest.raises(ValidationError, match="conflict of interest with paper #3"):
-        services.assignment_add(paper=edition["papers"][2], user=r["tom"])
-    row = services.assignment_add(paper=edition["papers"][0], user=r["rita"])
+        assignment_add(paper=edition["papers"][2], user=r["tom"])
+    row = assignment_add(paper=edition["papers"][0], user=r["rita"])
     assert row.manual and row.state == "proposed"
 
 
 def commit(edition, pairs):
     for number, key in pairs:
-        services.assignment_add(paper=edition["papers"][number - 1], user=edition["reviewers"][key])
-    services.assignments_commit(workshop=edition["workshop"])
+        assignment_add(paper=edition["papers"][number - 1], user=edition["reviewers"][key])
+    assignment_services.assignments_commit(workshop=edition["workshop"])
 
 
 def test_review_draft_then_submit_keeps_what_was_typed(edition):
     commit(edition, [(1, "rita")])
     assignment = Assignment.objects.get()
     with pytest.raises(ValidationError, match="Saved as a draft. To submit, fill in an overall rating"):
-        services.review_save(assignment=assignment, data={"strengths": "Fast."}, submit=True)
+        review_save(assignment=assignment, data={"strengths": "Fast."}, submit=True)
     review = Review.objects.get()
     assert (review.state, review.strengths) == ("draft", "Fast.")
-    services.review_save(
+    review_save(
         assignment=assignment,
         data={"rating": 4, "confidence": 3, "weaknesses": "Small data.", "comments_to_authors": "Nice."},
         submit=True,
@@ -164,8 +177,8 @@ def test_review_draft_then_submit_keeps_what_was_typed(edition):
     with pytest.raises(
         ValidationError, match="A submitted review needs weaknesses; your change was not saved"
     ):
-        services.review_save(assignment=assignment, data={"weaknesses": ""}, submit=False)
-    services.review_save(assignment=assignment, data={"weaknesses": "Small data, one phone."}, submit=False)
+        review_save(assignment=assignment, data={"weaknesses": ""}, submit=False)
+    review_save(assignment=assignment, data={"weaknesses": "Small data, one phone."}, submit=False)
     review.refresh_from_db()
     assert (review.state, review.weaknesses) == ("submitted", "Small data, one phone.")
 
@@ -173,7 +186,7 @@ def test_review_draft_then_submit_keeps_what_was_typed(edition):
 def test_reminders_go_to_late_reviewers_once_per_interval(edition):
     commit(edition, [(1, "rita"), (1, "sam")])
     sam = Assignment.objects.get(user=edition["reviewers"]["sam"])
-    services.review_save(
+    review_save(
         assignment=sam,
         data={"rating": 3, "confidence": 2, "strengths": "s", "weaknesses": "w", "comments_to_authors": "c"},
         submit=True,
@@ -181,14 +194,14 @@ def test_reminders_go_to_late_reviewers_once_per_interval(edition):
     config = selectors.review_settings_get(workshop=edition["workshop"])
     config.review_deadline = timezone.now() + dt.timedelta(days=3)
     config.save()
-    assert services.reminders_send() == 0
+    assert reminders_send() == 0
     config.review_deadline = timezone.now() - dt.timedelta(hours=1)
     config.save()
-    assert services.reminders_send() == 1
+    assert reminders_send() == 1
     mail = OutgoingMail.objects.get(subject__startswith="[RTW] Late")
     assert mail.to == ["rita@rev-one.edu"] and "paper #1" in mail.subject
-    assert services.reminders_send() == 0
-    assert services.reminders_send(now=timezone.now() + dt.timedelta(hours=49)) == 1
+    assert reminders_send() == 0
+    assert reminders_send(now=timezone.now() + dt.timedelta(hours=49)) == 1
 
 
 def test_beat_schedule_has_the_reminder():
@@ -200,11 +213,11 @@ def test_beat_schedule_has_the_reminder():
 
 def test_decisions_release_with_template_mail_and_status(edition):
     ws, chair, papers = edition["workshop"], edition["chair"], edition["papers"]
-    services.decision_set(papers=papers[:2], outcome="accept", user=chair)
-    services.decision_set(papers=[papers[1]], outcome="reject", user=chair)
+    decision_set(papers=papers[:2], outcome="accept", user=chair)
+    decision_set(papers=[papers[1]], outcome="reject", user=chair)
     with pytest.raises(ValidationError, match="Unknown placeholder {authors}"):
-        services.notification_render(paper=papers[0], subject="{authors}", body="")
-    subject, body = services.notification_render(
+        selectors.notification_render(paper=papers[0], subject="{authors}", body="")
+    subject, body = selectors.notification_render(
         paper=papers[0], subject="Paper {number}: {decision}", body="{title}\n{url}"
     )
     assert subject == "Paper 1: Accept"
@@ -213,10 +226,7 @@ def test_decisions_release_with_template_mail_and_status(edition):
         and "/rev-test/review/my-papers/1/reviews/" in body
     )
     assert (
-        services.decisions_release(
-            workshop=ws, subject="[{workshop}] #{number} {decision}", body="b", user=chair
-        )
-        == 2
+        decisions_release(workshop=ws, subject="[{workshop}] #{number} {decision}", body="b", user=chair) == 2
     )
     assert {m.subject: m.to for m in OutgoingMail.objects.filter(subject__startswith="[RTW] #")} == {
         "[RTW] #1 Accept": ["alice@uni-a.edu", "bob@lab-b.org"],
@@ -226,15 +236,15 @@ def test_decisions_release_with_template_mail_and_status(edition):
     papers[2].refresh_from_db()
     assert (papers[0].status, papers[2].status) == (Paper.Status.ACCEPTED, Paper.Status.SUBMITTED)
     assert PaperChange.objects.filter(paper=papers[0], action="decision").exists()
-    assert services.decisions_release(workshop=ws, subject="s", body="b", user=chair) == 0
+    assert decisions_release(workshop=ws, subject="s", body="b", user=chair) == 0
     with pytest.raises(ValidationError, match="already released"):
-        services.decision_set(papers=[papers[0]], outcome="reject", user=chair)
+        decision_set(papers=[papers[0]], outcome="reject", user=chair)
     assert Decision.objects.get(paper=papers[0]).outcome == "accept"
 
 
 def test_invitations_are_bound_to_the_address_and_work_once(edition, make_user):
     ws = edition["workshop"]
-    created, errors = services.invitation_create_many(
+    created, errors = invitation_create_many(
         workshop=ws,
         text="Nina New <nina@new-uni.edu>\nnot-an-address\nomar@other.edu, Omar O",
         invited_by=edition["chair"],
@@ -247,38 +257,38 @@ def test_invitations_are_bound_to_the_address_and_work_once(edition, make_user):
     mail = OutgoingMail.objects.get(to=["nina@new-uni.edu"])
     assert f"/rev-test/review/invitation/{created[0].token}/" in mail.body
     with pytest.raises(ValidationError, match="log in with an account for nina@new-uni.edu"):
-        services.invitation_respond(invitation=created[0], accept=True, user=None)
+        invitation_respond(invitation=created[0], accept=True, user=None)
     mallory = make_user("mallory@evil.example")
     with pytest.raises(ValidationError, match="This invitation is for nina@new-uni.edu"):
-        services.invitation_respond(invitation=created[0], accept=True, user=mallory)
+        invitation_respond(invitation=created[0], accept=True, user=mallory)
     # An unconfirmed copy of the address is not enough either.
     mallory.emailaddress_set.create(email="nina@new-uni.edu", verified=False)
     with pytest.raises(ValidationError, match="This invitation is for nina@new-uni.edu"):
-        services.invitation_respond(invitation=created[0], accept=True, user=mallory)
+        invitation_respond(invitation=created[0], accept=True, user=mallory)
     assert not Membership.objects.filter(user=mallory).exists()
-    services.invitation_respond(invitation=created[1], accept=False)
+    invitation_respond(invitation=created[1], accept=False)
     with pytest.raises(ValidationError, match="declined"):
-        services.invitation_respond(invitation=created[1], accept=True)
+        invitation_respond(invitation=created[1], accept=True)
     nina = make_user("Nina@New-Uni.edu")
-    services.invitation_respond(invitation=created[0], accept=True, user=nina)
+    invitation_respond(invitation=created[0], accept=True, user=nina)
     assert Membership.objects.filter(workshop=ws, user=nina, role="reviewer").exists()
     assert ReviewerProfile.objects.filter(workshop=ws, user=nina).exists()
     with pytest.raises(ValidationError, match="already been used"):
-        services.invitation_respond(invitation=created[0], accept=True, user=make_user("x@new-uni.edu"))
+        invitation_respond(invitation=created[0], accept=True, user=make_user("x@new-uni.edu"))
     with pytest.raises(ValidationError, match="already accepted"):
-        services.invitation_respond(invitation=created[0], accept=True, user=nina)
+        invitation_respond(invitation=created[0], accept=True, user=nina)
 
 
 def test_revoked_and_reissued_invitations(edition):
     ws = edition["workshop"]
-    invitation = services.invitation_create(workshop=ws, email="rex@far.edu", invited_by=edition["chair"])
+    invitation = invitation_create(workshop=ws, email="rex@far.edu", invited_by=edition["chair"])
     old_token = invitation.token
-    services.invitation_revoke(invitation=invitation, by=edition["chair"])
+    invitation_revoke(invitation=invitation, by=edition["chair"])
     with pytest.raises(ValidationError, match="withdrawn by the chairs"):
-        services.invitation_respond(invitation=invitation, accept=False)
+        invitation_respond(invitation=invitation, accept=False)
     with pytest.raises(ValidationError, match="Only pending invitations can be revoked"):
-        services.invitation_revoke(invitation=invitation, by=edition["chair"])
-    again = services.invitation_create(workshop=ws, email="rex@far.edu", invited_by=edition["chair"])
+        invitation_revoke(invitation=invitation, by=edition["chair"])
+    again = invitation_create(workshop=ws, email="rex@far.edu", invited_by=edition["chair"])
     assert again.pk == invitation.pk and again.state == "pending" and again.token != old_token
     assert OutgoingMail.objects.filter(to=["rex@far.edu"]).count() == 2
 
@@ -290,7 +300,7 @@ def test_dashboard_scores_sorted(edition):
         (Assignment.objects.get(paper__number=1, user__email="sam@rev-two.edu"), 2, 2),
         (Assignment.objects.get(paper__number=2), 4, 3),
     ]:
-        services.review_save(
+        review_save(
             assignment=assignment,
             data={
                 "rating": rating,

@@ -3,6 +3,7 @@ role reads, and the chair's flows through the forms."""
 
 import pytest
 
+from conference.reviewing.domain.decisions import decisions_release
 from conference.reviewing.models import Assignment, Bid, Conflict, Decision, Invitation
 from tests import html
 from tests.factories import AssignmentFactory, MembershipFactory
@@ -200,9 +201,7 @@ def test_review_form_draft_and_submit(client, reviewed):
 
 
 def test_an_unconfirmed_address_conflicts_but_gives_no_author_rights(client, reviewed, make_user):
-    from conference.reviewing import services
-
-    services.decisions_release(workshop=reviewed["workshop"], subject="s", body="b", user=reviewed["chair"])
+    decisions_release(workshop=reviewed["workshop"], subject="s", body="b", user=reviewed["chair"])
     # Someone lists Alice's address as one of theirs without confirming it.
     mallory = make_user("mallory@evil.example", other_emails=["alice@uni-a.edu"])
     MembershipFactory(workshop=reviewed["workshop"], user=mallory, role="reviewer")
