@@ -19,6 +19,7 @@ from rest_framework import exceptions, parsers, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.uploads import UploadLimitedMixin
 from conference.selectors import workshop_get
 from config.middleware import arrived_at
 
@@ -111,8 +112,13 @@ class ChallengeView(APIView):
         )
 
 
-class SubmissionListView(APIView):
+class SubmissionListView(UploadLimitedMixin, APIView):
     parser_classes = [parsers.MultiPartParser, parsers.FormParser]
+
+    def upload_limits(self, request, workshop, challenge) -> int:
+        return (
+            get_object_or_404(Challenge, workshop__slug=workshop, slug=challenge).max_upload_mb * 1024 * 1024
+        )
 
     @extend_schema(responses=SubmissionSerializer(many=True))
     def get(self, request, workshop, challenge):
@@ -124,11 +130,10 @@ class SubmissionListView(APIView):
     @extend_schema(request=UploadSerializer, responses={201: SubmissionSerializer})
     def post(self, request, workshop, challenge):
         ch = _challenge(workshop, challenge, request.user)
+        self.check_upload_complete(request)
         upload = UploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         f = upload.validated_data["file"]
-        if f.size > ch.max_upload_mb * 1024 * 1024:
-            raise exceptions.ValidationError({"file": [f"The file is larger than {ch.max_upload_mb} MB."]})
         try:
             sub = services.submission_create(
                 challenge=ch,

@@ -9,6 +9,7 @@ file passes its limit, so nothing oversized reaches memory, disk or the database
 - `upload_guard(request, limits)`: the same check for code that runs before the body is read (DRF
   views with token auth); returns the refusal or None.
 - `upload_refused(request)`: after the view read request.FILES, the message when the stream was cut.
+- `UploadLimitedMixin`: the same for DRF views (HTTP 413 with {"errors": [message]}).
 
 `limits` is bytes per file field (`{"pdf": 30 MB, "supplementary": 100 MB}`) or one number for every
 field; the whole body may exceed their sum by `FORM_SLACK_BYTES` (the form's other fields).
@@ -21,6 +22,8 @@ from functools import wraps
 
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from rest_framework import status
+from rest_framework.exceptions import APIException
 
 FORM_SLACK_BYTES = 1024 * 1024
 
@@ -113,3 +116,34 @@ def upload_limited(
         return wrapper
 
     return decorator
+
+
+class UploadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The upload is too large."
+
+
+class UploadLimitedMixin:
+    """For DRF views taking files: `upload_limits(request, *args, **kwargs)` gives the limits; the guard
+    runs in `initial`, before authentication (whose CSRF check would parse the body) and before anything
+    reads the body. A file cut off mid-stream is reported by `check_upload_complete(request)`, which the
+    view calls after reading request.data."""
+
+    def upload_limits(self, request, *args, **kwargs) -> dict[str, int] | int:
+        raise NotImplementedError
+
+    def upload_refusal(self, request, message: str) -> str:
+        return message
+
+    def initial(self, request, *args, **kwargs):
+        if request.method == "POST":
+            message = upload_guard(request._request, self.upload_limits(request, *args, **kwargs))
+            if message:
+                raise UploadTooLarge({"errors": [self.upload_refusal(request, message)]})
+        super().initial(request, *args, **kwargs)
+
+    def check_upload_complete(self, request) -> None:
+        request.data  # noqa: B018 - parses the body now, through the guard's handler
+        message = upload_refused(request._request)
+        if message:
+            raise UploadTooLarge({"errors": [message]})

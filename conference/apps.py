@@ -8,6 +8,8 @@ class ConferenceConfig(AppConfig):
     verbose_name = "Workshop and papers"
 
     def ready(self):
+        # Imported here, not at the top: models and services can be imported only once the app
+        # registry is ready (the same holds for the hooks below).
         from django.db.models.signals import post_migrate
 
         from . import signals  # connects the receivers

@@ -1,7 +1,7 @@
 """Template context shared by every page: the editions for the header menu."""
 
-from .models import Workshop
+from .selectors import workshop_menu
 
 
 def site(request):
-    return {"site_workshops": Workshop.objects.filter(is_public=True).only("slug", "short_name")}
+    return {"site_workshops": workshop_menu()}

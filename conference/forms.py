@@ -1,11 +1,20 @@
-"""Forms of the people side: sign-up extras and the profile."""
+"""Forms of the people side (sign-up extras, the profile) and of papers (submit and edit with the
+ordered authors, withdrawal, a chair's extension, the chairs' filters). Choices come from selectors;
+the sign-up extras are saved through a service."""
+
+import tempfile
+import zipfile
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils import timezone
 
+from . import pdfcheck
 from .models import Paper, Profile, Topic, domain_validator
+from .selectors import workshop_challenges, workshop_topics
+from .services import AuthorData, profile_save_signup
 
 
 class SignupProfileForm(forms.Form):
@@ -15,15 +24,11 @@ class SignupProfileForm(forms.Form):
     affiliation = forms.CharField(max_length=300, required=False, label="Affiliation")
 
     def signup(self, request, user):
-        Profile.objects.update_or_create(
+        profile_save_signup(
             user=user,
-            defaults={
-                "full_name": self.cleaned_data["full_name"],
-                "affiliation": self.cleaned_data.get("affiliation", ""),
-            },
+            full_name=self.cleaned_data["full_name"],
+            affiliation=self.cleaned_data.get("affiliation", ""),
         )
-        user.first_name = self.cleaned_data["full_name"][:150]
-        user.save(update_fields=["first_name"])
 
 
 class LinesField(forms.CharField):
@@ -77,8 +82,6 @@ class ProfileForm(forms.ModelForm):
 
 def _local_copy(upload):
     """A path to the uploaded bytes on disk (large uploads already are; small ones are written out)."""
-    import tempfile
-
     if hasattr(upload, "temporary_file_path"):
         return upload.temporary_file_path(), None
     handle = tempfile.NamedTemporaryFile(suffix=".pdf")
@@ -130,9 +133,8 @@ class PaperForm(forms.Form):
         super().__init__(*args, **kwargs)
 
         self.workshop = workshop
-        self.fields["topics"].queryset = workshop.topics.all()
-        challenge_model = Paper._meta.get_field("challenge").related_model
-        self.fields["challenge"].queryset = challenge_model.objects.filter(workshop=workshop)
+        self.fields["topics"].queryset = workshop_topics(workshop=workshop)
+        self.fields["challenge"].queryset = workshop_challenges(workshop=workshop)
         self.fields[
             "dual_submission"
         ].label = f"This paper is also submitted to the {workshop.host_conference} main conference"
@@ -153,8 +155,6 @@ class PaperForm(forms.Form):
             self.fields["supplementary"].label = "New supplementary material (optional)"
 
     def clean_pdf(self):
-        from . import pdfcheck
-
         upload = self.cleaned_data.get("pdf")
         if not upload:
             return upload
@@ -178,8 +178,6 @@ class PaperForm(forms.Form):
         return upload
 
     def clean_supplementary(self):
-        import zipfile
-
         upload = self.cleaned_data.get("supplementary")
         if not upload:
             return upload
@@ -248,8 +246,6 @@ class BaseAuthorFormSet(forms.BaseFormSet):
             )
 
     def authors(self):
-        from .services import AuthorData
-
         return [
             AuthorData(
                 name=f.cleaned_data["name"],
@@ -288,8 +284,6 @@ class ExtensionForm(forms.Form):
         self.workshop = workshop
 
     def clean_until(self):
-        from django.utils import timezone
-
         value = self.cleaned_data["until"]
         if timezone.is_aware(value):
             value = timezone.make_naive(value)
@@ -315,4 +309,4 @@ class PaperFilterForm(forms.Form):
 
     def __init__(self, *args, workshop, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["topic"].queryset = workshop.topics.all()
+        self.fields["topic"].queryset = workshop_topics(workshop=workshop)

@@ -10,6 +10,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.utils import timezone
 
+from common.dispatch import dispatch, ref_for
+
 from .models import OutgoingMail
 
 
@@ -31,8 +33,6 @@ def mail_enqueue(
         from_email=from_email or settings.DEFAULT_FROM_EMAIL,
         reply_to=list(reply_to),
     )
-    from common.dispatch import dispatch, ref_for
-
     # Through the dispatch outbox: a broker outage delays the mail (the dispatcher sends it later)
     # instead of failing the request that wrote it.
     dispatch("conference.send_outgoing_mail", args=[mail.pk], queue="default", ref=ref_for(mail))

@@ -4,6 +4,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.storage import storages
 from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
@@ -218,8 +219,6 @@ class OutgoingMail(models.Model):
 
 def private_storage():
     """The storage of files that are never served directly (papers, supplementary material)."""
-    from django.core.files.storage import storages
-
     return storages["private"]
 
 

@@ -23,7 +23,7 @@ from config.middleware import arrived_at
 
 from . import selectors, services
 from .forms import AuthorFormSet, ExtensionForm, PaperFilterForm, PaperForm, WithdrawForm
-from .models import Paper, PaperVersion
+from .models import Paper
 
 
 def _upload_limits(request, *args, **kwargs) -> dict[str, int]:
@@ -43,12 +43,6 @@ def _refuse_edit(request, message, workshop, number):
     return redirect("conference:paper-edit", workshop=workshop, number=number)
 
 
-def _user_emails(user) -> list[str]:
-    emails = {user.email.lower()} if user.email else set()
-    emails |= {e.email.lower() for e in user.emailaddress_set.filter(verified=True)}
-    return sorted(emails)
-
-
 def _paper_for(request, workshop: str, number: int, perm: str) -> Paper:
     ws = selectors.workshop_get(slug=workshop, user=request.user)
     paper = selectors.paper_get(workshop=ws, number=number)
@@ -59,10 +53,6 @@ def _paper_for(request, workshop: str, number: int, perm: str) -> Paper:
     return paper
 
 
-def _windows(ws):
-    return {kind: services.submission_window(workshop=ws, kind=kind) for kind in Paper.Kind.values}
-
-
 # --- Authors ----------------------------------------------------------------------------------------
 
 
@@ -70,7 +60,7 @@ def _windows(ws):
 def my_papers(request, workshop):
     ws = selectors.workshop_get(slug=workshop, user=request.user)
     papers = selectors.paper_list_for_author(user=request.user, workshop=ws)
-    windows = _windows(ws)
+    windows = selectors.submission_windows(workshop=ws)
     now = timezone.now()
     return render(
         request,
@@ -90,7 +80,8 @@ def my_papers(request, workshop):
 def paper_submit(request, workshop):
     now = arrived_at(request)  # the deadline is judged at the instant the request reached the site
     ws = selectors.workshop_get(slug=workshop, user=request.user)
-    windows = _windows(ws)
+    windows = selectors.submission_windows(workshop=ws)
+    emails = selectors.user_confirmed_emails(user=request.user)
     profile = getattr(request.user, "profile", None)
     me = {
         "name": profile.full_name if profile else request.user.get_full_name(),
@@ -104,14 +95,14 @@ def paper_submit(request, workshop):
         if request.GET.get("challenge", "").isdigit():
             initial["challenge"] = int(request.GET["challenge"])
     form = PaperForm(workshop=ws, initial=initial)
-    authors = AuthorFormSet(prefix="authors", initial=[me], user_emails=_user_emails(request.user))
+    authors = AuthorFormSet(prefix="authors", initial=[me], user_emails=emails)
     if request.method == "POST":
         request.FILES  # noqa: B018 - parses the body now, through the upload guard's handler
         if upload_refused(request):
             messages.error(request, upload_refused(request))
             return redirect("conference:paper-submit", workshop=ws.slug)
         form = PaperForm(request.POST, request.FILES, workshop=ws)
-        authors = AuthorFormSet(request.POST, prefix="authors", user_emails=_user_emails(request.user))
+        authors = AuthorFormSet(request.POST, prefix="authors", user_emails=emails)
         if form.is_valid() & authors.is_valid():
             data = form.cleaned_data
             try:
@@ -167,7 +158,7 @@ def _form_errors(form, exc: ValidationError) -> None:
 @login_required
 def paper_detail(request, workshop, number):
     paper = _paper_for(request, workshop, number, "conference.paper_see")
-    versions = list(paper.versions.order_by("-number"))
+    versions = selectors.paper_versions(paper=paper)
     return render(
         request,
         "conference/papers/detail.html",
@@ -177,10 +168,10 @@ def paper_detail(request, workshop, number):
             "versions": versions,
             "latest": versions[0] if versions else None,
             "current": selectors.paper_current_version(paper=paper),
-            "authors": paper.authors.order_by("order"),
-            "changes": paper.changes.select_related("user")[:100],
-            "window": services.submission_window(workshop=paper.workshop, kind=paper.kind, paper=paper),
-            "editable": services.paper_is_editable(paper=paper),
+            "authors": selectors.paper_authors(paper=paper),
+            "changes": selectors.paper_changes(paper=paper, limit=100),
+            "window": selectors.submission_window(workshop=paper.workshop, kind=paper.kind, paper=paper),
+            "editable": selectors.paper_is_editable(paper=paper),
             "can_edit": request.user.has_perm("conference.paper_edit", paper),
             "can_withdraw": request.user.has_perm("conference.paper_withdraw", paper)
             and paper.status in (Paper.Status.DRAFT, Paper.Status.SUBMITTED),
@@ -212,38 +203,24 @@ def paper_edit(request, workshop, number):
     now = arrived_at(request)
     paper = _paper_for(request, workshop, number, "conference.paper_edit")
     ws = paper.workshop
-    if not services.paper_is_editable(paper=paper, now=now):
+    if not selectors.paper_is_editable(paper=paper, now=now):
         messages.error(
             request,
             "This paper can no longer be edited (the deadline has passed or it was "
             "withdrawn). Only withdrawal is possible.",
         )
         return redirect(paper.get_absolute_url())
-    initial = {
-        "title": paper.title,
-        "abstract": paper.abstract,
-        "topics": list(paper.topics.all()),
-        "kind": paper.kind,
-        "challenge": paper.challenge,
-        "dual_submission": paper.dual_submission,
-        "dual_submission_id": paper.dual_submission_id,
-        "revision": paper.revision,
-    }
-    author_initial = [
-        {"name": a.name, "email": a.email, "affiliation": a.affiliation}
-        for a in paper.authors.order_by("order")
-    ]
+    initial, author_initial = selectors.paper_edit_initial(paper=paper)
+    emails = selectors.user_confirmed_emails(user=request.user)
     form = PaperForm(workshop=ws, editing=True, initial=initial)
-    authors = AuthorFormSet(prefix="authors", initial=author_initial, user_emails=_user_emails(request.user))
+    authors = AuthorFormSet(prefix="authors", initial=author_initial, user_emails=emails)
     if request.method == "POST":
         request.FILES  # noqa: B018 - parses the body now, through the upload guard's handler
         if upload_refused(request):
             messages.error(request, upload_refused(request))
             return redirect("conference:paper-edit", workshop=ws.slug, number=paper.number)
         form = PaperForm(request.POST, request.FILES, workshop=ws, editing=True, initial=initial)
-        authors = AuthorFormSet(
-            request.POST, prefix="authors", initial=author_initial, user_emails=_user_emails(request.user)
-        )
+        authors = AuthorFormSet(request.POST, prefix="authors", initial=author_initial, user_emails=emails)
         if form.is_valid() & authors.is_valid():
             data = form.cleaned_data
             try:
@@ -282,7 +259,7 @@ def paper_edit(request, workshop, number):
             "authors": authors,
             "editing": True,
             "now": now,
-            "window": services.submission_window(workshop=ws, kind=paper.kind, paper=paper),
+            "window": selectors.submission_window(workshop=ws, kind=paper.kind, paper=paper),
         },
     )
 
@@ -308,9 +285,7 @@ def paper_withdraw(request, workshop, number):
 def paper_file(request, workshop, number, version, which):
     """A stored file of one version, for the paper's authors and chairs (never served directly)."""
     paper = _paper_for(request, workshop, number, "conference.paper_see")
-    found = PaperVersion.objects.filter(paper=paper, number=version).first()
-    if found is None:
-        raise Http404("No such version.")
+    found = selectors.paper_version_get(paper=paper, number=version)
     field, name = {
         "pdf": (found.original, f"paper-{paper.number}-v{found.number}.pdf"),
         "review": (found.review_copy, selectors.paper_review_file_name(paper=paper)),
@@ -349,7 +324,8 @@ def papers_manage(request, workshop):
         check=criteria.get("check", ""),
     )
     if request.GET.get("format") == "csv":
-        return _papers_csv(ws, papers)
+        rows = selectors.paper_export_rows(papers=papers)
+        return csv_response(f"{ws.slug}-papers.csv", rows, header=selectors.PAPER_EXPORT_HEADER)
     return render(
         request,
         "conference/papers/manage.html",
@@ -362,53 +338,6 @@ def papers_manage(request, workshop):
             "query": request.GET.urlencode(),
         },
     )
-
-
-def _papers_csv(ws, papers) -> HttpResponse:
-    header = [
-        "number",
-        "title",
-        "kind",
-        "challenge",
-        "status",
-        "topics",
-        "authors",
-        "emails",
-        "affiliations",
-        "pages",
-        "check",
-        "warnings",
-        "errors",
-        "submitted_at",
-        "dual_submission_id",
-        "extended_until",
-    ]
-    rows = []
-    for paper in papers:
-        authors = sorted(paper.authors.all(), key=lambda a: a.order)
-        latest = max(paper.versions.all(), key=lambda v: v.number, default=None)
-        report = latest.check_report if latest else {}
-        rows.append(
-            [
-                paper.number,
-                paper.title,
-                paper.kind,
-                str(paper.challenge or ""),
-                paper.status,
-                "; ".join(t.name for t in paper.topics.all()),
-                "; ".join(a.name for a in authors),
-                "; ".join(a.email for a in authors),
-                "; ".join(a.affiliation for a in authors),
-                latest.page_count if latest else "",
-                latest.check_state if latest else "",
-                report.get("warning_count", ""),
-                report.get("error_count", ""),
-                paper.submitted_at.isoformat() if paper.submitted_at else "",
-                paper.dual_submission_id,
-                paper.deadline_extended_until.isoformat() if paper.deadline_extended_until else "",
-            ]
-        )
-    return csv_response(f"{ws.slug}-papers.csv", rows, header=header)
 
 
 @require_POST

@@ -8,10 +8,25 @@ import zoneinfo
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
-from .models import ImportantDate, Membership, Organiser, Profile, Topic, Workshop
+from .models import (
+    ImportantDate,
+    Membership,
+    Organiser,
+    Paper,
+    PaperAuthor,
+    PaperChange,
+    PaperVersion,
+    Profile,
+    Topic,
+    Workshop,
+)
+from .services import paper_version_check
 
 PACIFIC = zoneinfo.ZoneInfo("America/Los_Angeles")
 DEMO_PASSWORD = "mai-demo-2021"
@@ -197,8 +212,6 @@ def seed_demo(*, stdout=None) -> dict[str, Workshop]:
             if role in ("chair", "reviewer"):
                 Membership.objects.get_or_create(workshop=workshop, user=user, role=role)
     if role_chair := User.objects.filter(email="chair@example.com").first():
-        from django.contrib.auth.models import Permission
-
         role_chair.user_permissions.add(
             *Permission.objects.filter(
                 content_type__app_label__in=["conference", "reviewing", "challenges", "evaluation"]
@@ -280,12 +293,6 @@ def pdf_from_objects(objects: list[bytes]) -> bytes:
 
 def _seed_demo_papers(workshop: Workshop) -> None:
     """Two papers by author@example.com in the live edition, checked, with their review copies."""
-    from django.core.files.base import ContentFile
-    from django.db.models import Max
-
-    from .models import Paper, PaperAuthor, PaperChange, PaperVersion
-    from .services import paper_version_check
-
     author = get_user_model().objects.filter(email="author@example.com").first()
     if author is None:
         return

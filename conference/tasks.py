@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from .mail import mail_send
+from .services import paper_version_check
 
 
 @shared_task(
@@ -19,7 +20,5 @@ def send_outgoing_mail(self, mail_id: int) -> str:
 @shared_task(name="conference.check_paper_version", acks_late=True)
 def check_paper_version(version_id: int) -> str:
     """The PDF check of one uploaded version (queued on `scoring`)."""
-    from .services import paper_version_check
-
     version = paper_version_check(version_id=version_id)
     return version.check_state if version else "missing"

@@ -1,4 +1,5 @@
-"""Public pages of a workshop edition and the profile page. Thin: reads come from selectors."""
+"""Public pages of a workshop edition and the profile page. Thin: reads come from selectors, writes
+from services."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -6,10 +7,16 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from . import services
 from .forms import ProfileForm
 from .ical import workshop_calendar
-from .models import Profile
-from .selectors import workshop_dates, workshop_get, workshop_list_public
+from .selectors import (
+    workshop_dates,
+    workshop_get,
+    workshop_list_public,
+    workshop_organisers,
+    workshop_topics,
+)
 
 
 def home(request):
@@ -25,7 +32,7 @@ def workshop_home(request, workshop):
 
 def call_for_papers(request, workshop):
     ws = workshop_get(slug=workshop, user=request.user)
-    return render(request, "conference/cfp.html", {"workshop": ws, "topics": ws.topics.all()})
+    return render(request, "conference/cfp.html", {"workshop": ws, "topics": workshop_topics(workshop=ws)})
 
 
 def important_dates(request, workshop):
@@ -48,17 +55,19 @@ def important_dates_ics(request, workshop):
 
 def organisers(request, workshop):
     ws = workshop_get(slug=workshop, user=request.user)
-    return render(request, "conference/organisers.html", {"workshop": ws, "organisers": ws.organisers.all()})
+    return render(
+        request,
+        "conference/organisers.html",
+        {"workshop": ws, "organisers": workshop_organisers(workshop=ws)},
+    )
 
 
 @login_required
 def profile_edit(request):
-    profile, _ = Profile.objects.get_or_create(
-        user=request.user, defaults={"full_name": request.user.get_full_name() or request.user.email}
-    )
+    profile = services.profile_get_or_create(user=request.user)
     form = ProfileForm(request.POST or None, instance=profile)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        services.profile_update(profile=profile, **form.cleaned_data)
         messages.success(request, "Your profile was saved.")
         return redirect("profile")
     return render(request, "conference/profile.html", {"form": form})

@@ -17,6 +17,8 @@ from rest_framework import authentication, exceptions, parsers, permissions, ser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.uploads import UploadLimitedMixin
+
 from . import selectors, services
 from .models import Device, DeviceHost, RuntimeJob
 from .runners.base import Accelerator
@@ -122,11 +124,6 @@ class RuntimeJobCreateSerializer(serializers.Serializer):
     )
 
 
-class UploadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The upload is too large."
-
-
 # --- Participants ----------------------------------------------------------------------------------
 
 
@@ -136,7 +133,7 @@ class DeviceListView(APIView):
         return Response(DeviceSerializer(selectors.device_list(), many=True).data)
 
 
-class RuntimeJobListView(APIView):
+class RuntimeJobListView(UploadLimitedMixin, APIView):
     serializer_class = RuntimeJobSerializer
     parser_classes = [parsers.MultiPartParser, parsers.FormParser]
 
@@ -145,13 +142,11 @@ class RuntimeJobListView(APIView):
         jobs = selectors.runtime_job_list_for_user(user=request.user)[:100]
         return Response(RuntimeJobSerializer(jobs, many=True, context={"request": request}).data)
 
-    def initial(self, request, *args, **kwargs):
-        """Refuses an oversized upload from its Content-Length, before authentication (whose CSRF check
-        would parse the body) and before anything reads it."""
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-        if request.method == "POST" and length > services.max_model_bytes() + 64 * 1024:
-            raise UploadTooLarge({"errors": [services.too_big_message(length)]})
-        super().initial(request, *args, **kwargs)
+    def upload_limits(self, request, *args, **kwargs) -> int:
+        return services.max_model_bytes()
+
+    def upload_refusal(self, request, message: str) -> str:
+        return services.too_big_message(int(request.META.get("CONTENT_LENGTH") or 0))
 
     @extend_schema(
         request={"multipart/form-data": RuntimeJobCreateSerializer},
@@ -166,6 +161,7 @@ class RuntimeJobListView(APIView):
         summary="Check a model's runtime on a device",
     )
     def post(self, request):
+        self.check_upload_complete(request)
         form = RuntimeJobCreateSerializer(data=request.data)
         if not form.is_valid():
             return Response(

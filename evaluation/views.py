@@ -3,10 +3,10 @@ through htmx polling, results, history). Thin: the work is in `services`/`select
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
+
+from common.uploads import upload_limited, upload_refused
 
 from . import selectors, services
 from .models import RuntimeJob
@@ -89,24 +89,6 @@ class RuntimeCheckForm(forms.Form):
         return text
 
 
-class LimitedUploadHandler(FileUploadHandler):
-    """Stops reading an upload (sent without a Content-Length, e.g. chunked) once it passes the limit."""
-
-    def __init__(self, request=None, limit: int = 0):
-        super().__init__(request)
-        self.limit = limit
-        self.received = 0
-
-    def receive_data_chunk(self, raw_data, start):
-        self.received += len(raw_data)
-        if self.received > self.limit:
-            raise StopUpload(connection_reset=True)
-        return raw_data
-
-    def file_complete(self, file_size):
-        return None
-
-
 def _page(request, *, form, status=200, errors=(), job=None):
     devices = selectors.device_list()
     return render(
@@ -125,26 +107,28 @@ def _page(request, *, form, status=200, errors=(), job=None):
     )
 
 
-@csrf_exempt
+def _model_upload_limit(request) -> int:
+    return services.max_model_bytes()
+
+
+def _refuse_model_upload(request, message):
+    """Refused from its Content-Length by the upload guard, before anything read the body."""
+    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    form = RuntimeCheckForm(devices=selectors.device_list())
+    return _page(request, form=form, status=413, errors=[services.too_big_message(length)])
+
+
 @login_required
+@upload_limited(_model_upload_limit, _refuse_model_upload)
 def check_runtime(request):
-    """The size check happens before anything reads the body (CSRF included), so a 500 MB upload is
-    refused after its headers; the CSRF check then runs as usual."""
-    if request.method == "POST":
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-        limit = services.max_model_bytes()
-        if length > limit + 64 * 1024:
-            form = RuntimeCheckForm(devices=selectors.device_list())
-            return _page(request, form=form, status=413, errors=[services.too_big_message(length)])
-        request.upload_handlers.insert(0, LimitedUploadHandler(request, limit=limit + 64 * 1024))
-    return _check_runtime_protected(request)
-
-
-@csrf_protect
-def _check_runtime_protected(request):
     devices = selectors.device_list()
     if request.method != "POST":
         return _page(request, form=RuntimeCheckForm(devices=devices))
+    request.FILES  # noqa: B018 - parses the body now, through the upload guard's handler
+    if upload_refused(request):
+        return _page(
+            request, form=RuntimeCheckForm(devices=devices), status=413, errors=[upload_refused(request)]
+        )
     form = RuntimeCheckForm(request.POST, request.FILES, devices=devices)
     if not form.is_valid():
         errors = [

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from challenges.models import Challenge
+from common.uploads import UploadLimitedMixin
 from conference.selectors import workshop_get
 from config.middleware import arrived_at
 
@@ -79,12 +80,18 @@ class FinalUploadSerializer(serializers.Serializer):
     method_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
 
-class SubmissionListCreate(APIView):
+class SubmissionListCreate(UploadLimitedMixin, APIView):
     parser_classes = [parsers.MultiPartParser]
+
+    def upload_limits(self, request, workshop, challenge) -> dict[str, int]:
+        ch = get_object_or_404(Challenge, workshop__slug=workshop, slug=challenge)
+        model = services.final_settings_get(challenge=ch).max_model_mb * 1024 * 1024
+        return {"model": model, "dynamic_model": model, "results": ch.max_upload_mb * 1024 * 1024}
 
     @extend_schema(request=FinalUploadSerializer, responses={201: FinalSubmissionSerializer})
     def post(self, request, workshop, challenge):
         ch = _challenge(request, workshop, challenge)
+        self.check_upload_complete(request)
         upload = FinalUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         data = upload.validated_data

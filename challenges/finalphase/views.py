@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from challenges import timeline
 from challenges.models import Challenge
 from challenges.selectors import team_for, timeline_for
+from common.uploads import upload_limited, upload_refused
 from conference.selectors import workshop_get
 from config.middleware import arrived_at
 
@@ -69,26 +70,52 @@ def final_home(request, workshop, challenge):
     return render(request, "finalphase/home.html", ctx)
 
 
-def _body_too_large(request, limit_mb: int) -> str | None:
-    """Refuses an upload from its Content-Length header, before Django reads the body."""
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > (limit_mb + 1) * 1024 * 1024:
-        return f"The upload is {length / 1024 / 1024:.0f} MB; at most {limit_mb} MB is accepted here."
+MB = 1024 * 1024
+
+
+def _refuse_to(route: str):
+    """The upload guard's answer: the message on the page the form lives on."""
+
+    def refuse(request, message, workshop, challenge):
+        messages.error(request, message)
+        return redirect(reverse(route, args=[workshop, challenge]))
+
+    return refuse
+
+
+def _submission_limits(request, workshop, challenge) -> dict[str, int]:
+    ch = _challenge(request, workshop, challenge)
+    model = services.final_settings_get(challenge=ch).max_model_mb * MB
+    return {"model": model, "dynamic_model": model, "results": ch.max_upload_mb * MB}
+
+
+def _factsheet_limits(request, workshop, challenge) -> dict[str, int]:
+    return {"attachment": services.FACTSHEET_ATTACHMENT_MB * MB}
+
+
+def _code_limits(request, workshop, challenge) -> dict[str, int]:
+    ch = _challenge(request, workshop, challenge)
+    return {"archive": services.final_settings_get(challenge=ch).max_code_mb * MB}
+
+
+def _cut_off(request, route: str, workshop: str, challenge: str):
+    """After the body was read: the redirect with the guard's message when a file was cut off."""
+    if request.method == "POST":
+        request.FILES  # noqa: B018 - parses the body now, through the upload guard's handler
+        if upload_refused(request):
+            messages.error(request, upload_refused(request))
+            return redirect(reverse(route, args=[workshop, challenge]))
     return None
 
 
 @login_required
 @require_POST
+@upload_limited(_submission_limits, _refuse_to("finalphase:home"))
 def submission_create(request, workshop, challenge):
     ch = _challenge(request, workshop, challenge)
-    settings = services.final_settings_get(challenge=ch)
-    too_large = _body_too_large(request, 2 * settings.max_model_mb + ch.max_upload_mb)
-    if too_large:
-        messages.error(request, too_large)
-        return redirect(reverse("finalphase:home", args=[workshop, challenge]))
+    cut = _cut_off(request, "finalphase:home", workshop, challenge)
+    if cut:
+        return cut
     form = ModelSubmissionForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -201,6 +228,7 @@ def _initial_members(team) -> list[dict]:
 
 
 @login_required
+@upload_limited(_factsheet_limits, _refuse_to("finalphase:factsheet"))
 def factsheet_edit(request, workshop, challenge):
     ch = _challenge(request, workshop, challenge)
     team = team_for(request.user, ch)
@@ -208,10 +236,9 @@ def factsheet_edit(request, workshop, challenge):
         raise PermissionDenied("Only a team of this challenge has a fact sheet.")
     sheet = FactSheet.objects.filter(team=team).first()
     size = max(ch.max_team_size, len(sheet.members) if sheet else 0)
-    too_large = request.method == "POST" and _body_too_large(request, services.FACTSHEET_ATTACHMENT_MB)
-    if too_large:
-        messages.error(request, too_large)
-        return redirect(reverse("finalphase:factsheet", args=[workshop, challenge]))
+    cut = _cut_off(request, "finalphase:factsheet", workshop, challenge)
+    if cut:
+        return cut
     if request.method == "POST":
         form = FactSheetForm(request.POST, request.FILES)
         formset = MemberFormSet(request.POST, prefix="members")
@@ -284,6 +311,7 @@ def factsheet_pdf(request, workshop, challenge, team_id=None):
 
 
 @login_required
+@upload_limited(_code_limits, _refuse_to("finalphase:code"))
 def code_edit(request, workshop, challenge):
     ch = _challenge(request, workshop, challenge)
     team = team_for(request.user, ch)
@@ -291,12 +319,9 @@ def code_edit(request, workshop, challenge):
         raise PermissionDenied("Only a team of this challenge submits code.")
     code = CodeSubmission.objects.filter(team=team).first()
     status = 200
-    too_large = request.method == "POST" and _body_too_large(
-        request, services.final_settings_get(challenge=ch).max_code_mb
-    )
-    if too_large:
-        messages.error(request, too_large)
-        return redirect(reverse("finalphase:code", args=[workshop, challenge]))
+    cut = _cut_off(request, "finalphase:code", workshop, challenge)
+    if cut:
+        return cut
     if request.method == "POST":
         form = CodeForm(request.POST, request.FILES)
         if form.is_valid():

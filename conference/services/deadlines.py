@@ -53,6 +53,9 @@ def paper_extend_deadline(*, paper: Paper, user, until: dt.datetime) -> Paper:
             details={"until": until.isoformat()},
         )
         paper_notify_authors(
-            paper=paper, subject="Deadline extended", template="deadline_extended.txt", context={"until": when}
+            paper=paper,
+            subject="Deadline extended",
+            template="deadline_extended.txt",
+            context={"until": when},
         )
     return paper

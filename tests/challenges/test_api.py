@@ -38,3 +38,21 @@ def test_submit_and_read_through_the_api(client, denoising, participant):
     client.force_login(other)
     assert client.get(f"{base}submissions/{body['id']}/").status_code == 404
     assert client.get(base + "submissions/").json() == []
+
+
+def test_oversized_api_uploads_are_refused_before_and_while_reading(client, denoising, participant):
+    denoising.max_upload_mb = 1
+    denoising.save()
+    client.force_login(participant(denoising, "Big Files"))
+    base = "/api/challenges/mai-live/image-denoising/submissions/"
+    header = client.post(base, {"file": SimpleUploadedFile("r.zip", b"x" * (3 * 1024 * 1024))})
+    assert header.status_code == 413
+    assert header.json() == {
+        "errors": ["The upload is 3 MB; at most 1 MB is accepted here. Nothing was read or saved."]
+    }
+    stream = client.post(base, {"file": SimpleUploadedFile("r.zip", b"x" * (1536 * 1024))})
+    assert stream.status_code == 413
+    assert stream.json() == {
+        "errors": ["The file “r.zip” is larger than 1 MB and was refused; nothing was saved."]
+    }
+    assert not Submission.objects.exists()

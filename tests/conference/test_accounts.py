@@ -1,10 +1,13 @@
 """Accounts: sign-up with verification, log-in by e-mail, rate limits, the profile, password hashing."""
 
 import re
+import threading
 
 import pytest
+import requests
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 
 from conference.models import OutgoingMail, Profile
 
@@ -45,8 +48,6 @@ def test_login_by_email(client, make_user, password):
 
 
 def test_failed_logins_are_rate_limited(client, make_user, settings):
-    from django.core.cache import cache
-
     cache.clear()
     make_user(email="target@example.org")
     pages = [
@@ -120,11 +121,6 @@ def test_a_class_behind_one_address_signs_in_at_once_while_wrong_passwords_still
 ):
     """20 correct sign-ins at the same moment from one address all succeed (a lab behind NAT); six
     wrong passwords for one account still lock that account, even with the right password after."""
-    import threading
-
-    import requests
-    from django.core.cache import cache
-
     cache.clear()
     emails = [f"student{i}@lab.example" for i in range(20)]
     for email in emails:

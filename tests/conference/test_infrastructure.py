@@ -9,6 +9,7 @@ import pytest
 
 from conference.mail import mail_enqueue, mail_send
 from conference.models import OutgoingMail
+from config.celery import ping
 from tests.conftest import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,9 +54,7 @@ def test_check_deploy_passes_with_production_settings(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_debug_is_off_unless_asked():
-    from django.conf import settings
-
+def test_debug_is_off_unless_asked(settings):
     assert settings.DEBUG is False
 
 
@@ -77,6 +76,4 @@ def test_mail_is_sent_by_a_real_worker_process(celery_worker):
 
 @pytest.mark.django_db(transaction=True)
 def test_celery_round_trip_through_redis(celery_worker):
-    from config.celery import ping
-
     assert ping.delay("round trip").get(timeout=30) == "round trip"

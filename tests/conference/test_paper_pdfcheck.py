@@ -9,9 +9,11 @@ import re
 import pypdfium2 as pdfium
 import pytest
 from django.forms.models import model_to_dict
-from pypdf import PdfReader
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import DecodedStreamObject, NameObject
 
-from conference import pdfcheck
+from conference import pdfcheck, services
+from conference.models import Paper, PaperVersion
 from tests import pdf_factory
 from tests.conference import paper_fixtures
 from tests.conference.paper_fixtures import pdf_upload
@@ -170,9 +172,6 @@ def test_a_thirty_page_twenty_megabyte_paper_is_checked_in_a_few_seconds(tmp_pat
 
 
 def test_xmp_metadata_is_searched_and_removed(tmp_path):
-    from pypdf import PdfWriter
-    from pypdf.generic import DecodedStreamObject, NameObject
-
     writer = PdfWriter(
         clone_from=PdfReader(io.BytesIO(pdf_factory.paper_pdf(body_pages=1, reference_pages=0)))
     )
@@ -381,8 +380,6 @@ edition, author = paper_fixtures.edition, paper_fixtures.author
 def test_the_editions_word_list_reaches_the_check_of_a_submitted_paper(latex_papers, edition, author):
     """Through the services and the sandbox, as an upload takes it: an author from Samsung writing
     about the Samsung Exynos NPU gets a warning until the chairs list the maker as no identity."""
-    from conference import services
-    from conference.models import Paper, PaperVersion
 
     def submit_and_check() -> PaperVersion:
         paper, _ = services.paper_create(

@@ -9,6 +9,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from allauth.account.signals import email_confirmed
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.db import connection
 from pypdf import PdfReader
 
@@ -77,14 +78,14 @@ def test_grace_minutes_and_a_papers_extension_move_the_close(edition, author, ch
     with pytest.raises(services.SubmissionClosed):
         submit(edition, author, now=at + dt.timedelta(minutes=15, seconds=1))
     paper = Paper.objects.get()
-    window = services.submission_window(workshop=edition, kind="regular", paper=paper)
+    window = selectors.submission_window(workshop=edition, kind="regular", paper=paper)
     assert (window.shown, window.closes) == (at, at + dt.timedelta(minutes=15))  # grace is not advertised
     later = at + dt.timedelta(days=2)
     services.paper_extend_deadline(paper=paper, user=chair, until=later)
     paper.refresh_from_db()
-    assert services.submission_window(workshop=edition, kind="regular", paper=paper).shown == later
-    assert services.paper_is_editable(paper=paper, now=later - dt.timedelta(seconds=1))
-    assert not services.paper_is_editable(paper=paper, now=later + dt.timedelta(seconds=1))
+    assert selectors.submission_window(workshop=edition, kind="regular", paper=paper).shown == later
+    assert selectors.paper_is_editable(paper=paper, now=later - dt.timedelta(seconds=1))
+    assert not selectors.paper_is_editable(paper=paper, now=later + dt.timedelta(seconds=1))
     assert paper.changes.filter(action=PaperChange.Action.EXTENDED, user=chair).exists()
 
 
@@ -302,8 +303,6 @@ def test_two_tabs_submitting_at_once_get_different_numbers(edition, author):
 
 
 def test_the_demo_seed_adds_two_checked_papers_by_the_demo_author_once(seeded):
-    from django.core.management import call_command
-
     live = seeded["mai-live"]
     papers = list(Paper.objects.filter(workshop=live).order_by("number"))
     assert [p.submitter.email for p in papers] == ["author@example.com", "author@example.com"]

@@ -6,9 +6,11 @@ import datetime as dt
 import io
 import re
 import uuid
+import zipfile
 
 import pytest
-from django.test import override_settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from common.uploads import format_size
@@ -187,8 +189,6 @@ def test_after_the_deadline_the_form_refuses_with_the_time(signed_in, edition, a
 
 
 def test_other_people_cannot_see_a_paper_and_chairs_can(paper, make_user, chair):
-    from django.test import Client
-
     client = Client()
     client.force_login(make_user(email="stranger@example.org"))
     assert client.get("/mai-test/papers/1/").status_code == 404
@@ -255,8 +255,6 @@ def test_after_the_deadline_editing_is_closed_but_withdrawal_works(signed_in, pa
 
 
 def test_chairs_list_filters_counts_and_csv(paper, chair, edition, author):
-    from django.test import Client
-
     client = Client()
     second = PaperFactory(
         workshop=edition,
@@ -305,8 +303,6 @@ def test_chairs_list_filters_counts_and_csv(paper, chair, edition, author):
 
 
 def test_a_chair_extends_one_papers_deadline(paper, chair, edition, signed_in):
-    from django.test import Client
-
     edition.dates.filter(kind="paper_deadline").update(at=timezone.now() - dt.timedelta(minutes=1))
     assert "Edit paper" not in text(signed_in.get("/mai-test/papers/1/"))
     assert signed_in.post("/mai-test/papers/1/extend/", {"until": "2099-01-01T12:00"}).status_code == 403
@@ -329,10 +325,6 @@ def test_my_papers_lists_the_authors_papers(signed_in, paper):
 
 
 def zip_upload(name="supp.zip", valid=True):
-    import zipfile
-
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     buffer = io.BytesIO()
     if valid:
         with zipfile.ZipFile(buffer, "w") as archive:
@@ -365,8 +357,6 @@ def test_supplementary_material_is_kept_with_a_neutral_name(signed_in, edition, 
 
 
 def test_an_invited_coauthor_signs_up_confirms_and_sees_the_paper(paper):
-    from django.test import Client
-
     invitation = OutgoingMail.objects.get(to=["bo@elsewhere.example"], subject__contains="co-author")
     assert "Sign up with this address (bo@elsewhere.example)" in invitation.body
     bo = Client()

@@ -5,6 +5,9 @@ import re
 import zoneinfo
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.utils import timezone
 from icalendar import Calendar
 
 from conference.models import ImportantDate, Topic, Workshop
@@ -28,8 +31,6 @@ def test_seed_creates_mai_2021_as_it_was(seeded):
 
 
 def test_seed_is_idempotent_and_keeps_user_changes(seeded):
-    from django.core.management import call_command
-
     mai = seeded["mai-2021"]
     mai.name = "Renamed by the chair"
     mai.save()
@@ -42,8 +43,6 @@ def test_seed_is_idempotent_and_keeps_user_changes(seeded):
 
 
 def test_live_edition_is_dated_relative_to_today(seeded):
-    from django.utils import timezone
-
     live = seeded["mai-live"]
     opens = live.dates.get(kind=ImportantDate.Kind.SUBMISSION_OPEN).at
     closes = live.dates.get(kind=ImportantDate.Kind.PAPER_DEADLINE).at
@@ -103,8 +102,6 @@ def test_ical_feed_has_every_deadline_in_the_workshop_zone(client, seeded):
 
 
 def test_invalid_time_zone_is_refused():
-    from django.core.exceptions import ValidationError
-
     ws = Workshop(
         slug="x",
         name="X",
