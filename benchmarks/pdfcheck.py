@@ -1,4 +1,4 @@
-"""Benchmark of the paper PDF checks (conference/pdfcheck.py) on generated PDFs of 8, 30 and 200 pages,
+"""Benchmark of the paper PDF checks (conference/pdfcheck/) on generated PDFs of 8, 30 and 200 pages,
 and on a 10-page paper compiled by pdflatex in the CVPR-like review style (ruler, running head).
 
 The PDFs are CVPR-like two-column papers rendered by WeasyPrint (tests/pdf_factory.py) with a

@@ -2,7 +2,6 @@
 
 from django.contrib import admin
 
-from . import services
 from .models import (
     Challenge,
     DataFile,
@@ -13,6 +12,8 @@ from .models import (
     TeamInvitation,
     TeamMembership,
 )
+from .services import registration as registration_services
+from .services import submissions as submission_services
 
 
 class MilestoneInline(admin.TabularInline):
@@ -37,7 +38,7 @@ class RegistrationAdmin(admin.ModelAdmin):
     @admin.action(description="Approve the selected registrations")
     def approve(self, request, queryset):
         for registration in queryset.filter(approved=False):
-            services.registration_approve(registration=registration)
+            registration_services.registration_approve(registration=registration)
 
 
 class TeamMembershipInline(admin.TabularInline):
@@ -75,5 +76,7 @@ class SubmissionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Score again (e.g. after the ground truth was replaced)")
     def rescore(self, request, queryset):
-        count = services.submissions_rescore(submission_ids=list(queryset.values_list("pk", flat=True)))
+        count = submission_services.submissions_rescore(
+            submission_ids=list(queryset.values_list("pk", flat=True))
+        )
         self.message_user(request, f"{count} submission(s) queued to be scored again.")

@@ -11,7 +11,6 @@
 """
 
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -23,8 +22,10 @@ from common.uploads import UploadLimitedMixin
 from conference.selectors import workshop_get
 from config.middleware import arrived_at
 
-from . import selectors, services, timeline
+from . import selectors, timeline
 from .models import Challenge, Submission
+from .services import submissions as submission_services
+from .services.base import ChallengeError
 
 app_name = "challenges-api"
 
@@ -71,7 +72,10 @@ class UploadSerializer(serializers.Serializer):
 
 def _challenge(workshop: str, challenge: str, user) -> Challenge:
     ws = workshop_get(slug=workshop, user=user)
-    return get_object_or_404(Challenge.objects.select_related("workshop"), workshop=ws, slug=challenge)
+    ch = selectors.challenge_get(workshop=ws, slug=challenge)
+    if ch is None:
+        raise Http404
+    return ch
 
 
 class ChallengeView(APIView):
@@ -116,9 +120,10 @@ class SubmissionListView(UploadLimitedMixin, APIView):
     parser_classes = [parsers.MultiPartParser, parsers.FormParser]
 
     def upload_limits(self, request, workshop, challenge) -> int:
-        return (
-            get_object_or_404(Challenge, workshop__slug=workshop, slug=challenge).max_upload_mb * 1024 * 1024
-        )
+        ch = selectors.challenge_get_by_slugs(workshop_slug=workshop, slug=challenge)
+        if ch is None:
+            raise Http404
+        return ch.max_upload_mb * 1024 * 1024
 
     @extend_schema(responses=SubmissionSerializer(many=True))
     def get(self, request, workshop, challenge):
@@ -135,7 +140,7 @@ class SubmissionListView(UploadLimitedMixin, APIView):
         upload.is_valid(raise_exception=True)
         f = upload.validated_data["file"]
         try:
-            sub = services.submission_create(
+            sub = submission_services.submission_create(
                 challenge=ch,
                 user=request.user,
                 name=f.name,
@@ -144,8 +149,8 @@ class SubmissionListView(UploadLimitedMixin, APIView):
                 method_description=upload.validated_data["method_description"],
                 now=arrived_at(request),
             )
-        except services.ChallengeError as exc:
-            raise exceptions.ValidationError({"detail": exc.messages})
+        except ChallengeError as exc:
+            raise exceptions.ValidationError({"detail": exc.messages}) from exc
         return Response(
             SubmissionSerializer(sub, context={"request": request}).data, status=status.HTTP_201_CREATED
         )
@@ -155,11 +160,7 @@ class SubmissionDetailView(APIView):
     @extend_schema(responses=SubmissionSerializer)
     def get(self, request, workshop, challenge, pk):
         ch = _challenge(workshop, challenge, request.user)
-        sub = (
-            Submission.objects.select_related("team", "challenge__workshop")
-            .filter(challenge=ch, public_id=pk)
-            .first()
-        )
+        sub = selectors.submission_get(challenge=ch, public_id=pk)
         if sub is None or not request.user.has_perm("challenges.view_submission", sub):
             raise Http404
         return Response(SubmissionSerializer(sub, context={"request": request}).data)

@@ -12,6 +12,9 @@ class ChallengesConfig(AppConfig):
         ("challenges-requeue-stale-submissions", "challenges.requeue_stale_submissions", "BEAT_SWEEP_EVERY_S")
     ]
 
+    # The imports below are inside the methods: an AppConfig module is loaded before the app registry
+    # has the models that these modules import.
+
     def ready(self):
         from . import leaderboard_cache, rules  # noqa: F401 - rules registers the permissions
 

@@ -23,6 +23,10 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
+from conference.models import Workshop
+
+from .models import Challenge, Milestone, Submission, Team
+
 log = logging.getLogger(__name__)
 _MISSING = object()
 
@@ -202,17 +206,11 @@ def _challenge_changed(sender, instance, **kwargs):
 
 
 def _workshop_changed(sender, instance, **kwargs):
-    from .models import Challenge
-
     for pk in Challenge.objects.filter(workshop=instance).values_list("pk", flat=True):
         bump(pk)
 
 
 def connect() -> None:
-    from conference.models import Workshop
-
-    from .models import Challenge, Milestone, Submission, Team
-
     uid = "challenges.leaderboard_cache"
     post_save.connect(_submission_saved, sender=Submission, dispatch_uid=f"{uid}.submission.save")
     post_delete.connect(_submission_deleted, sender=Submission, dispatch_uid=f"{uid}.submission.delete")

@@ -279,6 +279,7 @@ class TeamInvitation(models.Model):
 
 
 def private_storage():
+    # Looked up when the field uses it (settings read at call time), not when models are imported.
     from django.core.files.storage import storages
 
     return storages["private"]

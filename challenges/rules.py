@@ -7,10 +7,9 @@ Time gates come from `challenges.timeline`; these predicates add who the user is
 import rules
 from django.utils import timezone
 
-from conference.rules import is_chair
-
 from . import timeline
-from .models import Challenge, DataFile, Registration, Submission, TeamMembership
+from .models import Challenge, DataFile, Submission
+from .selectors import timeline_for, user_in_team, user_is_approved_participant, user_organises
 
 
 def _challenge(obj) -> Challenge | None:
@@ -21,35 +20,23 @@ def _challenge(obj) -> Challenge | None:
 
 @rules.predicate
 def is_challenge_organiser(user, obj) -> bool:
-    challenge = _challenge(obj)
-    if not user or not user.is_authenticated or challenge is None:
-        return False
-    if user.is_superuser or is_chair(user, challenge.workshop):
-        return True
-    return challenge.organisers.filter(pk=user.pk).exists()
+    return user_organises(user=user, challenge=_challenge(obj))
 
 
 @rules.predicate
 def is_approved_participant(user, obj) -> bool:
-    challenge = _challenge(obj)
-    if not user or not user.is_authenticated or challenge is None:
-        return False
-    return Registration.objects.filter(challenge=challenge, user=user, approved=True).exists()
+    return user_is_approved_participant(user=user, challenge=_challenge(obj))
 
 
 @rules.predicate
 def is_member_of_submission_team(user, submission: Submission | None) -> bool:
-    if not user or not user.is_authenticated or submission is None:
-        return False
-    return TeamMembership.objects.filter(team_id=submission.team_id, user=user).exists()
+    return user_in_team(user=user, team_id=submission.team_id if submission is not None else None)
 
 
 @rules.predicate
 def data_file_released(user, data_file: DataFile | None) -> bool:
     if data_file is None or data_file.is_ground_truth:
         return False
-    from .selectors import timeline_for
-
     return data_file.split in timeline.downloadable_splits(timeline_for(data_file.challenge), timezone.now())
 
 

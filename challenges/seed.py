@@ -6,9 +6,10 @@ import hashlib
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 
 from conference.models import Workshop
-from conference.seed import MAI_2021_CHALLENGE_DATES, demo_live_dates
+from conference.seed import MAI_2021_CHALLENGE_DATES, PACIFIC, demo_live_dates
 
 from . import demo_data
 from .models import Challenge, DataFile, Milestone
@@ -172,10 +173,6 @@ def _seed_data(challenge: Challenge, track: dict) -> None:
 
 @transaction.atomic
 def seed_demo(*, stdout=None) -> None:
-    from django.utils import timezone
-
-    from conference.seed import PACIFIC
-
     for slug, dates in [
         ("mai-2021", MAI_2021_CHALLENGE_DATES),
         ("mai-live", demo_live_dates(timezone.localdate(timezone=PACIFIC))),

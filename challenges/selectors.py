@@ -1,15 +1,114 @@
-"""Reads of the challenge side: dates for the workshop pages, a challenge's timeline, teams, limits,
-leaderboards."""
+"""Reads of the challenge side: challenges, who organises or takes part, dates for the workshop pages, a
+challenge's timeline, teams and invitations, data files, submissions, limits, leaderboards. Selectors
+never write; `rules.py` builds its predicates on them (rules → selectors, never the reverse)."""
 
 import datetime as dt
 from dataclasses import dataclass
 
 from django.utils import timezone
 
+from conference.rules import is_chair
 from conference.selectors import DatedEvent
+from conference.templatetags.workshop_time import format_in_zone
 
 from . import leaderboard, leaderboard_cache, timeline
-from .models import Challenge, DataFile, Milestone, Registration, Submission, Team, TeamMembership
+from .models import (
+    Challenge,
+    DataFile,
+    Milestone,
+    Registration,
+    Submission,
+    Team,
+    TeamInvitation,
+    TeamMembership,
+)
+
+
+def challenge_get(*, workshop, slug: str) -> Challenge | None:
+    """The workshop's challenge with this slug (its workshop loaded), or None."""
+    return Challenge.objects.select_related("workshop").filter(workshop=workshop, slug=slug).first()
+
+
+def challenge_get_by_slugs(*, workshop_slug: str, slug: str) -> Challenge | None:
+    """The challenge from the URL's slugs alone (the upload guard's size limit, before any permission)."""
+    return Challenge.objects.filter(workshop__slug=workshop_slug, slug=slug).first()
+
+
+def challenge_list(*, workshop) -> list[Challenge]:
+    return list(workshop.challenges.all())
+
+
+def user_organises(*, user, challenge: Challenge | None) -> bool:
+    """Superusers, the workshop's chairs and the challenge's organisers."""
+    if not user or not user.is_authenticated or challenge is None:
+        return False
+    if user.is_superuser or is_chair(user, challenge.workshop):
+        return True
+    return challenge.organisers.filter(pk=user.pk).exists()
+
+
+def user_is_approved_participant(*, user, challenge: Challenge | None) -> bool:
+    if not user or not user.is_authenticated or challenge is None:
+        return False
+    return Registration.objects.filter(challenge=challenge, user=user, approved=True).exists()
+
+
+def user_in_team(*, user, team_id: int | None) -> bool:
+    if not user or not user.is_authenticated or team_id is None:
+        return False
+    return TeamMembership.objects.filter(team_id=team_id, user=user).exists()
+
+
+def team_members(*, team: Team) -> list[TeamMembership]:
+    return list(team.memberships.select_related("user__profile"))
+
+
+def team_invitations_open(*, team: Team) -> list[TeamInvitation]:
+    """Invitations not accepted yet."""
+    return list(team.invitations.filter(accepted_at__isnull=True))
+
+
+def team_invitation_get(*, challenge: Challenge, token: str) -> TeamInvitation | None:
+    return (
+        TeamInvitation.objects.select_related("team").filter(token=token, team__challenge=challenge).first()
+    )
+
+
+def ground_truth_for(*, challenge: Challenge, split: str = DataFile.Split.VALIDATION_GT) -> DataFile | None:
+    """The latest uploaded ground truth of the split (validation by default), or None."""
+    return (
+        DataFile.objects.filter(challenge=challenge, split=split)
+        .exclude(file="")
+        .order_by("-uploaded_at", "-pk")
+        .first()
+    )
+
+
+def data_file_get(*, challenge: Challenge, pk: int) -> DataFile | None:
+    return DataFile.objects.filter(challenge=challenge, pk=pk).first()
+
+
+def submission_get(*, challenge: Challenge, public_id) -> Submission | None:
+    """The challenge's validation submission with this public id (team and workshop loaded), or None."""
+    return (
+        Submission.objects.select_related("team", "challenge__workshop")
+        .filter(challenge=challenge, public_id=public_id)
+        .first()
+    )
+
+
+def submissions_recent(*, challenge: Challenge, limit: int = 50) -> list[Submission]:
+    """The challenge's latest submissions, every team's (organisers)."""
+    return list(challenge.submissions.select_related("team")[:limit])
+
+
+def registration_list(*, challenge: Challenge) -> list[Registration]:
+    """Registrations awaiting approval first, then by date (organisers)."""
+    return list(challenge.registrations.select_related("user__profile").order_by("approved", "created_at"))
+
+
+def registration_get(*, challenge: Challenge, pk: int) -> Registration | None:
+    return Registration.objects.filter(challenge=challenge, pk=pk).select_related("user").first()
 
 
 def challenge_dates_for_workshop(*, workshop) -> list[DatedEvent]:
@@ -56,8 +155,6 @@ def timeline_for(challenge: Challenge) -> timeline.Timeline:
 
 
 def _in_zone(value: dt.datetime, workshop) -> str:
-    from conference.templatetags.workshop_time import format_in_zone
-
     return format_in_zone(value, getattr(workshop, "time_zone", None) or "UTC")
 
 
@@ -238,24 +335,20 @@ def leaderboard_team_position(
 def leaderboard_visible(
     *, challenge: Challenge, user, phase: str = "validation", now: dt.datetime | None = None
 ) -> bool:
-    from .rules import is_challenge_organiser
-
     return timeline.leaderboard_visible(
         timeline_for(challenge),
         phase,
         now or timezone.now(),
-        is_organiser=is_challenge_organiser(user, challenge),
+        is_organiser=user_organises(user=user, challenge=challenge),
     )
 
 
 def data_files_for(*, challenge: Challenge, user, now: dt.datetime | None = None) -> list[dict]:
     """Data files with whether this user may download each now and, if not yet, when."""
-    from .rules import is_approved_participant, is_challenge_organiser
-
     now = now or timezone.now()
     tl = timeline_for(challenge)
-    organiser = is_challenge_organiser(user, challenge)
-    participant = is_approved_participant(user, challenge)
+    organiser = user_organises(user=user, challenge=challenge)
+    participant = user_is_approved_participant(user=user, challenge=challenge)
     allowed = timeline.downloadable_splits(tl, now, is_organiser=organiser)
     order = {split: i for i, split in enumerate(DataFile.Split.values)}
     rows = []

@@ -2,17 +2,15 @@
 
 from celery import shared_task
 
+from .services.submissions import submission_requeue_stale, submission_score
+
 
 @shared_task(name="challenges.score_submission", queue="scoring", acks_late=True, reject_on_worker_lost=True)
 def score_submission(submission_id: int) -> str:
-    from .services import submission_score
-
     submission = submission_score(submission_id=submission_id)
     return submission.status if submission else "missing"
 
 
 @shared_task(name="challenges.requeue_stale_submissions", acks_late=True)
 def requeue_stale_submissions() -> int:
-    from .services import submission_requeue_stale
-
     return len(submission_requeue_stale())

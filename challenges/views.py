@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import get_token
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -23,16 +23,24 @@ from conference.selectors import workshop_get
 from conference.templatetags.workshop_time import when
 from config.middleware import arrived_at
 
-from . import leaderboard_cache, selectors, services, timeline
+from . import leaderboard_cache, selectors, timeline
 from .forms import DataFileForm, SubmissionForm
-from .models import Challenge, DataFile, Milestone, Registration, Submission, TeamInvitation
+from .models import Challenge, Milestone, Submission
 from .rules import is_challenge_organiser
+from .services import data as data_services
+from .services import registration as registration_services
+from .services import submissions as submission_services
+from .services import teams as team_services
+from .services.base import ChallengeError
 from .templatetags.challenge_tags import metric_value
 
 
 def _challenge(request, workshop, challenge) -> Challenge:
     ws = workshop_get(slug=workshop, user=request.user)
-    return get_object_or_404(Challenge.objects.select_related("workshop"), workshop=ws, slug=challenge)
+    ch = selectors.challenge_get(workshop=ws, slug=challenge)
+    if ch is None:
+        raise Http404("No such challenge.")
+    return ch
 
 
 def with_challenge(view):
@@ -43,7 +51,7 @@ def with_challenge(view):
     return wrapped
 
 
-def _errors(request, exc: services.ChallengeError) -> None:
+def _errors(request, exc: ChallengeError) -> None:
     for message in exc.messages:
         messages.error(request, message)
 
@@ -67,7 +75,9 @@ def _context(request, ch: Challenge, **extra) -> dict:
 
 def challenge_list(request, workshop):
     ws = workshop_get(slug=workshop, user=request.user)
-    return render(request, "challenges/list.html", {"workshop": ws, "challenges": ws.challenges.all()})
+    return render(
+        request, "challenges/list.html", {"workshop": ws, "challenges": selectors.challenge_list(workshop=ws)}
+    )
 
 
 @with_challenge
@@ -94,10 +104,10 @@ def challenge_detail(request, ch):
 @with_challenge
 def register(request, ch):
     try:
-        reg = services.challenge_register(
+        reg = registration_services.challenge_register(
             challenge=ch, user=request.user, accept_terms=request.POST.get("accept_terms") == "on"
         )
-    except services.ChallengeError as exc:
+    except ChallengeError as exc:
         _errors(request, exc)
     else:
         if reg.approved:
@@ -115,15 +125,15 @@ def register(request, ch):
 def team_page(request, ch):
     ctx = _context(request, ch)
     if ctx["team"]:
-        ctx["members"] = ctx["team"].memberships.select_related("user__profile")
-        ctx["invitations"] = ctx["team"].invitations.filter(accepted_at__isnull=True)
+        ctx["members"] = selectors.team_members(team=ctx["team"])
+        ctx["invitations"] = selectors.team_invitations_open(team=ctx["team"])
     return render(request, "challenges/team.html", ctx)
 
 
 def _team_action(request, ch, action, success):
     try:
         action()
-    except services.ChallengeError as exc:
+    except ChallengeError as exc:
         _errors(request, exc)
     else:
         messages.success(request, success)
@@ -138,7 +148,7 @@ def team_create(request, ch):
     return _team_action(
         request,
         ch,
-        lambda: services.team_create(challenge=ch, user=request.user, name=name),
+        lambda: team_services.team_create(challenge=ch, user=request.user, name=name),
         "Your team was created. Invite your team mates by e-mail or give them the join code.",
     )
 
@@ -151,7 +161,7 @@ def team_join(request, ch):
     return _team_action(
         request,
         ch,
-        lambda: services.team_join(challenge=ch, user=request.user, code=code),
+        lambda: team_services.team_join(challenge=ch, user=request.user, code=code),
         "You joined the team.",
     )
 
@@ -167,7 +177,7 @@ def team_invite(request, ch):
     return _team_action(
         request,
         ch,
-        lambda: services.team_invite(team=team, by=request.user, email=email),
+        lambda: team_services.team_invite(team=team, by=request.user, email=email),
         f"Invitation sent to {email}.",
     )
 
@@ -177,18 +187,20 @@ def team_invite(request, ch):
 @with_challenge
 def team_leave(request, ch):
     return _team_action(
-        request, ch, lambda: services.team_leave(challenge=ch, user=request.user), "You left the team."
+        request, ch, lambda: team_services.team_leave(challenge=ch, user=request.user), "You left the team."
     )
 
 
 @login_required
 @with_challenge
 def invitation(request, ch, token):
-    inv = get_object_or_404(TeamInvitation.objects.select_related("team"), token=token, team__challenge=ch)
+    inv = selectors.team_invitation_get(challenge=ch, token=token)
+    if inv is None:
+        raise Http404("No such invitation.")
     if request.method == "POST":
         try:
-            services.team_invitation_accept(token=token, user=request.user)
-        except services.ChallengeError as exc:
+            team_services.team_invitation_accept(token=token, user=request.user)
+        except ChallengeError as exc:
             _errors(request, exc)
         else:
             messages.success(request, f"You joined “{inv.team.name}”.")
@@ -202,7 +214,7 @@ def invitation(request, ch, token):
 @login_required
 @with_challenge
 def data_download(request, ch, pk):
-    data_file = DataFile.objects.filter(challenge=ch, pk=pk).first()
+    data_file = selectors.data_file_get(challenge=ch, pk=pk)
     # The same answer whether the file does not exist or may not be read: nothing to learn by guessing.
     if data_file is None or not request.user.has_perm("challenges.download_data", data_file):
         raise Http404("No such file, or it is not available to you (yet).")
@@ -216,7 +228,9 @@ def data_download(request, ch, pk):
 
 
 def _upload_limit(request, workshop, challenge) -> int:
-    ch = get_object_or_404(Challenge, workshop__slug=workshop, slug=challenge)
+    ch = selectors.challenge_get_by_slugs(workshop_slug=workshop, slug=challenge)
+    if ch is None:
+        raise Http404("No such challenge.")
     return ch.max_upload_mb * 1024 * 1024
 
 
@@ -240,7 +254,7 @@ def submissions(request, ch):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            sub = services.submission_create(
+            sub = submission_services.submission_create(
                 challenge=ch,
                 user=request.user,
                 name=upload.name,
@@ -249,7 +263,7 @@ def submissions(request, ch):
                 method_description=form.cleaned_data["method_description"],
                 now=arrived_at(request),
             )
-        except services.ChallengeError as exc:
+        except ChallengeError as exc:
             form.add_error(None, exc)
         else:
             messages.success(request, "Your results were received and are being scored.")
@@ -263,7 +277,7 @@ def submissions(request, ch):
 
 
 def _submission(request, ch, pk) -> Submission:
-    sub = Submission.objects.select_related("team", "challenge").filter(challenge=ch, public_id=pk).first()
+    sub = selectors.submission_get(challenge=ch, public_id=pk)
     if sub is None or not request.user.has_perm("challenges.view_submission", sub):
         raise Http404("No such submission.")
     return sub
@@ -495,16 +509,16 @@ def manage(request, ch):
     form = DataFileForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.data_file_create(challenge=ch, **form.cleaned_data)
-        except services.ChallengeError as exc:
+            data_services.data_file_create(challenge=ch, **form.cleaned_data)
+        except ChallengeError as exc:
             form.add_error(None, exc)
         else:
             messages.success(request, "The data file was stored.")
             return redirect("challenges:manage", workshop=ch.workshop.slug, challenge=ch.slug)
     ctx = _context(request, ch, form=form)
-    ctx["registrations"] = ch.registrations.select_related("user__profile").order_by("approved", "created_at")
+    ctx["registrations"] = selectors.registration_list(challenge=ch)
     ctx["data_files"] = selectors.data_files_for(challenge=ch, user=request.user)
-    ctx["recent"] = ch.submissions.select_related("team")[:50]
+    ctx["recent"] = selectors.submissions_recent(challenge=ch, limit=50)
     return render(request, "challenges/manage.html", ctx)
 
 
@@ -514,7 +528,11 @@ def manage(request, ch):
 def registration_approve(request, ch, pk):
     if not is_challenge_organiser(request.user, ch):
         raise PermissionDenied
-    reg = get_object_or_404(Registration, challenge=ch, pk=pk)
-    services.registration_approve(registration=reg, approved=request.POST.get("approved", "1") == "1")
+    reg = selectors.registration_get(challenge=ch, pk=pk)
+    if reg is None:
+        raise Http404("No such registration.")
+    registration_services.registration_approve(
+        registration=reg, approved=request.POST.get("approved", "1") == "1"
+    )
     messages.success(request, f"Registration of {reg.user.email} updated.")
     return redirect("challenges:manage", workshop=ch.workshop.slug, challenge=ch.slug)

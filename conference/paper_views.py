@@ -82,20 +82,8 @@ def paper_submit(request, workshop):
     ws = selectors.workshop_get(slug=workshop, user=request.user)
     windows = selectors.submission_windows(workshop=ws)
     emails = selectors.user_confirmed_emails(user=request.user)
-    profile = getattr(request.user, "profile", None)
-    me = {
-        "name": profile.full_name if profile else request.user.get_full_name(),
-        "email": request.user.email,
-        "affiliation": profile.affiliation if profile else "",
-    }
-    initial = {"submission_token": uuid.uuid4()}
-    # A ranked team arrives from the final leaderboard with ?kind=challenge&challenge=<id>: pre-link it.
-    if request.GET.get("kind") == Paper.Kind.CHALLENGE:
-        initial["kind"] = Paper.Kind.CHALLENGE
-        if request.GET.get("challenge", "").isdigit():
-            initial["challenge"] = int(request.GET["challenge"])
-    form = PaperForm(workshop=ws, initial=initial)
-    authors = AuthorFormSet(prefix="authors", initial=[me], user_emails=emails)
+    form = PaperForm(workshop=ws, initial=_submit_initial(request))
+    authors = AuthorFormSet(prefix="authors", initial=[_author_row(request.user)], user_emails=emails)
     if request.method == "POST":
         request.FILES  # noqa: B018 - parses the body now, through the upload guard's handler
         if upload_refused(request):
@@ -109,18 +97,10 @@ def paper_submit(request, workshop):
                 paper, created = services.paper_create(
                     workshop=ws,
                     submitter=request.user,
-                    title=data["title"],
-                    abstract=data["abstract"],
-                    topics=list(data["topics"]),
-                    kind=data["kind"],
-                    challenge=data.get("challenge"),
-                    dual_submission=data.get("dual_submission", False),
-                    dual_submission_id=data.get("dual_submission_id", ""),
-                    authors=authors.authors(),
                     pdf=data["pdf"],
-                    supplementary=data.get("supplementary"),
                     submission_token=data.get("submission_token"),
                     now=now,
+                    **_paper_fields(form, authors),
                 )
             except ValidationError as exc:
                 _form_errors(form, exc)
@@ -145,6 +125,43 @@ def paper_submit(request, workshop):
             "open": {k: w.is_open(now) for k, w in windows.items()},
         },
     )
+
+
+def _author_row(user) -> dict:
+    """The submitting person as the first author row of a new paper."""
+    profile = getattr(user, "profile", None)
+    return {
+        "name": profile.full_name if profile else user.get_full_name(),
+        "email": user.email,
+        "affiliation": profile.affiliation if profile else "",
+    }
+
+
+def _submit_initial(request) -> dict:
+    """A new form's one-time token; a ranked team arrives from the final leaderboard with
+    ?kind=challenge&challenge=<id>: the form comes pre-linked to it."""
+    initial = {"submission_token": uuid.uuid4()}
+    if request.GET.get("kind") == Paper.Kind.CHALLENGE:
+        initial["kind"] = Paper.Kind.CHALLENGE
+        if request.GET.get("challenge", "").isdigit():
+            initial["challenge"] = int(request.GET["challenge"])
+    return initial
+
+
+def _paper_fields(form, authors) -> dict:
+    """What the submit and edit forms hand to the services, besides the PDF."""
+    data = form.cleaned_data
+    return {
+        "title": data["title"],
+        "abstract": data["abstract"],
+        "topics": list(data["topics"]),
+        "kind": data["kind"],
+        "challenge": data.get("challenge"),
+        "dual_submission": data.get("dual_submission", False),
+        "dual_submission_id": data.get("dual_submission_id", ""),
+        "authors": authors.authors(),
+        "supplementary": data.get("supplementary"),
+    }
 
 
 def _form_errors(form, exc: ValidationError) -> None:
@@ -228,17 +245,9 @@ def paper_edit(request, workshop, number):
                     paper=paper,
                     user=request.user,
                     expected_revision=data.get("revision"),
-                    title=data["title"],
-                    abstract=data["abstract"],
-                    topics=list(data["topics"]),
-                    kind=data["kind"],
-                    challenge=data.get("challenge"),
-                    dual_submission=data.get("dual_submission", False),
-                    dual_submission_id=data.get("dual_submission_id", ""),
-                    authors=authors.authors(),
                     pdf=data.get("pdf"),
-                    supplementary=data.get("supplementary"),
                     now=now,
+                    **_paper_fields(form, authors),
                 )
             except ValidationError as exc:
                 _form_errors(form, exc)

@@ -127,31 +127,45 @@ MAI_2021_CHALLENGE_DATES = {
 }
 
 
+COMMON_DEFAULTS = {
+    "host_conference": "CVPR 2021",
+    "host_conference_url": "https://cvpr2021.thecvf.com/",
+    "time_zone": "America/Los_Angeles",
+    "page_limit": 8,
+    "references_excluded": True,
+    "double_column": True,
+    "paper_size": "US Letter",
+    "template_url": "https://github.com/cvpr-org/author-kit",
+    "language": "English",
+    "double_blind": True,
+    "dual_submission_with_host_allowed": True,
+    "dual_submission_policy": DUAL_POLICY,
+    "description": (
+        "The Mobile AI workshop gathers research on efficient deep learning for smartphones, embedded "
+        "and IoT platforms. All challenge solutions are evaluated on real mobile hardware."
+    ),
+}
+
+
 @transaction.atomic
 def seed_demo(*, stdout=None) -> dict[str, Workshop]:
+    """The two editions, the demo accounts and their roles, and two checked demo papers."""
+    mai2021 = _seed_mai2021()
+    demo = _seed_live_edition()
+    _seed_accounts([mai2021, demo])
+    _seed_demo_papers(demo)
+    if stdout:
+        stdout.write("Demo workshops: /mai-2021/ and /mai-live/")
+    return {"mai-2021": mai2021, "mai-live": demo}
+
+
+def _seed_mai2021() -> Workshop:
+    """MAI 2021 as it was (CVPR 2021, its published dates)."""
     K = ImportantDate.Kind
-    common = {
-        "host_conference": "CVPR 2021",
-        "host_conference_url": "https://cvpr2021.thecvf.com/",
-        "time_zone": "America/Los_Angeles",
-        "page_limit": 8,
-        "references_excluded": True,
-        "double_column": True,
-        "paper_size": "US Letter",
-        "template_url": "https://github.com/cvpr-org/author-kit",
-        "language": "English",
-        "double_blind": True,
-        "dual_submission_with_host_allowed": True,
-        "dual_submission_policy": DUAL_POLICY,
-        "description": (
-            "The Mobile AI workshop gathers research on efficient deep learning for smartphones, embedded "
-            "and IoT platforms. All challenge solutions are evaluated on real mobile hardware."
-        ),
-    }
     mai2021, _ = _create_workshop(
         slug="mai-2021",
         defaults={
-            **common,
+            **COMMON_DEFAULTS,
             "name": "Mobile AI Workshop 2021",
             "short_name": "MAI 2021",
             "location": "Virtual (CVPR 2021)",
@@ -166,12 +180,18 @@ def seed_demo(*, stdout=None) -> dict[str, Workshop]:
             (K.CAMERA_READY, at_5pm_pacific(2021, 4, 15)),
         ],
     )
+    return mai2021
+
+
+def _seed_live_edition() -> Workshop:
+    """The live edition, dated relative to today (Pacific time) so every phase can be tried."""
+    K = ImportantDate.Kind
     live = demo_live_dates(timezone.localdate(timezone=PACIFIC))
     workshop_day = live["workshop"].date()
     demo, _ = _create_workshop(
         slug="mai-live",
         defaults={
-            **common,
+            **COMMON_DEFAULTS,
             "name": "Mobile AI Workshop (live demo edition)",
             "short_name": "MAI Live",
             "host_conference": "CVPR (demo)",
@@ -187,6 +207,12 @@ def seed_demo(*, stdout=None) -> dict[str, Workshop]:
             (K.CAMERA_READY, live["camera_ready"]),
         ],
     )
+    return demo
+
+
+def _seed_accounts(workshops: list[Workshop]) -> None:
+    """The demo accounts (verified address, profile), their roles in `workshops`, and the chair's
+    model permissions for the admin."""
     User = get_user_model()
     for email, full_name, affiliation, role in DEMO_USERS:
         user = User.objects.filter(email__iexact=email).first()
@@ -208,7 +234,7 @@ def seed_demo(*, stdout=None) -> dict[str, Workshop]:
             if role == "chair":
                 user.is_staff = True
                 user.save(update_fields=["is_staff"])
-        for workshop in (mai2021, demo):
+        for workshop in workshops:
             if role in ("chair", "reviewer"):
                 Membership.objects.get_or_create(workshop=workshop, user=user, role=role)
     if role_chair := User.objects.filter(email="chair@example.com").first():
@@ -217,10 +243,6 @@ def seed_demo(*, stdout=None) -> dict[str, Workshop]:
                 content_type__app_label__in=["conference", "reviewing", "challenges", "evaluation"]
             )
         )
-    _seed_demo_papers(demo)
-    if stdout:
-        stdout.write("Demo workshops: /mai-2021/ and /mai-live/")
-    return {"mai-2021": mai2021, "mai-live": demo}
 
 
 DEMO_PAPERS = [

@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from .mail import mail_send
-from .services import paper_version_check
+from .services import paper_version_check, paper_versions_recheck_stale
 
 
 @shared_task(
@@ -22,3 +22,9 @@ def check_paper_version(version_id: int) -> str:
     """The PDF check of one uploaded version (queued on `scoring`)."""
     version = paper_version_check(version_id=version_id)
     return version.check_state if version else "missing"
+
+
+@shared_task(name="conference.recheck_stale_papers")
+def recheck_stale_papers() -> dict:
+    """Beat's sweep: PDF checks lost or killed are run again, or refused with a reason."""
+    return paper_versions_recheck_stale()

@@ -333,6 +333,10 @@ ASSIGNMENT_RUN_STALE_S = float(os.environ.get("ASSIGNMENT_RUN_STALE_S", "120"))
 ASSIGNMENT_RUN_TIME_LIMIT_S = float(os.environ.get("ASSIGNMENT_RUN_TIME_LIMIT_S", "3600"))
 ASSIGNMENT_RUN_HEARTBEAT_S = float(os.environ.get("ASSIGNMENT_RUN_HEARTBEAT_S", "3"))
 EVALUATION_QUEUED_RESEND_S = float(os.environ.get("EVALUATION_QUEUED_RESEND_S", "120"))
+# Paper PDF checks: a version "Checking" this long since its last message is checked again; after
+# PAPERS_CHECK_MAX_ATTEMPTS messages it is refused with a reason (conference.services.versions).
+PAPERS_STALE_CHECK_S = float(os.environ.get("PAPERS_STALE_CHECK_S", "600"))
+PAPERS_CHECK_MAX_ATTEMPTS = int(os.environ.get("PAPERS_CHECK_MAX_ATTEMPTS", "3"))
 CHALLENGES_STALE_QUEUED_S = float(os.environ.get("CHALLENGES_STALE_QUEUED_S", "120"))
 CHALLENGES_STALE_SCORING_S = float(os.environ.get("CHALLENGES_STALE_SCORING_S", "600"))
 CHALLENGES_SCORING_MAX_ATTEMPTS = int(os.environ.get("CHALLENGES_SCORING_MAX_ATTEMPTS", "3"))

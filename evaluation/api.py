@@ -9,7 +9,6 @@ Model download for a device: `GET jobs/<uid>/model/?t=…&s=…` (a signed, expi
 
 from django.contrib.auth.models import AnonymousUser
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -143,10 +142,10 @@ class RuntimeJobListView(UploadLimitedMixin, APIView):
         return Response(RuntimeJobSerializer(jobs, many=True, context={"request": request}).data)
 
     def upload_limits(self, request, *args, **kwargs) -> int:
-        return services.max_model_bytes()
+        return selectors.max_model_bytes()
 
     def upload_refusal(self, request, message: str) -> str:
-        return services.too_big_message(int(request.META.get("CONTENT_LENGTH") or 0))
+        return selectors.too_big_message(int(request.META.get("CONTENT_LENGTH") or 0))
 
     @extend_schema(
         request={"multipart/form-data": RuntimeJobCreateSerializer},
@@ -193,8 +192,8 @@ class RuntimeJobDetailView(APIView):
         responses=RuntimeJobSerializer, summary="One runtime check: state, queue position, results"
     )
     def get(self, request, uid):
-        job = get_object_or_404(RuntimeJob.objects.select_related("device"), uid=uid)
-        if not request.user.has_perm("evaluation.view_runtimejob", job):
+        job = selectors.runtime_job_get(uid=uid)
+        if job is None or not request.user.has_perm("evaluation.view_runtimejob", job):
             raise Http404
         return Response(RuntimeJobSerializer(job, context={"request": request}).data)
 
@@ -213,7 +212,7 @@ class DeviceTokenAuthentication(authentication.BaseAuthentication):
             return None
         if len(header) != 2:
             raise exceptions.AuthenticationFailed("Malformed device token header.")
-        host = selectors.device_host_from_token(header[1])
+        host = services.device_host_from_token(token=header[1])
         if host is None:
             raise exceptions.AuthenticationFailed("Unknown or revoked device token.")
         return AnonymousUser(), host
@@ -407,7 +406,9 @@ class ModelDownloadView(APIView):
             return Response(
                 {"detail": "This download link is invalid or has expired."}, status=status.HTTP_403_FORBIDDEN
             )
-        job = get_object_or_404(RuntimeJob, uid=uid)
+        job = selectors.runtime_job_get(uid=uid, with_device=False)
+        if job is None:
+            raise Http404
         return FileResponse(
             job.model_file.open("rb"),
             as_attachment=True,

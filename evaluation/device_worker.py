@@ -58,9 +58,13 @@ from .runners.base import DeviceInfo, DeviceUnavailable, JobTimeout, ModelError,
 logger = logging.getLogger("evaluation.device_worker")
 
 RUN_TASK = "evaluation.run_on_device"
-MAX_MODEL_BYTES = int(os.environ.get("DEVICE_MAX_MODEL_BYTES", str(500 * 1024 * 1024)))
 PARENT_ENV = "DEVICE_WORKER_PARENT_PID"
 PR_SET_PDEATHSIG = 1
+
+
+def max_model_bytes() -> int:
+    """The largest model this host downloads (`DEVICE_MAX_MODEL_BYTES`, read when a job runs)."""
+    return int(os.environ.get("DEVICE_MAX_MODEL_BYTES", str(500 * 1024 * 1024)))
 
 
 # --- Dying with the host process ---------------------------------------------------------------------
@@ -305,7 +309,7 @@ def _run_claimed(payload: dict, claim: dict, *, client: SiteClient, runner) -> s
     with tempfile.TemporaryDirectory(prefix="mai-job-") as tmp:
         model_path = Path(tmp) / "model.tflite"
         try:
-            patiently(client.download, claim["model_url"], model_path, max_bytes=MAX_MODEL_BYTES)
+            patiently(client.download, claim["model_url"], model_path, max_bytes=max_model_bytes())
         except SiteRefused as exc:
             patiently(
                 client.report,

@@ -13,6 +13,7 @@ from .runners.base import Accelerator
 
 def private_storage():
     """Models are private: only the owner (pages, API) and the device (a signed URL) ever read them."""
+    # Looked up when the field uses it (settings read at call time), not when models are imported.
     from django.core.files.storage import storages
 
     return storages["private"]

@@ -1,21 +1,43 @@
-"""Reads of evaluation: the device list with live status, a user's jobs, a job's queue position."""
+"""Reads of evaluation: the device list with live status, a user's jobs, a job's queue position, the
+limits a page or the API states (settings read at call time). Selectors never write."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .models import Device, DeviceHost, RuntimeJob
-from .tokens import device_host_name_from_token
+from .models import Device, RuntimeJob
+from .tflite import format_bytes
 
 ACTIVE = [RuntimeJob.State.QUEUED, RuntimeJob.State.RUNNING]
+
+
+def max_model_bytes() -> int:
+    return int(settings.EVALUATION_MAX_MODEL_BYTES)
+
+
+def too_big_message(size: int) -> str:
+    return (
+        f"The file is {format_bytes(size)}; the largest model accepted is {format_bytes(max_model_bytes())}."
+    )
+
+
+def offline_after() -> dt.timedelta:
+    return dt.timedelta(seconds=float(settings.EVALUATION_OFFLINE_AFTER_S))
+
+
+def device_is_online(device: Device, *, now: dt.datetime | None = None) -> bool:
+    if device.status == Device.Status.OFFLINE or device.last_heartbeat is None:
+        return False
+    return device.last_heartbeat >= (now or timezone.now()) - offline_after()
 
 
 def device_list(*, include_disabled: bool = False) -> list[Device]:
     """Devices with `effective_status` (offline when heartbeats stopped, even before the sweep ran) and
     `queue_length` (jobs queued or running)."""
-    from .services import device_is_online
-
     devices = Device.objects.all() if include_disabled else Device.objects.filter(enabled=True)
     now = timezone.now()
     result = []
@@ -26,6 +48,26 @@ def device_list(*, include_disabled: bool = False) -> list[Device]:
         device.queue_length = RuntimeJob.objects.filter(device=device, state__in=ACTIVE).count()
         result.append(device)
     return result
+
+
+def device_pick(*, device: Device, accelerator: str) -> Device:
+    """The device itself when online, else its online twin (same group, same accelerator) with the
+    shortest queue; with no twin online, the device itself (the job waits for it)."""
+    if device_is_online(device) or not device.group:
+        return device
+    twins = [
+        d
+        for d in Device.objects.filter(group=device.group, enabled=True).exclude(pk=device.pk)
+        if accelerator in d.accelerators and device_is_online(d)
+    ]
+    if not twins:
+        return device
+    return min(
+        twins,
+        key=lambda d: RuntimeJob.objects.filter(
+            device=d, state__in=[RuntimeJob.State.QUEUED, RuntimeJob.State.RUNNING]
+        ).count(),
+    )
 
 
 def device_get(*, slug: str) -> Device | None:
@@ -46,10 +88,14 @@ def runtime_job_queue_position(*, job: RuntimeJob) -> int | None:
     return RuntimeJob.objects.filter(device_id=job.device_id, state__in=ACTIVE, pk__lt=job.pk).count() + 1
 
 
-def device_host_from_token(token: str) -> DeviceHost | None:
-    """The enabled host whose signed token this is (created on first use; disable it to revoke)."""
-    name = device_host_name_from_token(token or "")
-    if not name:
+def runtime_job_get(*, uid, with_device: bool = True) -> RuntimeJob | None:
+    """The job with this public id, or None."""
+    jobs = RuntimeJob.objects.select_related("device") if with_device else RuntimeJob.objects.all()
+    return jobs.filter(uid=uid).first()
+
+
+def runtime_job_get_by_pk(*, pk: int | None) -> RuntimeJob | None:
+    """The job with this primary key (a submission's `runtime_job_id`), with its device, or None."""
+    if pk is None:
         return None
-    host, _ = DeviceHost.objects.get_or_create(name=name)
-    return host if host.enabled else None
+    return RuntimeJob.objects.select_related("device").filter(pk=pk).first()

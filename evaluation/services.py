@@ -15,37 +15,36 @@ import logging
 from dataclasses import asdict
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from common.dispatch import dispatch, dispatch_history, ref_for
+
 from .models import Device, DeviceHost, RuntimeJob
 from .runners.base import Accelerator, DeviceInfo, RunOptions
+from .selectors import device_get, device_pick, max_model_bytes, offline_after, too_big_message
 from .signals import runtime_job_finished
 from .tflite import (
     Contract,
     ModelRejected,
     ShapeError,
     contract_shape_hints,
-    format_bytes,
     inspect_model,
     parse_shapes,
     shape_messages,
     validate_against_contract,
 )
-from .tokens import model_download_path
+from .tokens import device_host_name_from_token, model_download_path
 
 logger = logging.getLogger(__name__)
 
 RUN_TASK = "evaluation.run_on_device"
 
 OPTION_LIMITS = {"threads": (1, 8), "warmup_runs": (1, 100), "timed_runs": (1, 1000)}
-
-
-def setting(name: str, default):
-    return getattr(settings, name, default)
 
 
 class RuntimeJobRefused(ValidationError):
@@ -56,16 +55,21 @@ class RateLimited(RuntimeJobRefused):
     pass
 
 
-def max_model_bytes() -> int:
-    return int(setting("EVALUATION_MAX_MODEL_BYTES", 200 * 1024 * 1024))
-
-
 # --- Devices ---------------------------------------------------------------------------------------
 
 
 def device_host_get_or_create(*, name: str) -> DeviceHost:
     host, _ = DeviceHost.objects.get_or_create(name=name)
     return host
+
+
+def device_host_from_token(*, token: str) -> DeviceHost | None:
+    """The enabled host whose signed token this is (created on first use; disable it to revoke)."""
+    name = device_host_name_from_token(token or "")
+    if not name:
+        return None
+    host = device_host_get_or_create(name=name)
+    return host if host.enabled else None
 
 
 def device_register(*, host: DeviceHost, info: DeviceInfo | dict, address: str = "") -> Device:
@@ -118,10 +122,6 @@ def device_heartbeat(*, host: DeviceHost, slugs: list[str], address: str = "") -
     return devices.count()
 
 
-def offline_after() -> dt.timedelta:
-    return dt.timedelta(seconds=float(setting("EVALUATION_OFFLINE_AFTER_S", 45)))
-
-
 def devices_mark_offline(*, now: dt.datetime | None = None) -> int:
     """Devices that missed their heartbeats for `EVALUATION_OFFLINE_AFTER_S` seconds go offline."""
     cutoff = (now or timezone.now()) - offline_after()
@@ -132,32 +132,6 @@ def devices_mark_offline(*, now: dt.datetime | None = None) -> int:
         status=Device.Status.ONLINE
     )
     return count
-
-
-def device_is_online(device: Device, *, now: dt.datetime | None = None) -> bool:
-    if device.status == Device.Status.OFFLINE or device.last_heartbeat is None:
-        return False
-    return device.last_heartbeat >= (now or timezone.now()) - offline_after()
-
-
-def device_pick(*, device: Device, accelerator: str) -> Device:
-    """The device itself when online, else its online twin (same group, same accelerator) with the
-    shortest queue; with no twin online, the device itself (the job waits for it)."""
-    if device_is_online(device) or not device.group:
-        return device
-    twins = [
-        d
-        for d in Device.objects.filter(group=device.group, enabled=True).exclude(pk=device.pk)
-        if accelerator in d.accelerators and device_is_online(d)
-    ]
-    if not twins:
-        return device
-    return min(
-        twins,
-        key=lambda d: RuntimeJob.objects.filter(
-            device=d, state__in=[RuntimeJob.State.QUEUED, RuntimeJob.State.RUNNING]
-        ).count(),
-    )
 
 
 # --- Runtime jobs ----------------------------------------------------------------------------------
@@ -188,7 +162,7 @@ def runtime_job_options(options: dict | None) -> RunOptions:
     if errors:
         raise RuntimeJobRefused(errors)
     run = RunOptions(**values)
-    run.time_limit_s = float(setting("EVALUATION_JOB_TIME_LIMIT_S", 120))
+    run.time_limit_s = float(settings.EVALUATION_JOB_TIME_LIMIT_S)
     for key in ("input_shapes", "input_range", "require_full_delegation"):
         if options.get(key) is not None:
             setattr(run, key, options[key])
@@ -201,8 +175,8 @@ def runtime_job_check_rate(*, owner) -> None:
     """At most EVALUATION_RATE_LIMIT jobs per user per hour, and EVALUATION_MAX_ACTIVE_JOBS unfinished."""
     if owner is None:
         return
-    per_hour = int(setting("EVALUATION_RATE_LIMIT", 30))
-    active_limit = int(setting("EVALUATION_MAX_ACTIVE_JOBS", 3))
+    per_hour = int(settings.EVALUATION_RATE_LIMIT)
+    active_limit = int(settings.EVALUATION_MAX_ACTIVE_JOBS)
     now = timezone.now()
     recent = list(
         RuntimeJob.objects.filter(owner=owner, purpose="check", created_at__gte=now - dt.timedelta(hours=1))
@@ -249,66 +223,15 @@ def runtime_job_create(
 
     `model_file` is a Django File/UploadedFile or bytes. Raises `RuntimeJobRefused` (or `RateLimited`)
     whose `.messages` say what to fix; nothing is stored then."""
-    if isinstance(device, str):
-        found = Device.objects.filter(slug=device, enabled=True).first()
-        if found is None:
-            raise RuntimeJobRefused(
-                [f"There is no device “{device}”. Choose one from the device list."], code="unknown_device"
-            )
-        device = found
-    elif not device.enabled:
-        raise RuntimeJobRefused([f"The device “{device.name}” is not taking jobs."], code="unknown_device")
-    if accelerator not in device.accelerators:
-        offered = ", ".join(device.accelerator_labels()) or "none"
-        label = Accelerator.LABELS.get(accelerator, accelerator)
-        raise RuntimeJobRefused(
-            [f"{device.name} has no {label} accelerator; it offers {offered}."], code="unknown_accelerator"
-        )
+    device = _job_device(device=device, accelerator=accelerator)
     run_options = runtime_job_options(options)
     if check_rate and purpose == "check":
         runtime_job_check_rate(owner=owner)
-
-    if isinstance(model_file, bytes | bytearray):
-        data = bytes(model_file)
-        name = model_name or "model.tflite"
-    else:
-        size = getattr(model_file, "size", None)
-        if size is not None and size > max_model_bytes():
-            raise RuntimeJobRefused([too_big_message(size)], code="too_big")
-        model_file.seek(0)
-        data = model_file.read()
-        name = model_name or getattr(model_file, "name", None) or "model.tflite"
-    if len(data) > max_model_bytes():
-        raise RuntimeJobRefused([too_big_message(len(data))], code="too_big")
+    data, name = _job_model_bytes(model_file, model_name=model_name)
     contract = Contract.from_dict(contract) if isinstance(contract, dict) else contract
     if contract is not None and contract.input_range and run_options.input_range is None:
         run_options.input_range = list(contract.input_range)  # generated inputs in the track's range
-    try:
-        # Intake runs the model as the job will: at the job's shapes, with the job's kernels.
-        info = inspect_model(
-            data,
-            input_shapes=run_options.input_shapes or None,
-            shape_hints=contract_shape_hints(contract),
-            accelerator=accelerator,
-            input_range=run_options.input_range,
-            max_tensor_bytes=int(setting("EVALUATION_MAX_TENSOR_BYTES", 2 * 2**30)),
-        )
-    except ModelRejected as exc:
-        raise RuntimeJobRefused([exc.message], code="bad_model") from None
-    problems = validate_against_contract(info, contract)
-    if problems:
-        raise RuntimeJobRefused(problems, code="contract")
-    if info.shape_problems:
-        where = "in “Input shape” (API: input_shape)" if contract is None else ""
-        raise RuntimeJobRefused(shape_messages(info, where=where), code="shape")
-    # Every dynamic input runs at the shape intake settled (a dynamic batch at 1, free dimensions from
-    # the shape typed or the track's contract); the job stores the shape of every input.
-    run_options.input_shapes = {
-        i: list(shape)
-        for i, (tensor, shape) in enumerate(zip(info.inputs, info.input_shapes_run, strict=False))
-        if shape and (tensor.is_dynamic or shape != tensor.shape)
-    }
-
+    info = _job_intake(data, run_options=run_options, contract=contract, accelerator=accelerator)
     target = device_pick(device=device, accelerator=accelerator)
     with transaction.atomic():
         if check_rate and purpose == "check" and owner is not None:
@@ -316,8 +239,6 @@ def runtime_job_create(
             # serialised here, so they cannot pass the limits together (the check above only refuses
             # early, before the model is read).
             # (get_user_model(), not type(owner): a view passes request.user, a SimpleLazyObject.)
-            from django.contrib.auth import get_user_model
-
             get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
             runtime_job_check_rate(owner=owner)
         job = RuntimeJob(
@@ -338,24 +259,83 @@ def runtime_job_create(
     return job
 
 
+def _job_device(*, device: Device | str, accelerator: str) -> Device:
+    """The device asked for (a slug or a row), enabled and offering the accelerator."""
+    if isinstance(device, str):
+        found = device_get(slug=device)
+        if found is None:
+            raise RuntimeJobRefused(
+                [f"There is no device “{device}”. Choose one from the device list."], code="unknown_device"
+            )
+        device = found
+    elif not device.enabled:
+        raise RuntimeJobRefused([f"The device “{device.name}” is not taking jobs."], code="unknown_device")
+    if accelerator not in device.accelerators:
+        offered = ", ".join(device.accelerator_labels()) or "none"
+        label = Accelerator.LABELS.get(accelerator, accelerator)
+        raise RuntimeJobRefused(
+            [f"{device.name} has no {label} accelerator; it offers {offered}."], code="unknown_accelerator"
+        )
+    return device
+
+
+def _job_model_bytes(model_file, *, model_name: str | None) -> tuple[bytes, str]:
+    """(bytes, file name) of the upload or bytes given, refused above `EVALUATION_MAX_MODEL_BYTES`."""
+    if isinstance(model_file, bytes | bytearray):
+        data = bytes(model_file)
+        name = model_name or "model.tflite"
+    else:
+        size = getattr(model_file, "size", None)
+        if size is not None and size > max_model_bytes():
+            raise RuntimeJobRefused([too_big_message(size)], code="too_big")
+        model_file.seek(0)
+        data = model_file.read()
+        name = model_name or getattr(model_file, "name", None) or "model.tflite"
+    if len(data) > max_model_bytes():
+        raise RuntimeJobRefused([too_big_message(len(data))], code="too_big")
+    return data, name
+
+
+def _job_intake(data: bytes, *, run_options: RunOptions, contract: Contract | None, accelerator: str):
+    """The model inspected in the sandbox as the job will run it (its shapes, its kernels) and checked
+    against the contract; settles `run_options.input_shapes`. Returns the `ModelInfo`."""
+    try:
+        info = inspect_model(
+            data,
+            input_shapes=run_options.input_shapes or None,
+            shape_hints=contract_shape_hints(contract),
+            accelerator=accelerator,
+            input_range=run_options.input_range,
+            max_tensor_bytes=int(settings.EVALUATION_MAX_TENSOR_BYTES),
+        )
+    except ModelRejected as exc:
+        raise RuntimeJobRefused([exc.message], code="bad_model") from None
+    problems = validate_against_contract(info, contract)
+    if problems:
+        raise RuntimeJobRefused(problems, code="contract")
+    if info.shape_problems:
+        where = "in “Input shape” (API: input_shape)" if contract is None else ""
+        raise RuntimeJobRefused(shape_messages(info, where=where), code="shape")
+    # Every dynamic input runs at the shape intake settled (a dynamic batch at 1, free dimensions from
+    # the shape typed or the track's contract); the job stores the shape of every input.
+    run_options.input_shapes = {
+        i: list(shape)
+        for i, (tensor, shape) in enumerate(zip(info.inputs, info.input_shapes_run, strict=False))
+        if shape and (tensor.is_dynamic or shape != tensor.shape)
+    }
+    return info
+
+
 def _options_json(options: RunOptions) -> dict:
     data = asdict(options)
     data["input_shapes"] = {str(k): [int(d) for d in v] for k, v in (options.input_shapes or {}).items()}
     return data
 
 
-def too_big_message(size: int) -> str:
-    return (
-        f"The file is {format_bytes(size)}; the largest model accepted is {format_bytes(max_model_bytes())}."
-    )
-
-
 def runtime_job_send(*, job_id: int) -> None:
     """Puts the job on its device's queue through the dispatch outbox (`common.dispatch`): call it in the
     transaction that writes the job; the message is sent after commit, or by the dispatcher once the
     broker answers. The payload is plain data: the worker needs no database."""
-    from common.dispatch import dispatch, ref_for
-
     job = RuntimeJob.objects.select_related("device").get(pk=job_id)
     if job.finished:
         return
@@ -371,7 +351,7 @@ def runtime_job_send(*, job_id: int) -> None:
 def device_lease_seconds() -> float:
     """How long a device's lease lasts without renewal (`EVALUATION_DEVICE_LEASE_S`, 60 s); the worker
     running the job renews it every third of that."""
-    return float(setting("EVALUATION_DEVICE_LEASE_S", 60))
+    return float(settings.EVALUATION_DEVICE_LEASE_S)
 
 
 def _lease_held(device: Device, *, now: dt.datetime) -> bool:
@@ -432,39 +412,15 @@ def runtime_job_claim(
             logger.warning(
                 "lease of %s taken over from dead holder %s (job %s)", device.slug, dead_holder, uid
             )
-        if job.attempts >= int(setting("EVALUATION_MAX_ATTEMPTS", 3)):
+        if job.attempts >= int(settings.EVALUATION_MAX_ATTEMPTS):
             _job_fail(
                 job,
                 f"The device stopped {job.attempts} times while running this model; it was not "
                 "measured. Try again, or try another device.",
             )
             return {"run": False, "reason": "too many attempts"}
-        if job.device_id != device.pk:
-            # Redirected to a twin by the host (same group): record where it really ran.
-            job.device = device
-        job.state = RuntimeJob.State.RUNNING
-        job.attempts = F("attempts") + 1
-        job.started_at = now
-        job.worker = worker[:200]
-        job.save(update_fields=["device", "state", "attempts", "started_at", "worker"])
-        job.refresh_from_db(fields=["attempts"])
-        lease_s = device_lease_seconds()
-        device.lease_job = job
-        device.lease_attempt = job.attempts
-        device.lease_holder = (holder or worker)[:300]
-        device.lease_expires_at = now + dt.timedelta(seconds=lease_s)
-        device.status = Device.Status.BUSY
-        device.last_heartbeat = now
-        device.save(
-            update_fields=[
-                "lease_job",
-                "lease_attempt",
-                "lease_holder",
-                "lease_expires_at",
-                "status",
-                "last_heartbeat",
-            ]
-        )
+        _job_start(job, device=device, worker=worker, now=now)
+        lease_s = _lease_take(device, job=job, holder=holder or worker, now=now)
     return {
         "run": True,
         "attempt": job.attempts,
@@ -472,6 +428,41 @@ def runtime_job_claim(
         "options": job.options,
         "lease_s": lease_s,
     }
+
+
+def _job_start(job: RuntimeJob, *, device: Device, worker: str, now: dt.datetime) -> None:
+    """The job runs now on `device` (a twin the host redirected it to is recorded), one more attempt."""
+    if job.device_id != device.pk:
+        # Redirected to a twin by the host (same group): record where it really ran.
+        job.device = device
+    job.state = RuntimeJob.State.RUNNING
+    job.attempts = F("attempts") + 1
+    job.started_at = now
+    job.worker = worker[:200]
+    job.save(update_fields=["device", "state", "attempts", "started_at", "worker"])
+    job.refresh_from_db(fields=["attempts"])
+
+
+def _lease_take(device: Device, *, job: RuntimeJob, holder: str, now: dt.datetime) -> float:
+    """The device's lease for this attempt of the job (the device row is locked); returns its length."""
+    lease_s = device_lease_seconds()
+    device.lease_job = job
+    device.lease_attempt = job.attempts
+    device.lease_holder = holder[:300]
+    device.lease_expires_at = now + dt.timedelta(seconds=lease_s)
+    device.status = Device.Status.BUSY
+    device.last_heartbeat = now
+    device.save(
+        update_fields=[
+            "lease_job",
+            "lease_attempt",
+            "lease_holder",
+            "lease_expires_at",
+            "status",
+            "last_heartbeat",
+        ]
+    )
+    return lease_s
 
 
 def runtime_job_lease_renew(*, uid, host: DeviceHost, device_slug: str, attempt: int) -> bool:
@@ -588,12 +579,17 @@ def runtime_jobs_recover_stuck(*, now: dt.datetime | None = None) -> dict:
       EVALUATION_MAX_ATTEMPTS messages failed with a reason, so it stops counting against the owner's
       active jobs. A job whose message still waits in the outbox (broker down) belongs to the dispatcher.
     A late original message then finds the job claimed or finished: nothing runs or counts twice."""
-    from common.dispatch import dispatch_history, ref_for
-
     now = now or timezone.now()
-    grace = float(setting("EVALUATION_STUCK_GRACE_S", 120))
-    limit_attempts = int(setting("EVALUATION_MAX_ATTEMPTS", 3))
+    limit_attempts = int(settings.EVALUATION_MAX_ATTEMPTS)
     counts = {"requeued": 0, "failed": 0}
+    _recover_running(now=now, limit_attempts=limit_attempts, counts=counts)
+    _recover_queued(now=now, limit_attempts=limit_attempts, counts=counts)
+    return counts
+
+
+def _recover_running(*, now: dt.datetime, limit_attempts: int, counts: dict) -> None:
+    """Running past time limit + grace: back on the device's queue, or failed after the last attempt."""
+    grace = float(settings.EVALUATION_STUCK_GRACE_S)
     for job in RuntimeJob.objects.filter(state=RuntimeJob.State.RUNNING, started_at__isnull=False):
         limit = float(job.options.get("time_limit_s") or 300)
         if job.started_at + dt.timedelta(seconds=limit + grace) > now:
@@ -618,6 +614,9 @@ def runtime_jobs_recover_stuck(*, now: dt.datetime | None = None) -> dict:
             runtime_job_send(job_id=locked.pk)
             counts["requeued"] += 1
 
+
+def _recover_queued(*, now: dt.datetime, limit_attempts: int, counts: dict) -> None:
+    """Queued, its message lost while its device idles: sent again, or failed after the last message."""
     resend_after = dt.timedelta(seconds=float(settings.EVALUATION_QUEUED_RESEND_S))
     for job in RuntimeJob.objects.filter(state=RuntimeJob.State.QUEUED).select_related("device"):
         history = dispatch_history(ref_for(job), task=RUN_TASK)
@@ -643,4 +642,3 @@ def runtime_jobs_recover_stuck(*, now: dt.datetime | None = None) -> dict:
                 continue
             runtime_job_send(job_id=locked.pk)
             counts["requeued"] += 1
-    return counts

@@ -4,13 +4,14 @@ through htmx polling, results, history). Thin: the work is in `services`/`select
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 
 from common.uploads import upload_limited, upload_refused
 
 from . import selectors, services
 from .models import RuntimeJob
 from .runners.base import Accelerator
+from .tflite import ShapeError, format_shape, parse_shapes
 
 
 class DeviceSelect(forms.Select):
@@ -79,8 +80,6 @@ class RuntimeCheckForm(forms.Form):
         return data
 
     def clean_input_shape(self):
-        from .tflite import ShapeError, parse_shapes
-
         text = self.cleaned_data.get("input_shape", "")
         try:
             parse_shapes(text)
@@ -100,7 +99,7 @@ def _page(request, *, form, status=200, errors=(), job=None):
             "devices": devices,
             "current_job": job,
             "jobs": selectors.runtime_job_list_for_user(user=request.user)[:50],
-            "max_model_bytes": services.max_model_bytes(),
+            "max_model_bytes": selectors.max_model_bytes(),
             "accelerator_labels": dict(Accelerator.LABELS),
         },
         status=status,
@@ -108,14 +107,14 @@ def _page(request, *, form, status=200, errors=(), job=None):
 
 
 def _model_upload_limit(request) -> int:
-    return services.max_model_bytes()
+    return selectors.max_model_bytes()
 
 
 def _refuse_model_upload(request, message):
     """Refused from its Content-Length by the upload guard, before anything read the body."""
     length = int(request.META.get("CONTENT_LENGTH") or 0)
     form = RuntimeCheckForm(devices=selectors.device_list())
-    return _page(request, form=form, status=413, errors=[services.too_big_message(length)])
+    return _page(request, form=form, status=413, errors=[selectors.too_big_message(length)])
 
 
 @login_required
@@ -157,15 +156,13 @@ def device_list(request):
 
 
 def _job_for(request, uid) -> RuntimeJob:
-    job = get_object_or_404(RuntimeJob.objects.select_related("device"), uid=uid)
-    if not request.user.has_perm("evaluation.view_runtimejob", job):
+    job = selectors.runtime_job_get(uid=uid)
+    if job is None or not request.user.has_perm("evaluation.view_runtimejob", job):
         raise Http404
     return job
 
 
 def _job_context(job: RuntimeJob) -> dict:
-    from .tflite import format_shape
-
     info = dict(job.model_info or {})
     for role in ("inputs", "outputs"):
         # Declared shapes with "?" for dynamic dimensions (LiteRT's −1), beside the shape that ran.

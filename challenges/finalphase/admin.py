@@ -3,9 +3,9 @@
 from django import forms
 from django.contrib import admin, messages
 
-from . import services
 from .formula import FormulaError, formula_validate
 from .models import CodeSubmission, FactSheet, FinalPhaseSettings, ModelSubmission
+from .services import scores
 
 
 class FinalPhaseSettingsAdminForm(forms.ModelForm):
@@ -47,14 +47,14 @@ class FinalPhaseSettingsAdmin(admin.ModelAdmin):
 
     @admin.action(description="Recompute every score of the selected challenges")
     def recompute(self, request, queryset):
-        count = sum(services.scores_recompute(challenge=s.challenge, settings=s) for s in queryset)
+        count = sum(scores.scores_recompute(challenge=s.challenge, settings=s) for s in queryset)
         messages.success(request, f"{count} score(s) recomputed.")
 
     def save_model(self, request, obj, form, change):
         # Through the service: the formula is validated and every score recomputed.
         fields = {f: getattr(obj, f) for f in form.changed_data}
         if change:
-            services.final_settings_update(challenge=obj.challenge, **fields)
+            scores.final_settings_update(challenge=obj.challenge, **fields)
         else:
             super().save_model(request, obj, form, change)
 

@@ -8,7 +8,7 @@ evaluation API:
 - `GET leaderboard/` → the final leaderboard when the caller may see it (403 before).
 """
 
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 from django.urls import path
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import parsers, serializers, status
@@ -16,20 +16,26 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from challenges import selectors as ch_selectors
 from challenges.models import Challenge
 from common.uploads import UploadLimitedMixin
 from conference.selectors import workshop_get
 from config.middleware import arrived_at
 
-from . import selectors, services
+from . import selectors
 from .models import ModelSubmission
+from .services.base import FinalPhaseRefused
+from .services.submissions import model_submission_create
 
 app_name = "finalphase-api"
 
 
 def _challenge(request, workshop: str, challenge: str) -> Challenge:
     ws = workshop_get(slug=workshop, user=request.user)
-    return get_object_or_404(Challenge.objects.select_related("workshop"), workshop=ws, slug=challenge)
+    ch = ch_selectors.challenge_get(workshop=ws, slug=challenge)
+    if ch is None:
+        raise Http404
+    return ch
 
 
 class FinalSubmissionSerializer(serializers.ModelSerializer):
@@ -84,8 +90,10 @@ class SubmissionListCreate(UploadLimitedMixin, APIView):
     parser_classes = [parsers.MultiPartParser]
 
     def upload_limits(self, request, workshop, challenge) -> dict[str, int]:
-        ch = get_object_or_404(Challenge, workshop__slug=workshop, slug=challenge)
-        model = services.final_settings_get(challenge=ch).max_model_mb * 1024 * 1024
+        ch = ch_selectors.challenge_get_by_slugs(workshop_slug=workshop, slug=challenge)
+        if ch is None:
+            raise Http404
+        model = selectors.final_settings_for(challenge=ch).max_model_mb * 1024 * 1024
         return {"model": model, "dynamic_model": model, "results": ch.max_upload_mb * 1024 * 1024}
 
     @extend_schema(request=FinalUploadSerializer, responses={201: FinalSubmissionSerializer})
@@ -96,7 +104,7 @@ class SubmissionListCreate(UploadLimitedMixin, APIView):
         upload.is_valid(raise_exception=True)
         data = upload.validated_data
         try:
-            submission = services.model_submission_create(
+            submission = model_submission_create(
                 challenge=ch,
                 user=request.user,
                 model_file=data["model"],
@@ -105,7 +113,7 @@ class SubmissionListCreate(UploadLimitedMixin, APIView):
                 method_name=data.get("method_name", ""),
                 now=arrived_at(request),
             )
-        except services.FinalPhaseRefused as exc:
+        except FinalPhaseRefused as exc:
             return Response(
                 {"errors": exc.messages, "reason": exc.reason}, status=status.HTTP_400_BAD_REQUEST
             )
@@ -119,11 +127,7 @@ class SubmissionDetail(APIView):
     @extend_schema(responses={200: FinalSubmissionSerializer})
     def get(self, request, workshop, challenge, pk):
         ch = _challenge(request, workshop, challenge)
-        submission = (
-            ModelSubmission.objects.select_related("team", "challenge__workshop")
-            .filter(challenge=ch, public_id=pk)
-            .first()
-        )
+        submission = selectors.model_submission_get(challenge=ch, public_id=pk)
         if submission is None or not request.user.has_perm("finalphase.view_team_material", submission):
             raise NotFound("No such submission.")
         visible = selectors.own_results_visible_to(request.user, ch)

@@ -6,7 +6,8 @@ from django.apps import AppConfig
 
 
 def _on_runtime_job_finished(sender, job, succeeded, **kwargs):
-    from .services import model_submission_record_runtime
+    # Imported here: this module is loaded before the app registry has the models the services use.
+    from .services.submissions import model_submission_record_runtime
 
     model_submission_record_runtime(job=job, succeeded=succeeded)
 
@@ -20,6 +21,7 @@ class FinalPhaseConfig(AppConfig):
         ("finalphase-recover-stale-submissions", "finalphase.recover_stale_submissions", "BEAT_SWEEP_EVERY_S")
     ]
 
+    # Imports inside the methods: this module is loaded before the app registry has the models.
     def seed_demo(self, *, stdout):
         from .seed import seed_demo
 

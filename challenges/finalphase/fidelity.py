@@ -22,9 +22,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
+from challenges.metrics import MetricError
 from common.sandbox import SandboxCrash, SandboxError, SandboxTimeout, run_sandboxed
 from evaluation.tflite import LITERT_ADDRESS_SPACE_MB
+
+from . import metrics_adapter as m
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 MAX_UNCOMPRESSED = 4 * 2**30
@@ -66,8 +70,6 @@ def load_arrays(name: str, data: bytes) -> dict[str, np.ndarray]:
 
 
 def _load_zip(data: bytes) -> dict[str, np.ndarray]:
-    from PIL import Image
-
     out = {}
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         members = [i for i in zf.infolist() if not i.is_dir() and not Path(i.filename).name.startswith(".")]
@@ -182,6 +184,14 @@ CLASS_METRICS = {"top1": 1, "top3": 3, "accuracy_top1": 1, "accuracy_top3": 3}
 DEPTH_METRICS = {"si_rmse", "rmse", "log10", "rel"}
 
 
+def _scored(fn, *args) -> float:
+    """One metric of one input; a pair the metrics cannot compare is the team's error."""
+    try:
+        return fn(*args)
+    except MetricError as exc:
+        raise FidelityError(f"The model's output cannot be scored: {exc}.") from exc
+
+
 def compute_metrics(
     keys: list[str],
     outputs: dict[str, np.ndarray],
@@ -190,8 +200,6 @@ def compute_metrics(
     data_range: float = 255.0,
 ) -> dict[str, float]:
     """The track's metrics averaged over the test inputs (top-k: the percentage of inputs right)."""
-    from . import metrics_adapter as m
-
     missing = [n for n in outputs if n not in ground_truth]
     if missing:
         raise FidelityError(
@@ -218,13 +226,10 @@ def compute_metrics(
         for k in keys:
             if k in IMAGE_METRICS:
                 clipped = np.clip(pred, 0, data_range)
-                values[k].append(
-                    m.psnr(clipped, target, data_range)
-                    if k == "psnr"
-                    else m.ssim(clipped, target, data_range)
-                )
+                metric = m.psnr if k == "psnr" else m.ssim
+                values[k].append(_scored(metric, clipped, target, data_range))
             elif k in DEPTH_METRICS:
-                values[k].append(m.depth_error(k, pred, target))
+                values[k].append(_scored(m.depth_error, k, pred, target))
     result = {}
     for k, vs in values.items():
         if not vs:

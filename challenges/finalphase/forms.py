@@ -4,10 +4,11 @@ clock lives in `services`; these check shape and size only."""
 
 from django import forms
 
+from evaluation.models import Device
 from evaluation.runners.base import Accelerator
 
 from .models import FinalPhaseSettings
-from .services import FACTSHEET_ATTACHMENT_MB
+from .services.factsheets import FACTSHEET_ATTACHMENT_MB
 
 
 class ModelSubmissionForm(forms.Form):
@@ -150,8 +151,6 @@ class FinalSettingsForm(forms.ModelForm):
         }
 
     def __init__(self, *args, **kwargs):
-        from evaluation.models import Device
-
         super().__init__(*args, **kwargs)
         choices = [(d.slug, f"{d.name} ({d.slug})") for d in Device.objects.filter(enabled=True)]
         current = self.instance.device_slug if self.instance else ""

@@ -1,7 +1,8 @@
 """The per-input metric calls of the fidelity job, on top of `challenges.metrics` (the challenge side's
 vectorised, tested module: PSNR and SSIM as scikit-image/MAI compute them, si-RMSE as MAI's depth code,
 top-k accuracy). Arguments here are (prediction, target) as the fidelity job holds them; a pair the
-metrics module cannot compare raises `FidelityError` with its message."""
+metrics module cannot compare raises `challenges.metrics.MetricError`, which the fidelity job turns into
+the team's message (this module does not import `fidelity`: fidelity → metrics_adapter only)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,7 @@ from challenges import metrics
 
 
 def _call(fn, *args, **kwargs) -> float:
-    from .fidelity import FidelityError
-
-    try:
-        return float(fn(*args, **kwargs))
-    except metrics.MetricError as exc:
-        raise FidelityError(f"The model's output cannot be scored: {exc}.")
+    return float(fn(*args, **kwargs))
 
 
 def psnr(pred: np.ndarray, target: np.ndarray, data_range: float = 255.0) -> float:

@@ -3,7 +3,7 @@ counts, visibility, target device), model submissions with their fidelity and ru
 score, fact sheets and code submissions.
 
 What is open when comes from `challenges.timeline`; the rules built on it live in `visibility.py`,
-writes in `services.py`, reads in `selectors.py`."""
+writes in `services/` (one module per concern), reads in `selectors.py`."""
 
 import secrets
 import uuid
@@ -15,6 +15,7 @@ from django.urls import reverse
 
 
 def private_storage():
+    # Looked up when the field uses it (settings read at call time), not when models are imported.
     from django.core.files.storage import storages
 
     return storages["private"]

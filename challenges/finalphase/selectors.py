@@ -1,5 +1,6 @@
-"""Reads of the final phase: who the viewer is, which submission counts for a team, the final
-leaderboard (ranked, then unranked teams), the results export and all fact sheets as one PDF."""
+"""Reads of the final phase: the track's settings, who the viewer is, a team's submissions, fact sheet
+and code, which submission counts for a team, the device that measures, the final leaderboard (ranked,
+then unranked teams), the results export and all fact sheets as one PDF. Selectors never write."""
 
 from __future__ import annotations
 
@@ -11,14 +12,13 @@ from django.utils.http import urlencode
 
 from challenges import timeline
 from challenges.models import Challenge, Registration, Team, TeamMembership
-from challenges.rules import is_challenge_organiser
-from challenges.selectors import timeline_for
-from evaluation.models import RuntimeJob
+from challenges.selectors import timeline_for, user_organises
+from evaluation.models import Device, RuntimeJob
+from evaluation.selectors import runtime_job_get_by_pk, runtime_job_queue_position
 
 from . import export, visibility
 from .models import CodeSubmission, FactSheet, FinalPhaseSettings, ModelSubmission
 from .plot import Point, plot_svg
-from .services import final_settings_get
 
 RUNTIME_COLUMNS = [
     export.Column("runtime_ms", "Runtime, ms", 2, False),
@@ -27,8 +27,86 @@ RUNTIME_COLUMNS = [
 POWER_COLUMN = export.Column("power_w", "Power, W", 2, False)
 
 
+def final_settings_for(*, challenge: Challenge) -> FinalPhaseSettings:
+    """The track's stored settings, or (not stored yet) the defaults they will be created with."""
+    stored = FinalPhaseSettings.objects.filter(challenge=challenge).first()
+    return stored or FinalPhaseSettings(challenge=challenge, constants={"C": 1.0})
+
+
+def measured_on_for(*, challenge: Challenge, settings: FinalPhaseSettings) -> str:
+    """The label of the device the track's runtime is measured on (see `measured_on_label`)."""
+    device = Device.objects.filter(slug=settings.device_slug).first()
+    if device is None:
+        return f"{settings.device_slug} (not registered yet)"
+    return measured_on_label(challenge=challenge, device=device)
+
+
+def measured_on_label(*, challenge: Challenge, device) -> str:
+    """The device that measured, as pages and exports show it: a host CPU standing in for the track's
+    target ("Host CPU: …, standing in for Apple A11") when the target device itself is not registered."""
+    target = (challenge.target_platform or "").split(",")[0].split("/")[0].split("(")[0].strip()
+    if device.transport == "local" and target and target.lower() not in device.name.lower():
+        return f"{device.name}, standing in for {target}"[:200]
+    return device.name
+
+
+def submissions_counted_against_limit(*, team: Team) -> int:
+    return ModelSubmission.objects.filter(team=team).exclude(status=ModelSubmission.Status.FAILED).count()
+
+
+def factsheet_for_team(*, team: Team | None) -> FactSheet | None:
+    if team is None:
+        return None
+    return FactSheet.objects.filter(team=team).select_related("challenge__workshop").first()
+
+
+def code_submission_for_team(*, team: Team | None) -> CodeSubmission | None:
+    return CodeSubmission.objects.filter(team=team).first() if team is not None else None
+
+
+def factsheet_get(*, challenge: Challenge, team_id: int) -> FactSheet | None:
+    return (
+        FactSheet.objects.filter(challenge=challenge, team_id=team_id)
+        .select_related("challenge__workshop")
+        .first()
+    )
+
+
+def code_submission_get(*, challenge: Challenge, team_id: int) -> CodeSubmission | None:
+    return CodeSubmission.objects.filter(challenge=challenge, team_id=team_id).first()
+
+
+def model_submission_get(*, challenge: Challenge, public_id) -> ModelSubmission | None:
+    """The challenge's submission with this public id (its team and workshop loaded), or None."""
+    return (
+        ModelSubmission.objects.select_related("team", "challenge__workshop")
+        .filter(challenge=challenge, public_id=public_id)
+        .first()
+    )
+
+
+def model_submissions_for_challenge(*, challenge: Challenge) -> list[ModelSubmission]:
+    """Every submission of every team, failures included, newest first (organisers)."""
+    return list(
+        ModelSubmission.objects.filter(challenge=challenge).select_related("team").order_by("-created_at")
+    )
+
+
+def model_submission_runtime_progress(*, submission: ModelSubmission) -> str:
+    """Where the runtime job stands, in words (queue position while it waits for the device)."""
+    if submission.runtime_status != ModelSubmission.Step.RUNNING or not submission.runtime_job_id:
+        return ""
+    job = runtime_job_get_by_pk(pk=submission.runtime_job_id)
+    if job is None:
+        return ""
+    position = runtime_job_queue_position(job=job)
+    if position:
+        return f"Waiting for the device: position {position} in its queue"
+    return "Running on the device" if job.state == RuntimeJob.State.RUNNING else ""
+
+
 def viewer_for(user, challenge: Challenge) -> visibility.Viewer:
-    if is_challenge_organiser(user, challenge):
+    if user_organises(user=user, challenge=challenge):
         return visibility.Viewer.ORGANISER
     if (
         user
@@ -45,7 +123,7 @@ def viewer_for(user, challenge: Challenge) -> visibility.Viewer:
 def leaderboard_visible_to(
     user, challenge: Challenge, *, now=None, settings: FinalPhaseSettings | None = None
 ) -> bool:
-    settings = settings or final_settings_get(challenge=challenge)
+    settings = settings or final_settings_for(challenge=challenge)
     return visibility.leaderboard_visible(
         timeline_for(challenge),
         now or timezone.now(),
@@ -58,7 +136,7 @@ def leaderboard_visible_to(
 def own_results_visible_to(
     user, challenge: Challenge, *, now=None, settings: FinalPhaseSettings | None = None
 ) -> bool:
-    settings = settings or final_settings_get(challenge=challenge)
+    settings = settings or final_settings_for(challenge=challenge)
     return visibility.own_results_visible(
         timeline_for(challenge),
         now or timezone.now(),
@@ -181,7 +259,7 @@ def _attach_runtime_inputs(standings: list[Standing]) -> None:
 def final_leaderboard(*, challenge: Challenge) -> Leaderboard:
     """Every team with a counted submission: ranked teams (score, then the earlier submission) first,
     then unranked ones (no fact sheet or code, or no score) with the reason."""
-    settings = final_settings_get(challenge=challenge)
+    settings = final_settings_for(challenge=challenge)
     closes_at = timeline.phase_closes_at(timeline_for(challenge), timeline.Phase.FINAL)
     with_sheet = set(FactSheet.objects.filter(challenge=challenge).values_list("team_id", flat=True))
     with_code = set(CodeSubmission.objects.filter(challenge=challenge).values_list("team_id", flat=True))
@@ -260,7 +338,7 @@ def results_export(*, challenge: Challenge, fmt: str) -> tuple[bytes, str, str]:
     rows, columns = board.rows(), board.columns
     name = _export_name(challenge)
     title = results_title(challenge)
-    settings = final_settings_get(challenge=challenge)
+    settings = final_settings_for(challenge=challenge)
     subtitle = (
         f"Score = {settings.score_formula}"
         + (

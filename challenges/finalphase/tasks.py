@@ -4,20 +4,20 @@ the `scoring` queue; starting the runtime job (which `evaluation` sends to the d
 
 from celery import shared_task
 
-from . import services
+from .services import recovery, submissions
 
 
 @shared_task(name="finalphase.run_fidelity", acks_late=True, reject_on_worker_lost=True)
 def run_fidelity(submission_id: int) -> None:
-    services.model_submission_run_fidelity(submission_id=submission_id)
+    submissions.model_submission_run_fidelity(submission_id=submission_id)
 
 
 @shared_task(name="finalphase.start_runtime", acks_late=True, reject_on_worker_lost=True)
 def start_runtime(submission_id: int) -> None:
-    services.model_submission_start_runtime(submission_id=submission_id)
+    submissions.model_submission_start_runtime(submission_id=submission_id)
 
 
 @shared_task(name="finalphase.recover_stale_submissions", acks_late=True)
 def recover_stale_submissions() -> dict:
     """The sweep (beat): lost or stuck fidelity and runtime steps are dispatched again or failed."""
-    return services.model_submissions_recover_stale()
+    return recovery.model_submissions_recover_stale()

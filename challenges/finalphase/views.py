@@ -7,34 +7,39 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from challenges import timeline
 from challenges.models import Challenge
-from challenges.selectors import team_for, timeline_for
+from challenges.selectors import challenge_get, team_for, team_members, timeline_for
 from common.uploads import upload_limited, upload_refused
 from conference.selectors import workshop_get
 from config.middleware import arrived_at
 
-from . import selectors, services
+from . import selectors
 from .forms import CodeForm, FactSheetForm, FinalSettingsForm, MemberFormSet, ModelSubmissionForm, ReleaseForm
-from .models import CodeSubmission, FactSheet, ModelSubmission
+from .models import ModelSubmission
+from .services import factsheets, scores, submissions
+from .services.base import FinalPhaseRefused
 
 EXPORT_TYPES = {"csv", "tex", "pdf", "svg", "zip"}
 
 
 def _challenge(request, workshop: str, challenge: str) -> Challenge:
     ws = workshop_get(slug=workshop, user=request.user)
-    return get_object_or_404(Challenge.objects.select_related("workshop"), workshop=ws, slug=challenge)
+    ch = challenge_get(workshop=ws, slug=challenge)
+    if ch is None:
+        raise Http404("No such challenge.")
+    return ch
 
 
 def _context(request, ch: Challenge, **extra) -> dict:
     tl = timeline_for(ch)
     now = timezone.now()
-    settings = services.final_settings_get(challenge=ch)
+    settings = selectors.final_settings_for(challenge=ch)
     return {
         "workshop": ch.workshop,
         "challenge": ch,
@@ -46,7 +51,7 @@ def _context(request, ch: Challenge, **extra) -> dict:
         "final_closes_at": timeline.phase_closes_at(tl, timeline.Phase.FINAL),
         "factsheet_deadline": tl.at(timeline.K_FACTSHEET_DEADLINE),
         "results_released_at": tl.at(timeline.K_PRELIMINARY),
-        "measured_on": services.measured_on_for(challenge=ch, settings=settings),
+        "measured_on": selectors.measured_on_for(challenge=ch, settings=settings),
         **extra,
     }
 
@@ -54,20 +59,25 @@ def _context(request, ch: Challenge, **extra) -> dict:
 def final_home(request, workshop, challenge):
     """The team's final-phase page: submit a model, its submissions, fact sheet and code status."""
     ch = _challenge(request, workshop, challenge)
+    return render(request, "finalphase/home.html", _home_context(request, ch, form=ModelSubmissionForm()))
+
+
+def _home_context(request, ch: Challenge, *, form) -> dict:
+    """The team's final-phase page, built in one place for the page and for a refused upload."""
     team = team_for(request.user, ch)
-    ctx = _context(request, ch, team=team, form=ModelSubmissionForm())
+    ctx = _context(request, ch, team=team, form=form)
     if team is not None:
         ctx["submissions"] = selectors.submissions_for_team(team=team)
-        ctx["used"] = services.submissions_counted_against_limit(team=team)
+        ctx["used"] = selectors.submissions_counted_against_limit(team=team)
         ctx["left"] = max(ctx["settings"].max_submissions - ctx["used"], 0)
-        ctx["factsheet"] = FactSheet.objects.filter(team=team).first()
-        ctx["code"] = CodeSubmission.objects.filter(team=team).first()
+        ctx["factsheet"] = selectors.factsheet_for_team(team=team)
+        ctx["code"] = selectors.code_submission_for_team(team=team)
         ctx["own_visible"] = selectors.own_results_visible_to(request.user, ch, settings=ctx["settings"])
         ctx["counted"] = selectors.counted_submission(
             team=team, settings=ctx["settings"], closes_at=ctx["final_closes_at"]
         )
     ctx["leaderboard_visible"] = selectors.leaderboard_visible_to(request.user, ch, settings=ctx["settings"])
-    return render(request, "finalphase/home.html", ctx)
+    return ctx
 
 
 MB = 1024 * 1024
@@ -85,17 +95,17 @@ def _refuse_to(route: str):
 
 def _submission_limits(request, workshop, challenge) -> dict[str, int]:
     ch = _challenge(request, workshop, challenge)
-    model = services.final_settings_get(challenge=ch).max_model_mb * MB
+    model = selectors.final_settings_for(challenge=ch).max_model_mb * MB
     return {"model": model, "dynamic_model": model, "results": ch.max_upload_mb * MB}
 
 
 def _factsheet_limits(request, workshop, challenge) -> dict[str, int]:
-    return {"attachment": services.FACTSHEET_ATTACHMENT_MB * MB}
+    return {"attachment": factsheets.FACTSHEET_ATTACHMENT_MB * MB}
 
 
 def _code_limits(request, workshop, challenge) -> dict[str, int]:
     ch = _challenge(request, workshop, challenge)
-    return {"archive": services.final_settings_get(challenge=ch).max_code_mb * MB}
+    return {"archive": selectors.final_settings_for(challenge=ch).max_code_mb * MB}
 
 
 def _cut_off(request, route: str, workshop: str, challenge: str):
@@ -119,7 +129,7 @@ def submission_create(request, workshop, challenge):
     form = ModelSubmissionForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            submission = services.model_submission_create(
+            submission = submissions.model_submission_create(
                 challenge=ch,
                 user=request.user,
                 model_file=form.cleaned_data["model"],
@@ -128,48 +138,21 @@ def submission_create(request, workshop, challenge):
                 method_name=form.cleaned_data.get("method_name", ""),
                 now=arrived_at(request),
             )
-        except services.FinalPhaseRefused as exc:
+        except FinalPhaseRefused as exc:
             for m in exc.messages:
                 form.add_error(None, m)
         else:
             messages.success(request, "Model accepted: its fidelity and runtime are being measured.")
             return redirect(submission.get_absolute_url())
-    team = team_for(request.user, ch)
-    ctx = _context(request, ch, team=team, form=form)
-    if team is not None:
-        ctx["submissions"] = selectors.submissions_for_team(team=team)
-        ctx["used"] = services.submissions_counted_against_limit(team=team)
-        ctx["left"] = max(ctx["settings"].max_submissions - ctx["used"], 0)
-        ctx["factsheet"] = FactSheet.objects.filter(team=team).first()
-        ctx["code"] = CodeSubmission.objects.filter(team=team).first()
-        ctx["own_visible"] = selectors.own_results_visible_to(request.user, ch, settings=ctx["settings"])
-    return render(request, "finalphase/home.html", ctx, status=400)
+    return render(request, "finalphase/home.html", _home_context(request, ch, form=form), status=400)
 
 
 def _submission(request, workshop, challenge, pk) -> ModelSubmission:
     ch = _challenge(request, workshop, challenge)
-    submission = get_object_or_404(
-        ModelSubmission.objects.select_related("team", "challenge__workshop"), challenge=ch, public_id=pk
-    )
-    if not request.user.has_perm("finalphase.view_team_material", submission):
+    submission = selectors.model_submission_get(challenge=ch, public_id=pk)
+    if submission is None or not request.user.has_perm("finalphase.view_team_material", submission):
         raise Http404("No such submission.")  # not 403: do not confirm that it exists
     return submission
-
-
-def _runtime_progress(submission) -> str:
-    """Where the runtime job stands, in words (queue position while it waits for the device)."""
-    if submission.runtime_status != ModelSubmission.Step.RUNNING or not submission.runtime_job_id:
-        return ""
-    from evaluation.models import RuntimeJob
-    from evaluation.selectors import runtime_job_queue_position
-
-    job = RuntimeJob.objects.filter(pk=submission.runtime_job_id).first()
-    if job is None:
-        return ""
-    position = runtime_job_queue_position(job=job)
-    if position:
-        return f"Waiting for the device: position {position} in its queue"
-    return "Running on the device" if job.state == RuntimeJob.State.RUNNING else ""
 
 
 def _submission_context(request, submission) -> dict:
@@ -179,7 +162,7 @@ def _submission_context(request, submission) -> dict:
         ch,
         submission=submission,
         team=submission.team,
-        runtime_progress=_runtime_progress(submission),
+        runtime_progress=selectors.model_submission_runtime_progress(submission=submission),
         own_visible=selectors.own_results_visible_to(request.user, ch),
         columns=selectors.leaderboard_columns(ch, [submission]),
         quantities=submission.quantities(),
@@ -204,8 +187,8 @@ def submission_status(request, workshop, challenge, pk):
 def submission_select(request, workshop, challenge, pk):
     submission = _submission(request, workshop, challenge, pk)
     try:
-        services.model_submission_select(submission=submission, user=request.user, now=arrived_at(request))
-    except services.FinalPhaseRefused as exc:
+        submissions.model_submission_select(submission=submission, user=request.user, now=arrived_at(request))
+    except FinalPhaseRefused as exc:
         for m in exc.messages:
             messages.error(request, m)
     else:
@@ -215,7 +198,7 @@ def submission_select(request, workshop, challenge, pk):
 
 def _initial_members(team) -> list[dict]:
     members = []
-    for m in team.memberships.select_related("user__profile"):
+    for m in team_members(team=team):
         profile = getattr(m.user, "profile", None)
         members.append(
             {
@@ -234,7 +217,7 @@ def factsheet_edit(request, workshop, challenge):
     team = team_for(request.user, ch)
     if team is None:
         raise PermissionDenied("Only a team of this challenge has a fact sheet.")
-    sheet = FactSheet.objects.filter(team=team).first()
+    sheet = selectors.factsheet_for_team(team=team)
     size = max(ch.max_team_size, len(sheet.members) if sheet else 0)
     cut = _cut_off(request, "finalphase:factsheet", workshop, challenge)
     if cut:
@@ -246,7 +229,7 @@ def factsheet_edit(request, workshop, challenge):
             data = {k: v for k, v in form.cleaned_data.items() if k != "attachment"}
             members = [f.cleaned_data for f in formset.forms if f.cleaned_data]
             try:
-                services.factsheet_save(
+                factsheets.factsheet_save(
                     challenge=ch,
                     user=request.user,
                     data=data,
@@ -254,7 +237,7 @@ def factsheet_edit(request, workshop, challenge):
                     attachment=form.cleaned_data.get("attachment"),
                     now=arrived_at(request),
                 )
-            except services.FinalPhaseRefused as exc:
+            except FinalPhaseRefused as exc:
                 for m in exc.messages:
                     form.add_error(None, m)
             else:
@@ -290,18 +273,9 @@ def factsheet_pdf(request, workshop, challenge, team_id=None):
     """A team's fact sheet as PDF: the team's own, or any team's for organisers."""
     ch = _challenge(request, workshop, challenge)
     if team_id is None:
-        team = team_for(request.user, ch)
-        sheet = (
-            FactSheet.objects.filter(team=team).select_related("challenge__workshop").first()
-            if team
-            else None
-        )
+        sheet = selectors.factsheet_for_team(team=team_for(request.user, ch))
     else:
-        sheet = (
-            FactSheet.objects.filter(challenge=ch, team_id=team_id)
-            .select_related("challenge__workshop")
-            .first()
-        )
+        sheet = selectors.factsheet_get(challenge=ch, team_id=team_id)
     if sheet is None or not request.user.has_perm("finalphase.view_team_material", sheet):
         raise Http404("No fact sheet.")
     data = selectors.factsheet_pdf_bytes(sheet=sheet)
@@ -317,7 +291,7 @@ def code_edit(request, workshop, challenge):
     team = team_for(request.user, ch)
     if team is None:
         raise PermissionDenied("Only a team of this challenge submits code.")
-    code = CodeSubmission.objects.filter(team=team).first()
+    code = selectors.code_submission_for_team(team=team)
     status = 200
     cut = _cut_off(request, "finalphase:code", workshop, challenge)
     if cut:
@@ -326,14 +300,14 @@ def code_edit(request, workshop, challenge):
         form = CodeForm(request.POST, request.FILES)
         if form.is_valid():
             try:
-                services.code_submission_save(
+                factsheets.code_submission_save(
                     challenge=ch,
                     user=request.user,
                     archive=form.cleaned_data.get("archive"),
                     repository_url=form.cleaned_data.get("repository_url", ""),
                     now=arrived_at(request),
                 )
-            except services.FinalPhaseRefused as exc:
+            except FinalPhaseRefused as exc:
                 for m in exc.messages:
                     form.add_error(None, m)
             else:
@@ -409,12 +383,52 @@ def factsheets_all(request, workshop, challenge):
     return response
 
 
+def _release_post(request, ch: Challenge, *, released):
+    """The organiser moves the results release: (the response, or None; the release form posted, or
+    None when the release was "now")."""
+    zone = ch.workshop.zone
+    release_form = None
+    if request.POST["action"] == "release-now":
+        at = timezone.now()
+    else:
+        release_form = ReleaseForm(request.POST)
+        at = (
+            release_form.cleaned_data["at"].replace(tzinfo=None).replace(tzinfo=zone)
+            if release_form.is_valid()
+            else None
+        )
+    now = timezone.now()
+    shown_already = released is not None and released <= now
+    if at is not None and at <= now and not shown_already and request.POST.get("confirm") != "yes":
+        # Irreversible: participants see the leaderboard at once. Confirm with counts and warnings.
+        return render(
+            request,
+            "finalphase/release_confirm.html",
+            _context(
+                request,
+                ch,
+                summary=selectors.release_summary(challenge=ch, now=now),
+                action=request.POST["action"],
+                at_value=request.POST.get("at", ""),
+                at=at,
+            ),
+        ), release_form
+    if at is not None:
+        scores.results_release_set(challenge=ch, at=at)
+        messages.success(
+            request,
+            f"Participants see the final leaderboard from {at.astimezone(zone):%a %d %B %Y, %H:%M %Z}.",
+        )
+        return redirect(reverse("finalphase:settings", args=[ch.workshop.slug, ch.slug])), release_form
+    return None, release_form
+
+
 @login_required
 def settings_edit(request, workshop, challenge):
     ch = _challenge(request, workshop, challenge)
     if not request.user.has_perm("finalphase.manage", ch):
         raise PermissionDenied("Only the challenge's organisers change its final-phase settings.")
-    settings = services.final_settings_get(challenge=ch)
+    settings = scores.final_settings_get(challenge=ch)
     status = 200
     zone = ch.workshop.zone
     released = timeline_for(ch).at(timeline.K_PRELIMINARY)
@@ -422,38 +436,10 @@ def settings_edit(request, workshop, challenge):
         initial={"at": released.astimezone(zone).replace(tzinfo=None) if released else None}
     )
     if request.method == "POST" and request.POST.get("action") in ("release", "release-now"):
-        if request.POST["action"] == "release-now":
-            at = timezone.now()
-        else:
-            release_form = ReleaseForm(request.POST)
-            at = (
-                release_form.cleaned_data["at"].replace(tzinfo=None).replace(tzinfo=zone)
-                if release_form.is_valid()
-                else None
-            )
-        now = timezone.now()
-        shown_already = released is not None and released <= now
-        if at is not None and at <= now and not shown_already and request.POST.get("confirm") != "yes":
-            # Irreversible: participants see the leaderboard at once. Confirm with counts and warnings.
-            return render(
-                request,
-                "finalphase/release_confirm.html",
-                _context(
-                    request,
-                    ch,
-                    summary=selectors.release_summary(challenge=ch, now=now),
-                    action=request.POST["action"],
-                    at_value=request.POST.get("at", ""),
-                    at=at,
-                ),
-            )
-        if at is not None:
-            services.results_release_set(challenge=ch, at=at)
-            messages.success(
-                request,
-                f"Participants see the final leaderboard from {at.astimezone(zone):%a %d %B %Y, %H:%M %Z}.",
-            )
-            return redirect(reverse("finalphase:settings", args=[workshop, challenge]))
+        response, posted_form = _release_post(request, ch, released=released)
+        if response is not None:
+            return response
+        release_form = posted_form or release_form
         form = FinalSettingsForm(instance=settings)
         status = 400
     elif request.method == "POST":
@@ -461,8 +447,8 @@ def settings_edit(request, workshop, challenge):
         if form.is_valid():
             fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
             try:
-                services.final_settings_update(challenge=ch, **fields)
-            except services.FinalPhaseRefused as exc:
+                scores.final_settings_update(challenge=ch, **fields)
+            except FinalPhaseRefused as exc:
                 for m in exc.messages:
                     form.add_error("score_formula" if exc.reason == "formula" else None, m)
             else:
@@ -504,8 +490,8 @@ def submissions_all(request, workshop, challenge):
     ch = _challenge(request, workshop, challenge)
     if not request.user.has_perm("finalphase.manage", ch):
         raise PermissionDenied("Only the challenge's organisers see all submissions.")
-    submissions = ModelSubmission.objects.filter(challenge=ch).select_related("team").order_by("-created_at")
-    return render(request, "finalphase/submissions_all.html", _context(request, ch, submissions=submissions))
+    rows = selectors.model_submissions_for_challenge(challenge=ch)
+    return render(request, "finalphase/submissions_all.html", _context(request, ch, submissions=rows))
 
 
 @login_required
@@ -513,10 +499,10 @@ def team_file(request, workshop, challenge, team_id, which):
     """A team's fact-sheet attachment or code archive, for the team and the organisers only."""
     ch = _challenge(request, workshop, challenge)
     if which == "factsheet-attachment":
-        obj = FactSheet.objects.filter(challenge=ch, team_id=team_id).first()
+        obj = selectors.factsheet_get(challenge=ch, team_id=team_id)
         field, name = (obj.attachment, obj.attachment_name) if obj else (None, "")
     elif which == "code":
-        obj = CodeSubmission.objects.filter(challenge=ch, team_id=team_id).first()
+        obj = selectors.code_submission_get(challenge=ch, team_id=team_id)
         field, name = (obj.archive, obj.archive_name) if obj else (None, "")
     else:
         raise Http404("No such file.")

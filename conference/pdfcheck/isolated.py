@@ -18,14 +18,17 @@ from .review_copy import make_review_copy
 
 CHILD_MEMORY_BYTES = 2 * 1024**3
 CHILD_TIMEOUT_S = 120
+# What the sandbox imports in the child, by name (the functions at the end of this module).
+QUICK_TARGET = "conference.pdfcheck.isolated:quick_child"
+CHECK_TARGET = "conference.pdfcheck.isolated:check_child"
 REPORT_FIELDS = ("items", "pages", "content_pages", "references_page", "body_font_pt", "seconds")
 
 
-def _run_child(function: str, request: dict, timeout: float, memory_bytes: int = CHILD_MEMORY_BYTES) -> dict:
-    """`function` of this module in the sandbox; a child that dies gives {"crash": why}."""
+def _run_child(target: str, request: dict, timeout: float, memory_bytes: int = CHILD_MEMORY_BYTES) -> dict:
+    """`target` ("module:function") in the sandbox; a child that dies gives {"crash": why}."""
     try:
         result, _log = run_sandboxed(
-            f"{__name__}:{function}",
+            target,
             request,
             time_limit_s=timeout,
             memory_limit_mb=max(1, memory_bytes // 2**20),
@@ -44,7 +47,7 @@ def quick_inspect_isolated(path: str | Path, *, max_pages: int, timeout: float =
     """`quick_inspect` in the sandbox (raises PdfRefused the same way)."""
     path = Path(path)
     refuse_unless_pdf_header(path)
-    result = _run_child("quick_child", {"path": str(path), "max_pages": max_pages}, timeout)
+    result = _run_child(QUICK_TARGET, {"path": str(path), "max_pages": max_pages}, timeout)
     if "crash" in result:
         raise PdfRefused(f"The PDF could not be read ({result['crash']}); export it again.")
     if "refused" in result:
@@ -73,7 +76,7 @@ def check_isolated(
         "double_blind": double_blind,
         "max_pages": max_pages,
     }
-    result = _run_child("check_child", request, timeout, memory_bytes)
+    result = _run_child(CHECK_TARGET, request, timeout, memory_bytes)
     if "crash" in result:
         report = Report()
         report.add(

@@ -107,6 +107,48 @@ def affinity_matrix(
     return bid_weight * bid + topic_weight * topic + text_weight * text
 
 
+def _topic_incidence(
+    papers: Sequence, reviewers: Sequence, paper_topics: Mapping, reviewer_topics: Mapping
+) -> tuple[np.ndarray, np.ndarray]:
+    """Topic incidence matrices (small: papers × topics, reviewers × topics), float32 0/1."""
+    all_topics = sorted(
+        {t for p in papers for t in paper_topics.get(p, ())}
+        | {t for r in reviewers for t in reviewer_topics.get(r, ())},
+        key=str,
+    )
+    t_index = {t: i for i, t in enumerate(all_topics)}
+    pm = np.zeros((len(papers), max(len(t_index), 1)), dtype=np.float32)
+    rm = np.zeros((len(reviewers), max(len(t_index), 1)), dtype=np.float32)
+    for i, p in enumerate(papers):
+        pm[i, [t_index[t] for t in paper_topics.get(p, ())]] = 1
+    for j, r in enumerate(reviewers):
+        rm[j, [t_index[t] for t in reviewer_topics.get(r, ())]] = 1
+    return pm, rm
+
+
+def _tfidf_rows(docs: list[list[str]]) -> sparse.csr_matrix:
+    """TF-IDF rows of the tokenised documents, L2-normalised (sparse; products are taken by block)."""
+    vocabulary: dict[str, int] = {}
+    rows, cols, vals = [], [], []
+    for d, tokens in enumerate(docs):
+        counts: dict[int, int] = {}
+        for token in tokens:
+            term = vocabulary.setdefault(token, len(vocabulary))
+            counts[term] = counts.get(term, 0) + 1
+        for term, count in counts.items():
+            rows.append(d)
+            cols.append(term)
+            vals.append(1.0 + math.log(count))
+    n_terms = max(len(vocabulary), 1)
+    matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(len(docs), n_terms), dtype=np.float64)
+    df = np.bincount(cols, minlength=n_terms) if cols else np.zeros(n_terms)
+    idf = np.log((1 + len(docs)) / (1 + df)) + 1.0
+    matrix = matrix @ sparse.diags(idf)
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return (sparse.diags(1.0 / norms) @ matrix).tocsr()
+
+
 def affinity_matrix_blocked(
     *,
     papers: Sequence,
@@ -127,42 +169,11 @@ def affinity_matrix_blocked(
     160 MB in all). Bids may come as index arrays `bid_pairs` = (paper index, reviewer index, value)."""
     n_p, n_r = len(papers), len(reviewers)
     out = np.zeros((n_p, n_r), dtype=np.float32)
-    # Topic incidence (small: papers × topics).
-    all_topics = sorted(
-        {t for p in papers for t in paper_topics.get(p, ())}
-        | {t for r in reviewers for t in reviewer_topics.get(r, ())},
-        key=str,
-    )
-    t_index = {t: i for i, t in enumerate(all_topics)}
-    pm = np.zeros((n_p, max(len(t_index), 1)), dtype=np.float32)
-    rm = np.zeros((n_r, max(len(t_index), 1)), dtype=np.float32)
-    for i, p in enumerate(papers):
-        pm[i, [t_index[t] for t in paper_topics.get(p, ())]] = 1
-    for j, r in enumerate(reviewers):
-        rm[j, [t_index[t] for t in reviewer_topics.get(r, ())]] = 1
+    pm, rm = _topic_incidence(papers, reviewers, paper_topics, reviewer_topics)
     p_count, r_count = pm.sum(1), rm.sum(1)
-    # TF-IDF rows, normalised (sparse; the product is taken block by block).
     docs = [tokenize(paper_texts.get(p, "") or "") for p in papers]
     docs += [tokenize(reviewer_texts.get(r, "") or "") for r in reviewers]
-    vocabulary: dict[str, int] = {}
-    rows, cols, vals = [], [], []
-    for d, tokens in enumerate(docs):
-        counts: dict[int, int] = {}
-        for token in tokens:
-            term = vocabulary.setdefault(token, len(vocabulary))
-            counts[term] = counts.get(term, 0) + 1
-        for term, count in counts.items():
-            rows.append(d)
-            cols.append(term)
-            vals.append(1.0 + math.log(count))
-    n_terms = max(len(vocabulary), 1)
-    matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(len(docs), n_terms), dtype=np.float64)
-    df = np.bincount(cols, minlength=n_terms) if cols else np.zeros(n_terms)
-    idf = np.log((1 + len(docs)) / (1 + df)) + 1.0
-    matrix = matrix @ sparse.diags(idf)
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-    norms[norms == 0] = 1.0
-    matrix = (sparse.diags(1.0 / norms) @ matrix).tocsr()
+    matrix = _tfidf_rows(docs)
     paper_m, reviewer_t = matrix[:n_p], matrix[n_p:].T.tocsc()
     for start in range(0, n_p, rows_block):
         stop = min(start + rows_block, n_p)

@@ -20,7 +20,7 @@ from .authors import AuthorData, paper_authors_link_user
 from .deadlines import SubmissionClosed, paper_extend_deadline
 from .profiles import profile_get_or_create, profile_save_signup, profile_update
 from .submission import PaperConflict, paper_create, paper_update, paper_withdraw
-from .versions import paper_version_check
+from .versions import paper_version_check, paper_versions_recheck_stale
 
 __all__ = [
     "AuthorData",
@@ -31,6 +31,7 @@ __all__ = [
     "paper_extend_deadline",
     "paper_update",
     "paper_version_check",
+    "paper_versions_recheck_stale",
     "paper_withdraw",
     "profile_get_or_create",
     "profile_save_signup",

@@ -23,7 +23,6 @@ class PaperConflict(ValidationError):
 
 
 def _validate_content(
-    *,
     workshop: Workshop,
     topics,
     kind: str,
@@ -32,6 +31,7 @@ def _validate_content(
     dual_submission_id: str,
     authors: list[AuthorData],
 ) -> None:
+    """Every field error at once (a ValidationError keyed by field)."""
     errors = {}
     if any(t.workshop_id != workshop.pk for t in topics):
         errors["topics"] = "Choose topics of this workshop."
@@ -76,22 +76,15 @@ def paper_create(
     require_open(
         submission_window(workshop=workshop, kind=kind), now, what="Submitting a paper", zone=workshop.zone
     )
-    _validate_content(
-        workshop=workshop,
-        topics=topics,
-        kind=kind,
-        challenge=challenge,
-        dual_submission=dual_submission,
-        dual_submission_id=dual_submission_id,
-        authors=authors,
-    )
+    _validate_content(workshop, topics, kind, challenge, dual_submission, dual_submission_id, authors)
     with transaction.atomic():
         # The workshop row is the lock that numbers papers one after the other.
         Workshop.objects.select_for_update().get(pk=workshop.pk)
-        if submission_token:
-            existing = Paper.objects.filter(submission_token=submission_token).first()
-            if existing:
-                return existing, False
+        existing = (
+            Paper.objects.filter(submission_token=submission_token).first() if submission_token else None
+        )
+        if existing:
+            return existing, False
         number = (Paper.objects.filter(workshop=workshop).aggregate(n=Max("number"))["n"] or 0) + 1
         paper = Paper.objects.create(
             workshop=workshop,
@@ -145,15 +138,7 @@ def paper_update(
     """Edits the paper and, when a PDF is given, adds a version. Refused after the deadline, and when
     the paper changed since the form was loaded (`expected_revision`)."""
     now = now or timezone.now()
-    _validate_content(
-        workshop=paper.workshop,
-        topics=topics,
-        kind=kind,
-        challenge=challenge,
-        dual_submission=dual_submission,
-        dual_submission_id=dual_submission_id,
-        authors=authors,
-    )
+    _validate_content(paper.workshop, topics, kind, challenge, dual_submission, dual_submission_id, authors)
     with transaction.atomic():
         paper = Paper.objects.select_for_update().select_related("workshop").get(pk=paper.pk)
         _require_editable(paper, kind=kind, expected_revision=expected_revision, now=now)

@@ -5,6 +5,7 @@ verdict recorded once, a draft paper submitted by its first usable version, and 
 The states of a version: pending → passed | warnings | failed. A check that finds its version no
 longer pending does nothing (a redelivered task)."""
 
+import datetime as dt
 import hashlib
 import tempfile
 from pathlib import Path
@@ -14,6 +15,8 @@ from django.core.files import File
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+
+from common.dispatch import dispatch, dispatch_history, ref_for
 
 from .. import pdfcheck
 from ..models import Paper, PaperChange, PaperVersion
@@ -57,11 +60,46 @@ def add_version(paper: Paper, *, user, pdf, supplementary) -> PaperVersion:
         summary=f"Uploaded PDF version {number} ({version.size / 1e6:.1f} MB)",
         details={"version": number, "sha256": version.sha256, "supplementary": bool(supplementary)},
     )
-    # Cycle broken on purpose: the task module imports the services it calls.
-    from ..tasks import check_paper_version
-
-    transaction.on_commit(lambda: check_paper_version.apply_async(args=[version.pk], queue="scoring"))
+    # Through the dispatch outbox: the version and its message commit together, so a broker outage
+    # delays the check and loses none (the sweep below gives a lost or killed check another run).
+    dispatch(CHECK_TASK, args=[version.pk], queue="scoring", ref=ref_for(version))
     return version
+
+
+CHECK_TASK = "conference.check_paper_version"
+
+
+def paper_versions_recheck_stale(*, now: dt.datetime | None = None) -> dict:
+    """The sweep (beat, every BEAT_SWEEP_EVERY_S): no uploaded PDF stays "Checking" forever. A version
+    pending for PAPERS_STALE_CHECK_S since its last message (lost, or its worker was killed) is checked
+    again; after PAPERS_CHECK_MAX_ATTEMPTS messages it is refused with a reason, so the authors know to
+    upload again. One whose message still waits for the broker is the outbox dispatcher's."""
+    now = now or timezone.now()
+    stale = dt.timedelta(seconds=float(settings.PAPERS_STALE_CHECK_S))
+    counts = {"rechecked": 0, "failed": 0}
+    with transaction.atomic():
+        pending = PaperVersion.objects.select_for_update(skip_locked=True).filter(
+            check_state=PaperVersion.CheckState.PENDING, created_at__lt=now - stale
+        )
+        for version in pending:
+            history = dispatch_history(ref_for(version), task=CHECK_TASK)
+            if history.pending or (history.last_sent_at and history.last_sent_at > now - stale):
+                continue
+            if history.count >= int(settings.PAPERS_CHECK_MAX_ATTEMPTS):
+                report = pdfcheck.Report()
+                report.add(
+                    "readable",
+                    pdfcheck.Level.ERROR,
+                    "Readable PDF",
+                    f"The check of this PDF did not finish after {history.count} attempts; upload it again "
+                    "(e.g. exported anew). The chairs were told.",
+                )
+                _record_verdict(version, report, None)
+                counts["failed"] += 1
+                continue
+            dispatch(CHECK_TASK, args=[version.pk], queue="scoring", ref=ref_for(version))
+            counts["rechecked"] += 1
+    return counts
 
 
 def paper_version_check(*, version_id: int, notify: bool = True) -> PaperVersion | None:

@@ -44,6 +44,7 @@ from evaluation.runners.base import (
     RunOptions,
     RunResult,
 )
+from evaluation.runners.hostconfig import check_device_settings, device_settings
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ def adb_binary() -> str:
     found = shutil.which("adb")
     if found:
         return found
-    import adbutils
+    import adbutils  # only device hosts with phones need it: imported when a phone is used
 
     return adbutils.adb_path()
 
@@ -98,7 +99,7 @@ def ensure_adb_server(
 
 def list_adb_devices(host: str = "127.0.0.1", port: int | None = None) -> list[tuple[str, str]]:
     """(serial, state) of every device the adb server sees; state is `device`, `offline`, `unauthorized`…"""
-    import adbutils
+    import adbutils  # only device hosts with phones need it: imported when a phone is used
 
     port = port or adb_server_port()
     ensure_adb_server(host, port)
@@ -120,6 +121,7 @@ def _parse_getprop(text: str) -> dict[str, str]:
 
 def _model_input_names(model_path: Path) -> list[str]:
     """Input tensor names of subgraph 0, read from the flatbuffer without running anything."""
+    # LiteRT's generated schema is large: read only when a model's input names are needed.
     from ai_edge_litert import schema_py_generated as schema
 
     try:
@@ -170,7 +172,7 @@ class AdbRunner:
 
     # --- connection
     def _client(self):
-        import adbutils
+        import adbutils  # only device hosts with phones need it: imported when a phone is used
 
         ensure_adb_server(self.adb_host, self.adb_port, adb_path=self.adb_path)
         return adbutils.AdbClient(host=self.adb_host, port=self.adb_port, socket_timeout=15)
@@ -191,7 +193,7 @@ class AdbRunner:
         return self.state() == "device"
 
     def _device(self, wait_s: float = 5.0):
-        import adbutils
+        import adbutils  # only device hosts with phones need it: imported when a phone is used
 
         client = self._client()
         deadline = time.monotonic() + wait_s
@@ -219,7 +221,7 @@ class AdbRunner:
     def _shell(self, device, command: str, timeout: float = 60) -> tuple[int, str]:
         """Runs `command` on the device; returns (exit status, stdout+stderr). DeviceUnavailable when the
         link breaks before the command ends."""
-        import adbutils
+        import adbutils  # only device hosts with phones need it: imported when a phone is used
 
         try:
             raw = device.shell(f"{command}; echo {EXIT_MARK}$?", timeout=timeout, encoding=None)
@@ -315,7 +317,7 @@ class AdbRunner:
             )
 
     def _push(self, device, local: Path, remote: str, mode: int = 0o644) -> None:
-        import adbutils
+        import adbutils  # only device hosts with phones need it: imported when a phone is used
 
         try:
             device.sync.push(local, remote, mode=mode)
@@ -386,7 +388,7 @@ class AdbRunner:
         return " ".join(shlex.quote(p) for p in parts + flags)
 
     def run(self, model_path: Path, options: RunOptions) -> RunResult:
-        import adbutils
+        import adbutils  # only device hosts with phones need it: imported when a phone is used
 
         model_path = Path(model_path)
         if options.accelerator not in self.accelerators:
@@ -531,8 +533,6 @@ ADB_SETTINGS = {
 def runner_from_spec(target: str) -> AdbRunner:
     """`adb:SERIAL[?key=value&…]` → an AdbRunner with the settings of `evaluation.runners.hostconfig`
     (`benchmark_model` is required: the path of the binary for the device's ABI on this host)."""
-    from evaluation.runners.hostconfig import check_device_settings, device_settings
-
     serial, settings = device_settings("adb", target)
     if not serial:
         raise ValueError("an adb device spec needs the device's serial: adb:SERIAL")

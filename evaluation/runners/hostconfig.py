@@ -29,6 +29,8 @@ import tomllib
 from pathlib import Path
 from urllib.parse import parse_qsl
 
+from evaluation.runners.base import Accelerator
+
 LIST_KEYS = {"accelerators"}
 
 
@@ -63,8 +65,6 @@ def check_device_settings(
 ) -> None:
     """Refuses unknown or missing settings of one device with a message for the operator, and checks
     (in place) its `accelerators` list against the accelerators the runners know."""
-    from evaluation.runners.base import Accelerator
-
     unknown = set(settings) - known
     if unknown:
         raise ValueError(f"unknown {transport} device settings {sorted(unknown)}; known: {sorted(known)}")

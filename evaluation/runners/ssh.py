@@ -38,6 +38,7 @@ from evaluation.runners.base import (
     RunOptions,
     RunResult,
 )
+from evaluation.runners.hostconfig import check_device_settings, device_settings
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ class SshRunner:
 
     # --- connection
     def _connect(self):
-        import paramiko
+        import paramiko  # only device hosts with SSH boards need it: imported when a board is used
 
         client = paramiko.SSHClient()
         if self.known_hosts:
@@ -476,8 +477,6 @@ SSH_SETTINGS = {
 def runner_from_spec(target: str) -> SshRunner:
     """`ssh:USER@HOST[:PORT][?key=value&…]` → an SshRunner with the settings of
     `evaluation.runners.hostconfig` (`key`, the private key the board accepts, is required)."""
-    from evaluation.runners.hostconfig import check_device_settings, device_settings
-
     address, settings = device_settings("ssh", target)
     user, at, host_port = address.rpartition("@")
     if not at or not user or not host_port:

@@ -45,13 +45,16 @@ def test_approval_required_blocks_teams_until_approved(denoising, make_user):
     user = make_user(email="p@uni.example")
     reg = services.challenge_register(challenge=denoising, user=user, accept_terms=True)
     assert not reg.approved
-    assert OutgoingMail.objects.filter(
-        to=["org@mai.example"], subject__contains="Registration to approve"
-    ).exists()
+    to_approve = OutgoingMail.objects.get(to=["org@mai.example"], subject__contains="Registration to approve")
+    assert to_approve.body == f"p@uni.example registered for {denoising.title} and awaits your approval."
     with pytest.raises(services.ChallengeError, match="awaits the organisers' approval"):
         services.team_create(challenge=denoising, user=user, name="Blue")
     services.registration_approve(registration=reg)
-    assert OutgoingMail.objects.filter(to=["p@uni.example"], subject__contains="approved").exists()
+    approved = OutgoingMail.objects.get(to=["p@uni.example"], subject__contains="approved")
+    assert approved.body == (
+        f"Your registration for {denoising.title} was approved. You can now form a team, download the "
+        "data and submit results."
+    )
     assert services.team_create(challenge=denoising, user=user, name="Blue").name == "Blue"
 
 
@@ -85,6 +88,9 @@ def test_invitation_by_email(denoising, participant, make_user):
     invitation = services.team_invite(team=team, by=leader, email="Friend@Uni.example")
     mail = OutgoingMail.objects.get(to=["friend@uni.example"])
     assert invitation.token in mail.body and team.join_code in mail.body
+    assert mail.body.startswith(
+        f"{leader.email} invites you to the team “{team.name}” of the {denoising.title}"
+    )
     friend = make_user(email="friend@uni.example")
     with pytest.raises(services.ChallengeError, match="Register for this challenge first"):
         services.team_invitation_accept(token=invitation.token, user=friend)

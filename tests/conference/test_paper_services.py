@@ -311,3 +311,25 @@ def test_the_demo_seed_adds_two_checked_papers_by_the_demo_author_once(seeded):
     assert papers[0].versions.get().check_report["content_pages"] == 7
     call_command("seed_demo", stdout=open("/dev/null", "w"))
     assert Paper.objects.filter(workshop=live).count() == 2
+
+
+def test_a_check_that_never_ran_is_dispatched_again_then_refused_with_a_reason(edition, author, settings):
+    """A PDF check whose message was lost or whose worker was killed does not stay "Checking": the
+    sweep dispatches it again, and after the last attempt the version is refused with the reason."""
+    from common.models import Dispatch
+
+    settings.PAPERS_CHECK_MAX_ATTEMPTS = 2
+    paper = submit(edition, author)
+    version = paper.versions.get()
+    ref = f"conference.paperversion:{version.pk}"
+    assert Dispatch.objects.filter(ref=ref, task="conference.check_paper_version").count() == 1
+    later = version.created_at + dt.timedelta(seconds=settings.PAPERS_STALE_CHECK_S + 1)
+    Dispatch.objects.filter(ref=ref).update(sent_at=version.created_at)  # sent, then lost
+    assert services.paper_versions_recheck_stale(now=later) == {"rechecked": 1, "failed": 0}
+    Dispatch.objects.filter(ref=ref).update(sent_at=version.created_at)
+    assert services.paper_versions_recheck_stale(now=later) == {"rechecked": 0, "failed": 1}
+    version.refresh_from_db()
+    assert version.check_state == PaperVersion.CheckState.FAILED
+    assert version.check_report["items"][0]["message"].startswith(
+        "The check of this PDF did not finish after 2 attempts; upload it again"
+    )

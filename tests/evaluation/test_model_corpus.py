@@ -290,7 +290,7 @@ def test_final_phase_refusal_of_a_dynamic_batch_says_how_to_fix(corpus):
 
 @pytest.mark.django_db
 def test_host_cpu_says_which_target_it_stands_in_for(host_cpu):
-    from challenges.finalphase.services import measured_on_label
+    from challenges.finalphase.selectors import measured_on_label
     from challenges.models import Challenge
 
     track = Challenge(title="Scene detection", target_platform="Apple A11 / any phone NPU")

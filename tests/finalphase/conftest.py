@@ -128,7 +128,7 @@ def measured(
 ):
     """A submission as the workers leave it, written directly (for leaderboard and visibility tests)."""
     from challenges.finalphase.models import ModelSubmission
-    from challenges.finalphase.services import final_settings_get, score_compute
+    from challenges.finalphase.services.scores import final_settings_get, score_compute
 
     s = ModelSubmission(
         challenge=challenge,

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from challenges.finalphase import services
 from challenges.finalphase.models import ModelSubmission
+from challenges.finalphase.services import scores, submissions
+from challenges.finalphase.services.base import FinalPhaseRefused
 from tests.conftest import wait_for
 from tests.evaluation.workers import shared_device_worker
 from tests.finalphase.conftest import hidden_data, reference_outputs
@@ -50,7 +51,7 @@ def nan_model(tflite_models, tmp_path_factory):
 
 
 def submit(challenge, user, path, **kwargs):
-    return services.model_submission_create(
+    return submissions.model_submission_create(
         challenge=challenge,
         user=user,
         model_file=SimpleUploadedFile("model.tflite", path.read_bytes()),
@@ -80,7 +81,7 @@ def test_model_scored_on_hidden_data_and_timed_on_host_cpu(
         for k, v in outputs.items()
     }
     hidden_data(challenge, inputs=inputs, truth=truth)
-    services.final_settings_update(challenge=challenge, constants={"C": 0.5}, max_submissions=1, timed_runs=5)
+    scores.final_settings_update(challenge=challenge, constants={"C": 0.5}, max_submissions=1, timed_runs=5)
 
     # A model that passes the contract but outputs NaN: fails with the reason, does not use the limit.
     bad = finished(submit(challenge, participant, nan_model))
@@ -120,7 +121,7 @@ def test_model_scored_on_hidden_data_and_timed_on_host_cpu(
     assert str(good.public_id) in done_mail.body and "psnr" not in done_mail.body.lower()
 
     # The limit (1) is used by the valid submission only.
-    with pytest.raises(services.FinalPhaseRefused, match="used all 1"):
+    with pytest.raises(FinalPhaseRefused, match="used all 1"):
         submit(challenge, participant, tflite_models["conv_float"])
 
 
@@ -131,7 +132,7 @@ def test_fixed_model_on_larger_hidden_data_fails_with_the_reason_and_dynamic_mod
     inputs = {"img": rng.integers(0, 256, (48, 64, 3)).astype(np.uint8)}
     outputs = reference_outputs(tflite_models["conv_dynamic"], inputs)
     hidden_data(challenge, inputs=inputs, truth={k: np.clip(v, 0, 255) for k, v in outputs.items()})
-    services.final_settings_update(challenge=challenge, timed_runs=3)
+    scores.final_settings_update(challenge=challenge, timed_runs=3)
 
     fixed = finished(submit(challenge, participant, tflite_models["conv_float"]))
     assert fixed.status == "failed"
@@ -157,7 +158,7 @@ def test_device_refusal_fails_the_submission_with_the_reason(
     rng = np.random.default_rng(5)
     inputs = {"a": rng.integers(0, 256, (32, 32, 3)).astype(np.uint8)}
     hidden_data(challenge, inputs=inputs, truth={"a": np.zeros((32, 32, 3), np.uint8)})
-    services.final_settings_update(challenge=challenge, accelerator="npu")
+    scores.final_settings_update(challenge=challenge, accelerator="npu")
     s = finished(submit(challenge, participant, tflite_models["conv_float"]))
     assert s.status == "failed" and s.runtime_status == "failed"
     assert "has no NPU" in s.runtime_error and s.error.startswith("Runtime: ")

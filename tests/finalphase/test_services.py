@@ -12,8 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from challenges.finalphase import selectors, services
+from challenges.finalphase import selectors
 from challenges.finalphase.models import CodeSubmission, FactSheet, ModelSubmission
+from challenges.finalphase.services import factsheets, scores, submissions
+from challenges.finalphase.services.base import FinalPhaseRefused
 from tests import html
 from tests.factories import CodeSubmissionFactory, FactSheetFactory
 from tests.finalphase.conftest import make_team, measured, set_milestones
@@ -25,7 +27,7 @@ def upload(path_or_bytes, name="model.tflite"):
 
 
 def refused(fn, **kwargs) -> list[str]:
-    with pytest.raises(services.FinalPhaseRefused) as exc:
+    with pytest.raises(FinalPhaseRefused) as exc:
         fn(**kwargs)
     return exc.value.messages
 
@@ -33,13 +35,13 @@ def refused(fn, **kwargs) -> list[str]:
 @pytest.fixture
 def no_queue(monkeypatch):
     """These tests check intake only: nothing is sent to the broker (the pipeline test runs workers)."""
-    monkeypatch.setattr(services, "_queue_measurements", lambda submission_id: None)
+    monkeypatch.setattr(submissions, "_queue_measurements", lambda submission_id: None)
 
 
 def test_valid_model_is_stored_with_what_intake_read(
     challenge, team, participant, tflite_models, no_queue, django_capture_on_commit_callbacks
 ):
-    s = services.model_submission_create(
+    s = submissions.model_submission_create(
         challenge=challenge,
         user=participant,
         model_file=upload(tflite_models["conv_float"]),
@@ -59,7 +61,7 @@ def test_valid_model_is_stored_with_what_intake_read(
 )
 def test_contract_mismatch_is_refused_at_upload(challenge, team, participant, tflite_models, model, message):
     msgs = refused(
-        services.model_submission_create,
+        submissions.model_submission_create,
         challenge=challenge,
         user=participant,
         model_file=upload(tflite_models[model]),
@@ -70,19 +72,19 @@ def test_contract_mismatch_is_refused_at_upload(challenge, team, participant, tf
 
 def test_random_bytes_empty_and_too_big_are_refused(challenge, team, participant):
     msgs = refused(
-        services.model_submission_create,
+        submissions.model_submission_create,
         challenge=challenge,
         user=participant,
         model_file=upload(b"\x00" * 64),
     )
     assert "not a TensorFlow Lite model" in msgs[0]
     msgs = refused(
-        services.model_submission_create, challenge=challenge, user=participant, model_file=upload(b"")
+        submissions.model_submission_create, challenge=challenge, user=participant, model_file=upload(b"")
     )
     assert "empty" in msgs[0]
-    services.final_settings_update(challenge=challenge, max_model_mb=1)
+    scores.final_settings_update(challenge=challenge, max_model_mb=1)
     msgs = refused(
-        services.model_submission_create,
+        submissions.model_submission_create,
         challenge=challenge,
         user=participant,
         model_file=upload(b"\x00\x00\x00\x00TFL3" + b"0" * (1024 * 1024)),
@@ -94,7 +96,7 @@ def test_random_bytes_empty_and_too_big_are_refused(challenge, team, participant
 def test_deadline_edges_and_not_open_yet(challenge, team, participant, tflite_models, no_queue):
     deadline = timezone.now() + dt.timedelta(hours=1)
     set_milestones(challenge, final_deadline=deadline)
-    ok = services.model_submission_create(
+    ok = submissions.model_submission_create(
         challenge=challenge,
         user=participant,
         model_file=upload(tflite_models["conv_float"]),
@@ -102,7 +104,7 @@ def test_deadline_edges_and_not_open_yet(challenge, team, participant, tflite_mo
     )
     assert ok.pk
     msgs = refused(
-        services.model_submission_create,
+        submissions.model_submission_create,
         challenge=challenge,
         user=participant,
         model_file=upload(tflite_models["conv_float"]),
@@ -111,7 +113,7 @@ def test_deadline_edges_and_not_open_yet(challenge, team, participant, tflite_mo
     assert "The final phase closed at" in msgs[0] and "1 second ago" in msgs[0]
     set_milestones(challenge, test_data=1)
     msgs = refused(
-        services.model_submission_create,
+        submissions.model_submission_create,
         challenge=challenge,
         user=participant,
         model_file=upload(tflite_models["conv_float"]),
@@ -127,20 +129,20 @@ def test_no_team_and_limit_where_failed_ones_do_not_count(
     assert (
         "not in a team"
         in refused(
-            services.model_submission_create,
+            submissions.model_submission_create,
             challenge=challenge,
             user=loner,
             model_file=upload(tflite_models["conv_float"]),
         )[0]
     )
-    services.final_settings_update(challenge=challenge, max_submissions=1)
+    scores.final_settings_update(challenge=challenge, max_submissions=1)
     measured(challenge, team, psnr=20, runtime_ms=5, status="failed")
-    first = services.model_submission_create(
+    first = submissions.model_submission_create(
         challenge=challenge, user=participant, model_file=upload(tflite_models["conv_float"])
     )
     assert first.pk
     msgs = refused(
-        services.model_submission_create,
+        submissions.model_submission_create,
         challenge=challenge,
         user=participant,
         model_file=upload(tflite_models["conv_float"]),
@@ -151,17 +153,17 @@ def test_no_team_and_limit_where_failed_ones_do_not_count(
 def test_dynamic_model_required_and_checked_with_free_spatial_dims(
     challenge, team, participant, tflite_models, no_queue
 ):
-    services.final_settings_update(challenge=challenge, requires_dynamic_model=True)
+    scores.final_settings_update(challenge=challenge, requires_dynamic_model=True)
     assert (
         "dynamic input size"
         in refused(
-            services.model_submission_create,
+            submissions.model_submission_create,
             challenge=challenge,
             user=participant,
             model_file=upload(tflite_models["conv_float"]),
         )[0]
     )
-    s = services.model_submission_create(
+    s = submissions.model_submission_create(
         challenge=challenge,
         user=participant,
         model_file=upload(tflite_models["conv_float"]),
@@ -174,15 +176,15 @@ def test_formula_change_recomputes_every_score_and_a_bad_formula_keeps_the_old(c
     a = measured(challenge, team, psnr=20.0, runtime_ms=10.0)
     b = measured(challenge, make_team(challenge, "Team Beta", make_user()), psnr=21.0, runtime_ms=80.0)
     assert a.score == pytest.approx(2**40 / 10.0)
-    services.final_settings_update(challenge=challenge, constants={"C": 4.0})
+    scores.final_settings_update(challenge=challenge, constants={"C": 4.0})
     a.refresh_from_db()
     b.refresh_from_db()
     assert a.score == pytest.approx(2**40 / 40.0) and b.score == pytest.approx(2**42 / 320.0)
-    with pytest.raises(services.FinalPhaseRefused, match="Unknown name “K”"):
-        services.final_settings_update(challenge=challenge, score_formula="psnr / K")
-    settings = services.final_settings_get(challenge=challenge)
+    with pytest.raises(FinalPhaseRefused, match="Unknown name “K”"):
+        scores.final_settings_update(challenge=challenge, score_formula="psnr / K")
+    settings = scores.final_settings_get(challenge=challenge)
     assert settings.score_formula == "2 ** (2 * psnr) / (C * runtime_ms)" and settings.constants == {"C": 4.0}
-    services.final_settings_update(challenge=challenge, score_formula="psnr * power_w")
+    scores.final_settings_update(challenge=challenge, score_formula="psnr * power_w")
     a.refresh_from_db()
     assert a.score is None and "Power (W) (power_w), which was not measured" in a.score_error
 
@@ -192,15 +194,15 @@ def test_counting_policy_last_valid_or_team_selected(challenge, team, participan
     old = measured(challenge, team, psnr=25.0, runtime_ms=10.0, created_at=now - dt.timedelta(hours=3))
     new = measured(challenge, team, psnr=20.0, runtime_ms=10.0, created_at=now - dt.timedelta(hours=1))
     measured(challenge, team, psnr=30.0, runtime_ms=1.0, status="failed")
-    settings = services.final_settings_get(challenge=challenge)
+    settings = scores.final_settings_get(challenge=challenge)
     assert selectors.counted_submission(team=team, settings=settings) == new
     # A submission after a deadline the organiser moved earlier does not count.
     closes = now - dt.timedelta(hours=2)
     assert selectors.counted_submission(team=team, settings=settings, closes_at=closes) == old
-    with pytest.raises(services.FinalPhaseRefused, match="last valid submission counts"):
-        services.model_submission_select(submission=old, user=participant)
-    services.final_settings_update(challenge=challenge, counting_policy="team_selected")
-    services.model_submission_select(submission=old, user=participant)
+    with pytest.raises(FinalPhaseRefused, match="last valid submission counts"):
+        submissions.model_submission_select(submission=old, user=participant)
+    scores.final_settings_update(challenge=challenge, counting_policy="team_selected")
+    submissions.model_submission_select(submission=old, user=participant)
     settings.refresh_from_db()
     assert selectors.counted_submission(team=team, settings=settings) == old
 
@@ -238,7 +240,7 @@ def test_leaderboard_ranks_by_score_and_lists_incomplete_teams_unranked(challeng
 def test_factsheet_required_fields_links_and_window(challenge, team, participant):
     members = [{"name": "Ada Lovelace", "affiliation": "ETH Zürich", "email": "ada@example.org"}]
     msgs = refused(
-        services.factsheet_save,
+        factsheets.factsheet_save,
         challenge=challenge,
         user=participant,
         data={"team_name": "Team Alpha", "links": "javascript:alert(1)"},
@@ -262,7 +264,7 @@ def test_factsheet_required_fields_links_and_window(challenge, team, participant
         "links": "https://github.com/alpha/isp\n",
     }
     msgs = refused(
-        services.factsheet_save,
+        factsheets.factsheet_save,
         challenge=challenge,
         user=participant,
         data=data,
@@ -270,26 +272,28 @@ def test_factsheet_required_fields_links_and_window(challenge, team, participant
         attachment=SimpleUploadedFile("sheet.pdf", b"%PDF-1.4 garbage"),
     )
     assert msgs == ["The attachment is not a readable PDF."]
-    sheet = services.factsheet_save(challenge=challenge, user=participant, data=data, members=members)
+    sheet = factsheets.factsheet_save(challenge=challenge, user=participant, data=data, members=members)
     assert sheet.link_list == ["https://github.com/alpha/isp"]
     set_milestones(challenge, factsheet_deadline=-0.0001)
-    msgs = refused(services.factsheet_save, challenge=challenge, user=participant, data=data, members=members)
+    msgs = refused(
+        factsheets.factsheet_save, challenge=challenge, user=participant, data=data, members=members
+    )
     assert "The fact sheet and code deadline passed at" in msgs[0]
     sheet.refresh_from_db()
     assert sheet.method_title == "Tiny ISP"  # nothing lost
 
 
 def test_code_archive_size_limit_type_and_url(challenge, team, participant):
-    services.final_settings_update(challenge=challenge, max_code_mb=1)
+    scores.final_settings_update(challenge=challenge, max_code_mb=1)
     big = SimpleUploadedFile("code.zip", b"0" * (1024 * 1024 + 1))
     assert (
         "the limit is 1 MB"
-        in refused(services.code_submission_save, challenge=challenge, user=participant, archive=big)[0]
+        in refused(factsheets.code_submission_save, challenge=challenge, user=participant, archive=big)[0]
     )
     assert (
         "must be a .zip"
         in refused(
-            services.code_submission_save,
+            factsheets.code_submission_save,
             challenge=challenge,
             user=participant,
             archive=SimpleUploadedFile("code.exe", b"MZ"),
@@ -297,15 +301,15 @@ def test_code_archive_size_limit_type_and_url(challenge, team, participant):
     )
     assert (
         "Upload a code archive or give the URL"
-        in refused(services.code_submission_save, challenge=challenge, user=participant)[0]
+        in refused(factsheets.code_submission_save, challenge=challenge, user=participant)[0]
     )
-    code = services.code_submission_save(
+    code = factsheets.code_submission_save(
         challenge=challenge,
         user=participant,
         archive=SimpleUploadedFile("code.zip", b"PK\x05\x06" + b"\0" * 18),
     )
     assert code.archive_size == 22 and code.archive_name == "code.zip"
-    code = services.code_submission_save(
+    code = factsheets.code_submission_save(
         challenge=challenge, user=participant, repository_url="https://git.example.org/a"
     )
     assert code.archive_name == "code.zip" and code.repository_url == "https://git.example.org/a"
@@ -356,7 +360,7 @@ def test_organiser_settings_page_reports_a_bad_formula(client, challenge, organi
     assert r.status_code == 400 and "not a valid expression" in r.content.decode()
     data["score_formula"] = "2 ** (2 * psnr) / (C * runtime_ms)"
     assert client.post(url, data).status_code == 302
-    assert services.final_settings_get(challenge=challenge).constants == {"C": 2.0}
+    assert scores.final_settings_get(challenge=challenge).constants == {"C": 2.0}
 
 
 def test_seeded_tracks_get_mai_formulas_and_their_hidden_data_loads(seeded, tflite_models):
@@ -364,16 +368,16 @@ def test_seeded_tracks_get_mai_formulas_and_their_hidden_data_loads(seeded, tfli
     from challenges.models import Challenge, DataFile
 
     live = {c.slug: c for c in Challenge.objects.filter(workshop__slug="mai-live")}
-    formulas = {slug: services.final_settings_get(challenge=c).score_formula for slug, c in live.items()}
+    formulas = {slug: scores.final_settings_get(challenge=c).score_formula for slug, c in live.items()}
     assert formulas["learned-isp"] == "2 ** (2 * psnr) / (C * runtime_ms)"
     assert formulas["depth-estimation"] == "2 ** (-20 * si_rmse) / (C * runtime_ms)"
     for challenge in live.values():  # the challenge side's hidden files, read the fidelity job's way
-        inputs = services._hidden_arrays(challenge, DataFile.Split.TEST_INPUT)
-        truth = services._hidden_arrays(challenge, DataFile.Split.TEST_GT)
+        inputs = submissions._hidden_arrays(challenge, DataFile.Split.TEST_INPUT)
+        truth = submissions._hidden_arrays(challenge, DataFile.Split.TEST_GT)
         assert inputs and set(inputs) == set(truth), challenge.slug
     denoise = live["image-denoising"]
-    inputs = services._hidden_arrays(denoise, DataFile.Split.TEST_INPUT)
-    truth = services._hidden_arrays(denoise, DataFile.Split.TEST_GT)
+    inputs = submissions._hidden_arrays(denoise, DataFile.Split.TEST_INPUT)
+    truth = submissions._hidden_arrays(denoise, DataFile.Split.TEST_GT)
     values = compute_metrics(["psnr", "ssim"], run_model(tflite_models["conv_dynamic"], inputs), truth)
     assert 0 < values["psnr"] < 60 and -1 <= values["ssim"] <= 1
 
@@ -409,7 +413,7 @@ def test_pages_show_clear_errors_and_keep_nothing(client, challenge, team, parti
 
 
 def test_oversized_bodies_are_refused_from_their_header(client, challenge, team, participant):
-    services.final_settings_update(challenge=challenge, max_code_mb=1)
+    scores.final_settings_update(challenge=challenge, max_code_mb=1)
     client.force_login(participant)
     code = reverse("finalphase:code", args=[challenge.workshop.slug, challenge.slug])
     r = client.post(
@@ -422,7 +426,7 @@ def test_oversized_bodies_are_refused_from_their_header(client, challenge, team,
 def test_code_archive_and_factsheet_attachment_reach_team_and_organisers_only(
     client, challenge, team, participant, organiser, make_user
 ):
-    services.code_submission_save(
+    factsheets.code_submission_save(
         challenge=challenge,
         user=participant,
         archive=SimpleUploadedFile("alpha-code.zip", b"PK\x05\x06" + b"\0" * 18),
@@ -479,3 +483,36 @@ def test_api_submits_reports_status_and_hides_numbers_until_allowed(
     assert board["rows"][0]["team"] == "Team Alpha" and board["rows"][0]["values"]["runtime_ms"] == 12.0
     client.logout()
     assert client.get(f"{base}/submissions/{s.public_id}/").status_code in (401, 403)
+
+
+def test_a_refused_upload_shows_the_team_page_as_it_was(client, challenge, team, participant):
+    """The page after a refused upload is the team's page (one context for both): the submission that
+    counts is still marked, and the submissions left are the same."""
+    measured(challenge, team, psnr=25.0, runtime_ms=10.0)
+    home = reverse("finalphase:home", args=[challenge.workshop.slug, challenge.slug])
+    submit = reverse("finalphase:submit", args=[challenge.workshop.slug, challenge.slug])
+    client.force_login(participant)
+    page = client.get(home)
+    refused_page = client.post(submit, {"model": SimpleUploadedFile("model.tflite", b"\x00" * 100)})
+    assert refused_page.status_code == 400
+    for shown in (page, refused_page):
+        rows = html.table(shown, data_testid="submissions")
+        assert [row[-1] for row in rows] == ["counts"]
+        assert html.text(shown, data_testid="left").startswith("2 of 3 submissions left")
+    assert ModelSubmission.objects.filter(team=team).count() == 1
+
+
+def test_reads_of_the_settings_store_nothing(client, challenge, team, participant):
+    """A selector never writes: the team's page and `final_settings_for` show the defaults a track has
+    before its organisers save settings, without creating the row; the service stores those defaults."""
+    from challenges.finalphase.models import FinalPhaseSettings
+
+    client.force_login(participant)
+    page = client.get(reverse("finalphase:home", args=[challenge.workshop.slug, challenge.slug]))
+    assert html.text(page, data_testid="left").startswith("3 of 3 submissions left")
+    defaults = selectors.final_settings_for(challenge=challenge)
+    assert not FinalPhaseSettings.objects.filter(challenge=challenge).exists()
+    stored = scores.final_settings_get(challenge=challenge)
+    assert stored.pk is not None and defaults.pk is None
+    fields = ("score_formula", "constants", "max_submissions", "device_slug", "accelerator", "timed_runs")
+    assert [getattr(defaults, f) for f in fields] == [getattr(stored, f) for f in fields]

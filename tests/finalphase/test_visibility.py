@@ -139,7 +139,7 @@ def test_from_release_participant_sees_leaderboard_and_own_rank(client, challeng
 
 
 def test_own_numbers_early_when_allowed(client, challenge, participant, board):
-    from challenges.finalphase.services import final_settings_update
+    from challenges.finalphase.services.scores import final_settings_update
 
     final_settings_update(challenge=challenge, show_own_results_early=True)
     client.force_login(participant)
@@ -148,7 +148,7 @@ def test_own_numbers_early_when_allowed(client, challenge, participant, board):
 
 
 def test_public_after_workshop_only_if_chosen(client, challenge, make_user, board):
-    from challenges.finalphase.services import final_settings_update
+    from challenges.finalphase.services.scores import final_settings_update
 
     set_milestones(challenge, preliminary_results=-2)
     stranger = make_user(email="stranger@example.org")

@@ -19,6 +19,7 @@ EXPECTED = {
     "evaluation.recover_stuck_jobs",
     "challenges.requeue_stale_submissions",
     "finalphase.recover_stale_submissions",
+    "conference.recheck_stale_papers",
 }
 
 

@@ -88,27 +88,28 @@ def _running_submission(challenge, user):
 def test_a_fidelity_run_whose_worker_died_is_dispatched_again_then_failed_with_a_reason(
     challenge, make_user, settings
 ):
-    from challenges.finalphase import services
+    from challenges.finalphase import selectors
     from challenges.finalphase.models import ModelSubmission
+    from challenges.finalphase.services import recovery, scores, submissions
 
     settings.FINALPHASE_MAX_ATTEMPTS = 2
     settings.FINALPHASE_FIDELITY_GRACE_S = 60
     settings.FINALPHASE_STALE_QUEUED_S = 300
     sub = _running_submission(challenge, make_user())
-    services._queue_measurements(sub.pk)  # the two outbox rows, as model_submission_create writes them
+    submissions._queue_measurements(sub.pk)  # the two outbox rows, as model_submission_create writes them
     now = timezone.now()
     _mark_sent(now)
-    final = services.final_settings_get(challenge=challenge)
+    final = scores.final_settings_get(challenge=challenge)
     final.fidelity_time_limit_s = limit = 100
     final.save()
     # The fidelity run started, then its worker died; the runtime job was never created (message lost).
     ModelSubmission.objects.filter(pk=sub.pk).update(fidelity_status="running", fidelity_started_at=now)
     assert (
-        services.model_submissions_recover_stale(now=now + dt.timedelta(seconds=limit + 30))["redispatched"]
+        recovery.model_submissions_recover_stale(now=now + dt.timedelta(seconds=limit + 30))["redispatched"]
         == 0
     )
     later = now + dt.timedelta(seconds=max(limit + 61, 301))
-    assert services.model_submissions_recover_stale(now=later) == {
+    assert recovery.model_submissions_recover_stale(now=later) == {
         "redispatched": 2,
         "failed": 0,
         "recorded": 0,
@@ -120,13 +121,13 @@ def test_a_fidelity_run_whose_worker_died_is_dispatched_again_then_failed_with_a
     assert Dispatch.objects.filter(ref=ref, task="finalphase.run_fidelity").count() == 2
     assert Dispatch.objects.filter(ref=ref, task="finalphase.start_runtime").count() == 2
     # Pending again (broker down): left to the dispatcher, however late.
-    assert services.model_submissions_recover_stale(now=later + dt.timedelta(days=1))["redispatched"] == 0
+    assert recovery.model_submissions_recover_stale(now=later + dt.timedelta(days=1))["redispatched"] == 0
     _mark_sent(later)
     ModelSubmission.objects.filter(pk=sub.pk).update(fidelity_status="running", fidelity_started_at=later)
-    counts = services.model_submissions_recover_stale(now=later + dt.timedelta(seconds=max(limit + 61, 301)))
+    counts = recovery.model_submissions_recover_stale(now=later + dt.timedelta(seconds=max(limit + 61, 301)))
     assert (counts["failed"], counts["skipped"]) == (1, 1)  # the failed fidelity ends the submission
     sub.refresh_from_db()
     assert (sub.status, sub.fidelity_status, sub.runtime_status) == ("failed", "failed", "skipped")
     assert "Fidelity: The fidelity run on the hidden test data did not finish after 2 attempts" in sub.error
     assert "does not count against your limit" in sub.error
-    assert services.submissions_counted_against_limit(team=sub.team) == 0
+    assert selectors.submissions_counted_against_limit(team=sub.team) == 0

@@ -1,6 +1,8 @@
 """A small edition under review: a chair, four reviewers, three papers by three authors, with the
 original PDFs (author names in their metadata) and the anonymised review copies the paper side makes."""
 
+import re
+
 import pytest
 
 from conference.reviewing import assignment_services
@@ -9,6 +11,7 @@ from conference.reviewing.domain.conflicts import conflicts_detect
 from conference.reviewing.domain.decisions import decision_set
 from conference.reviewing.domain.discussion import comment_post, meta_review_save
 from conference.reviewing.domain.reviews import review_save
+from conference.reviewing.models import Assignment
 from tests.factories import MembershipFactory, PaperAuthorFactory, TopicFactory, WorkshopFactory, make_paper
 
 AUTHORS = {
@@ -103,8 +106,6 @@ def add_author(paper, user):
 
 
 def page_text(response) -> str:
-    import re
-
     return re.sub(r"\s+", " ", response.content.decode())
 
 
@@ -112,8 +113,6 @@ def page_text(response) -> str:
 def reviewed(edition):
     """The edition in the middle of discussion: conflicts detected, assignments committed, reviews
     (one draft), a discussion message, a meta-review and recorded (unreleased) decisions."""
-    from conference.reviewing.models import Assignment
-
     ws, r, papers, chair = edition["workshop"], edition["reviewers"], edition["papers"], edition["chair"]
     conflicts_detect(workshop=ws)
     for number, key in [(1, "rita"), (1, "sam"), (2, "sam"), (2, "ursula"), (3, "ursula"), (3, "sam")]:

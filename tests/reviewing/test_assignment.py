@@ -1,10 +1,16 @@
 """The min-cost-flow assignment against brute force on small instances, and its diagnosis."""
 
 import itertools
+import json
 import random
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import sparse
+from scipy.optimize import linprog
 
 from conference.reviewing.assignment import assignment_solve, top_candidates
 
@@ -160,11 +166,6 @@ def test_top_candidates_keeps_the_best_eligible_per_paper():
 
 def test_benchmark_script_on_a_small_instance_matches_the_lp():
     """The benchmark as documented (its own database, seeded, the chair's path, HiGHS), made small."""
-    import json
-    import subprocess
-    import sys
-    from pathlib import Path
-
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run(
         [sys.executable, str(root / "benchmarks" / "assignment.py"), "--papers", "120", "--reviewers", "80"],
@@ -184,9 +185,6 @@ def test_benchmark_script_on_a_small_instance_matches_the_lp():
 
 def highs_optimum(aff_scaled: np.ndarray, allowed: np.ndarray, k: int, load: int) -> int:
     """The exact LP over every allowed pair (HiGHS): max Σ a·x, each paper k, each reviewer ≤ load."""
-    from scipy import sparse
-    from scipy.optimize import linprog
-
     n_p, n_r = allowed.shape
     edge_p, edge_r = np.nonzero(allowed)
     n_e = len(edge_p)

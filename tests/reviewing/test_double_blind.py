@@ -7,11 +7,13 @@ import re
 from urllib.parse import urljoin, urlparse
 
 import pytest
+from django.contrib.auth.models import Permission
 from pypdf import PdfReader
 
 from conference.models import PaperAuthor
 from conference.reviewing.domain.decisions import decisions_release
 from conference.reviewing.domain.discussion import comment_post, meta_review_save
+from conference.reviewing.models import Assignment, Bid, Review
 
 pytestmark = pytest.mark.django_db
 START = ["/rev-test/review/", "/rev-test/", "/rev-test/review/bids/", "/rev-test/review/profile/"]
@@ -146,10 +148,6 @@ def admin_crawl(client, limit=400):
 def conflicted_chair(reviewed):
     """The chair, staff with every model permission the demo seed gives chairs, co-authors paper #2,
     whose reviewing carries unique markers."""
-    from django.contrib.auth.models import Permission
-
-    from conference.reviewing.models import Bid, Review
-
     papers, r, chair = reviewed["papers"], reviewed["reviewers"], reviewed["chair"]
     Review.objects.filter(assignment__paper=papers[1], assignment__user=r["sam"]).update(
         strengths="P2-STRENGTHS-MARKER", confidential_comments="P2-CONFIDENTIAL-MARKER"
@@ -199,8 +197,6 @@ def test_a_superuser_sees_everything_in_the_admin(client, conflicted_chair):
 
 
 def test_the_admin_is_read_only_for_chairs_and_hides_rows_by_id(client, conflicted_chair, reviewed):
-    from conference.reviewing.models import Assignment, Review
-
     client.force_login(conflicted_chair)
     hidden = Review.objects.get(
         assignment__paper=reviewed["papers"][1], assignment__user=reviewed["reviewers"]["sam"]

@@ -3,6 +3,7 @@ address and works once; a newcomer signs up with the address filled in, confirms
 outbox mail and lands, logged in, in the reviewing area; someone else's account is refused."""
 
 import re
+import uuid
 from html import unescape
 
 import pytest
@@ -34,8 +35,6 @@ def messages_of(response) -> list[str]:
 def own_cache(settings):
     """allauth rate-limits confirmation mails per address in the cache (a file cache shared by every
     test run on this checkout): each test gets an empty one of its own."""
-    import uuid
-
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": uuid.uuid4().hex}
     }

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.utils import timezone
 
 from conference.models import Membership, OutgoingMail, Paper, PaperChange
@@ -22,7 +23,9 @@ from conference.reviewing.domain.conflicts import conflict_decide, conflicts_det
 from conference.reviewing.domain.decisions import decision_set, decisions_release
 from conference.reviewing.domain.reviews import reminders_send, review_save
 from conference.reviewing.models import Assignment, Bid, Conflict, Decision, Review, ReviewerProfile
-from tests.factories import MembershipFactory
+from config.celery import app
+from tests.factories import MembershipFactory, make_paper
+from tests.reviewing.conftest import AUTHORS
 
 pytestmark = pytest.mark.django_db
 
@@ -118,8 +121,6 @@ def test_run_commit_and_rerun_keep_committed_pairs(edition):
         {a.user_id for a in Assignment.objects.all()}
     )
     # A late paper arrives; re-running keeps every committed pair and only fills the new one.
-    from tests.factories import make_paper
-    from tests.reviewing.conftest import AUTHORS
 
     make_paper(ws, 4, "Late paper", "Depth and super-resolution.", [(*AUTHORS["carol"], None)])
     before = set(Assignment.objects.values_list("paper_id", "user_id"))
@@ -205,8 +206,6 @@ def test_reminders_go_to_late_reviewers_once_per_interval(edition):
 
 
 def test_beat_schedule_has_the_reminder():
-    from config.celery import app
-
     entry = app.conf.beat_schedule["reviewing-reminders"]
     assert entry["task"] == "reviewing.send_review_reminders"
 
@@ -324,8 +323,6 @@ def test_dashboard_scores_sorted(edition):
 
 
 def test_seed_demo_adds_reviewers_with_expertise_idempotently(seeded):
-    from django.core.management import call_command
-
     live = seeded["mai-live"]
     emails = set(
         Membership.objects.filter(workshop=live, role="reviewer").values_list("user__email", flat=True)

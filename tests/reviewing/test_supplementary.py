@@ -10,6 +10,7 @@ import pytest
 from django.core.files.base import ContentFile
 from pypdf import PdfReader
 
+from conference.models import PaperAuthor
 from conference.reviewing.models import SupplementaryCopy
 from tests.pdf_factory import paper_pdf
 from tests.reviewing.test_double_blind import crawl, identities, readable
@@ -115,8 +116,6 @@ def test_an_archive_that_cannot_be_made_safe_is_refused_with_a_reason(client, re
 
 
 def test_the_leak_crawl_reaches_the_supplementary_material(client, reviewed):
-    from conference.models import PaperAuthor
-
     attach(reviewed["papers"][0], authors_zip(), "Alice-Authorson-supplement.zip")
     client.force_login(reviewed["reviewers"]["rita"])
     pages = crawl(client)

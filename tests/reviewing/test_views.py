@@ -3,8 +3,17 @@ role reads, and the chair's flows through the forms."""
 
 import pytest
 
+from conference.reviewing.assignment_services import assignment_run_execute
 from conference.reviewing.domain.decisions import decisions_release
-from conference.reviewing.models import Assignment, Bid, Conflict, Decision, Invitation
+from conference.reviewing.models import (
+    Assignment,
+    AssignmentRun,
+    Bid,
+    Conflict,
+    Decision,
+    Invitation,
+    ReviewerProfile,
+)
 from tests import html
 from tests.factories import AssignmentFactory, MembershipFactory
 from tests.reviewing.conftest import add_author, page_text
@@ -110,9 +119,6 @@ def test_bidding_page_hides_conflicted_titles_and_saves_bids_with_htmx(client, r
 
 
 def test_chair_runs_previews_edits_and_commits(client, edition):
-    from conference.reviewing.assignment_services import assignment_run_execute
-    from conference.reviewing.models import AssignmentRun
-
     login(client, edition["chair"])
     client.post(f"{BASE}/conflicts/")
     response = client.post(f"{BASE}/assignment/", {"action": "run", "k": "3"})
@@ -259,7 +265,6 @@ def test_reviewer_profile_page_saves_expertise_load_and_declared_conflicts(clien
     )
     assert "Your reviewer profile was saved." in page_text(response)
     assert {c.paper.number for c in Conflict.objects.filter(user=rita, source="reviewer")} == {1, 2, 3}
-    from conference.reviewing.models import ReviewerProfile
 
     profile = ReviewerProfile.objects.get(user=rita)
     assert (profile.max_load, list(profile.topics.all())) == (3, [topic])
