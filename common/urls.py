@@ -5,14 +5,9 @@ the chairs configured, never the Host header of whichever request happens to bui
 from __future__ import annotations
 
 from django.conf import settings
-from django.urls import reverse
 
 
 def absolute_url(path: str) -> str:
     if path.startswith(("http://", "https://")):
         return path
     return settings.SITE_URL.rstrip("/") + "/" + path.lstrip("/")
-
-
-def absolute_reverse(viewname: str, **kwargs) -> str:
-    return absolute_url(reverse(viewname, **kwargs))

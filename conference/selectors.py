@@ -84,10 +84,6 @@ def workshop_dates(*, workshop: Workshop) -> list[DatedEvent]:
     return sorted(events, key=lambda e: e.at)
 
 
-def workshop_deadline(*, workshop: Workshop, kind: str) -> ImportantDate | None:
-    return ImportantDate.objects.filter(workshop=workshop, kind=kind).order_by("at").first()
-
-
 # --- People ----------------------------------------------------------------------------------------
 
 
