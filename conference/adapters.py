@@ -20,7 +20,7 @@ from django.urls import reverse
 
 from .mail import mail_enqueue_message
 from .reviewing.domain.committee import invitation_accept_if_bound
-from .reviewing.models import Invitation
+from .reviewing.selectors import invitation_pending_for_email
 
 INVITATION_SESSION_KEY = "reviewing_invitation"
 
@@ -86,9 +86,7 @@ class AccountAdapter(DefaultAccountAdapter):
         reviewing area rather than on the site's home."""
         landing = getattr(self.request, "_invitation_landing", None)
         if landing is None and not self.request.user.is_authenticated:
-            pending = Invitation.objects.filter(
-                email__iexact=email_address.email, state=Invitation.State.PENDING
-            ).first()
+            pending = invitation_pending_for_email(email=email_address.email)
             if pending is not None:
                 landing = reverse(
                     "reviewing:invitation",

@@ -402,6 +402,15 @@ def membership_list(*, workshop: Workshop) -> QuerySet[Membership]:
     )
 
 
+def invitation_pending_for_email(*, email: str) -> Invitation | None:
+    """A pending committee invitation addressed to `email` (any edition), if there is one."""
+    return (
+        Invitation.objects.select_related("workshop")
+        .filter(email__iexact=email, state=Invitation.State.PENDING)
+        .first()
+    )
+
+
 def invitation_list(*, workshop: Workshop) -> QuerySet[Invitation]:
     return Invitation.objects.filter(workshop=workshop)
 
