@@ -130,13 +130,6 @@ def committee_users(*, workshop: Workshop, roles=(Membership.Role.REVIEWER, Memb
     )
 
 
-def reviewer_load(*, workshop: Workshop, user) -> int:
-    profile = ReviewerProfile.objects.filter(workshop=workshop, user=user).first()
-    if profile and profile.max_load is not None:
-        return profile.max_load
-    return review_settings_get(workshop=workshop).default_max_load
-
-
 def papers_for_bidding(
     *, workshop: Workshop, user, topic: int | None = None, query: str = ""
 ) -> QuerySet[Paper]:

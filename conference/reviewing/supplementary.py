@@ -19,7 +19,6 @@ reviewers get, served as `paper-<n>-supplementary.<ext>`:
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 import zipfile
 
@@ -130,9 +129,3 @@ def anonymise(request: dict) -> dict:
     if kind == "zip":
         return _repack_zip(source, destination)
     raise SupplementaryRefused(f"Unknown kind of supplementary material: {kind}")
-
-
-def copy_stream(source, destination_path: str) -> None:
-    """Copies a file-like object to a path in chunks (used by the parent to hand files over)."""
-    with open(destination_path, "wb") as out:
-        shutil.copyfileobj(source, out, CHUNK)
