@@ -128,6 +128,8 @@ def test_team_submits_fills_factsheet_and_sees_its_rank_after_release(  # noqa: 
     log_in(org, base, organiser.email, password)
     org.goto(final + "settings/")
     org.get_by_role("button", name="Release results now").click()
+    # An irreversible mass action: a confirmation page with the counts first.
+    org.get_by_test_id("release-confirm").click()
     assert "Participants see the final leaderboard from" in org.inner_text("main")
     shot(org, "settings")
     org.goto(final + "leaderboard/")

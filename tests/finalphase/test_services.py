@@ -271,7 +271,9 @@ def test_factsheet_required_fields_links_and_window(challenge, team, participant
         members=members,
         attachment=SimpleUploadedFile("sheet.pdf", b"%PDF-1.4 garbage"),
     )
-    assert msgs == ["The attachment is not a readable PDF."]
+    assert msgs == [
+        "The attachment is not a readable PDF: The PDF is damaged and cannot be read; export it again."
+    ]
     sheet = factsheets.factsheet_save(challenge=challenge, user=participant, data=data, members=members)
     assert sheet.link_list == ["https://github.com/alpha/isp"]
     set_milestones(challenge, factsheet_deadline=-0.0001)

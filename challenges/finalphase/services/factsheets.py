@@ -5,7 +5,7 @@ deadline (plus grace), judged at the request's arrival."""
 from __future__ import annotations
 
 import datetime as dt
-import io
+import tempfile
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -17,6 +17,7 @@ from django.utils import timezone
 from challenges import timeline
 from challenges.models import Challenge, Team
 from challenges.selectors import deadline_passed_message, team_for, timeline_for
+from conference import pdfcheck
 
 from ..models import CodeSubmission, FactSheet
 from ..selectors import code_submission_for_team
@@ -24,6 +25,7 @@ from .base import FinalPhaseRefused, read_upload
 from .scores import final_settings_get
 
 FACTSHEET_ATTACHMENT_MB = 20
+FACTSHEET_ATTACHMENT_MAX_PAGES = 60
 ATTACHMENT_TYPES = (".pdf", ".tex", ".zip")
 CODE_TYPES = (".zip", ".tar.gz", ".tgz", ".tar", ".7z")
 
@@ -148,15 +150,15 @@ def _factsheet_attachment(attachment) -> tuple[str, bytes | None, list[str]]:
 
 
 def _pdf_problems(data: bytes) -> list[str]:
-    # pypdf is imported here, not at the top: its import costs more than the rest of a page view.
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
-
-    try:
-        if len(PdfReader(io.BytesIO(data)).pages) == 0:
-            return ["The attached PDF has no pages."]
-    except (PyPdfError, ValueError, OSError):
-        return ["The attachment is not a readable PDF."]
+    """The team's PDF is untrusted: it is opened only in the sandbox (`pdfcheck.quick_inspect_isolated`:
+    a PDF, not encrypted, opens, has pages)."""
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
+        handle.write(data)
+        handle.flush()
+        try:
+            pdfcheck.quick_inspect_isolated(handle.name, max_pages=FACTSHEET_ATTACHMENT_MAX_PAGES)
+        except pdfcheck.PdfRefused as exc:
+            return [f"The attachment is not a readable PDF: {exc}"]
     return []
 
 
