@@ -194,7 +194,7 @@ class Site:
         self.token = Token.objects.create(user=user).key
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = open(VAR / "site.log", "w")
+        self.log = open(VAR / "site.log", "w")  # noqa: SIM115 - stays open: handed to a child process (or the caller) for its lifetime
         self.web = subprocess.Popen(
             [
                 sys.executable,

@@ -14,6 +14,7 @@ computing the value: the board gets slower, never broken. Entries expire after
 `LEADERBOARD_CACHE_SECONDS` (default 300) in any case.
 """
 
+import contextlib
 import logging
 import time
 import uuid
@@ -99,10 +100,8 @@ def get_or_build(challenge_id: int, name: str, build, *, ver: str | None = None,
             log.warning("leaderboard cache unavailable (set %s)", key, exc_info=True)
     finally:
         if not building:
-            try:
+            with contextlib.suppress(Exception):  # the cache may be down: the lock then expires
                 cache.delete(lock_key)
-            except Exception:  # noqa: BLE001
-                pass
     return value
 
 

@@ -76,7 +76,7 @@ def _read_png(
     except ScoringError:
         raise
     except Exception:  # noqa: BLE001 - Pillow raises many kinds for broken files
-        raise ScoringError(f"“{name}” is not a readable PNG image (corrupt or truncated).")
+        raise ScoringError(f"“{name}” is not a readable PNG image (corrupt or truncated).") from None
     if expect_shape is not None and array.shape != tuple(expect_shape):
         channels = array.shape[2] if array.ndim == 3 else 1
         want = expect_shape[2] if len(expect_shape) == 3 else 1
@@ -116,10 +116,12 @@ def _load_npz(data: bytes, *, what: str, max_uncompressed: int) -> dict[str, np.
             return {key: npz[key] for key in npz.files}
     except ValueError as exc:
         if "pickle" in str(exc).lower():
-            raise ScoringError(f"The {what} holds Python objects; only numeric arrays are accepted.")
-        raise ScoringError(f"The {what} is not a readable .npz archive of arrays.")
+            raise ScoringError(
+                f"The {what} holds Python objects; only numeric arrays are accepted."
+            ) from None
+        raise ScoringError(f"The {what} is not a readable .npz archive of arrays.") from None
     except Exception:  # noqa: BLE001
-        raise ScoringError(f"The {what} is not a readable .npz archive of arrays.")
+        raise ScoringError(f"The {what} is not a readable .npz archive of arrays.") from None
 
 
 def _score_depth(submission: bytes, ground_truth: bytes, *, max_uncompressed: int) -> ScoreResult:
@@ -142,7 +144,7 @@ def _score_depth(submission: bytes, ground_truth: bytes, *, max_uncompressed: in
         try:
             errors = metrics.depth_errors(target, pred)
         except metrics.MetricError as exc:
-            raise ScoringError(f"“{name}”: {exc}.")
+            raise ScoringError(f"“{name}”: {exc}.") from None
         rows.append(
             {
                 "name": name,
@@ -162,7 +164,7 @@ def _read_csv(data: bytes, *, what: str, min_columns: int) -> dict[str, list[int
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ScoringError(f"The {what} is not UTF-8 text.")
+        raise ScoringError(f"The {what} is not UTF-8 text.") from None
     rows: dict[str, list[int]] = {}
     for line_no, row in enumerate(csv.reader(io.StringIO(text)), start=1):
         row = [cell.strip() for cell in row]
@@ -177,7 +179,9 @@ def _read_csv(data: bytes, *, what: str, min_columns: int) -> dict[str, list[int
         except ValueError:
             if line_no == 1:
                 continue  # a header row
-            raise ScoringError(f"Line {line_no} of the {what}: class indices must be whole numbers.")
+            raise ScoringError(
+                f"Line {line_no} of the {what}: class indices must be whole numbers."
+            ) from None
         if row[0] in rows:
             raise ScoringError(f"The {what} lists “{row[0]}” twice.")
         rows[row[0]] = values
@@ -239,7 +243,7 @@ def score(
     try:
         scorer = SCORERS[result_format]
     except KeyError:
-        raise ScoringError(f"Unknown result format “{result_format}”.")
+        raise ScoringError(f"Unknown result format “{result_format}”.") from None
     if not submission:
         raise ScoringError("The uploaded file is empty (0 bytes).")
     return scorer(submission, ground_truth, max_uncompressed=max_uncompressed)

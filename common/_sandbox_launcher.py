@@ -31,11 +31,10 @@ def _close_doors(spec: dict) -> None:
     # The parent may have died between fork and prctl: then nobody would ever kill us.
     if os.getppid() != int(spec["parent_pid"]):
         os._exit(70)
-    if spec.get("isolate_network", True):
-        # A network namespace of its own (only a down loopback). Best effort: needs root or
-        # unprivileged user namespaces, otherwise the child keeps the host's network.
-        if libc.unshare(CLONE_NEWNET) != 0:
-            libc.unshare(CLONE_NEWUSER | CLONE_NEWNET)
+    # A network namespace of its own (only a down loopback). Best effort: needs root or unprivileged
+    # user namespaces, otherwise the child keeps the host's network.
+    if spec.get("isolate_network", True) and libc.unshare(CLONE_NEWNET) != 0:
+        libc.unshare(CLONE_NEWUSER | CLONE_NEWNET)
 
 
 def _write(path: str, payload: dict) -> None:

@@ -56,7 +56,7 @@ class LinesField(forms.CharField):
             try:
                 self.item_validator(item)
             except ValidationError as exc:
-                raise ValidationError(f"“{item}”: {' '.join(exc.messages)}")
+                raise ValidationError(f"“{item}”: {' '.join(exc.messages)}") from None
             if item not in items:
                 items.append(item)
         return items
@@ -84,7 +84,7 @@ def _local_copy(upload):
     """A path to the uploaded bytes on disk (large uploads already are; small ones are written out)."""
     if hasattr(upload, "temporary_file_path"):
         return upload.temporary_file_path(), None
-    handle = tempfile.NamedTemporaryFile(suffix=".pdf")
+    handle = tempfile.NamedTemporaryFile(suffix=".pdf")  # noqa: SIM115 - stays open: handed to a child process (or the caller) for its lifetime
     upload.seek(0)
     for chunk in upload.chunks():
         handle.write(chunk)

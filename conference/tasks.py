@@ -13,7 +13,7 @@ def send_outgoing_mail(self, mail_id: int) -> str:
     try:
         mail = mail_send(mail_id=mail_id)
     except Exception as exc:  # noqa: BLE001
-        raise self.retry(exc=exc)
+        raise self.retry(exc=exc) from None
     return mail.state if mail else "missing"
 
 

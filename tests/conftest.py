@@ -1,5 +1,7 @@
 """Shared fixtures: users, the seeded demo, a real Celery worker process, the browser for e2e tests."""
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
@@ -65,7 +67,7 @@ def seeded(db):
     """The demo MAI workshops, as `make run` seeds them."""
     from django.core.management import call_command
 
-    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    call_command("seed_demo", stdout=io.StringIO())
     from conference.models import Workshop
 
     return {w.slug: w for w in Workshop.objects.all()}
@@ -111,7 +113,7 @@ def start_celery_worker(
         "--without-mingle",
         "--without-heartbeat",
     ]
-    log = open(Path(os.environ["VAR_DIR"]) / f"worker-{name}.log", "w")
+    log = open(Path(os.environ["VAR_DIR"]) / f"worker-{name}.log", "w")  # noqa: SIM115 - stays open: handed to a child process (or the caller) for its lifetime
     proc = subprocess.Popen(cmd, cwd=ROOT, env=_worker_env(extra_env), stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -130,10 +132,8 @@ def _purged_broker(django_db_setup):
 
     with app.connection_for_write() as conn:
         for queue in ("default", "scoring"):
-            try:
+            with contextlib.suppress(Exception):  # the queue may not exist yet
                 conn.default_channel.queue_purge(queue)
-            except Exception:  # noqa: BLE001 - queue may not exist yet
-                pass
 
 
 @pytest.fixture(scope="session")

@@ -65,7 +65,7 @@ def load_arrays(name: str, data: bytes) -> dict[str, np.ndarray]:
         if lower.endswith(".zip"):
             return _load_zip(data)
     except (ValueError, OSError, zipfile.BadZipFile, UnicodeDecodeError, IndexError) as exc:
-        raise FidelityError(f"The hidden data file {name} cannot be read ({exc}).")
+        raise FidelityError(f"The hidden data file {name} cannot be read ({exc}).") from None
     raise FidelityError(f"The hidden data file {name} is not an .npz, .npy, .csv or .zip.")
 
 

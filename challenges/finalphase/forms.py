@@ -106,7 +106,7 @@ class ConstantsField(forms.CharField):
                     raise ValueError
                 constants[name.strip()] = float(number)
             except ValueError:
-                raise forms.ValidationError(f"“{line.strip()}” is not of the form NAME = number.")
+                raise forms.ValidationError(f"“{line.strip()}” is not of the form NAME = number.") from None
         return constants
 
 

@@ -45,7 +45,7 @@ def _safe_pow(base: float, exponent: float) -> float:
     try:
         return math.pow(base, exponent)
     except OverflowError:
-        raise FormulaError(f"{base:g} ** {exponent:g} is too large to compute.")
+        raise FormulaError(f"{base:g} ** {exponent:g} is too large to compute.") from None
 
 
 def _log(x: float, base: float | None = None) -> float:
@@ -181,7 +181,7 @@ def _check_names(constants: dict[str, float]) -> dict[str, float]:
         try:
             value = float(value)
         except (TypeError, ValueError):
-            raise FormulaError(f"The constant {name} must be a number, not “{value}”.")
+            raise FormulaError(f"The constant {name} must be a number, not “{value}”.") from None
         if not math.isfinite(value):
             raise FormulaError(f"The constant {name} must be a finite number.")
         checked[name] = value
@@ -199,10 +199,10 @@ def formula_parse(source: str, *, constants: dict[str, float] | None = None) -> 
     try:
         tree = ast.parse(source, mode="eval")
     except (RecursionError, MemoryError):
-        raise FormulaError("The formula is nested too deeply.")
+        raise FormulaError("The formula is nested too deeply.") from None
     except SyntaxError as exc:
         where = f" at column {exc.offset}" if exc.offset else ""
-        raise FormulaError(f"The formula is not a valid expression{where}: {exc.msg}.")
+        raise FormulaError(f"The formula is not a valid expression{where}: {exc.msg}.") from None
     nodes = list(ast.walk(tree))
     if len(nodes) > MAX_NODES:
         raise FormulaError(f"The formula is too complex (more than {MAX_NODES} parts).")
@@ -217,7 +217,7 @@ def formula_parse(source: str, *, constants: dict[str, float] | None = None) -> 
                 if not math.isfinite(float(node.value)):
                     raise OverflowError
             except OverflowError:
-                raise FormulaError("A number in the formula is too large.")
+                raise FormulaError("A number in the formula is too large.") from None
             continue
         if isinstance(node, ast.BinOp):
             op = type(node.op)
@@ -320,6 +320,6 @@ def _eval(node: ast.AST, env: dict[str, float]) -> float:
         try:
             result = float(func(*args))
         except OverflowError:
-            raise FormulaError(f"{node.func.id}() overflowed.")
+            raise FormulaError(f"{node.func.id}() overflowed.") from None
         return result
     raise FormulaError(f"{_describe(node)} not allowed in a score formula.")  # unreachable after parse

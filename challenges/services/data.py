@@ -58,6 +58,6 @@ def _check_ground_truth(challenge: Challenge, upload) -> None:
     try:
         names = scoring.expected_names(result_format=challenge.result_format, ground_truth=upload.read())
     except scoring.ScoringError as exc:
-        raise ChallengeError(f"This ground truth cannot be scored against: {exc}")
+        raise ChallengeError(f"This ground truth cannot be scored against: {exc}") from None
     if not names:
         raise ChallengeError("This ground truth holds no files.")

@@ -64,7 +64,7 @@ def submission_create(
             max_uncompressed=challenge.max_uncompressed_mb * 1024 * 1024,
         )
     except scoring.ScoringError as exc:
-        raise ChallengeError(str(exc))
+        raise ChallengeError(str(exc)) from None
     submission = Submission(
         challenge=challenge,
         team=team,

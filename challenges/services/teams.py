@@ -36,7 +36,7 @@ def team_create(*, challenge: Challenge, user, name: str, now: dt.datetime | Non
                 team=team, challenge=challenge, user=user, role=TeamMembership.Role.LEADER
             )
     except IntegrityError:
-        raise ChallengeError(f"A team named “{name}” already exists in this challenge.")
+        raise ChallengeError(f"A team named “{name}” already exists in this challenge.") from None
     return team
 
 

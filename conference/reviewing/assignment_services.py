@@ -186,8 +186,8 @@ def _forbid_authors(workshop: Workshop, grid: _Grid, owner: dict, paper_rows: li
 
 def _read_profiles(workshop: Workshop, reviewers: list[int], default_max: int, default_min: int):
     """(max loads, min loads, expertise texts, topics) per reviewer, defaults where none was set."""
-    max_loads = {uid: default_max for uid in reviewers}
-    min_loads = {uid: default_min for uid in reviewers}
+    max_loads = dict.fromkeys(reviewers, default_max)
+    min_loads = dict.fromkeys(reviewers, default_min)
     expertise: dict[int, str] = {}
     for uid, max_load, min_load, text in ReviewerProfile.objects.filter(
         workshop=workshop, user_id__in=reviewers

@@ -17,11 +17,36 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 PUBLIC_DOMAINS = frozenset(
-    """
-gmail.com googlemail.com outlook.com hotmail.com live.com msn.com yahoo.com yahoo.co.uk icloud.com me.com
-aol.com protonmail.com proton.me gmx.de gmx.net web.de mail.ru yandex.ru qq.com 163.com 126.com sina.com
-foxmail.com naver.com hanmail.net example.com example.org example.net
-""".split()
+    [
+        "gmail.com",
+        "googlemail.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "msn.com",
+        "yahoo.com",
+        "yahoo.co.uk",
+        "icloud.com",
+        "me.com",
+        "aol.com",
+        "protonmail.com",
+        "proton.me",
+        "gmx.de",
+        "gmx.net",
+        "web.de",
+        "mail.ru",
+        "yandex.ru",
+        "qq.com",
+        "163.com",
+        "126.com",
+        "sina.com",
+        "foxmail.com",
+        "naver.com",
+        "hanmail.net",
+        "example.com",
+        "example.org",
+        "example.net",
+    ]
 )
 
 

@@ -59,7 +59,9 @@ def _repack_zip(source: str, destination: str) -> dict:
     try:
         archive = zipfile.ZipFile(source)
     except zipfile.BadZipFile as exc:
-        raise SupplementaryRefused(f"The supplementary material is not a readable ZIP archive ({exc}).")
+        raise SupplementaryRefused(
+            f"The supplementary material is not a readable ZIP archive ({exc})."
+        ) from None
     with archive, zipfile.ZipFile(destination, "w", compression=zipfile.ZIP_DEFLATED) as out:
         infos = archive.infolist()
         if len(infos) > MAX_MEMBERS:
@@ -124,7 +126,9 @@ def anonymise(request: dict) -> dict:
         try:
             make_review_copy(source, destination)
         except Exception as exc:  # noqa: BLE001 — pypdf's many error types, one clear refusal
-            raise SupplementaryRefused(f"The supplementary PDF cannot be read ({type(exc).__name__}).")
+            raise SupplementaryRefused(
+                f"The supplementary PDF cannot be read ({type(exc).__name__})."
+            ) from None
         return {"kind": "pdf"}
     if kind == "zip":
         return _repack_zip(source, destination)

@@ -395,7 +395,7 @@ def _assignment_action(request, ws, config):
                 options=assignment_services.run_options_clean(config=config, data=request.POST),
             )
             return redirect("reviewing:assignment-run", workshop=ws.slug, pk=run.pk)
-        elif action == "loads":  # per-reviewer minimum/maximum; a refused text comes back to edit
+        if action == "loads":  # per-reviewer minimum/maximum; a refused text comes back to edit
             text = request.POST.get("loads", "")
             request.session["assignment_loads_text"] = text
             count = assignment_services.reviewer_loads_set(workshop=ws, text=text)

@@ -129,7 +129,7 @@ def _model_input_names(model_path: Path) -> list[str]:
         graph = model.Subgraphs(0)
         return [graph.Tensors(graph.Inputs(i)).Name().decode() for i in range(graph.InputsLength())]
     except Exception as exc:  # noqa: BLE001 - any corruption is the model's fault
-        raise ModelError(f"could not read the model's input names: {exc}")
+        raise ModelError(f"could not read the model's input names: {exc}") from None
 
 
 class AdbRunner:
@@ -202,7 +202,7 @@ class AdbRunner:
             try:
                 states = {info.serial: info.state for info in client.list()}
             except adbutils.AdbError as exc:
-                raise DeviceUnavailable(f"adb server error: {exc}")
+                raise DeviceUnavailable(f"adb server error: {exc}") from None
             state = states.get(self.serial, "missing")
             if state == "device":
                 return client.device(self.serial)
@@ -228,7 +228,7 @@ class AdbRunner:
         except adbutils.AdbTimeout:
             raise
         except (adbutils.AdbError, OSError) as exc:
-            raise DeviceUnavailable(f"lost the device {self.serial} during a command: {exc}")
+            raise DeviceUnavailable(f"lost the device {self.serial} during a command: {exc}") from None
         text = raw.decode("utf-8", "replace")
         index = text.rfind(EXIT_MARK)
         if index < 0:
@@ -329,7 +329,7 @@ class AdbRunner:
                 raise
             except Exception:  # noqa: BLE001 - the device is gone: say so below
                 pass
-            raise DeviceUnavailable(f"could not copy {local.name} to {self.serial}: {exc}")
+            raise DeviceUnavailable(f"could not copy {local.name} to {self.serial}: {exc}") from None
 
     def _big_core_mask(self, device) -> str:
         if self.big_cores:
@@ -426,12 +426,12 @@ class AdbRunner:
                 raise JobTimeout(
                     f"the benchmark did not finish within {options.time_limit_s:g} s and was "
                     f"stopped on the device"
-                )
+                ) from None
             except DeviceUnavailable as exc:
                 raise DeviceUnavailable(
                     f"device {self.serial} went away during the job ({self.state()}): the job will be retried",
                     log=exc.log,
-                )
+                ) from None
             log = f"$ {command}\n{output}"
             if status in (124, 137) and time.monotonic() - started >= options.time_limit_s * 0.9:
                 self._kill_job(job_dir)

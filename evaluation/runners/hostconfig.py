@@ -42,9 +42,9 @@ def load_config(path: str | os.PathLike | None = None) -> dict:
         with open(Path(path), "rb") as f:
             return tomllib.load(f)
     except FileNotFoundError:
-        raise ValueError(f"DEVICE_HOST_CONFIG names a file that does not exist: {path}")
+        raise ValueError(f"DEVICE_HOST_CONFIG names a file that does not exist: {path}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path} is not valid TOML: {exc}")
+        raise ValueError(f"{path} is not valid TOML: {exc}") from None
 
 
 def device_settings(transport: str, target: str, *, config: dict | None = None) -> tuple[str, dict]:

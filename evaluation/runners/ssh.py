@@ -118,18 +118,20 @@ class SshRunner:
             raise DeviceUnavailable(
                 f"the host key of {self.address} changed: not connecting until an operator "
                 f"checks it and updates the board's known_hosts entry"
-            )
+            ) from None
         except paramiko.AuthenticationException as exc:
             client.close()
-            raise DeviceUnavailable(f"{self.address} refused the worker's key: {exc}")
+            raise DeviceUnavailable(f"{self.address} refused the worker's key: {exc}") from None
         except paramiko.SSHException as exc:
             client.close()
             if "not found in known_hosts" in str(exc):
-                raise DeviceUnavailable(f"{self.address} has no registered host key: add it to known_hosts")
-            raise DeviceUnavailable(f"board {self.address} unreachable: {exc}")
+                raise DeviceUnavailable(
+                    f"{self.address} has no registered host key: add it to known_hosts"
+                ) from None
+            raise DeviceUnavailable(f"board {self.address} unreachable: {exc}") from None
         except (OSError, EOFError) as exc:
             client.close()
-            raise DeviceUnavailable(f"board {self.address} unreachable: {exc}")
+            raise DeviceUnavailable(f"board {self.address} unreachable: {exc}") from None
         transport = client.get_transport()
         transport.set_keepalive(5)
         return client
@@ -157,9 +159,9 @@ class SshRunner:
             channel = client.get_transport().open_session()
             channel.exec_command(command)
         except (OSError, EOFError, AttributeError) as exc:
-            raise DeviceUnavailable(f"lost the connection to {self.address}: {exc}")
+            raise DeviceUnavailable(f"lost the connection to {self.address}: {exc}") from None
         except Exception as exc:  # paramiko.SSHException
-            raise DeviceUnavailable(f"lost the connection to {self.address}: {exc}")
+            raise DeviceUnavailable(f"lost the connection to {self.address}: {exc}") from None
         out, err = bytearray(), bytearray()
         deadline = time.monotonic() + timeout
         while True:
@@ -314,16 +316,18 @@ class SshRunner:
                 )
             except TimeoutError:
                 if self.state() == "offline":
-                    raise DeviceUnavailable(f"board {self.address} stopped answering during the job")
+                    raise DeviceUnavailable(
+                        f"board {self.address} stopped answering during the job"
+                    ) from None
                 self._kill(job_dir)
                 raise JobTimeout(
                     f"the benchmark did not finish within {options.time_limit_s:g} s and was "
                     f"stopped on the board"
-                )
+                ) from None
             except DeviceUnavailable:
                 raise DeviceUnavailable(
                     f"board {self.address} went away during the job: the job will be retried"
-                )
+                ) from None
             log = f"$ {command}\n{out}{err}"
             if status in (124, 137) and time.monotonic() - started >= options.time_limit_s * 0.9:
                 raise JobTimeout(
@@ -360,10 +364,10 @@ class SshRunner:
                 sftp.close()
         except OSError as exc:
             if getattr(exc, "errno", None) == 28 or "space" in str(exc).lower():
-                raise DeviceUnavailable(f"no space left on board {self.address}: {exc}")
-            raise DeviceUnavailable(f"could not copy the model to {self.address}: {exc}")
+                raise DeviceUnavailable(f"no space left on board {self.address}: {exc}") from None
+            raise DeviceUnavailable(f"could not copy the model to {self.address}: {exc}") from None
         except Exception as exc:  # paramiko.SSHException, EOFError
-            raise DeviceUnavailable(f"could not copy the model to {self.address}: {exc}")
+            raise DeviceUnavailable(f"could not copy the model to {self.address}: {exc}") from None
 
     def _read_json(self, client, path: str) -> dict | None:
         try:

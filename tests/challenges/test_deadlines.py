@@ -46,7 +46,7 @@ def test_validation_close_honours_grace_and_final_phase_opens_on_time():
 
 
 @pytest.mark.parametrize(
-    "seconds, words",
+    ("seconds", "words"),
     [
         (0, "just now"),
         (1, "1 second ago"),

@@ -81,7 +81,7 @@ def test_a_submission_belongs_to_its_teams_members(cast):
 
 
 @pytest.mark.parametrize(
-    "split, released_by",
+    ("split", "released_by"),
     [
         (DataFile.Split.TRAIN, Milestone.Kind.TRAIN_DATA),
         (DataFile.Split.VALIDATION_INPUT, Milestone.Kind.TRAIN_DATA),

@@ -6,6 +6,7 @@ import zipfile
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from challenges import scoring
 from challenges.demo_data import npz_bytes, png_bytes, zip_bytes
@@ -81,11 +82,9 @@ def test_corrupt_png_and_empty_member():
         score_images({"0001.png": good, "0002.png": good[:40]})
     with pytest.raises(scoring.ScoringError, match="“0002.png” is empty"):
         score_images({"0001.png": good, "0002.png": b""})
+    buffer = io.BytesIO()
+    Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(buffer, format="JPEG")
     with pytest.raises(scoring.ScoringError, match="not a PNG"):
-        buffer = io.BytesIO()
-        from PIL import Image
-
-        Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(buffer, format="JPEG")
         score_images({"0001.png": good, "0002.png": buffer.getvalue()})
 
 

@@ -1,5 +1,7 @@
 """The demo seed: six MAI 2021 tracks with contracts, metrics and (live edition) generated data."""
 
+import io
+
 import pytest
 
 from challenges.models import Challenge, DataFile
@@ -38,6 +40,6 @@ def test_live_edition_has_every_split_and_seed_is_idempotent(seeded):
         splits = set(challenge.data_files.values_list("split", flat=True))
         assert splits == set(DataFile.Split.values), challenge.slug
     n = DataFile.objects.count()
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    call_command("seed_demo", stdout=io.StringIO())
     assert DataFile.objects.count() == n
     assert Challenge.objects.filter(workshop=seeded["mai-live"]).count() == 6

@@ -170,7 +170,7 @@ def test_scoring_is_idempotent(denoising, participant):
 
 
 @pytest.mark.parametrize(
-    "case,kwargs,message",
+    ("case", "kwargs", "message"),
     [
         ("empty", {"data": b""}, "empty \\(0 bytes\\)"),
         ("wrong type", {"data": b"x", "name": "results.rar"}, "takes a .zip file"),

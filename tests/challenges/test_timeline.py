@@ -71,7 +71,7 @@ def test_factsheets_window():
     assert not T.factsheets_open(TL, D[T.K_FACTSHEET_DEADLINE])
 
 
-@pytest.mark.parametrize("phase,kind", [("validation", T.K_VALIDATION), ("final", T.K_PRELIMINARY)])
+@pytest.mark.parametrize(("phase", "kind"), [("validation", T.K_VALIDATION), ("final", T.K_PRELIMINARY)])
 def test_leaderboard_visibility(phase, kind):
     assert not T.leaderboard_visible(TL, phase, D[kind] - EPS)
     assert T.leaderboard_visible(TL, phase, D[kind])

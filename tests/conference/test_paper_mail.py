@@ -27,21 +27,21 @@ def footer() -> str:
 
 
 def submit(edition, user, **overrides) -> Paper:
-    fields = dict(
-        workshop=edition,
-        submitter=user,
-        title=TITLE,
-        abstract="We make ISPs fast.",
-        topics=list(edition.topics.all()[:1]),
-        kind=Paper.Kind.REGULAR,
-        authors=[
+    fields = {
+        "workshop": edition,
+        "submitter": user,
+        "title": TITLE,
+        "abstract": "We make ISPs fast.",
+        "topics": list(edition.topics.all()[:1]),
+        "kind": Paper.Kind.REGULAR,
+        "authors": [
             services.AuthorData(
                 name="Alex Author", email=user.email, affiliation="Institute of Mobile Vision"
             ),
             COAUTHOR,
         ],
-        pdf=pdf_upload(),
-    )
+        "pdf": pdf_upload(),
+    }
     fields.update(overrides)
     paper, _ = services.paper_create(**fields)
     return paper

@@ -115,7 +115,7 @@ def test_anonymity_is_not_checked_when_the_workshop_is_not_double_blind(tmp_path
 
 
 @pytest.mark.parametrize(
-    "data, message",
+    ("data", "message"),
     [
         (b"", "The file is empty (0 bytes)."),
         (

@@ -2,6 +2,7 @@
 check, edits and conflicts, withdrawal, extensions, invitations and linking on sign-up, the log."""
 
 import datetime as dt
+import io
 import threading
 import uuid
 
@@ -31,16 +32,16 @@ def me(user) -> services.AuthorData:
 
 
 def submit(edition, user, **overrides) -> Paper:
-    fields = dict(
-        workshop=edition,
-        submitter=user,
-        title="Fast ISP on phones",
-        abstract="We make ISPs fast.",
-        topics=list(edition.topics.all()[:1]),
-        kind=Paper.Kind.REGULAR,
-        authors=[me(user), COAUTHOR],
-        pdf=pdf_upload(),
-    )
+    fields = {
+        "workshop": edition,
+        "submitter": user,
+        "title": "Fast ISP on phones",
+        "abstract": "We make ISPs fast.",
+        "topics": list(edition.topics.all()[:1]),
+        "kind": Paper.Kind.REGULAR,
+        "authors": [me(user), COAUTHOR],
+        "pdf": pdf_upload(),
+    }
     fields.update(overrides)
     paper, _ = services.paper_create(**fields)
     return paper
@@ -309,7 +310,7 @@ def test_the_demo_seed_adds_two_checked_papers_by_the_demo_author_once(seeded):
     assert all(p.status == Paper.Status.SUBMITTED for p in papers)
     assert selectors.paper_review_file(paper=papers[0]).name.endswith("/paper-1.pdf")
     assert papers[0].versions.get().check_report["content_pages"] == 7
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    call_command("seed_demo", stdout=io.StringIO())
     assert Paper.objects.filter(workshop=live).count() == 2
 
 

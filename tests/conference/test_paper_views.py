@@ -103,7 +103,7 @@ def test_the_same_form_posted_twice_creates_one_paper(signed_in, edition, author
 
 
 @pytest.mark.parametrize(
-    "upload, message",
+    ("upload", "message"),
     [
         (lambda: pdf_upload(pdf_factory.not_a_pdf(), name="photo.pdf"), "This file is not a PDF"),
         (lambda: pdf_upload(pdf_factory.encrypted_pdf()), "The PDF is encrypted"),
@@ -336,7 +336,7 @@ def zip_upload(name="supp.zip", valid=True):
 
 
 @pytest.mark.parametrize(
-    "upload, message",
+    ("upload", "message"),
     [
         (lambda: zip_upload(valid=False), "The supplementary file is named .zip but is not a ZIP archive."),
         (lambda: zip_upload(name="tool.exe"), "Supplementary material is a ZIP archive or a PDF."),

@@ -76,7 +76,7 @@ def test_is_paper_chair_the_papers_editions_chairs(cast):
 
 
 @pytest.mark.parametrize(
-    "perm, expected",
+    ("perm", "expected"),
     [
         ("conference.paper_see", {"chair", "superuser", "author", "coauthor", "submitter"}),
         ("conference.paper_edit", {"author", "coauthor", "submitter"}),

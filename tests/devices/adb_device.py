@@ -29,6 +29,7 @@ Fault switches (attribute `fault`, exported to commands as `MAI_STANDIN_FAULT` f
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import socket
@@ -195,10 +196,8 @@ class AdbTestDevice:
         """The cable is pulled: the connection drops and the port closes until `replug()`."""
         self._unplugged.set()
         if self._listener is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self._listener.close()
-            except OSError:
-                pass
             self._listener = None
         self._drop_connection()
 
@@ -210,10 +209,8 @@ class AdbTestDevice:
         self.connected = False
         sock, self._sock = self._sock, None
         if sock is not None:
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             sock.close()
         for stream in list(self._streams.values()):
             stream.closed = True

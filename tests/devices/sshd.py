@@ -7,6 +7,7 @@ on the board" can be reproduced without filling a real disk. `stop()` cuts every
 board that loses power or network would; `start()` brings the board back on the same port and key.
 """
 
+import contextlib
 import getpass
 import os
 import signal
@@ -71,7 +72,7 @@ class SshTestServer:
         self.proc = subprocess.Popen(
             ["/usr/sbin/sshd", "-D", "-e", "-f", str(self.root / "sshd_config")],
             stdout=subprocess.DEVNULL,
-            stderr=open(self.root / "sshd.log", "a"),
+            stderr=open(self.root / "sshd.log", "a"),  # noqa: SIM115 - stays open: handed to a child process (or the caller) for its lifetime
             start_new_session=True,
         )
         deadline = time.monotonic() + 10
@@ -93,10 +94,8 @@ class SshTestServer:
         self.proc.kill()
         self.proc.wait(5)
         for pid in children.split():
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(int(pid), signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         self.proc = None
 
     def set_full(self, full: bool) -> None:

@@ -97,7 +97,7 @@ def test_failure_keeps_the_tools_error_text():
     assert not out.succeeded
     assert "Node number 57 (BATCH_MATMUL) failed to prepare." in out.error_text
     assert out.errors[-1] == "Benchmarking failed."
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="no inference timings"):
         out.to_run_result(runtime_version="bm", raw_log="")
 
 

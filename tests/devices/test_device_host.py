@@ -32,7 +32,7 @@ def start_worker(*, site_url, token, broker_url, devices, extra_env) -> subproce
         "DEVICE_HEARTBEAT_S": "0.5",
         **extra_env,
     }
-    log = open(Path(os.environ["VAR_DIR"]) / "device-host-adb-ssh.log", "w")
+    log = open(Path(os.environ["VAR_DIR"]) / "device-host-adb-ssh.log", "w")  # noqa: SIM115 - stays open: handed to a child process (or the caller) for its lifetime
     cmd = [sys.executable, "-m", "evaluation.device_worker", "--loglevel", "INFO"]
     for spec in devices:
         cmd += ["--device", spec]

@@ -50,7 +50,7 @@ def start_manage_device_worker(*, site_url: str, broker_url: str, slug: str, nam
     """`python manage.py device_worker`, as the Procfile and an operator's shell start it."""
     from evaluation.tokens import device_host_token
 
-    log = open(Path(os.environ["VAR_DIR"]) / f"{name}.log", "w")
+    log = open(Path(os.environ["VAR_DIR"]) / f"{name}.log", "w")  # noqa: SIM115 - stays open: handed to a child process (or the caller) for its lifetime
     cmd = [
         sys.executable,
         "manage.py",

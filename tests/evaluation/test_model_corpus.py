@@ -130,7 +130,7 @@ def test_mangled_tensor_names_are_accepted_with_their_operators(corpus):
 
 
 @pytest.mark.parametrize(
-    "text, shape",
+    ("text", "shape"),
     [("1x480x720x3", [1, 480, 720, 3]), ("1×480×720×3", [1, 480, 720, 3]), ("[1, 8, 8, 3]", [1, 8, 8, 3])],
 )
 def test_typed_shapes_are_read(text, shape):
@@ -138,7 +138,7 @@ def test_typed_shapes_are_read(text, shape):
 
 
 @pytest.mark.parametrize(
-    "text, message",
+    ("text", "message"),
     [
         ("480 by 720", "“480 by 720” is not a shape. Write it as dimensions separated by “x”"),
         ("1x0x720x3", "Every dimension must be at least 1 (got 1×0×720×3)."),

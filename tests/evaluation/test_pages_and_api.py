@@ -1,6 +1,7 @@
 """The "Check my runtime" page, the device list and the REST API with token auth, as a participant
 uses them: what they see, what errors say, who may see which job, the documented schema."""
 
+import contextlib
 import http.client
 from urllib.parse import urlparse
 
@@ -75,7 +76,7 @@ def test_finished_job_shows_results_and_stops_polling(client, participant, host_
 
 
 @pytest.mark.parametrize(
-    "name, fields, message",
+    ("name", "fields", "message"),
     [
         ("random", {}, "This is not a TensorFlow Lite model"),
         ("custom_op", {}, "“MaiSecretOp”, which LiteRT does not provide"),
@@ -126,10 +127,8 @@ def test_500_mb_upload_is_refused_before_it_is_read(
     conn.send(
         f'--{boundary}\r\nContent-Disposition: form-data; name="model"; filename="big.tflite"\r\n\r\n'.encode()
     )
-    try:
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
         conn.send(b"\0" * (1024 * 1024))
-    except (BrokenPipeError, ConnectionResetError):
-        pass
     response = conn.getresponse()
     body = response.read().decode()
     assert response.status == 413

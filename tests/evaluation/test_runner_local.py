@@ -63,7 +63,7 @@ def test_model_that_runs_too_long_is_stopped_at_the_time_limit(tflite_models):
 
 
 @pytest.mark.parametrize(
-    "name, expected",
+    ("name", "expected"),
     [
         ("custom_op", "“MaiSecretOp”, which LiteRT does not provide"),
         ("huge_input", "which needs 10.1 GB of memory"),

@@ -65,7 +65,7 @@ def test_dynamic_model_runs_at_the_shape_given_and_without_one_says_what_to_give
 
 
 @pytest.mark.parametrize(
-    "kwargs, message",
+    ("kwargs", "message"),
     [
         ({"device": "pixel-99"}, "There is no device “pixel-99”. Choose one from the device list."),
         ({"accelerator": "gpu"}, "has no GPU accelerator; it offers CPU, CPU (XNNPACK)."),
@@ -89,7 +89,7 @@ def test_bad_requests_are_refused_and_store_nothing(host_cpu, make_user, upload,
 
 
 @pytest.mark.parametrize(
-    "name, message",
+    ("name", "message"),
     [
         ("random", "This is not a TensorFlow Lite model"),
         ("truncated", "LiteRT cannot load this model"),

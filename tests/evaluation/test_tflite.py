@@ -92,7 +92,7 @@ def test_wrong_number_of_outputs(tflite_models):
 
 
 @pytest.mark.parametrize(
-    "name, expected",
+    ("name", "expected"),
     [
         ("random", "This is not a TensorFlow Lite model"),
         ("truncated", "LiteRT cannot load this model"),

@@ -1,6 +1,7 @@
 """Helpers for tests that run jobs through real device workers: bad models derived from the session's
 TensorFlow-made ones, and a device worker started as a separate process with no database settings."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -69,7 +70,7 @@ def start_device_worker(
         "DEVICE_SITE_PATIENCE_S": "5",
         **(extra_env or {}),
     }
-    log = open(Path(os.environ["VAR_DIR"]) / f"{name}.log", "w")
+    log = open(Path(os.environ["VAR_DIR"]) / f"{name}.log", "w")  # noqa: SIM115 - stays open: handed to a child process (or the caller) for its lifetime
     cmd = [sys.executable, "-m", "evaluation.device_worker", "--loglevel", "INFO"]
     for spec in devices:
         cmd += ["--device", spec]
@@ -178,8 +179,6 @@ def stop(proc: subprocess.Popen) -> None:
 def purge_device_queue(slug: str) -> None:
     from config.celery import app
 
-    with app.connection_for_write() as conn:
-        try:
-            conn.default_channel.queue_purge(f"device.{slug}")
-        except Exception:  # noqa: BLE001 - the queue may not exist yet
-            pass
+    # The queue may not exist yet.
+    with app.connection_for_write() as conn, contextlib.suppress(Exception):
+        conn.default_channel.queue_purge(f"device.{slug}")

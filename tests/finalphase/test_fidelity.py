@@ -38,7 +38,7 @@ def test_loaders_read_npz_zip_of_pngs_and_csv_labels():
 
 
 @pytest.mark.parametrize(
-    "name, data, message",
+    ("name", "data", "message"),
     [
         ("x.npz", b"not an npz", "cannot be read"),
         ("x.zip", b"PK\x03\x04broken", "cannot be read"),

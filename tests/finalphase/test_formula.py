@@ -31,7 +31,7 @@ def test_power_is_right_associative_like_maths():
 
 
 @pytest.mark.parametrize(
-    "source, message",
+    ("source", "message"),
     [
         ("9**9**9", "exponent"),
         ("10 ** 400", "too large"),
@@ -63,7 +63,7 @@ def test_bad_formulas_get_a_clear_message(source, message):
 
 
 @pytest.mark.parametrize(
-    "source, values, message",
+    ("source", "values", "message"),
     [
         ("psnr / (runtime_ms - 10)", {"psnr": 1, "runtime_ms": 10}, "Division by zero"),
         ("2 ** (2 * psnr)", {"psnr": 600}, "exponent"),

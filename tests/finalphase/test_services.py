@@ -53,7 +53,7 @@ def test_valid_model_is_stored_with_what_intake_read(
 
 
 @pytest.mark.parametrize(
-    "model, message",
+    ("model", "message"),
     [
         ("conv_int8", "Input 0 is uint8 1×32×32×3; this track expects float32 1×32×32×3"),
         ("classifier_int8", "Output 0 is uint8 1×30"),

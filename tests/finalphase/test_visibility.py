@@ -35,10 +35,12 @@ def visible(now, viewer, public=False):
 
 
 def test_workshop_over_is_midnight_after_the_last_day_in_its_zone():
-    assert OVER == dt.datetime(2021, 6, 26, 7, 0, tzinfo=UTC)  # PDT is UTC−7
+    assert dt.datetime(2021, 6, 26, 7, 0, tzinfo=UTC) == OVER  # PDT is UTC−7
 
 
-@pytest.mark.parametrize("now, expected", [(RELEASE - EPS, False), (RELEASE, True), (RELEASE + EPS, True)])
+@pytest.mark.parametrize(
+    ("now", "expected"), [(RELEASE - EPS, False), (RELEASE, True), (RELEASE + EPS, True)]
+)
 def test_participants_see_the_leaderboard_from_the_release_instant(now, expected):
     assert visible(now, Viewer.PARTICIPANT) is expected
 
@@ -67,7 +69,7 @@ def test_no_release_milestone_means_hidden_from_participants():
 
 
 @pytest.mark.parametrize(
-    "early, now, expected",
+    ("early", "now", "expected"),
     [(False, RELEASE - EPS, False), (False, RELEASE, True), (True, RELEASE - dt.timedelta(days=10), True)],
 )
 def test_own_numbers_before_release_only_if_organisers_allow(early, now, expected):

@@ -67,7 +67,7 @@ class RedisServer:
                 "--appendonly",
                 "no",
             ],
-            stdout=open(log_path(f"redis-{self.port}"), "a"),
+            stdout=open(log_path(f"redis-{self.port}"), "a"),  # noqa: SIM115 - stays open: handed to a child process (or the caller) for its lifetime
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
@@ -135,7 +135,7 @@ def start_site_worker(broker_url: str, *, name: str, queues: str = "default,scor
         cmd,
         cwd=ROOT,
         env=site_env(broker_url),
-        stdout=open(log_path(name), "w"),
+        stdout=open(log_path(name), "w"),  # noqa: SIM115 - stays open: handed to a child process (or the caller) for its lifetime
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
@@ -229,10 +229,8 @@ def stop(proc: subprocess.Popen | None, timeout: float = 30) -> None:
         return
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGTERM)
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        pass
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
     with contextlib.suppress(subprocess.TimeoutExpired):

@@ -22,9 +22,13 @@ def _queue_length(url: str, queue: str) -> int:
 
 
 def test_a_rolled_back_transaction_sends_nothing(broker):
-    with pytest.raises(RuntimeError), transaction.atomic():
-        dispatch("config.ping", args=["x"], queue="reliability-a", ref="test:1")
-        raise RuntimeError("the request failed")
+    def failing_request():
+        with transaction.atomic():
+            dispatch("config.ping", args=["x"], queue="reliability-a", ref="test:1")
+            raise RuntimeError("the request failed")
+
+    with pytest.raises(RuntimeError, match="the request failed"):
+        failing_request()
     assert not Dispatch.objects.exists()
     assert _queue_length(broker.url, "reliability-a") == 0
 

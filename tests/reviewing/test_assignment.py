@@ -245,7 +245,13 @@ def test_pruned_and_full_graph_give_the_same_optimum(seed):
     aff = rng.random((n_p, n_r))
     aff[:, rng.integers(0, n_r, 3)] += rng.random() * 2  # a few popular reviewers
     forbidden = rng.random((n_p, n_r)) < 0.1
-    kwargs = dict(papers=list(range(n_p)), reviewers=list(range(n_r)), k=3, affinity=aff, forbidden=forbidden)
+    kwargs = {
+        "papers": list(range(n_p)),
+        "reviewers": list(range(n_r)),
+        "k": 3,
+        "affinity": aff,
+        "forbidden": forbidden,
+    }
     loads = {r: int(rng.integers(4, 8)) for r in range(n_r)}
     full = assignment_solve(**kwargs, loads=loads, prune=0)
     pruned = assignment_solve(**kwargs, loads=loads, prune=3)
@@ -257,7 +263,7 @@ def test_pruned_and_full_graph_give_the_same_optimum(seed):
 def test_minimum_load_spreads_three_papers_over_five_reviewers():
     # The instance: 3 papers, k = 2, 5 reviewers; one reviewer is everyone's favourite.
     aff = np.array([[0.9, 0.8, 0.1, 0.1, 0.1], [0.9, 0.1, 0.8, 0.1, 0.1], [0.9, 0.1, 0.1, 0.8, 0.1]])
-    kwargs = dict(papers=["P1", "P2", "P3"], reviewers=list("abcde"), k=2, loads=3, affinity=aff)
+    kwargs = {"papers": ["P1", "P2", "P3"], "reviewers": list("abcde"), "k": 2, "loads": 3, "affinity": aff}
     plain = assignment_solve(**kwargs)
     assert sorted(plain.loads.values()) == [0, 1, 1, 1, 3]  # the imbalance the chair saw
     spread = assignment_solve(**kwargs, min_loads=1)
@@ -272,7 +278,7 @@ def test_minimum_load_spreads_three_papers_over_five_reviewers():
 
 def test_balance_option_spreads_loads():
     aff = np.array([[0.9, 0.8, 0.1, 0.1, 0.1], [0.9, 0.1, 0.8, 0.1, 0.1], [0.9, 0.1, 0.1, 0.8, 0.1]])
-    kwargs = dict(papers=["P1", "P2", "P3"], reviewers=list("abcde"), k=2, loads=3, affinity=aff)
+    kwargs = {"papers": ["P1", "P2", "P3"], "reviewers": list("abcde"), "k": 2, "loads": 3, "affinity": aff}
     balanced = assignment_solve(**kwargs, balance=2.0)
     assert max(balanced.loads.values()) - min(balanced.loads.values()) <= 1
     assert balanced.feasible

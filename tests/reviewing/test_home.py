@@ -47,15 +47,41 @@ def test_progress_per_paper_and_per_reviewer(client, overdue):
     r = overdue["reviewers"]
     client.force_login(overdue["chair"])
     html = client.get(HOME).content.decode()
-    assert counts(html, "progress-paper-1") == dict(assigned=2, not_started=0, draft=0, submitted=2, late=0)
-    assert counts(html, "progress-paper-2") == dict(assigned=2, not_started=1, draft=0, submitted=1, late=1)
-    assert counts(html, "progress-paper-3") == dict(assigned=2, not_started=0, draft=1, submitted=1, late=1)
-    assert counts(html, f"progress-reviewer-{r['sam'].pk}") == dict(
-        assigned=3, not_started=0, draft=1, submitted=2, late=1
-    )
-    assert counts(html, f"progress-reviewer-{r['ursula'].pk}") == dict(
-        assigned=2, not_started=1, draft=0, submitted=1, late=1
-    )
+    assert counts(html, "progress-paper-1") == {
+        "assigned": 2,
+        "not_started": 0,
+        "draft": 0,
+        "submitted": 2,
+        "late": 0,
+    }
+    assert counts(html, "progress-paper-2") == {
+        "assigned": 2,
+        "not_started": 1,
+        "draft": 0,
+        "submitted": 1,
+        "late": 1,
+    }
+    assert counts(html, "progress-paper-3") == {
+        "assigned": 2,
+        "not_started": 0,
+        "draft": 1,
+        "submitted": 1,
+        "late": 1,
+    }
+    assert counts(html, f"progress-reviewer-{r['sam'].pk}") == {
+        "assigned": 3,
+        "not_started": 0,
+        "draft": 1,
+        "submitted": 2,
+        "late": 1,
+    }
+    assert counts(html, f"progress-reviewer-{r['ursula'].pk}") == {
+        "assigned": 2,
+        "not_started": 1,
+        "draft": 0,
+        "submitted": 1,
+        "late": 1,
+    }
     assert row(html, f"progress-reviewer-{r['rita'].pk}")[6] == "never"
     assert text(html, id="remind-all") == "Remind all 2 late reviewer(s)"
 
@@ -100,9 +126,13 @@ def test_a_conflicted_chair_sees_and_reminds_only_what_the_pages_show(client, ov
     client.force_login(chair)
     html = client.get(HOME).content.decode()
     assert 'id="progress-paper-2"' not in html
-    assert counts(html, f"progress-reviewer-{r['ursula'].pk}") == dict(
-        assigned=1, not_started=0, draft=0, submitted=1, late=0
-    )
+    assert counts(html, f"progress-reviewer-{r['ursula'].pk}") == {
+        "assigned": 1,
+        "not_started": 0,
+        "draft": 0,
+        "submitted": 1,
+        "late": 0,
+    }
     client.post(REMIND, {"shown_at": shown_at(html)})
     assert reminders(r["sam"]).count() == 1 and not reminders(r["ursula"]).exists()
 

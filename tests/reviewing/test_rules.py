@@ -119,7 +119,7 @@ def test_author_reads_reviews_only_after_the_release(cast):
 
 
 @pytest.mark.parametrize(
-    "perm, expected",
+    ("perm", "expected"),
     [
         ("reviewing.view_paper", {"chair", "reviewer", "drafting_reviewer"}),
         ("reviewing.view_supplementary", {"chair", "reviewer", "drafting_reviewer"}),

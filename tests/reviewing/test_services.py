@@ -1,6 +1,7 @@
 """Services of reviewing on PostgreSQL: conflicts, bids, assignment run/commit, reviews, decisions."""
 
 import datetime as dt
+import io
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -331,6 +332,6 @@ def test_seed_demo_adds_reviewers_with_expertise_idempotently(seeded):
     profile = ReviewerProfile.objects.get(workshop=live, user__email="jordan.jpeg@example.com")
     assert profile.max_load == 4 and profile.topics.count() == 4
     before = (ReviewerProfile.objects.count(), Bid.objects.count())
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    call_command("seed_demo", stdout=io.StringIO())
     assert (ReviewerProfile.objects.count(), Bid.objects.count()) == before
     assert selectors.review_settings_get(workshop=live).review_deadline > timezone.now()

@@ -95,7 +95,7 @@ def test_only_the_paper_s_reviewers_and_chairs_open_it(client, reviewed):
 
 
 @pytest.mark.parametrize(
-    "data, message",
+    ("data", "message"),
     [
         (b"PK\x03\x04 this is not really a zip", "is not a readable ZIP archive"),
         (None, "The archive holds an unsafe path: ../outside.txt"),

@@ -53,14 +53,13 @@ def contract_for(challenge: Challenge, *, dynamic: bool = False) -> dict:
             shape = [shape[0], None, None, shape[3]]
         return {"shape": shape or None, "dtype": dtype}
 
-    contract = {
+    return {
         "inputs": [spec(challenge.input_shape, challenge.input_dtype)] if challenge.input_shape else [],
         "outputs": [spec(challenge.output_shape, challenge.output_dtype)] if challenge.output_shape else [],
         "input_range": [challenge.value_range_min, challenge.value_range_max],
         "int8_required": challenge.int8_required,
         "allow_dynamic": dynamic,
     }
-    return contract
 
 
 def _phase_message(tl: timeline.Timeline, now: dt.datetime, challenge: Challenge) -> str:
