@@ -5,12 +5,13 @@ scored submissions each, ranked by the track's policy), counts the SQL queries o
 each size (cold: right after the board changed; warm: served from the cache), then serves the site with
 gunicorn (2 workers, Redis cache) and drives C (default 50) concurrent keep-alive clients of our own
 (asyncio, HTTP/1.1) for D (default 30) seconds at the N-team board: its 10 pages and its CSV (one request
-in five). While the clients run, a new score lands every `--score-every` seconds (default 2; 0: none),
-which invalidates the cached board as a deadline crowd would. Prints requests/s, p50, p99, errors, the
+in five): the issue's scenario. With `--score-every S` a new score also lands every S seconds while the
+clients run, invalidating the cached board as a deadline crowd would (harsher: each change sends one
+request per page through Django to rebuild it while the others get the previous copy). Prints requests/s, p50, p99, errors, the
 gunicorn processes' CPU time per request (and this client's), and ends with one JSON line:
 "teams", "rps", "p50_ms", "p99_ms", "errors", "cpu_ms_per_request", "queries_per_page".
 
-    .venv/bin/python benchmarks/leaderboard_load.py [--teams 1000] [--clients 50] [--duration 30]
+    .venv/bin/python benchmarks/leaderboard_load.py [--teams 1000] [--clients 50] [--duration 30] [--score-every 2]
 
 Needs PostgreSQL (`--postgres`, default postgres://postgres@127.0.0.1:5432) and Redis (`--redis`,
 default redis://127.0.0.1:6379/15; keys are prefixed with the run's database name). The database is
@@ -287,7 +288,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4, help="gunicorn gthread threads per worker")
-    parser.add_argument("--score-every", type=float, default=2.0, help="seconds between new scores (0: none)")
+    parser.add_argument("--score-every", type=float, default=0.0, help="seconds between new scores (0: none)")
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/15")
     args = parser.parse_args()

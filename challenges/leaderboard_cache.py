@@ -155,13 +155,16 @@ def route_remember(
         log.warning("leaderboard cache unavailable (route)", exc_info=True)
 
 
-def route_lookup(*, workshop_slug: str, challenge_slug: str, name_for, now):
+def route_lookup(*, workshop_slug: str, challenge_slug: str, name_for, now, route_out: dict | None = None):
     """The cached value for a visitor (`name_for(visible)` names it), or None: cache reads, no SQL.
-    Just after a change, while another process rebuilds the value, the last one built is answered."""
+    Just after a change, while another process rebuilds the value, the last one built is answered.
+    `route_out` receives the route (challenge id, version, visible_from) when one was found."""
     try:
         route = cache.get(_route_key(workshop_slug, challenge_slug))
         if not route:
             return None
+        if route_out is not None:
+            route_out.update(route)
         pk = route["pk"]
         name = name_for(route["visible_from"] is not None and now >= route["visible_from"])
         version_key, value_key, stale_key = (

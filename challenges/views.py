@@ -1,6 +1,7 @@
 """Challenge pages (thin views over `services`, `selectors`, `timeline` and the `rules` permissions)."""
 
 import datetime as dt
+import json
 from functools import wraps
 
 from django.conf import settings
@@ -21,6 +22,7 @@ from common import csv_export
 from common.uploads import upload_limited, upload_refused
 from conference.selectors import workshop_get
 from conference.templatetags.workshop_time import when
+from config.fastpath import X_STORE
 from config.middleware import arrived_at
 
 from . import leaderboard_cache, selectors, timeline
@@ -365,6 +367,15 @@ def _visitor_page_name(visible: bool, fragment: bool, page: int) -> str:
     return f"validation-page:{int(visible)}:{int(fragment)}:{page}"
 
 
+def _shared_with_every_visitor(response: HttpResponse, *, pk: int, ver: str, visible_from) -> HttpResponse:
+    """Marks a plain visitor's page as the same for everyone: the WSGI fast path (config/fastpath.py)
+    may store it under this leaderboard version and serve it to the next visitors without Django."""
+    response[X_STORE] = json.dumps(
+        {"pk": pk, "ver": ver, "visible_from": visible_from.isoformat() if visible_from else None}
+    )
+    return response
+
+
 def _html_response(request, html: str) -> HttpResponse:
     if CSRF_PLACEHOLDER in html:
         html = html.replace(CSRF_PLACEHOLDER, get_token(request))
@@ -375,15 +386,21 @@ def _html_response(request, html: str) -> HttpResponse:
 
 def leaderboard(request, workshop, challenge):
     if _plain_visitor(request):
-        page, fragment = _requested_page(request), bool(request.htmx)
+        page, fragment, route = _requested_page(request), bool(request.htmx), {}
         html = leaderboard_cache.route_lookup(
             workshop_slug=workshop,
             challenge_slug=challenge,
             name_for=lambda visible: _visitor_page_name(visible, fragment, page),
             now=timezone.now(),
+            route_out=route,
         )
         if html is not None:
-            return _html_response(request, html)
+            response = _html_response(request, html)
+            if fragment:
+                return response
+            return _shared_with_every_visitor(
+                response, pk=route["pk"], ver=route["ver"], visible_from=route["visible_from"]
+            )
     return _leaderboard(request, workshop, challenge)
 
 
@@ -431,7 +448,12 @@ def _leaderboard(request, ch):
             ver=version,
             visible_from=tl.at(timeline.K_VALIDATION),
         )
-        return _html_response(request, html)
+        response = _html_response(request, html)
+        if fragment:
+            return response
+        return _shared_with_every_visitor(
+            response, pk=ch.pk, ver=version, visible_from=tl.at(timeline.K_VALIDATION)
+        )
     return _html_response(request, render_page(team=selectors.team_for(request.user, ch)))
 
 
@@ -457,14 +479,21 @@ def _leaderboard_csv_bytes(ch) -> bytes:
 
 def leaderboard_csv(request, workshop, challenge):
     if _plain_visitor(request):
+        route = {}
         body = leaderboard_cache.route_lookup(
             workshop_slug=workshop,
             challenge_slug=challenge,
             name_for=lambda visible: "validation-csv" if visible else "no-csv-for-hidden-boards",
             now=timezone.now(),
+            route_out=route,
         )
         if body is not None:
-            return _csv_response(workshop, challenge, body)
+            return _shared_with_every_visitor(
+                _csv_response(workshop, challenge, body),
+                pk=route["pk"],
+                ver=route["ver"],
+                visible_from=route["visible_from"],
+            )
     return _leaderboard_csv(request, workshop, challenge)
 
 
@@ -495,7 +524,12 @@ def _leaderboard_csv(request, ch):
             ver=version,
             visible_from=tl.at(timeline.K_VALIDATION),
         )
-    return _csv_response(ch.workshop.slug, ch.slug, body)
+    response = _csv_response(ch.workshop.slug, ch.slug, body)
+    if _plain_visitor(request):
+        return _shared_with_every_visitor(
+            response, pk=ch.pk, ver=version, visible_from=tl.at(timeline.K_VALIDATION)
+        )
+    return response
 
 
 # --- Organisers -----------------------------------------------------------------------------------
