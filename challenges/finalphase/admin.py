@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin, messages
 
+from .forms import FinalSettingsForm
 from .formula import FormulaError, formula_validate
 from .models import CodeSubmission, FactSheet, FinalPhaseSettings, ModelSubmission
 from .services import scores
@@ -11,24 +12,7 @@ from .services import scores
 class FinalPhaseSettingsAdminForm(forms.ModelForm):
     class Meta:
         model = FinalPhaseSettings
-        fields = [
-            "challenge",
-            "score_formula",
-            "constants",
-            "counting_policy",
-            "show_own_results_early",
-            "public_after_workshop",
-            "requires_dynamic_model",
-            "fidelity_input_shape",
-            "device_slug",
-            "accelerator",
-            "threads",
-            "timed_runs",
-            "fidelity_time_limit_s",
-            "max_submissions",
-            "max_model_mb",
-            "max_code_mb",
-        ]
+        fields = ["challenge", *FinalSettingsForm.Meta.fields]  # the organisers' form, plus its track
 
     def clean(self):
         data = super().clean()

@@ -162,25 +162,7 @@ def tfidf_cosine(paper_texts: Sequence[str], reviewer_texts: Sequence[str]) -> n
     """Cosine similarity of TF-IDF vectors (sublinear tf, smoothed idf over both sides), papers ×
     reviewers, in [0, 1]. Empty texts give 0."""
     docs = [tokenize(t or "") for t in list(paper_texts) + list(reviewer_texts)]
-    vocabulary: dict[str, int] = {}
-    rows, cols, vals = [], [], []
-    for d, tokens in enumerate(docs):
-        counts: dict[int, int] = {}
-        for token in tokens:
-            term = vocabulary.setdefault(token, len(vocabulary))
-            counts[term] = counts.get(term, 0) + 1
-        for term, count in counts.items():
-            rows.append(d)
-            cols.append(term)
-            vals.append(1.0 + math.log(count))
-    n_docs, n_terms = len(docs), max(len(vocabulary), 1)
-    matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(n_docs, n_terms), dtype=np.float64)
-    df = np.bincount(cols, minlength=n_terms) if cols else np.zeros(n_terms)
-    idf = np.log((1 + n_docs) / (1 + df)) + 1.0
-    matrix = matrix @ sparse.diags(idf)
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-    norms[norms == 0] = 1.0
-    matrix = sparse.diags(1.0 / norms) @ matrix
+    matrix = _tfidf_rows(docs)
     n_p = len(paper_texts)
     return np.asarray((matrix[:n_p] @ matrix[n_p:].T).todense())
 
