@@ -19,8 +19,6 @@ import datetime as dt
 import io
 import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,10 +35,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from leaderboard_load import (  # noqa: E402 - the sibling benchmark's database and site helpers
     create_database,
     drop_database,
-    free_port,
     percentile,
     site_env,
+    start_gunicorn,
+    stop_gunicorn,
     tree_cpu_seconds,
+    wait_http,
 )
 
 WORKSHOP = "mai-rush"
@@ -220,34 +220,9 @@ def main() -> None:
         content_type, body = multipart(data)
         print(f"{args.uploads} teams seeded; each uploads {len(data) / 2**20:.1f} MB")
 
-        port = free_port()
-        gunicorn = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "config.wsgi",
-                "--workers",
-                str(args.workers),
-                "--worker-class",
-                "gthread",
-                "--threads",
-                str(threads),
-                "--backlog",
-                "2048",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--log-level",
-                "warning",
-                "--timeout",
-                "120",
-            ],
-            cwd=ROOT,
-            env=env,
-            start_new_session=True,
+        gunicorn, port = start_gunicorn(
+            env, workers=args.workers, threads=threads, extra=["--backlog", "2048", "--timeout", "120"]
         )
-        from leaderboard_load import wait_http
-
         wait_http(port, f"/{WORKSHOP}/challenges/{CHALLENGE}/leaderboard/")
         close = Milestone.objects.get(challenge__slug=CHALLENGE, kind=Milestone.Kind.TEST_DATA)
         close.at = timezone.now() + dt.timedelta(seconds=args.close_in + 1.0)
@@ -287,11 +262,7 @@ def main() -> None:
         connection.close()
     finally:
         if gunicorn is not None:
-            os.killpg(gunicorn.pid, signal.SIGTERM)
-            try:
-                gunicorn.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(gunicorn.pid, signal.SIGKILL)
+            stop_gunicorn(gunicorn)
         try:
             from django.db import connections
 

@@ -165,6 +165,25 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def start_gunicorn(
+    env: dict, *, workers: int, threads: int, extra: list[str] = ()
+) -> tuple[subprocess.Popen, int]:
+    """The site as production runs it (gunicorn, gthread workers) on a free port, in its own session."""
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", "config.wsgi", "--workers", str(workers)]
+    command += ["--worker-class", "gthread", "--threads", str(threads), "--bind", f"127.0.0.1:{port}"]
+    command += ["--log-level", "warning", *extra]
+    return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True), port
+
+
+def stop_gunicorn(proc: subprocess.Popen, timeout: float = 30) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
 def wait_http(port: int, path: str, timeout: float = 60) -> None:
     import urllib.request
 
@@ -320,29 +339,8 @@ def main() -> None:
             print(f"queries per page at {n:>5} teams: {cold} after a change, {warm} from the cache")
         connection.close()
 
-        port = free_port()
-        gunicorn = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "config.wsgi",
-                "--workers",
-                str(args.workers),
-                "--worker-class",
-                "gthread",
-                "--threads",
-                str(args.threads),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--log-level",
-                "warning",
-                "--keep-alive",
-                "30",
-            ],
-            cwd=ROOT,
-            env=env,
-            start_new_session=True,
+        gunicorn, port = start_gunicorn(
+            env, workers=args.workers, threads=args.threads, extra=["--keep-alive", "30"]
         )
         big = slugs[args.teams]
         base = f"/{WORKSHOP}/challenges/{big}/"
@@ -371,11 +369,7 @@ def main() -> None:
             writer.join()
     finally:
         if gunicorn is not None:
-            os.killpg(gunicorn.pid, signal.SIGTERM)
-            try:
-                gunicorn.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(gunicorn.pid, signal.SIGKILL)
+            stop_gunicorn(gunicorn)
         try:
             from django.db import connections
 
