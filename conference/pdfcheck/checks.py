@@ -73,9 +73,9 @@ class _Body:
     layouts: list[dict] = field(default_factory=list)
 
 
-def _check_contents(
-    path: Path, report: Report, rules: FormatRules, identity: Identity, double_blind: bool
-) -> None:
+def read_for_checks(path: Path, report: Report, rules: FormatRules) -> tuple[Document, _Body]:
+    """Reads the file once, sets the margin furniture apart and finds the body (the references page
+    and the body's page count go into the report). Shared with the camera-ready checks (`final`)."""
     expected = PAGE_SIZES_PT.get(rules.paper_size.strip().lower())
     document = read_document(path, expected_size=expected)
     mark_furniture(document.pages)
@@ -83,6 +83,14 @@ def _check_contents(
     body = _find_body(document.pages, layouts, report.pages)
     report.references_page = body.references_page
     report.content_pages = body.content_pages
+    return document, body
+
+
+def _check_contents(
+    path: Path, report: Report, rules: FormatRules, identity: Identity, double_blind: bool
+) -> None:
+    expected = PAGE_SIZES_PT.get(rules.paper_size.strip().lower())
+    document, body = read_for_checks(path, report, rules)
     _check_page_limit(report, rules, body)
     if expected:
         _check_page_size(report, rules, document.sizes_off, expected)

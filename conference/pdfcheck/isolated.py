@@ -12,6 +12,7 @@ from common.sandbox import SandboxCrash, SandboxError, SandboxTimeout, run_sandb
 
 from .checks import check_pdf
 from .document import quick_inspect, refuse_unless_pdf_header
+from .final import FinalRules, check_final_pdf
 from .identity import NO_IDENTITY, Identity
 from .report import FormatRules, Level, PdfRefused, QuickInfo, Report
 from .review_copy import make_review_copy
@@ -21,6 +22,7 @@ CHILD_TIMEOUT_S = 120
 # What the sandbox imports in the child, by name (the functions at the end of this module).
 QUICK_TARGET = "conference.pdfcheck.isolated:quick_child"
 CHECK_TARGET = "conference.pdfcheck.isolated:check_child"
+FINAL_TARGET = "conference.pdfcheck.isolated:final_child"
 REPORT_FIELDS = ("items", "pages", "content_pages", "references_page", "body_font_pt", "seconds")
 
 
@@ -90,6 +92,32 @@ def check_isolated(
     return Report(**{k: result[k] for k in REPORT_FIELDS})
 
 
+def check_final_isolated(
+    path: str | Path,
+    *,
+    rules: FormatRules,
+    final: FinalRules,
+    max_pages: int = 60,
+    timeout: float = CHILD_TIMEOUT_S,
+    memory_bytes: int = CHILD_MEMORY_BYTES,
+) -> Report:
+    """The camera-ready checks (`final.check_final_pdf`) in the sandbox."""
+    started = time.perf_counter()
+    request = {"path": str(path), "rules": asdict(rules), "final": asdict(final), "max_pages": max_pages}
+    result = _run_child(FINAL_TARGET, request, timeout, memory_bytes)
+    if "crash" in result:
+        report = Report()
+        report.add(
+            "readable",
+            Level.ERROR,
+            "Readable PDF",
+            f"The PDF could not be checked ({result['crash']}); export it again and upload it.",
+        )
+        report.seconds = round(time.perf_counter() - started, 3)
+        return report
+    return Report(**{k: result[k] for k in REPORT_FIELDS})
+
+
 # --- In the child ----------------------------------------------------------------------------------
 
 
@@ -124,4 +152,16 @@ def check_child(request: dict) -> dict:
                 "The anonymised copy for reviewers could not be written from this PDF; export it "
                 "again (e.g. print to PDF) and upload it.",
             )
+    return report.as_dict()
+
+
+def final_child(request: dict) -> dict:
+    """In the sandbox: the camera-ready checks."""
+    rules = request["rules"]
+    rules["text_block_in"] = tuple(rules["text_block_in"])
+    final = request["final"]
+    final["author_names"] = tuple(final["author_names"])
+    report = check_final_pdf(
+        request["path"], rules=FormatRules(**rules), final=FinalRules(**final), max_pages=request["max_pages"]
+    )
     return report.as_dict()
