@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 
+from console.admin_zone import WorkshopZoneAdminMixin, WorkshopZoneInlineMixin
+
 from .models import (
     Challenge,
     DataFile,
@@ -16,13 +18,13 @@ from .services import registration as registration_services
 from .services import submissions as submission_services
 
 
-class MilestoneInline(admin.TabularInline):
+class MilestoneInline(WorkshopZoneInlineMixin, admin.TabularInline):
     model = Milestone
     extra = 0
 
 
 @admin.register(Challenge)
-class ChallengeAdmin(admin.ModelAdmin):
+class ChallengeAdmin(WorkshopZoneAdminMixin, admin.ModelAdmin):
     list_display = ["title", "workshop", "target_platform", "result_format", "leaderboard_policy"]
     list_filter = ["workshop"]
     filter_horizontal = ["organisers"]

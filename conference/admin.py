@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 
+from console.admin_zone import WorkshopZoneAdminMixin, WorkshopZoneInlineMixin
+
 from .models import (
     ImportantDate,
     Membership,
@@ -27,13 +29,14 @@ class OrganiserInline(admin.TabularInline):
     extra = 0
 
 
-class ImportantDateInline(admin.TabularInline):
+class ImportantDateInline(WorkshopZoneInlineMixin, admin.TabularInline):
     model = ImportantDate
     extra = 0
 
 
 @admin.register(Workshop)
-class WorkshopAdmin(admin.ModelAdmin):
+class WorkshopAdmin(WorkshopZoneAdminMixin, admin.ModelAdmin):
+    workshop_path = ""  # the Workshop is the edition: its dates (inline) are in its own zone
     list_display = ["short_name", "name", "host_conference", "start_date", "time_zone", "is_public"]
     prepopulated_fields = {"slug": ["short_name"]}
     inlines = [TopicInline, OrganiserInline, ImportantDateInline]
@@ -73,7 +76,14 @@ class OutgoingMailAdmin(admin.ModelAdmin):
         return request.user.is_superuser
 
 
-admin.site.register(ImportantDate)
+@admin.register(ImportantDate)
+class ImportantDateAdmin(WorkshopZoneAdminMixin, admin.ModelAdmin):
+    list_display = ["workshop", "kind", "label", "at"]
+    list_filter = ["workshop", "kind"]
+    list_select_related = ["workshop"]
+    zone_list_fields = ("at",)
+
+
 admin.site.register(Topic)
 admin.site.register(Organiser)
 
@@ -98,7 +108,9 @@ class PaperVersionInline(admin.TabularInline):
 
 
 @admin.register(Paper)
-class PaperAdmin(admin.ModelAdmin):
+class PaperAdmin(WorkshopZoneAdminMixin, admin.ModelAdmin):
+    zone_list_fields = ("submitted_at", "deadline_extended_until")
+    list_select_related = ["workshop"]
     list_display = [
         "number",
         "title",

@@ -30,6 +30,10 @@ class Workshop(models.Model):
         max_length=64, default="America/Los_Angeles", validators=[validate_time_zone]
     )
     description = models.TextField(blank=True)
+    call_for_papers = models.TextField(
+        blank=True,
+        help_text="The call for papers in Markdown (sanitised when shown), above the topics and rules.",
+    )
     # Format rules
     page_limit = models.PositiveSmallIntegerField(default=8)
     references_excluded = models.BooleanField(default=True, help_text="References do not count.")

@@ -1,0 +1,126 @@
+"""Role invitations: single use, bound to the invited address (a verified copy of it), each role
+granted as it should be, revocation through a confirmation page."""
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.test import Client
+
+from conference.models import Membership, OutgoingMail
+from console.models import RoleInvitation
+from console.services import roles
+from tests.html import element, text
+
+pytestmark = pytest.mark.django_db
+
+
+def _invite(source, email, role, **target):
+    return roles.role_invitation_create(
+        workshop=source["workshop"], email=email, role=role, invited_by=source["users"]["chair"], **target
+    )
+
+
+def _answer(client, invitation, answer):
+    return client.post(f"/console/invitations/{invitation.token}/", {"answer": answer}, follow=True)
+
+
+def test_a_co_chair_invitation_is_accepted_once_by_the_invited_address_only(source, make_user):
+    invitation = _invite(source, "Newchair@Chairs.edu", RoleInvitation.Role.CO_CHAIR)
+    mail = OutgoingMail.objects.get(to=["newchair@chairs.edu"])
+    assert mail.subject == "[MAI 2021] Invitation: Co-chair of MAI 2021"
+    assert f"/console/invitations/{invitation.token}/" in mail.body
+
+    # Someone else who got the link cannot accept it…
+    stranger = Client()
+    stranger.force_login(source["users"]["stranger"])
+    page = _answer(stranger, invitation, "accept")
+    assert text(page, "div", **{"class": "messages"}).startswith("This invitation is for newchair@chairs.edu")
+    # …nor can the right address while it is unverified.
+    invitee = make_user("newchair@chairs.edu", full_name="Nina Newchair")
+    EmailAddress.objects.filter(user=invitee).update(verified=False)
+    client = Client()
+    client.force_login(invitee)
+    _answer(client, invitation, "accept")
+    assert not Membership.objects.filter(user=invitee).exists()
+
+    EmailAddress.objects.filter(user=invitee).update(verified=True)
+    page = _answer(client, invitation, "accept")
+    assert page.redirect_chain[-1][0] == "/mai-2021/manage/"
+    assert Membership.objects.filter(workshop=source["workshop"], user=invitee, role="chair").exists()
+    invitation.refresh_from_db()
+    assert (invitation.state, invitation.user) == ("accepted", invitee)
+    # Single use: a second answer, by anyone, is refused and changes nothing.
+    page = _answer(stranger, invitation, "accept")
+    assert (
+        text(page, "div", **{"class": "messages"})
+        == "This invitation has already been used: each link works once."
+    )
+    page = _answer(stranger, invitation, "decline")
+    invitation.refresh_from_db()
+    assert invitation.state == "accepted"
+
+
+def test_an_organiser_invitation_adds_the_user_to_the_track(source, make_user):
+    track = source["track"]
+    invitation = _invite(
+        source, "otto@organisers.edu", RoleInvitation.Role.CHALLENGE_ORGANISER, challenge=track
+    )
+    otto = make_user("otto@organisers.edu")
+    roles.role_invitation_respond(invitation=invitation, accept=True, user=otto)
+    assert set(track.organisers.values_list("email", flat=True)) == {
+        "olga@organisers.edu",
+        "otto@organisers.edu",
+    }
+    assert not Membership.objects.filter(user=otto).exists()  # an organiser is not a chair
+
+
+def test_a_device_operator_invitation_adds_the_user_to_the_host(source, make_user):
+    host = source["host"]
+    invitation = _invite(source, "dora@lab.edu", RoleInvitation.Role.DEVICE_OPERATOR, device_host=host)
+    dora = make_user("dora@lab.edu")
+    client = Client()
+    client.force_login(dora)
+    page = _answer(client, invitation, "accept")
+    assert page.redirect_chain[-1][0] == "/evaluation/lab/"
+    assert list(host.operators.all()) == [dora]
+
+
+def test_anyone_with_the_link_may_decline_and_then_it_is_dead(source, make_user):
+    invitation = _invite(source, "dan@x.edu", RoleInvitation.Role.CO_CHAIR)
+    page = _answer(Client(), invitation, "decline")
+    assert text(page, id="invitation-state") == "State: Declined."
+    dan = make_user("dan@x.edu")
+    client = Client()
+    client.force_login(dan)
+    page = _answer(client, invitation, "accept")
+    assert (
+        text(page, "div", **{"class": "messages"})
+        == "This invitation was declined; ask the chairs for a new one."
+    )
+    assert not Membership.objects.filter(user=dan).exists()
+    # Inviting again makes a new link; the old one stays dead.
+    again = _invite(source, "dan@x.edu", RoleInvitation.Role.CO_CHAIR)
+    assert again.pk != invitation.pk and again.token != invitation.token
+
+
+def test_chairs_invite_from_the_roles_page_and_revoke_through_a_confirmation(source):
+    client = Client()
+    client.force_login(source["users"]["chair"])
+    page = client.post("/mai-2021/manage/roles/", {"role": "challenge_organiser", "email": "tia@x.edu"})
+    assert "Choose the track this organiser is invited to." in text(page, id="role-invite-form")
+    assert not RoleInvitation.objects.exists()
+    client.post(
+        "/mai-2021/manage/roles/",
+        {"role": "device_operator", "email": "tia@x.edu", "device_host": source["host"].pk},
+    )
+    invitation = RoleInvitation.objects.get()
+    row = element(client.get("/mai-2021/manage/roles/"), id=f"role-invitation-{invitation.pk}")
+    assert row.text.startswith("tia@x.edu Device operator of host lab-phones Pending")
+    confirm = client.get(f"/mai-2021/manage/roles/{invitation.pk}/revoke/")
+    assert text(confirm, id="revoke-count") == "1"
+    invitation.refresh_from_db()
+    assert invitation.state == "pending"  # nothing before the confirmation
+    client.post(f"/mai-2021/manage/roles/{invitation.pk}/revoke/")
+    invitation.refresh_from_db()
+    assert invitation.state == "revoked"
+    page = _answer(Client(), invitation, "decline")
+    assert "withdrawn by the chairs" in text(page, "div", **{"class": "messages"})
