@@ -20,6 +20,10 @@ EXPECTED = {
     "challenges.requeue_stale_submissions",
     "finalphase.recover_stale_submissions",
     "conference.recheck_stale_papers",
+    "cameraready.send_camera_ready_reminders",
+    "cameraready.recheck_stale_final_versions",
+    "proceedings.sweep_exports",
+    "conversion.sweep_stale",
 }
 
 

@@ -1,0 +1,2 @@
+"""Proceedings, public accepted papers, the workshop programme and industry partners (app label
+`proceedings`)."""
