@@ -1,18 +1,29 @@
 """Demo challenges: the six MAI 2021 tracks with their target platforms, contracts, metrics and
 milestones (idempotent). In the live edition (`mai-live`) each track also gets small generated datasets
-(`demo_data`) and a contract scaled down to those images, so every phase can be tried locally."""
+(`demo_data`) and a contract scaled down to those images, so every phase can be tried locally.
 
+The live edition's tracks sit in different phases, so each can be seen without the admin (`LIVE_PHASES`):
+most in the validation phase, "Video Super-Resolution" in the final phase and "Quantized Image
+Super-Resolution" with its final results released. Those two and "Learned Smartphone ISP" get demo
+teams whose validation results (noisy copies of the ground truth, scored here by `scoring`) are on the
+leaderboard; `finalphase.seed` seeds them (`seed_demo_teams`) with their final-phase submissions, so
+`manage.py seed_demo` has them and this module's `seed_demo` alone (the challenge tests' fixture) does
+not. Tracks the tests use for a fresh validation phase (denoising, depth, scenes) get no demo teams."""
+
+import datetime as dt
 import hashlib
 
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from conference.models import Workshop
-from conference.seed import MAI_2021_CHALLENGE_DATES, PACIFIC, demo_live_dates
+from conference.models import Profile, Workshop
+from conference.seed import MAI_2021_CHALLENGE_DATES, PACIFIC, at_5pm_pacific, demo_live_dates
 
-from . import demo_data
-from .models import Challenge, DataFile, Milestone
+from . import demo_data, scoring
+from .models import Challenge, DataFile, Milestone, Registration, Submission, Team, TeamMembership
 
 PSNR = {"key": "psnr", "label": "PSNR", "higher_is_better": True, "precision": 2}
 SSIM = {"key": "ssim", "label": "SSIM", "higher_is_better": True, "precision": 4}
@@ -171,11 +182,133 @@ def _seed_data(challenge: Challenge, track: dict) -> None:
         ).file.save(name, ContentFile(data))
 
 
+# The live edition's phase per track; tracks not listed are in the validation phase.
+LIVE_PHASES = {"video-sr": "final", "quantized-sr": "released"}
+# Milestone days relative to today (5pm Pacific) for the tracks ahead of the validation phase.
+PHASE_DAYS = {
+    "final": {
+        "website": -40,
+        "train_data": -35,
+        "validation_server": -30,
+        "test_data": -3,
+        "final_deadline": 10,
+        "factsheet_deadline": 10,
+        "preliminary_results": 12,
+        "challenge_papers": 20,
+    },
+    "released": {
+        "website": -60,
+        "train_data": -55,
+        "validation_server": -50,
+        "test_data": -20,
+        "final_deadline": -12,
+        "factsheet_deadline": -12,
+        "preliminary_results": -5,
+        "challenge_papers": 10,
+    },
+}
+# Tracks with demo teams (their validation results scored at seed time).
+DEMO_TEAM_TRACKS = ("learned-isp", "video-sr", "quantized-sr")
+DEMO_TEAMS = [
+    # (team, account, full name, affiliation, noise of its validation results)
+    ("Pixel Pushers", "pixel.pushers@example.com", "Pia Pixel", "Mobile Imaging Lab", 4.0),
+    ("Edge Lords", "edge.lords@example.com", "Eddie Edge", "NPU Systems Group", 9.0),
+]
+
+
+def live_track_dates(today: dt.date, slug: str) -> dict[str, dt.datetime]:
+    """The milestones of a live-edition track: the edition's (validation phase) or its phase's."""
+    phase = LIVE_PHASES.get(slug)
+    if phase is None:
+        return demo_live_dates(today)
+
+    def day(offset: int) -> dt.datetime:
+        d = today + dt.timedelta(days=offset)
+        return at_5pm_pacific(d.year, d.month, d.day)
+
+    return {key: day(offset) for key, offset in PHASE_DAYS[phase].items()}
+
+
+def demo_team_member(email: str, full_name: str, affiliation: str):
+    """A demo participant account (no password: nobody logs in as a demo team)."""
+    User = get_user_model()
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        user = User(
+            username=email, email=email, first_name=full_name.split()[0], last_name=full_name.split()[-1]
+        )
+        user.set_unusable_password()
+        user.save()
+        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+        Profile.objects.create(
+            user=user, full_name=full_name, affiliation=affiliation, institution_domains=[email.split("@")[1]]
+        )
+    return user
+
+
+def seed_demo_teams() -> None:
+    """The demo teams of the live edition's `DEMO_TEAM_TRACKS` (run by `finalphase.seed`, after the
+    tracks and their data exist; the challenge tests' own fixture seeds tracks without teams)."""
+    now = timezone.now()
+    for challenge in Challenge.objects.filter(workshop__slug="mai-live", slug__in=DEMO_TEAM_TRACKS):
+        _seed_teams(challenge, now)
+
+
+def _seed_teams(challenge: Challenge, now: dt.datetime) -> None:
+    """Two demo teams, each with one scored validation submission (made from the ground truth with
+    noise, scored by `scoring` as the worker would), submitted during the validation phase."""
+    if challenge.teams.exists():
+        return
+    gt = challenge.data_files.filter(split=DataFile.Split.VALIDATION_GT).first()
+    if gt is None:
+        return
+    with gt.file.open("rb") as fh:
+        truth = fh.read()
+    opened = challenge.milestones.filter(kind=Milestone.Kind.VALIDATION_SERVER).first()
+    submitted_at = min(now, (opened.at if opened else now) + dt.timedelta(days=1))
+    for index, (name, email, full_name, affiliation, noise) in enumerate(DEMO_TEAMS):
+        user = demo_team_member(email, full_name, affiliation)
+        Registration.objects.get_or_create(
+            challenge=challenge,
+            user=user,
+            defaults={"accepted_terms_at": now, "approved": True, "approved_at": now},
+        )
+        team = Team.objects.create(challenge=challenge, name=name, created_by=user)
+        TeamMembership.objects.create(
+            team=team, challenge=challenge, user=user, role=TeamMembership.Role.LEADER
+        )
+        results = demo_data.results_for(challenge.result_format, truth, noise=noise, seed=index + 1)
+        scored = scoring.score(
+            result_format=challenge.result_format,
+            submission=results,
+            ground_truth=truth,
+            max_uncompressed=challenge.max_uncompressed_mb * 1024 * 1024,
+        )
+        submission = Submission(
+            challenge=challenge,
+            team=team,
+            submitted_by=user,
+            original_name=f"results{'.zip' if challenge.result_format == 'images_zip' else '.' + challenge.result_format}",
+            size=len(results),
+            method_name=f"{name} net (demo data)",
+            status=Submission.Status.DONE,
+            attempts=1,
+            scores=scored.scores,
+            per_file=scored.per_file,
+            started_at=submitted_at,
+            finished_at=submitted_at,
+        )
+        submission.file.save(submission.original_name, ContentFile(results), save=False)
+        submission.save()
+        Submission.objects.filter(pk=submission.pk).update(created_at=submitted_at)
+
+
 @transaction.atomic
 def seed_demo(*, stdout=None) -> None:
+    today = timezone.localdate(timezone=PACIFIC)
     for slug, dates in [
         ("mai-2021", MAI_2021_CHALLENGE_DATES),
-        ("mai-live", demo_live_dates(timezone.localdate(timezone=PACIFIC))),
+        ("mai-live", None),
     ]:
         workshop = Workshop.objects.filter(slug=slug).first()
         if workshop is None:
@@ -188,8 +321,11 @@ def seed_demo(*, stdout=None) -> None:
                 defaults={"title": track["title"], "target_platform": track["platform"], "order": order},
             )
             _apply_track(challenge, track, live=live)
+            track_dates = dates if not live else live_track_dates(today, track["slug"])
             for kind, key in MILESTONE_KEYS.items():
-                Milestone.objects.get_or_create(challenge=challenge, kind=kind, defaults={"at": dates[key]})
+                Milestone.objects.get_or_create(
+                    challenge=challenge, kind=kind, defaults={"at": track_dates[key]}
+                )
             if live:
                 _seed_data(challenge, track)
         if stdout:

@@ -3,11 +3,13 @@
 from django.urls import path
 
 from . import views
+from .console import views as console
 
 app_name = "challenges"
 
 urlpatterns = [
     path("", views.challenge_list, name="list"),
+    path("new/", console.track_new, name="console-new"),
     path("<slug:challenge>/", views.challenge_detail, name="detail"),
     path("<slug:challenge>/register/", views.register, name="register"),
     path("<slug:challenge>/team/", views.team_page, name="team"),
@@ -24,4 +26,13 @@ urlpatterns = [
     path("<slug:challenge>/leaderboard.csv", views.leaderboard_csv, name="leaderboard-csv"),
     path("<slug:challenge>/manage/", views.manage, name="manage"),
     path("<slug:challenge>/manage/registrations/<int:pk>/", views.registration_approve, name="approve"),
+    path("<slug:challenge>/manage/track/", console.track_edit, name="console-track"),
+    path("<slug:challenge>/manage/track/preview/", console.formula_preview, name="console-formula-preview"),
+    path("<slug:challenge>/manage/track/delete/", console.track_delete, name="console-track-delete"),
+    path("<slug:challenge>/manage/contract/", console.contract, name="console-contract"),
+    path("<slug:challenge>/manage/milestones/", console.milestones_edit, name="console-milestones"),
+    path("<slug:challenge>/manage/data/", console.data_files, name="console-data"),
+    path(
+        "<slug:challenge>/manage/data/<int:pk>/delete/", console.data_file_delete, name="console-data-delete"
+    ),
 ]

@@ -26,6 +26,7 @@ from config.fastpath import X_STORE
 from config.middleware import arrived_at
 
 from . import leaderboard_cache, selectors, timeline
+from .console import views as console_views
 from .forms import DataFileForm, SubmissionForm
 from .models import Challenge, Milestone, Submission
 from .rules import is_challenge_organiser
@@ -78,7 +79,13 @@ def _context(request, ch: Challenge, **extra) -> dict:
 def challenge_list(request, workshop):
     ws = workshop_get(slug=workshop, user=request.user)
     return render(
-        request, "challenges/list.html", {"workshop": ws, "challenges": selectors.challenge_list(workshop=ws)}
+        request,
+        "challenges/list.html",
+        {
+            "workshop": ws,
+            "challenges": selectors.challenge_list(workshop=ws),
+            "can_add_track": request.user.has_perm("challenges.add_challenge", ws),
+        },
     )
 
 
@@ -535,11 +542,27 @@ def _leaderboard_csv(request, ch):
 # --- Organisers -----------------------------------------------------------------------------------
 
 
+def _data_upload_limit(request, workshop, challenge) -> dict[str, int]:
+    return {"upload": settings.MAX_UPLOAD_BYTES}
+
+
+def _refuse_data_upload(request, message, workshop, challenge):
+    messages.error(request, message)
+    return redirect("challenges:manage", workshop=workshop, challenge=challenge)
+
+
+@upload_limited(_data_upload_limit, _refuse_data_upload, labels={"upload": "a data file"})
 @login_required
 @with_challenge
 def manage(request, ch):
+    """The organiser's dashboard of a track (see `challenges.console`) and its data-file form."""
     if not is_challenge_organiser(request.user, ch):
         raise PermissionDenied
+    if request.method == "POST":
+        request.FILES  # noqa: B018 - parses the body now, through the upload guard's handler
+        if upload_refused(request):
+            messages.error(request, upload_refused(request))
+            return redirect("challenges:manage", workshop=ch.workshop.slug, challenge=ch.slug)
     form = DataFileForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -553,6 +576,7 @@ def manage(request, ch):
     ctx["registrations"] = selectors.registration_list(challenge=ch)
     ctx["data_files"] = selectors.data_files_for(challenge=ch, user=request.user)
     ctx["recent"] = selectors.submissions_recent(challenge=ch, limit=50)
+    ctx.update(console_views.dashboard_context(ch))
     return render(request, "challenges/manage.html", ctx)
 
 

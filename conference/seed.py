@@ -258,6 +258,19 @@ DEMO_PAPERS = [
         [1, 14],
         6,
     ),
+    # The reviewing seed takes these two further: one decided (not released), one released.
+    (
+        "Monocular Depth on a Raspberry Pi in Real Time",
+        "A depth network distilled for the Raspberry Pi 4 CPU that keeps its si-RMSE within 5 percent.",
+        [8, 13],
+        7,
+    ),
+    (
+        "Camera Scene Detection with Full-Integer Networks",
+        "Thirty camera scenes recognised by a full-INT8 classifier in 2 ms on a phone NPU.",
+        [4, 14],
+        6,
+    ),
 ]
 
 
@@ -314,7 +327,8 @@ def pdf_from_objects(objects: list[bytes]) -> bytes:
 
 
 def _seed_demo_papers(workshop: Workshop) -> None:
-    """Two papers by author@example.com in the live edition, checked, with their review copies."""
+    """Four papers by author@example.com in the live edition, checked, with their review copies (the
+    reviewing seed puts them in every state: submitted, under review, decided, released)."""
     author = get_user_model().objects.filter(email="author@example.com").first()
     if author is None:
         return

@@ -303,15 +303,22 @@ def test_two_tabs_submitting_at_once_get_different_numbers(edition, author):
     assert sorted(numbers) == [1, 2, 3]
 
 
-def test_the_demo_seed_adds_two_checked_papers_by_the_demo_author_once(seeded):
+def test_the_demo_seed_puts_the_demo_authors_papers_in_every_state_once(seeded):
+    """The live edition shows every paper state without the admin: #1 submitted, #2 under review, #3
+    decided (not released), #4 released and accepted; seeding again adds nothing."""
     live = seeded["mai-live"]
     papers = list(Paper.objects.filter(workshop=live).order_by("number"))
-    assert [p.submitter.email for p in papers] == ["author@example.com", "author@example.com"]
-    assert all(p.status == Paper.Status.SUBMITTED for p in papers)
+    assert [p.submitter.email for p in papers] == ["author@example.com"] * 4
+    assert [p.status for p in papers] == [Paper.Status.SUBMITTED] * 3 + [Paper.Status.ACCEPTED]
+    assert not papers[0].assignments.exists()
+    assert papers[1].assignments.exists() and not hasattr(papers[1], "decision")
+    papers[2].refresh_from_db()
+    assert papers[2].decision.released_at is None
+    assert papers[3].decision.released_at is not None
     assert selectors.paper_review_file(paper=papers[0]).name.endswith("/paper-1.pdf")
     assert papers[0].versions.get().check_report["content_pages"] == 7
     call_command("seed_demo", stdout=io.StringIO())
-    assert Paper.objects.filter(workshop=live).count() == 2
+    assert Paper.objects.filter(workshop=live).count() == 4
 
 
 def test_a_check_that_never_ran_is_dispatched_again_then_refused_with_a_reason(edition, author, settings):

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.test import Client
 
-from challenges.models import Milestone
+from challenges.models import Milestone, Registration
 from conference.models import ImportantDate
 from tests.html import element
 
@@ -92,3 +92,37 @@ def test_the_change_list_shows_each_date_in_its_workshops_zone(source, admin_cli
             "Thu 15 April 2021, 5pm Pacific Time (PDT)",
         ]
     )
+
+
+def test_the_review_deadline_is_shown_and_entered_in_the_workshop_zone(source, admin_client):
+    settings_row = source["workshop"].review_settings
+    url = f"/admin/reviewing/reviewsettings/{settings_row.pk}/change/"
+    page = admin_client.get(url)
+    assert element(page, "input", name="review_deadline_0").attrs["value"] == "30/03/2021"
+    assert element(page, "input", name="review_deadline_1").attrs["value"] == "17:00:00"
+    help_text = element(page, "div", class_="field-review_deadline").find("div", class_="help").text
+    assert help_text == "Shown and entered in the workshop's time zone, America/Los_Angeles."
+    listing = admin_client.get("/admin/reviewing/reviewsettings/")
+    cell = element(listing, id="result_list").find("td", class_="field-review_deadline_in_workshop_zone")
+    assert cell.text == "Tue 30 March 2021, 5pm Pacific Time (PDT)"
+
+
+def test_a_registration_added_for_a_track_is_read_in_its_workshops_zone(source, admin_client):
+    """The zone is found through the posted track (challenge → workshop), not taken as UTC."""
+    page = admin_client.get("/admin/challenges/registration/add/")
+    help_text = element(page, "div", class_="field-accepted_terms_at").find("div", class_="help").text
+    assert help_text.startswith("Entered in the time zone of the workshop this belongs to")
+    response = admin_client.post(
+        "/admin/challenges/registration/add/",
+        {
+            "challenge": source["track"].pk,
+            "user": source["users"]["stranger"].pk,
+            "accepted_terms_at_0": "2021-06-01",
+            "accepted_terms_at_1": "17:00",
+            "approved_at_0": "",
+            "approved_at_1": "",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    registration = Registration.objects.get(user=source["users"]["stranger"])
+    assert registration.accepted_terms_at == dt.datetime(2021, 6, 2, 0, 0, tzinfo=dt.UTC)  # PDT: UTC−7

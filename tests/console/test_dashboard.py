@@ -79,7 +79,7 @@ def test_the_outbox_shows_the_editions_failures_and_retries_them_after_confirmat
         state=OutgoingMail.State.FAILED,
         error="SMTPServerDisconnected: gone",
     )
-    OutgoingMail.objects.create(
+    sent = OutgoingMail.objects.create(
         to=["a@b.c"], subject="[MAI 2021] Welcome", body="x", state=OutgoingMail.State.SENT
     )
     other = OutgoingMail.objects.create(
@@ -99,13 +99,27 @@ def test_the_outbox_shows_the_editions_failures_and_retries_them_after_confirmat
     assert text(confirm, id="retry-count") == "1"
     failed.refresh_from_db()
     assert failed.state == "failed"  # nothing before the confirmation
-    chair_client.post(f"{URL}mail/retry/")
-    failed.refresh_from_db()
-    other.refresh_from_db()
-    assert (failed.state, other.state) == ("queued", "failed")
-    assert Dispatch.objects.filter(
-        task="conference.send_outgoing_mail", ref=f"conference.outgoingmail:{failed.pk}"
-    ).exists()
+    # A failure that comes after the confirmation page was shown waits for its own confirmation.
+    later = OutgoingMail.objects.create(
+        to=["y@b.c"], subject="[MAI 2021] Later", body="x", state=OutgoingMail.State.FAILED, error="E"
+    )
+    retry = element(confirm, id="retry-confirm").parent.find_all("input", name="mail")
+    chair_client.post(f"{URL}mail/retry/", {"mail": [i.attrs["value"] for i in retry]})
+    for mail in (failed, other, later, sent):
+        mail.refresh_from_db()
+    assert (failed.state, other.state, later.state, sent.state) == ("queued", "failed", "failed", "sent")
+    dispatched = set(
+        Dispatch.objects.filter(task="conference.send_outgoing_mail").values_list("ref", flat=True)
+    )
+    assert dispatched == {f"conference.outgoingmail:{failed.pk}"}  # the sent message is not sent again
+    # Confirming again (a second click, another tab) re-queues nothing: the message is no longer failed.
+    page = chair_client.post(f"{URL}mail/retry/", {"mail": [i.attrs["value"] for i in retry]}, follow=True)
+    assert Dispatch.objects.filter(task="conference.send_outgoing_mail").count() == 1
+    notes = [p.text for p in element(page, "div", class_="messages").find_all("p")]
+    assert notes == [
+        "0 message(s) queued to be sent again.",
+        "1 of the messages you confirmed had been sent or queued meanwhile: left alone.",
+    ]
 
 
 def test_edit_pages_save_the_call_for_papers_sanitised_topics_and_organisers(source, chair_client):

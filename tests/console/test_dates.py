@@ -30,7 +30,7 @@ def _form(workshop, changes=None, new=()):
             {"pk": str(d.pk), "kind": d.kind, "label": d.label, "at": local, **changes.get(d.kind, {})}
         )
     rows += [{"pk": "", "kind": kind, "label": "", "at": at} for kind, at in new]
-    rows += [{"pk": "", "kind": "other", "label": "", "at": ""}]
+    rows += [{"pk": "", "kind": "", "label": "", "at": ""}]  # an untouched new row
     for i, row in enumerate(rows):
         for key, value in row.items():
             if key == "remove":
@@ -192,5 +192,33 @@ def test_a_time_that_does_not_exist_in_the_zone_is_refused(source, chair_client)
     ws = source["workshop"]
     # 14 March 2021, 2:30am did not exist in Los Angeles (clocks jumped from 2am to 3am).
     page = chair_client.post(URL, _form(ws, new=[("other", "2021-03-14T02:30")]))
-    assert "may be ambiguous or it may not exist" in text(page, id="dates-form")
+    assert text(element(page, id="date-row-5"), "ul", class_="errorlist") == (
+        "There is no 2:30am on Sun 14 March 2021 in America/Los_Angeles: the clocks go forward an hour "
+        "that night. Choose a time outside that hour."
+    )
     assert ws.dates.count() == 5
+
+
+def test_a_time_the_clocks_show_twice_is_refused_with_its_reason(source, chair_client):
+    ws = source["workshop"]
+    # 7 November 2021, 1:30am happened twice in Los Angeles (clocks went back from 2am to 1am).
+    page = chair_client.post(URL, _form(ws, new=[("other", "2021-11-07T01:30")]))
+    assert text(element(page, id="date-row-5"), "ul", class_="errorlist") == (
+        "1:30am on Sun 7 November 2021 happens twice in America/Los_Angeles: the clocks go back an hour "
+        "that night. Choose a time outside that hour."
+    )
+    assert ws.dates.count() == 5
+
+
+def test_a_new_row_with_a_kind_but_no_time_or_a_time_but_no_kind_is_refused(source, chair_client):
+    ws = source["workshop"]
+    page = chair_client.post(URL, _form(ws, new=[("review_deadline", "")]))
+    assert text(element(page, id="date-row-5"), "ul", class_="errorlist") == (
+        "Enter the date and time of this new date (or set its kind back to “— choose —”)."
+    )
+    page = chair_client.post(URL, _form(ws, new=[("", "2021-03-30T17:00")]))
+    assert text(element(page, id="date-row-5"), "ul", class_="errorlist") == "Choose what this date is."
+    assert ws.dates.count() == 5
+    # An untouched new row offers no kind: it is not taken for a date.
+    page = chair_client.get(URL)
+    assert element(page, "select", id="id_dates-5-kind").find("option", selected="").text == "— choose —"

@@ -78,7 +78,7 @@ def test_register_team_download_submit_and_see_score(
     assert page.evaluate("window.__sameDocument") is True
     overall = page.locator("#scores tfoot td").first.inner_text()
     assert overall == f"{expected:.2f}"
-    assert Submission.objects.get().status == "done"
+    assert Submission.objects.get(challenge=challenge).status == "done"
     assert page.locator("#scores tbody tr").count() == 3
 
     page.goto(base + "leaderboard/")
