@@ -65,8 +65,8 @@ def seed(n: int) -> list[str]:
     from django.contrib.auth import get_user_model
     from django.core.files.base import ContentFile
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
 
+    from apitokens.services import api_token_create
     from challenges.demo_data import png_bytes
     from challenges.models import Challenge, DataFile, Milestone, Registration, Team, TeamMembership
     from conference.models import Workshop
@@ -117,7 +117,7 @@ def seed(n: int) -> list[str]:
             for t, u in zip(teams, users, strict=True)
         ]
     )
-    return [Token.objects.create(user=u).key for u in users]
+    return [api_token_create(user=u, name="benchmark", scope="submit")[1] for u in users]
 
 
 def multipart(data: bytes) -> tuple[str, bytes]:

@@ -7,19 +7,27 @@
   `method_description`): submit results, exactly as the web form does (same checks and limits);
 - `GET <workshop>/<challenge>/submissions/<uuid>/`: status, scores, per-file breakdown (empty where
   the challenge hides it: per-file accuracy would reveal the hidden labels);
-- `GET <workshop>/<challenge>/leaderboard/`: the validation leaderboard, when visible to the caller.
+- `GET <workshop>/<challenge>/leaderboard/` (and `leaderboard.csv`): the validation leaderboard, when
+  visible to the caller (404 before, as the page);
+- `GET ` (the root, `?workshop=<slug>`): the challenges of the public editions.
+
+Errors are JSON (config/api_errors.py); each endpoint's schema lists the statuses it answers.
 """
 
-from django.http import Http404
+import datetime as dt
+
+from django.http import Http404, HttpResponse
 from django.urls import path
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import exceptions, parsers, serializers, status
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import exceptions, parsers, permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common import csv_export
 from common.uploads import UploadLimitedMixin
-from conference.selectors import workshop_get
+from conference.selectors import workshop_get, workshop_list_public
+from config.api_errors import error_response
 from config.middleware import arrived_at
 
 from . import selectors, timeline
@@ -78,7 +86,41 @@ def _challenge(workshop: str, challenge: str, user) -> Challenge:
     return ch
 
 
+class ChallengeSummarySerializer(serializers.Serializer):
+    workshop = serializers.CharField(source="workshop.slug")
+    slug = serializers.CharField()
+    title = serializers.CharField()
+    target_platform = serializers.CharField()
+    phase = serializers.SerializerMethodField(help_text="The phase open for submissions now, or null.")
+    url = serializers.SerializerMethodField()
+
+    def get_phase(self, ch) -> str | None:
+        return timeline.phase_open(selectors.timeline_for(ch), timezone.now())
+
+    def get_url(self, ch) -> str:
+        return self.context["request"].build_absolute_uri(ch.get_absolute_url())
+
+
+class ChallengeListView(APIView):
+    permission_classes = [permissions.AllowAny]  # public, as its page
+
+    @extend_schema(
+        parameters=[OpenApiParameter("workshop", str, description="Only this edition's challenges.")],
+        responses={200: ChallengeSummarySerializer(many=True), 404: error_response(404, "No such edition.")},
+        summary="Challenges of the public editions",
+    )
+    def get(self, request):
+        if request.query_params.get("workshop"):
+            workshops = [workshop_get(slug=request.query_params["workshop"], user=request.user)]
+        else:
+            workshops = list(workshop_list_public())
+        challenges = [ch for ws in workshops for ch in selectors.challenge_list(workshop=ws)]
+        return Response(ChallengeSummarySerializer(challenges, many=True, context={"request": request}).data)
+
+
 class ChallengeView(APIView):
+    permission_classes = [permissions.AllowAny]  # public, as its page
+
     @extend_schema(
         responses=inline_serializer(
             "Challenge",
@@ -117,7 +159,7 @@ class ChallengeView(APIView):
 
 
 class SubmissionListView(UploadLimitedMixin, APIView):
-    parser_classes = [parsers.MultiPartParser, parsers.FormParser]
+    parser_classes = [parsers.MultiPartParser]
 
     def upload_limits(self, request, workshop, challenge) -> int:
         ch = selectors.challenge_get_by_slugs(workshop_slug=workshop, slug=challenge)
@@ -125,14 +167,23 @@ class SubmissionListView(UploadLimitedMixin, APIView):
             raise Http404
         return ch.max_upload_mb * 1024 * 1024
 
-    @extend_schema(responses=SubmissionSerializer(many=True))
+    @extend_schema(
+        responses=SubmissionSerializer(many=True), summary="Your team's validation submissions, newest first"
+    )
     def get(self, request, workshop, challenge):
         ch = _challenge(workshop, challenge, request.user)
         team = selectors.team_for(request.user, ch)
         subs = selectors.submissions_for_team(team=team) if team else []
         return Response(SubmissionSerializer(subs, many=True, context={"request": request}).data)
 
-    @extend_schema(request=UploadSerializer, responses={201: SubmissionSerializer})
+    @extend_schema(
+        request={"multipart/form-data": UploadSerializer},
+        responses={
+            201: SubmissionSerializer,
+            400: error_response(400, "Refused: outside the phase, over the limits, not a valid archive…"),
+        },
+        summary="Submit validation results (as the page: same checks and limits)",
+    )
     def post(self, request, workshop, challenge):
         ch = _challenge(workshop, challenge, request.user)
         self.check_upload_complete(request)
@@ -157,7 +208,7 @@ class SubmissionListView(UploadLimitedMixin, APIView):
 
 
 class SubmissionDetailView(APIView):
-    @extend_schema(responses=SubmissionSerializer)
+    @extend_schema(responses=SubmissionSerializer, summary="One validation submission: status and scores")
     def get(self, request, workshop, challenge, pk):
         ch = _challenge(workshop, challenge, request.user)
         sub = selectors.submission_get(challenge=ch, public_id=pk)
@@ -167,6 +218,8 @@ class SubmissionDetailView(APIView):
 
 
 class LeaderboardView(APIView):
+    permission_classes = [permissions.AllowAny]  # public, as its page
+
     @extend_schema(
         responses=inline_serializer(
             "LeaderboardRow",
@@ -198,7 +251,49 @@ class LeaderboardView(APIView):
         )
 
 
+def _leaderboard_csv_text(ch: Challenge) -> str:
+    header = ["rank", "team", *[m["label"] for m in ch.metrics], "method", "submitted_at_utc"]
+    rows = (
+        [
+            row.rank,
+            row.team,
+            *[
+                ""
+                if row.scores.get(m["key"]) is None
+                else f"{row.scores[m['key']]:.{m.get('precision', 4)}f}"
+                for m in ch.metrics
+            ],
+            row.method,
+            row.submitted_at.astimezone(dt.UTC).isoformat(),
+        ]
+        for row in selectors.leaderboard_validation(challenge=ch)
+    )
+    return csv_export.csv_text(rows, header=header)
+
+
+class LeaderboardCsvView(APIView):
+    permission_classes = [permissions.AllowAny]  # public, as its page
+
+    @extend_schema(
+        responses={
+            (200, "text/csv"): OpenApiResponse(str, description="rank, team, one column per metric, method"),
+            404: error_response(404, "No such challenge, or its leaderboard is not public yet."),
+        },
+        summary="The validation leaderboard as CSV",
+    )
+    def get(self, request, workshop, challenge):
+        ch = _challenge(workshop, challenge, request.user)
+        if not selectors.leaderboard_visible(challenge=ch, user=request.user):
+            raise Http404("This leaderboard is not public yet.")
+        response = HttpResponse(_leaderboard_csv_text(ch), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="{ch.workshop.slug}-{ch.slug}-validation.csv"'
+        )
+        return response
+
+
 urlpatterns = [
+    path("", ChallengeListView.as_view(), name="challenges"),
     path("<slug:workshop>/<slug:challenge>/", ChallengeView.as_view(), name="challenge"),
     path("<slug:workshop>/<slug:challenge>/submissions/", SubmissionListView.as_view(), name="submissions"),
     path(
@@ -207,4 +302,9 @@ urlpatterns = [
         name="submission",
     ),
     path("<slug:workshop>/<slug:challenge>/leaderboard/", LeaderboardView.as_view(), name="leaderboard"),
+    path(
+        "<slug:workshop>/<slug:challenge>/leaderboard.csv",
+        LeaderboardCsvView.as_view(),
+        name="leaderboard-csv",
+    ),
 ]

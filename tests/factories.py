@@ -80,6 +80,14 @@ class UserFactory(DjangoModelFactory):
     )
 
 
+def api_token(user, *, scope: str = "submit", name: str = "tests") -> str:
+    """An API token of `user` (apitokens, as the tokens page makes it); returns the secret to send as
+    `Authorization: Token <secret>`."""
+    from apitokens.services import api_token_create
+
+    return api_token_create(user=user, name=name, scope=scope)[1]
+
+
 class WorkshopFactory(DjangoModelFactory):
     """An edition some weeks ahead, in Pacific time as MAI's."""
 

@@ -4,14 +4,19 @@ evaluation API:
 
 - `POST submissions/` (multipart: model, optional dynamic_model, results, method_name) → 201 with the
   submission, or 400 with `errors` (the same messages as the page);
+- `GET submissions/` → the caller's team's final submissions, newest first;
 - `GET submissions/<uuid>/` → status of both measurements; the numbers only when the team may see them;
-- `GET leaderboard/` → the final leaderboard when the caller may see it (403 before).
+- `PUT factsheet/` (JSON) → the team's fact sheet, as the fact-sheet page saves it;
+- `GET leaderboard/` → the final leaderboard when the caller may see it (403 before);
+- `GET results.<csv|tex>` → the ranked results (organisers at once, everyone after the release).
+
+Errors are JSON (config/api_errors.py); each endpoint's schema lists the statuses it answers.
 """
 
-from django.http import Http404
-from django.urls import path
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import parsers, serializers, status
+from django.http import Http404, HttpResponse
+from django.urls import path, reverse
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import parsers, permissions, serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,10 +25,12 @@ from challenges import selectors as ch_selectors
 from challenges.models import Challenge
 from common.uploads import UploadLimitedMixin
 from conference.selectors import workshop_get
+from config.api_errors import error_payload, error_response, errors
 from config.middleware import arrived_at
 
 from . import selectors
 from .models import ModelSubmission
+from .services import factsheets
 from .services.base import FinalPhaseRefused
 from .services.submissions import model_submission_create
 
@@ -96,7 +103,28 @@ class SubmissionListCreate(UploadLimitedMixin, APIView):
         model = selectors.final_settings_for(challenge=ch).max_model_mb * 1024 * 1024
         return {"model": model, "dynamic_model": model, "results": ch.max_upload_mb * 1024 * 1024}
 
-    @extend_schema(request=FinalUploadSerializer, responses={201: FinalSubmissionSerializer})
+    @extend_schema(
+        responses={200: FinalSubmissionSerializer(many=True)},
+        summary="Your team's final submissions, newest first",
+    )
+    def get(self, request, workshop, challenge):
+        ch = _challenge(request, workshop, challenge)
+        team = ch_selectors.team_for(request.user, ch)
+        subs = selectors.submissions_for_team(team=team) if team else []
+        visible = selectors.own_results_visible_to(request.user, ch)
+        return Response(FinalSubmissionSerializer(subs, many=True, context={"own_visible": visible}).data)
+
+    @extend_schema(
+        request={"multipart/form-data": FinalUploadSerializer},
+        responses={
+            201: FinalSubmissionSerializer,
+            400: error_response(
+                400,
+                "Refused (outside the phase, over the limit, the model breaks the contract…): `errors` and `reason`.",
+            ),
+        },
+        summary="Submit a final model (as the page: same checks, limits and deadline)",
+    )
     def post(self, request, workshop, challenge):
         ch = _challenge(request, workshop, challenge)
         self.check_upload_complete(request)
@@ -115,7 +143,8 @@ class SubmissionListCreate(UploadLimitedMixin, APIView):
             )
         except FinalPhaseRefused as exc:
             return Response(
-                {"errors": exc.messages, "reason": exc.reason}, status=status.HTTP_400_BAD_REQUEST
+                {**error_payload(exc.messages, code=exc.reason), "reason": exc.reason},
+                status=status.HTTP_400_BAD_REQUEST,
             )
         return Response(
             FinalSubmissionSerializer(submission, context={"own_visible": False}).data,
@@ -124,7 +153,10 @@ class SubmissionListCreate(UploadLimitedMixin, APIView):
 
 
 class SubmissionDetail(APIView):
-    @extend_schema(responses={200: FinalSubmissionSerializer})
+    @extend_schema(
+        responses={200: FinalSubmissionSerializer, **errors(404)},
+        summary="One final submission: fidelity and runtime status; results when visible",
+    )
     def get(self, request, workshop, challenge, pk):
         ch = _challenge(request, workshop, challenge)
         submission = selectors.model_submission_get(challenge=ch, public_id=pk)
@@ -135,6 +167,8 @@ class SubmissionDetail(APIView):
 
 
 class Leaderboard(APIView):
+    permission_classes = [permissions.AllowAny]  # public once released, as its page
+
     @extend_schema(
         responses={
             200: inline_serializer(
@@ -143,8 +177,10 @@ class Leaderboard(APIView):
                     "columns": serializers.ListField(child=serializers.DictField()),
                     "rows": serializers.ListField(child=serializers.DictField()),
                 },
-            )
-        }
+            ),
+            403: error_response(403, "The final results are not released yet."),
+        },
+        summary="The final leaderboard (organisers at once; everyone after the release)",
     )
     def get(self, request, workshop, challenge):
         ch = _challenge(request, workshop, challenge)
@@ -172,6 +208,88 @@ class Leaderboard(APIView):
         )
 
 
+class FactSheetMemberSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    affiliation = serializers.CharField(max_length=200)
+    email = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class FactSheetSerializer(serializers.Serializer):
+    team_name = serializers.CharField(max_length=120)
+    contact_name = serializers.CharField(max_length=200)
+    contact_email = serializers.EmailField()
+    method_title = serializers.CharField(max_length=300)
+    method_description = serializers.CharField()
+    architecture_training = serializers.CharField()
+    training_data_hardware = serializers.CharField()
+    runtime_observations = serializers.CharField(required=False, allow_blank=True, default="")
+    links = serializers.ListField(
+        child=serializers.CharField(max_length=500),
+        required=False,
+        default=list,
+        help_text="Web addresses (http:// or https://): code, paper, project page.",
+    )
+    members = FactSheetMemberSerializer(many=True)
+
+
+class FactSheetView(APIView):
+    parser_classes = [parsers.JSONParser]
+
+    @extend_schema(
+        request=FactSheetSerializer,
+        responses={
+            200: inline_serializer(
+                "FactSheetSaved", {"team": serializers.CharField(), "url": serializers.CharField()}
+            ),
+            400: error_response(400, "Missing fields, or outside the fact-sheet window: `errors` says what."),
+        },
+        summary="Save your team's fact sheet (as the fact-sheet page)",
+    )
+    def put(self, request, workshop, challenge):
+        ch = _challenge(request, workshop, challenge)
+        form = FactSheetSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = dict(form.validated_data)
+        members = [dict(m) for m in data.pop("members")]
+        data["links"] = "\n".join(data.get("links", []))
+        try:
+            sheet = factsheets.factsheet_save(
+                challenge=ch, user=request.user, data=data, members=members, now=arrived_at(request)
+            )
+        except FinalPhaseRefused as exc:
+            return Response(
+                {**error_payload(exc.messages, code=exc.reason), "reason": exc.reason},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        url = request.build_absolute_uri(
+            reverse("finalphase:factsheet-pdf", args=[ch.workshop.slug, ch.slug])
+        )
+        return Response({"team": sheet.team.name, "url": url})
+
+
+class ResultsExportView(APIView):
+    permission_classes = [permissions.AllowAny]  # public once released, as its page
+
+    @extend_schema(
+        responses={
+            (200, "text/csv"): OpenApiResponse(str, description="The ranked results as CSV."),
+            (200, "application/x-tex"): OpenApiResponse(
+                str, description="The ranked results as a LaTeX table."
+            ),
+            403: error_response(403, "The final results are not released yet."),
+        },
+        summary="The ranked final results, CSV or LaTeX (as the results page exports them)",
+    )
+    def get(self, request, workshop, challenge, fmt):
+        ch = _challenge(request, workshop, challenge)
+        if not request.user.has_perm("finalphase.view_leaderboard", ch):
+            raise PermissionDenied("The final results are not released yet.")
+        content, content_type, filename = selectors.results_export(challenge=ch, fmt=fmt)
+        response = HttpResponse(content, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+
 urlpatterns = [
     path("<slug:workshop>/<slug:challenge>/submissions/", SubmissionListCreate.as_view(), name="submissions"),
     path(
@@ -180,4 +298,17 @@ urlpatterns = [
         name="submission",
     ),
     path("<slug:workshop>/<slug:challenge>/leaderboard/", Leaderboard.as_view(), name="leaderboard"),
+    path("<slug:workshop>/<slug:challenge>/factsheet/", FactSheetView.as_view(), name="factsheet"),
+    path(
+        "<slug:workshop>/<slug:challenge>/results.csv",
+        ResultsExportView.as_view(),
+        {"fmt": "csv"},
+        name="results-csv",
+    ),
+    path(
+        "<slug:workshop>/<slug:challenge>/results.tex",
+        ResultsExportView.as_view(),
+        {"fmt": "tex"},
+        name="results-tex",
+    ),
 ]

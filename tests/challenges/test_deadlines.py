@@ -194,11 +194,9 @@ def test_burst_of_50_straddling_the_deadline_is_judged_at_arrival(live_server, d
     the validation close; each body finishes 0.3 s after its headers. The arrival stamp is taken before
     the body is read; every upload stamped before the close is accepted and stored at that instant,
     every one stamped at or after it is refused with the deadline named."""
-    from rest_framework.authtoken.models import Token
+    from tests.factories import api_token
 
-    tokens = [
-        Token.objects.create(user=participant(denoising, f"Burst {i:02d}")).key for i in range(N_CLIENTS)
-    ]
+    tokens = [api_token(participant(denoising, f"Burst {i:02d}")) for i in range(N_CLIENTS)]
     content_type, body = _multipart(
         {"method_name": "burst"}, "r.zip", results_for(denoising.result_format, ground_truth_bytes(denoising))
     )
@@ -260,7 +258,7 @@ def test_burst_of_50_straddling_the_deadline_is_judged_at_arrival(live_server, d
         assert stored.created_at == r["arrived"]  # the stored time is the arrival instant
     for r in refused:
         assert r["arrived"] >= deadline  # none that arrived before the close is refused
-        message = json.loads(r["payload"])["detail"][0]
+        message = json.loads(r["payload"])["errors"][0]
         assert message.startswith(f"The validation phase closed at {when}, ")
     assert accepted and refused
     # Uploads whose body was still arriving at the close but that arrived before it were accepted.
@@ -276,9 +274,9 @@ def test_requests_over_the_concurrency_limit_wait_stamped_with_their_arrival(
 ):
     """With WEB_MAX_CONCURRENT_REQUESTS=1, a request that arrives while another is inside the site
     (here: an upload whose body is still coming) waits for it, but is stamped when it arrived."""
-    from rest_framework.authtoken.models import Token
+    from tests.factories import api_token
 
-    token = Token.objects.create(user=participant(denoising, "Slow")).key
+    token = api_token(participant(denoising, "Slow"))
     settings.WEB_MAX_CONCURRENT_REQUESTS = 1
     host = urllib.parse.urlsplit(live_server.url)
     page = f"/{denoising.workshop.slug}/challenges/"
