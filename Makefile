@@ -11,11 +11,12 @@ TEST_ENV := DATABASE_URL=postgres://postgres@127.0.0.1:5432/test CELERY_BROKER_U
 
 .PHONY: run test install install-test system-packages services lint smoke seed clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml client/pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -e '.[test]'
+	$(PIP) install -q -e client/
 	touch $@
 
 install: $(VENV)/.installed

@@ -58,18 +58,24 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served from our own static files
     "common",
     "conference",
     "conference.reviewing",
+    "conference.cameraready",
     "challenges",
     "challenges.finalphase",
     "evaluation",
+    "conference.proceedings",  # after challenges: its demo seed links the seeded challenges
+    "conversion",
+    "apitokens",
+    "console",
 ]
 
 MIDDLEWARE = [
     "config.middleware.ArrivalMiddleware",  # first: stamps request.arrived_at before the body is read
+    "config.api_errors.ApiJsonErrorsMiddleware",  # every error under /api/ answered as JSON
     "config.middleware.ConcurrencyLimitMiddleware",  # then: WEB_MAX_CONCURRENT_REQUESTS per process
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -272,6 +278,8 @@ SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS")
 PAPER_PDF_MAX_BYTES = int(os.environ.get("PAPER_PDF_MAX_BYTES", str(50 * 1024 * 1024)))
 PAPER_SUPPLEMENTARY_MAX_BYTES = int(os.environ.get("PAPER_SUPPLEMENTARY_MAX_BYTES", str(100 * 1024 * 1024)))
 PAPER_PDF_MAX_PAGES = int(os.environ.get("PAPER_PDF_MAX_PAGES", "60"))
+# Camera-ready PDFs (conference/cameraready): IEEE Xplore / CVF take at most 10 MB.
+CAMERA_READY_PDF_MAX_BYTES = int(os.environ.get("CAMERA_READY_PDF_MAX_BYTES", str(10 * 1024 * 1024)))
 EVALUATION_MAX_MODEL_BYTES = int(os.environ.get("EVALUATION_MAX_MODEL_BYTES", str(200 * 1024 * 1024)))
 EVALUATION_MAX_TENSOR_BYTES = int(os.environ.get("EVALUATION_MAX_TENSOR_BYTES", str(2 * 2**30)))
 EVALUATION_JOB_TIME_LIMIT_S = int(os.environ.get("EVALUATION_JOB_TIME_LIMIT_S", "120"))
@@ -283,21 +291,43 @@ EVALUATION_STUCK_GRACE_S = int(os.environ.get("EVALUATION_STUCK_GRACE_S", "120")
 EVALUATION_MODEL_URL_MAX_AGE_S = int(os.environ.get("EVALUATION_MODEL_URL_MAX_AGE_S", "600"))
 # How long a device's lease (one job at a time per device) lasts without renewal by its worker.
 EVALUATION_DEVICE_LEASE_S = int(os.environ.get("EVALUATION_DEVICE_LEASE_S", "60"))
+# Model conversion (conversion/): upload limit, sandbox limits, samples for calibration and fidelity.
+CONVERSION_MAX_UPLOAD_BYTES = int(os.environ.get("CONVERSION_MAX_UPLOAD_BYTES", str(250 * 1024 * 1024)))
+CONVERSION_TIME_LIMIT_S = float(os.environ.get("CONVERSION_TIME_LIMIT_S", "600"))
+CONVERSION_MEMORY_MB = int(os.environ.get("CONVERSION_MEMORY_MB", "8192"))  # address space, TF included
+CONVERSION_MAX_CALIBRATION_SAMPLES = int(os.environ.get("CONVERSION_MAX_CALIBRATION_SAMPLES", "100"))
+CONVERSION_FIDELITY_SAMPLES = int(os.environ.get("CONVERSION_FIDELITY_SAMPLES", "8"))
+CONVERSION_MAX_ACTIVE = int(os.environ.get("CONVERSION_MAX_ACTIVE", "2"))  # queued/running per user
+CONVERSION_MAX_ATTEMPTS = int(os.environ.get("CONVERSION_MAX_ATTEMPTS", "3"))
+CONVERSION_STALE_GRACE_S = float(os.environ.get("CONVERSION_STALE_GRACE_S", "120"))
 
 # --- API ------------------------------------------------------------------------------------------
+# Requests per personal API token (DRF rate: "<n>/<second|minute|hour|day>").
+API_TOKEN_RATE = os.environ.get("API_TOKEN_RATE", "600/minute")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "apitokens.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "apitokens.authentication.TokenScopeAllows",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["apitokens.authentication.ApiTokenRateThrottle"],  # API_TOKEN_RATE
+    "DEFAULT_SCHEMA_CLASS": "config.api_errors.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "MAI workshop API",
-    "DESCRIPTION": "Papers, challenges and on-device model evaluation.",
+    "DESCRIPTION": "Papers, challenges and on-device model evaluation. Authenticate with "
+    "`Authorization: Token <secret>` (a token made at /account/tokens/). Every error is JSON: "
+    '`{"detail": "…", "code": "…"}`, with `fields` (messages per field) for invalid input.',
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # --- Celery ---------------------------------------------------------------------------------------
@@ -326,10 +356,15 @@ BEAT_DISPATCH_EVERY_S = float(os.environ.get("BEAT_DISPATCH_EVERY_S", "10"))  # 
 BEAT_SWEEP_EVERY_S = float(os.environ.get("BEAT_SWEEP_EVERY_S", "30"))  # stuck jobs / submissions
 BEAT_OFFLINE_DEVICES_EVERY_S = float(os.environ.get("BEAT_OFFLINE_DEVICES_EVERY_S", "15"))
 BEAT_REVIEW_REMINDERS_EVERY_S = float(os.environ.get("BEAT_REVIEW_REMINDERS_EVERY_S", "3600"))
+BEAT_CAMERA_READY_REMINDERS_EVERY_S = float(os.environ.get("BEAT_CAMERA_READY_REMINDERS_EVERY_S", "3600"))
 # Reviewer assignment runs (conference/reviewing/assignment_services.py): a run no worker picked up within
 # the queue timeout, silent (no heartbeat) for STALE_S, or running past TIME_LIMIT_S is marked failed.
 ASSIGNMENT_RUN_QUEUE_TIMEOUT_S = float(os.environ.get("ASSIGNMENT_RUN_QUEUE_TIMEOUT_S", "900"))
 ASSIGNMENT_RUN_STALE_S = float(os.environ.get("ASSIGNMENT_RUN_STALE_S", "120"))
+# Proceedings exports (conference/proceedings): a queued or building export silent this long is failed.
+PROCEEDINGS_EXPORT_STALE_S = float(os.environ.get("PROCEEDINGS_EXPORT_STALE_S", "600"))
+# Partner logos and speaker photos: upload limit (bytes) before the image is checked in the sandbox.
+PROCEEDINGS_IMAGE_MAX_BYTES = int(os.environ.get("PROCEEDINGS_IMAGE_MAX_BYTES", str(5 * 1024 * 1024)))
 ASSIGNMENT_RUN_TIME_LIMIT_S = float(os.environ.get("ASSIGNMENT_RUN_TIME_LIMIT_S", "3600"))
 ASSIGNMENT_RUN_HEARTBEAT_S = float(os.environ.get("ASSIGNMENT_RUN_HEARTBEAT_S", "3"))
 EVALUATION_QUEUED_RESEND_S = float(os.environ.get("EVALUATION_QUEUED_RESEND_S", "120"))
