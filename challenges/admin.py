@@ -32,8 +32,10 @@ class ChallengeAdmin(WorkshopZoneAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Registration)
-class RegistrationAdmin(admin.ModelAdmin):
+class RegistrationAdmin(WorkshopZoneAdminMixin, admin.ModelAdmin):
+    workshop_path = "challenge__workshop"
     list_display = ["user", "challenge", "approved", "created_at"]
+    zone_list_fields = ("created_at",)
     list_filter = ["challenge", "approved"]
     actions = ["approve"]
 
@@ -43,7 +45,7 @@ class RegistrationAdmin(admin.ModelAdmin):
             registration_services.registration_approve(registration=registration)
 
 
-class TeamMembershipInline(admin.TabularInline):
+class TeamMembershipInline(WorkshopZoneInlineMixin, admin.TabularInline):
     model = TeamMembership
     extra = 0
     fields = ["user", "role", "joined_at"]
@@ -51,27 +53,35 @@ class TeamMembershipInline(admin.TabularInline):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(WorkshopZoneAdminMixin, admin.ModelAdmin):
+    workshop_path = "challenge__workshop"
     list_display = ["name", "challenge", "created_at"]
+    zone_list_fields = ("created_at",)
     list_filter = ["challenge"]
     search_fields = ["name"]
     inlines = [TeamMembershipInline]
 
 
 @admin.register(TeamInvitation)
-class TeamInvitationAdmin(admin.ModelAdmin):
+class TeamInvitationAdmin(WorkshopZoneAdminMixin, admin.ModelAdmin):
+    workshop_path = "team__challenge__workshop"
     list_display = ["email", "team", "created_at", "accepted_at"]
+    zone_list_fields = ("created_at", "accepted_at")
 
 
 @admin.register(DataFile)
-class DataFileAdmin(admin.ModelAdmin):
+class DataFileAdmin(WorkshopZoneAdminMixin, admin.ModelAdmin):
+    workshop_path = "challenge__workshop"
     list_display = ["title", "challenge", "split", "size", "uploaded_at"]
+    zone_list_fields = ("uploaded_at",)
     list_filter = ["challenge", "split"]
 
 
 @admin.register(Submission)
-class SubmissionAdmin(admin.ModelAdmin):
+class SubmissionAdmin(WorkshopZoneAdminMixin, admin.ModelAdmin):
+    workshop_path = "challenge__workshop"
     list_display = ["team", "challenge", "status", "created_at", "scores"]
+    zone_list_fields = ("created_at",)
     list_filter = ["challenge", "status"]
     readonly_fields = ["public_id", "scores", "per_file", "error", "started_at", "finished_at"]
     actions = ["rescore"]

@@ -43,8 +43,9 @@ class WorkshopAdmin(WorkshopZoneAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(WorkshopZoneAdminMixin, admin.ModelAdmin):
     list_display = ["user", "workshop", "role", "created_at"]
+    zone_list_fields = ("created_at",)
     list_filter = ["workshop", "role"]
     search_fields = ["user__email"]
 
@@ -88,7 +89,7 @@ admin.site.register(Topic)
 admin.site.register(Organiser)
 
 
-class PaperAuthorInline(admin.TabularInline):
+class PaperAuthorInline(WorkshopZoneInlineMixin, admin.TabularInline):
     model = PaperAuthor
     extra = 0
     raw_id_fields = ["user"]
@@ -136,7 +137,9 @@ class PaperAdmin(WorkshopZoneAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(PaperChange)
-class PaperChangeAdmin(admin.ModelAdmin):
+class PaperChangeAdmin(WorkshopZoneAdminMixin, admin.ModelAdmin):
+    workshop_path = "paper__workshop"
     list_display = ["paper", "action", "user", "at", "summary"]
+    zone_list_fields = ("at",)
     list_filter = ["action", "paper__workshop"]
     readonly_fields = ["paper", "user", "at", "action", "summary", "details"]

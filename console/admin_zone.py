@@ -16,7 +16,6 @@ import zoneinfo
 from django.db import models
 from django.utils import timezone
 
-from conference.models import Workshop
 from conference.templatetags.workshop_time import format_in_zone
 
 ZONE_ATTRIBUTE = "_workshop_time_zone"
@@ -47,6 +46,12 @@ class WorkshopZoneAdminMixin:
             for name in super().get_list_display(request)
         ]
 
+    def get_list_select_related(self, request):
+        selected = super().get_list_select_related(request)
+        if self.zone_list_fields and selected is False:
+            return True  # each row's zone is read through `workshop_path`: no query per row
+        return selected
+
     def workshop_time_zone(self, request, object_id) -> str | None:
         if object_id is not None:
             obj = self.get_object(request, object_id)
@@ -55,9 +60,13 @@ class WorkshopZoneAdminMixin:
         if request.method == "POST":
             if not self.workshop_path:
                 return _valid_zone(request.POST.get("time_zone"))
-            workshop_id = request.POST.get(self.workshop_path.split("__")[0])
-            if workshop_id and workshop_id.isdigit():
-                return Workshop.objects.filter(pk=workshop_id).values_list("time_zone", flat=True).first()
+            first, *rest = self.workshop_path.split("__")
+            related_id = request.POST.get(first)
+            if related_id and related_id.isdigit():
+                # The posted edition, or the edition of the posted paper, track, team…
+                related = self.model._meta.get_field(first).related_model
+                zone_path = "__".join([*rest, "time_zone"])
+                return related.objects.filter(pk=related_id).values_list(zone_path, flat=True).first()
         return None
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
@@ -104,7 +113,7 @@ def _zone_help(formfield, db_field, request):
     note = (
         f"Shown and entered in the workshop's time zone, {zone}."
         if zone
-        else "Shown and entered in UTC until the workshop is chosen and saved; then in its time zone."
+        else "Entered in the time zone of the workshop this belongs to (chosen above); shown in it once saved."
     )
     formfield.help_text = note
     return formfield

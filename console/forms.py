@@ -4,17 +4,21 @@ time that does not exist or is ambiguous at a clock change is refused with Djang
 
 from __future__ import annotations
 
+import datetime
 import zoneinfo
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
+from django.utils import timezone
 
-from conference.models import ImportantDate, Workshop
+from conference.models import ImportantDate, Topic, Workshop
 from conference.templatetags.workshop_time import zone_label
 
 from .models import RoleInvitation
 from .services.editions import WORKSHOP_SECTIONS
 
+TOPIC_MAX_LENGTH = Topic._meta.get_field("name").max_length
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 COMMON_ZONES = [
@@ -101,6 +105,19 @@ class TopicsForm(forms.Form):
         help_text="One topic per line, in the order shown. A topic that papers or reviewers chose stays.",
     )
 
+    def clean_topics(self):
+        text = self.cleaned_data["topics"]
+        too_long = [
+            n for n, line in enumerate(text.splitlines(), start=1) if len(line.strip()) > TOPIC_MAX_LENGTH
+        ]
+        if too_long:
+            raise ValidationError(
+                f"A topic has at most {TOPIC_MAX_LENGTH} characters: shorten line(s) "
+                + ", ".join(str(n) for n in too_long)
+                + "."
+            )
+        return text
+
 
 class OrganiserForm(forms.Form):
     name = forms.CharField(max_length=200)
@@ -112,19 +129,56 @@ class OrganiserForm(forms.Form):
 OrganiserFormSet = forms.formset_factory(OrganiserForm, extra=2, can_delete=True)
 
 
+def _wall_time(value: datetime.datetime) -> str:
+    return f"{value:%-I:%M%p on %a %-d %B %Y}".replace("AM", "am").replace("PM", "pm")
+
+
+class WorkshopDateTimeField(forms.DateTimeField):
+    """Django's field, read in the current (workshop) zone, with a message that says what is wrong
+    with a time the clocks skip (spring forward) or show twice (fall back)."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except ValidationError as exc:
+            if exc.code != "ambiguous_timezone":
+                raise
+            naive, zone = exc.params["datetime"], timezone.get_current_timezone()
+            earlier, later = naive.replace(fold=0, tzinfo=zone), naive.replace(fold=1, tzinfo=zone)
+            if earlier.utcoffset() != later.utcoffset() and earlier.utcoffset() > later.utcoffset():
+                message = (
+                    f"{_wall_time(naive)} happens twice in {zone.key}: the clocks go back an hour "
+                    "that night. Choose a time outside that hour."
+                )
+            else:
+                message = (
+                    f"There is no {_wall_time(naive)} in {zone.key}: the clocks go forward an hour "
+                    "that night. Choose a time outside that hour."
+                )
+            raise ValidationError(message, code="ambiguous_timezone") from exc
+
+
 class DateRowForm(forms.Form):
     pk = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    kind = forms.ChoiceField(choices=ImportantDate.Kind.choices)
+    # Empty on the new rows, so that an untouched row says nothing (and a filled one says what it is).
+    kind = forms.ChoiceField(choices=[("", "— choose —"), *ImportantDate.Kind.choices], required=False)
     label = forms.CharField(
         max_length=200, required=False, help_text="Optional; defaults to the kind's name."
     )
-    at = forms.DateTimeField(required=False, widget=DATETIME_INPUT, label="Date and time")
+    at = WorkshopDateTimeField(required=False, widget=DATETIME_INPUT, label="Date and time")
     remove = forms.BooleanField(required=False, label="Remove")
 
     def clean(self):
         data = super().clean()
-        if data.get("pk") and not data.get("remove") and not data.get("at") and "at" not in self.errors:
+        has_time = bool(data.get("at")) or "at" in self.errors
+        if data.get("pk") and not data.get("remove") and not has_time:
             self.add_error("at", "Enter the date and time (or tick “Remove”).")
+        if not data.get("pk") and data.get("kind") and not has_time:
+            self.add_error(
+                "at", "Enter the date and time of this new date (or set its kind back to “— choose —”)."
+            )
+        if (data.get("pk") or has_time) and not data.get("kind") and "kind" not in self.errors:
+            self.add_error("kind", "Choose what this date is.")
         return data
 
 

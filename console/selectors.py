@@ -3,9 +3,11 @@ dashboard, the dates editor's rows, role invitations, the edition's part of the 
 
 from __future__ import annotations
 
+import datetime
+import re
 from dataclasses import dataclass, field
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from challenges.finalphase.models import FinalPhaseSettings, ModelSubmission
@@ -13,9 +15,12 @@ from challenges.models import Challenge, DataFile, Milestone, Submission, Team
 from conference.models import ImportantDate, Membership, OutgoingMail, Paper, Workshop
 from conference.reviewing import selectors as reviewing_selectors
 from conference.reviewing.models import Conflict
+from conference.templatetags.workshop_time import format_in_zone
 from evaluation.models import DeviceHost
 
 from .models import DateChangeLog, RoleInvitation
+
+EMAIL_ADDRESS = re.compile(r"[^\s<>()\[\]{}'\",;:]+@[^\s<>()\[\]{}'\",;:]+")
 
 
 def workshop_for_console(*, slug: str) -> Workshop:
@@ -94,6 +99,7 @@ class ReviewOverview:
     reviews_draft: int = 0
     late_reviewers: list = field(default_factory=list)  # [(user, Progress)]
     overdue: bool = False
+    deadline: datetime.datetime | None = None
 
 
 def papers_by_status(*, workshop: Workshop) -> list[tuple[str, str, int]]:
@@ -118,6 +124,7 @@ def review_overview(*, workshop: Workshop, user, now) -> ReviewOverview:
         overview.reviews_draft += progress.draft
     overview.late_reviewers = [(u, p) for u, p in reviewers if p.late]
     deadline = reviewing_selectors.review_settings_get(workshop=workshop).review_deadline
+    overview.deadline = deadline
     overview.overdue = deadline is not None and now > deadline
     return overview
 
@@ -144,7 +151,13 @@ def mail_subject_prefix(*, workshop: Workshop) -> str:
 
 
 def outbox_of_workshop(*, workshop: Workshop) -> QuerySet[OutgoingMail]:
-    return OutgoingMail.objects.filter(subject__startswith=mail_subject_prefix(workshop=workshop))
+    """The edition's messages: subjects starting "[short name]" (committee, reminders, decisions) or
+    "[short name #n]" (a paper's messages). Messages about a track start with the track's title,
+    which cloned editions share: they are not counted here."""
+    prefix = mail_subject_prefix(workshop=workshop)
+    return OutgoingMail.objects.filter(
+        Q(subject__startswith=prefix) | Q(subject__startswith=f"{prefix[:-1]} #")
+    )
 
 
 def outbox_counts(*, workshop: Workshop) -> dict[str, int]:
@@ -154,12 +167,17 @@ def outbox_counts(*, workshop: Workshop) -> dict[str, int]:
 
 def outbox_failures(*, workshop: Workshop, limit: int = 50) -> list[OutgoingMail]:
     """The edition's failed messages, newest first (subject, error, time; recipients are not shown on
-    the chair's page: they tell who reviews which paper)."""
-    return list(
+    the chair's page: they tell who reviews which paper). `error_shown` is the error with every
+    e-mail address in it hidden (SMTP errors name the refused recipient)."""
+    mails = list(
         outbox_of_workshop(workshop=workshop)
         .filter(state=OutgoingMail.State.FAILED)
-        .only("id", "subject", "error", "created_at")[:limit]
+        .only("id", "subject", "error", "created_at")
+        .order_by("-created_at", "-id")[:limit]
     )
+    for mail in mails:
+        mail.error_shown = EMAIL_ADDRESS.sub("(address hidden)", mail.error)
+    return mails
 
 
 # --- Dates --------------------------------------------------------------------------------------
@@ -167,6 +185,17 @@ def outbox_failures(*, workshop: Workshop, limit: int = 50) -> list[OutgoingMail
 
 def important_dates(*, workshop: Workshop) -> list[ImportantDate]:
     return list(ImportantDate.objects.filter(workshop=workshop).order_by("at", "id"))
+
+
+def dates_in_another_zone(*, workshop: Workshop, zone_key: str) -> list[tuple[str, str, str]]:
+    """(title, as shown now, as shown in `zone_key`) for every important date and track milestone:
+    what a change of the edition's time zone does to how its dates read (the instants stay)."""
+    rows = [(d.title, d.at) for d in important_dates(workshop=workshop)]
+    milestones = Milestone.objects.filter(challenge__workshop=workshop).select_related("challenge")
+    rows += [(str(m), m.at) for m in milestones.order_by("at", "id")]
+    return [
+        (title, format_in_zone(at, workshop.time_zone), format_in_zone(at, zone_key)) for title, at in rows
+    ]
 
 
 def date_change_log(*, workshop: Workshop, limit: int = 100) -> list[DateChangeLog]:

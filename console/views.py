@@ -113,7 +113,10 @@ def edition_clone(request):
         data = form.cleaned_data
         try:
             cloning.edition_clone_check(
-                source=data["source"], slug=data["slug"], day_offset=data["day_offset"]
+                source=data["source"],
+                slug=data["slug"],
+                day_offset=data["day_offset"],
+                short_name=data["short_name"],
             )
         except ValidationError as exc:
             _form_errors_from(form, exc)
@@ -229,12 +232,20 @@ def remind(request, workshop):
 
 @login_required
 def outbox_retry(request, workshop):
-    """Confirmation page (how many failed messages) → the retry."""
+    """Confirmation page (how many failed messages) → the retry of exactly the messages it listed
+    (a failure that came later waits for its own confirmation; one sent meanwhile is left alone)."""
     ws = _chair_workshop(request, workshop)
     failures = selectors.outbox_failures(workshop=ws, limit=1000)
     if request.method == "POST":
-        count = outbox.outbox_retry_failed(workshop=ws, mail_ids=[m.pk for m in failures])
+        confirmed = [int(pk) for pk in request.POST.getlist("mail") if pk.isdigit()]
+        count = outbox.outbox_retry_failed(workshop=ws, mail_ids=confirmed)
         messages.success(request, f"{count} message(s) queued to be sent again.")
+        if count < len(confirmed):
+            messages.info(
+                request,
+                f"{len(confirmed) - count} of the messages you confirmed had been sent or queued meanwhile: "
+                "left alone.",
+            )
         return redirect("console:workshop", workshop=ws.slug)
     return render(request, "console/outbox_retry_confirm.html", {"workshop": ws, "failures": failures})
 
@@ -251,6 +262,20 @@ def edit_section(request, workshop, section):
     form = form_class(request.POST or None, instance=selectors.workshop_for_console(slug=ws.slug))
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in WORKSHOP_SECTIONS[section]}
+        new_zone = fields.get("time_zone", ws.time_zone)
+        if new_zone != ws.time_zone and request.POST.get("action") != "confirm-zone":
+            shown = selectors.dates_in_another_zone(workshop=ws, zone_key=new_zone)
+            if shown:
+                return render(
+                    request,
+                    "console/zone_confirm.html",
+                    {
+                        "workshop": ws,
+                        "new_zone": new_zone,
+                        "shown": shown,
+                        "posted": [(k, v) for k, v in request.POST.items() if k != "csrfmiddlewaretoken"],
+                    },
+                )
         try:
             ws = editions.workshop_update(workshop=ws, section=section, fields=fields)
         except ValidationError as exc:
@@ -481,6 +506,9 @@ def role_list(request, workshop):
             "invitations": selectors.role_invitations(workshop=ws),
             "chairs": selectors.chairs_of(workshop=ws),
             "challenges": selectors.challenges_of(workshop=ws).prefetch_related("organisers"),
+            "device_hosts": selectors.device_hosts_for(workshop=ws, user=request.user).prefetch_related(
+                "operators"
+            ),
         },
     )
 

@@ -3,6 +3,8 @@
 from django import forms
 from django.contrib import admin, messages
 
+from console.admin_zone import WorkshopZoneAdminMixin
+
 from .forms import FinalSettingsForm
 from .formula import FormulaError, formula_validate
 from .models import CodeSubmission, FactSheet, FinalPhaseSettings, ModelSubmission
@@ -24,7 +26,8 @@ class FinalPhaseSettingsAdminForm(forms.ModelForm):
 
 
 @admin.register(FinalPhaseSettings)
-class FinalPhaseSettingsAdmin(admin.ModelAdmin):
+class FinalPhaseSettingsAdmin(WorkshopZoneAdminMixin, admin.ModelAdmin):
+    workshop_path = "challenge__workshop"
     form = FinalPhaseSettingsAdminForm
     list_display = ["challenge", "score_formula", "counting_policy", "device_slug", "accelerator"]
     actions = ["recompute"]
@@ -44,8 +47,10 @@ class FinalPhaseSettingsAdmin(admin.ModelAdmin):
 
 
 @admin.register(ModelSubmission)
-class ModelSubmissionAdmin(admin.ModelAdmin):
+class ModelSubmissionAdmin(WorkshopZoneAdminMixin, admin.ModelAdmin):
+    workshop_path = "challenge__workshop"
     list_display = ["team", "challenge", "status", "fidelity_status", "runtime_status", "score", "created_at"]
+    zone_list_fields = ("created_at",)
     list_filter = ["challenge", "status"]
     readonly_fields = [
         "public_id",
@@ -64,12 +69,16 @@ class ModelSubmissionAdmin(admin.ModelAdmin):
 
 
 @admin.register(FactSheet)
-class FactSheetAdmin(admin.ModelAdmin):
+class FactSheetAdmin(WorkshopZoneAdminMixin, admin.ModelAdmin):
+    workshop_path = "challenge__workshop"
     list_display = ["team_name", "challenge", "method_title", "updated_at"]
+    zone_list_fields = ("updated_at",)
     list_filter = ["challenge"]
 
 
 @admin.register(CodeSubmission)
-class CodeSubmissionAdmin(admin.ModelAdmin):
+class CodeSubmissionAdmin(WorkshopZoneAdminMixin, admin.ModelAdmin):
+    workshop_path = "challenge__workshop"
     list_display = ["team", "challenge", "archive_name", "repository_url", "updated_at"]
+    zone_list_fields = ("updated_at",)
     list_filter = ["challenge"]

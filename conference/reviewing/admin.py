@@ -13,6 +13,8 @@ repairs, and it never shows a chair what those pages hide.
 
 from django.contrib import admin
 
+from console.admin_zone import WorkshopZoneAdminMixin
+
 from . import selectors
 from .models import (
     Assignment,
@@ -28,10 +30,12 @@ from .models import (
 )
 
 
-class PaperScopedAdmin(admin.ModelAdmin):
-    """Rows that belong to a paper, reached through `paper_path` (e.g. "assignment__paper")."""
+class PaperScopedAdmin(WorkshopZoneAdminMixin, admin.ModelAdmin):
+    """Rows that belong to a paper, reached through `paper_path` (e.g. "assignment__paper"); their
+    datetimes are shown in the paper's workshop zone (`workshop_path`)."""
 
     paper_path = "paper"
+    workshop_path = "paper__workshop"
 
     def _visible_ids(self, request) -> set[int]:
         if not hasattr(request, "_reviewing_visible_papers"):
@@ -66,8 +70,8 @@ class PaperScopedAdmin(admin.ModelAdmin):
         return request.user.is_superuser
 
 
-class WorkshopScopedAdmin(admin.ModelAdmin):
-    """Edition-level rows: staff see those of the editions they chair."""
+class WorkshopScopedAdmin(WorkshopZoneAdminMixin, admin.ModelAdmin):
+    """Edition-level rows: staff see those of the editions they chair, datetimes in its zone."""
 
     def _workshops(self, request) -> set[int]:
         return selectors.chaired_workshop_ids(user=request.user)
@@ -99,6 +103,7 @@ class WorkshopScopedAdmin(admin.ModelAdmin):
 @admin.register(ReviewSettings)
 class ReviewSettingsAdmin(WorkshopScopedAdmin):
     list_display = ["workshop", "reviewers_per_paper", "default_max_load", "bidding_open", "review_deadline"]
+    zone_list_fields = ("review_deadline",)
     # The last run's diagnosis names papers: read it on the assignment page, which filters it.
     exclude = ["last_run"]
 
@@ -106,6 +111,7 @@ class ReviewSettingsAdmin(WorkshopScopedAdmin):
 @admin.register(Invitation)
 class InvitationAdmin(WorkshopScopedAdmin):
     list_display = ["email", "workshop", "role", "state", "created_at", "responded_at"]
+    zone_list_fields = ("created_at", "responded_at")
     list_filter = ["role", "state"]
     search_fields = ["email", "name"]
     readonly_fields = ["token", "user", "state", "responded_at"]
@@ -119,39 +125,47 @@ class ReviewerProfileAdmin(WorkshopScopedAdmin):
 @admin.register(Conflict)
 class ConflictAdmin(PaperScopedAdmin):
     list_display = ["paper", "user", "source", "state", "decided_at"]
+    zone_list_fields = ("decided_at",)
     list_filter = ["source", "state"]
 
 
 @admin.register(Bid)
 class BidAdmin(PaperScopedAdmin):
     list_display = ["paper", "user", "value", "updated_at"]
+    zone_list_fields = ("updated_at",)
     list_filter = ["value"]
 
 
 @admin.register(Assignment)
 class AssignmentAdmin(PaperScopedAdmin):
     list_display = ["paper", "user", "state", "number", "affinity", "manual", "last_reminded_at"]
+    zone_list_fields = ("last_reminded_at",)
     list_filter = ["state"]
 
 
 @admin.register(Review)
 class ReviewAdmin(PaperScopedAdmin):
     paper_path = "assignment__paper"
+    workshop_path = "assignment__paper__workshop"
     list_display = ["assignment", "rating", "confidence", "state", "submitted_at"]
+    zone_list_fields = ("submitted_at",)
     list_filter = ["state"]
 
 
 @admin.register(Comment)
 class CommentAdmin(PaperScopedAdmin):
     list_display = ["paper", "shown_as", "created_at"]
+    zone_list_fields = ("created_at",)
 
 
 @admin.register(MetaReview)
 class MetaReviewAdmin(PaperScopedAdmin):
     list_display = ["paper", "updated_at"]
+    zone_list_fields = ("updated_at",)
 
 
 @admin.register(Decision)
 class DecisionAdmin(PaperScopedAdmin):
     list_display = ["paper", "outcome", "decided_at", "released_at"]
+    zone_list_fields = ("decided_at", "released_at")
     list_filter = ["outcome"]

@@ -27,6 +27,8 @@ from conference.models import ImportantDate, Membership, Organiser, Topic, Works
 from conference.reviewing.domain.committee import invitation_create
 from conference.reviewing.models import ReviewSettings
 
+from .editions import edition_names_check
+
 MAX_DAY_OFFSET = 3660
 
 # Rows of the source edition that the clone leaves behind, by design (see the module docstring).
@@ -72,10 +74,11 @@ def _shift(value: dt.datetime | dt.date | None, days: int, zone: zoneinfo.ZoneIn
     return value + dt.timedelta(days=days)
 
 
-def edition_clone_check(*, source: Workshop, slug: str, day_offset: int) -> None:
+def edition_clone_check(
+    *, source: Workshop, slug: str, day_offset: int, short_name: str | None = None
+) -> None:
     """Raises what makes the clone impossible, in words the form shows."""
-    if Workshop.objects.filter(slug=slug).exists():
-        raise ValidationError({"slug": f"The address /{slug}/ is already taken by another edition."})
+    edition_names_check(slug=slug, short_name=short_name)
     if abs(day_offset) > MAX_DAY_OFFSET:
         raise ValidationError({"day_offset": f"Shift the dates by at most {MAX_DAY_OFFSET} days either way."})
     if source.pk is None:
@@ -95,7 +98,7 @@ def edition_clone(
 ) -> CloneResult:
     """Creates a new edition from `source` with every date `day_offset` days later (see the module
     docstring for what is and is not copied). `by` becomes its chair."""
-    edition_clone_check(source=source, slug=slug, day_offset=day_offset)
+    edition_clone_check(source=source, slug=slug, day_offset=day_offset, short_name=short_name)
     workshop = Workshop.objects.create(
         **{
             **_fields(source, exclude=("slug", "name", "short_name")),

@@ -4,9 +4,12 @@ policies, venue, topics and organisers."""
 from __future__ import annotations
 
 import hashlib
+import re
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import get_resolver
 
 from conference.models import Membership, Organiser, Topic, Workshop
 from conference.reviewing.models import ReviewerProfile
@@ -36,6 +39,50 @@ WORKSHOP_SECTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+def _first_path_segments(patterns) -> set[str]:
+    segments = set()
+    for pattern in patterns:
+        route = str(pattern.pattern).lstrip("^")
+        if route in ("", "$") and hasattr(pattern, "url_patterns"):
+            segments |= _first_path_segments(pattern.url_patterns)  # included at the root
+            continue
+        first = route.split("/")[0]
+        if re.fullmatch(r"[-A-Za-z0-9_]+", first):
+            segments.add(first.lower())
+    return segments
+
+
+def reserved_slugs() -> set[str]:
+    """Addresses the site itself uses (/admin/, /accounts/, /api/, /console/, /static/…): an edition
+    there would be unreachable."""
+    segments = _first_path_segments(get_resolver().url_patterns)
+    for prefix in (settings.STATIC_URL, settings.MEDIA_URL):
+        first = (prefix or "").strip("/").split("/")[0]
+        if first:
+            segments.add(first.lower())
+    return segments
+
+
+def edition_names_check(*, slug: str | None = None, short_name: str | None = None, exclude_pk=None) -> None:
+    """Raises, per field, what makes an edition's address or short name unusable: taken by another
+    edition, or an address of the site itself. The short name is unique because mails about an
+    edition are known by the "[short name]" that starts their subject."""
+    others = Workshop.objects.exclude(pk=exclude_pk) if exclude_pk else Workshop.objects.all()
+    errors = {}
+    if slug is not None:
+        if slug.lower() in reserved_slugs():
+            errors["slug"] = f"The address /{slug}/ is used by the site itself: choose another one."
+        elif others.filter(slug__iexact=slug).exists():
+            errors["slug"] = f"The address /{slug}/ is already taken by another edition."
+    if short_name is not None:
+        if "[" in short_name or "]" in short_name:
+            errors["short_name"] = "The short name cannot contain square brackets."
+        elif others.filter(short_name__iexact=short_name.strip()).exists():
+            errors["short_name"] = f"Another edition is already called “{short_name.strip()}”."
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def edition_create(
     *,
@@ -49,8 +96,7 @@ def edition_create(
     by,
 ) -> Workshop:
     """A new, empty edition (no dates, topics or tracks yet); `by` becomes its chair."""
-    if Workshop.objects.filter(slug=slug).exists():
-        raise ValidationError({"slug": f"The address /{slug}/ is already taken by another edition."})
+    edition_names_check(slug=slug, short_name=short_name)
     if end_date < start_date:
         raise ValidationError({"end_date": "The workshop cannot end before it starts."})
     workshop = Workshop(
@@ -72,6 +118,8 @@ def edition_create(
 def workshop_update(*, workshop: Workshop, section: str, fields: dict) -> Workshop:
     """Saves one edit page's fields (only those of `section`)."""
     allowed = WORKSHOP_SECTIONS[section]
+    if "short_name" in fields and "short_name" in allowed:
+        edition_names_check(short_name=fields["short_name"], exclude_pk=workshop.pk)
     for name, value in fields.items():
         if name in allowed:
             setattr(workshop, name, value)

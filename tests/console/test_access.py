@@ -7,10 +7,13 @@ import pytest
 from django.http import HttpResponse
 from django.test import Client
 
+from conference.models import Membership
 from console.models import RoleInvitation
 from console.services import roles
 from scripts.crawl import crawl
-from tests.html import element
+from tests.console.conftest import pacific
+from tests.factories import MembershipFactory, WorkshopFactory
+from tests.html import element, text
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +109,57 @@ def test_only_chairs_see_the_console_in_the_navigation(source, role):
     page = _client(source, role).get("/mai-2021/")
     assert (element(page, id="nav-manage") is not None) == (role in MAY_MANAGE)
     assert (element(page, id="nav-console") is not None) == (role in MAY_MANAGE)
+
+
+def test_a_chair_of_another_edition_can_do_nothing_to_this_one(source, make_user):
+    """Bob chairs MAI 2022 only: MAI 2021's console answers 404 to every page and every POST, his own
+    console refuses MAI 2021's invitations and tracks, and MAI 2021 is not offered for cloning."""
+    ws = source["workshop"]
+    bob = make_user("bob@other.edu", full_name="Bob Other")
+    other = WorkshopFactory(slug="mai-2022", short_name="MAI 2022", name="Mobile AI Workshop 2022")
+    MembershipFactory(workshop=other, user=bob, role=Membership.Role.CHAIR)
+    invitation = roles.role_invitation_create(
+        workshop=ws, email="new@chairs.edu", role=RoleInvitation.Role.CO_CHAIR
+    )
+    date = ws.dates.get(kind="paper_deadline")
+    client = Client()
+    client.force_login(bob)
+    for url in _pages(source)["manage"] + ["/mai-2021/manage/remind/"]:
+        assert (
+            client.post(url, {"action": "confirm", "user": source["users"]["reviewer"].pk}).status_code == 404
+        ), url
+        assert client.get(url).status_code in (404, 405), url
+    # Through his own edition's pages, with MAI 2021's ids.
+    assert client.post(f"/mai-2022/manage/roles/{invitation.pk}/revoke/").status_code == 404
+    page = client.post(
+        "/mai-2022/manage/roles/",
+        {"role": "challenge_organiser", "email": "bob2@other.edu", "challenge": source["track"].pk},
+    )
+    assert (
+        element(page, id="role-invite-form")
+        .find("ul", class_="errorlist")
+        .text.startswith("Select a valid choice.")
+    )
+    page = client.post(
+        "/mai-2022/manage/dates/",
+        {
+            "dates-TOTAL_FORMS": "1",
+            "dates-INITIAL_FORMS": "0",
+            "dates-0-pk": str(date.pk),
+            "dates-0-kind": "paper_deadline",
+            "dates-0-label": "",
+            "dates-0-at": "2021-03-20T17:00",
+        },
+    )
+    assert (
+        text(page, id="dates-errors") == "Some dates were removed meanwhile by someone else: reload the page."
+    )
+    clone_form = client.get("/console/clone/")
+    offered = [o.text for o in element(clone_form, "select", name="source").find_all("option")]
+    assert offered == ["---------", "MAI 2022"]
+    invitation.refresh_from_db()
+    date.refresh_from_db()
+    assert invitation.state == RoleInvitation.State.PENDING
+    assert date.at == pacific(2021, 3, 15)
+    assert not source["track"].organisers.filter(email="bob2@other.edu").exists()
+    assert not RoleInvitation.objects.filter(workshop=other).exists()

@@ -7,6 +7,7 @@ from django.test import Client
 from common.models import Dispatch
 from conference.models import OutgoingMail, Paper
 from conference.reviewing.models import Assignment, Conflict
+from tests.console.conftest import pacific
 from tests.factories import AssignmentFactory, ConflictFactory, PaperFactory, ReviewFactory
 from tests.html import element, table, text
 
@@ -82,21 +83,37 @@ def test_the_outbox_shows_the_editions_failures_and_retries_them_after_confirmat
     sent = OutgoingMail.objects.create(
         to=["a@b.c"], subject="[MAI 2021] Welcome", body="x", state=OutgoingMail.State.SENT
     )
+    refused = OutgoingMail.objects.create(
+        to=["sam@reviewers.edu"],
+        subject="[MAI 2021 #1] Paper received",
+        body="x",
+        state=OutgoingMail.State.FAILED,
+        error="SMTPRecipientsRefused: {'sam@reviewers.edu': (550, b'5.1.1 <sam@reviewers.edu>: unknown')}",
+    )
     other = OutgoingMail.objects.create(
-        to=["z@b.c"], subject="[OTHER] Not ours", body="x", state=OutgoingMail.State.FAILED, error="E"
+        to=["z@b.c"], subject="[MAI 2022 #1] Not ours", body="x", state=OutgoingMail.State.FAILED, error="E"
     )
     page = chair_client.get(URL)
     assert (text(page, id="outbox-failed"), text(page, id="outbox-sent"), text(page, id="outbox-queued")) == (
-        "1",
+        "2",
         "1",
         "0",
     )
+    assert text(page, id="outbox-scope").startswith(
+        "Messages whose subject starts with “[MAI 2021]” or, for a paper, “[MAI 2021 #…]”;"
+    )
     rows = table(page, id="outbox-failures")
-    assert rows[0][:2] == ["[MAI 2021] Review reminder", "SMTPServerDisconnected: gone"]
-    # Recipients are not shown to chairs (they tell who reviews which paper).
-    assert "rita@reviewers.edu" not in element(page, id="outbox-failures").text
+    # Newest first. Recipients are not shown to chairs (they tell who reviews which paper), not even
+    # inside an SMTP error.
+    assert [row[:2] for row in rows] == [
+        [
+            "[MAI 2021 #1] Paper received",
+            "SMTPRecipientsRefused: {'(address hidden)': (550, b'5.1.1 <(address hidden)>: unknown')}",
+        ],
+        ["[MAI 2021] Review reminder", "SMTPServerDisconnected: gone"],
+    ]
     confirm = chair_client.get(f"{URL}mail/retry/")
-    assert text(confirm, id="retry-count") == "1"
+    assert text(confirm, id="retry-count") == "2"
     failed.refresh_from_db()
     assert failed.state == "failed"  # nothing before the confirmation
     # A failure that comes after the confirmation page was shown waits for its own confirmation.
@@ -104,21 +121,29 @@ def test_the_outbox_shows_the_editions_failures_and_retries_them_after_confirmat
         to=["y@b.c"], subject="[MAI 2021] Later", body="x", state=OutgoingMail.State.FAILED, error="E"
     )
     retry = element(confirm, id="retry-confirm").parent.find_all("input", name="mail")
-    chair_client.post(f"{URL}mail/retry/", {"mail": [i.attrs["value"] for i in retry]})
-    for mail in (failed, other, later, sent):
+    page = chair_client.post(f"{URL}mail/retry/", {"mail": [i.attrs["value"] for i in retry]}, follow=True)
+    assert text(page, "div", class_="messages") == "2 message(s) queued to be sent again."
+    for mail in (failed, refused, other, later, sent):
         mail.refresh_from_db()
-    assert (failed.state, other.state, later.state, sent.state) == ("queued", "failed", "failed", "sent")
+    assert (failed.state, refused.state, other.state, later.state, sent.state) == (
+        "queued",
+        "queued",
+        "failed",
+        "failed",
+        "sent",
+    )
     dispatched = set(
         Dispatch.objects.filter(task="conference.send_outgoing_mail").values_list("ref", flat=True)
     )
-    assert dispatched == {f"conference.outgoingmail:{failed.pk}"}  # the sent message is not sent again
+    # The sent message is not sent again, nor another edition's.
+    assert dispatched == {f"conference.outgoingmail:{failed.pk}", f"conference.outgoingmail:{refused.pk}"}
     # Confirming again (a second click, another tab) re-queues nothing: the message is no longer failed.
     page = chair_client.post(f"{URL}mail/retry/", {"mail": [i.attrs["value"] for i in retry]}, follow=True)
-    assert Dispatch.objects.filter(task="conference.send_outgoing_mail").count() == 1
+    assert Dispatch.objects.filter(task="conference.send_outgoing_mail").count() == 2
     notes = [p.text for p in element(page, "div", class_="messages").find_all("p")]
     assert notes == [
         "0 message(s) queued to be sent again.",
-        "1 of the messages you confirmed had been sent or queued meanwhile: left alone.",
+        "2 of the messages you confirmed had been sent or queued meanwhile: left alone.",
     ]
 
 
@@ -198,3 +223,49 @@ def test_edit_pages_save_the_call_for_papers_sanitised_topics_and_organisers(sou
 
 def _payload(page) -> str:
     return element(page, "input", name="payload").attrs["value"]
+
+
+def test_late_reviewers_section_says_why_nobody_is_late(source, chair_client):
+    settings_row = source["workshop"].review_settings
+    settings_row.review_deadline = None
+    settings_row.save(update_fields=["review_deadline"])
+    assert text(chair_client.get(URL), id="late-none") == (
+        "No review deadline is set, so nobody is late yet: add the review deadline to the important dates."
+    )
+    settings_row.review_deadline = pacific(2099, 3, 30)
+    settings_row.save(update_fields=["review_deadline"])
+    shown = element(chair_client.get(URL), id="late-none")
+    assert shown.text.startswith(
+        "Nobody is late: the review deadline, Mon 30 March 2099, 5pm Pacific Time (PDT)"
+    )
+    assert shown.text.endswith("has not passed.")
+
+
+def test_changing_the_time_zone_shows_how_every_date_will_read_first(source, chair_client):
+    ws = source["workshop"]
+    venue = {
+        "host_conference": "CVPR 2021",
+        "host_conference_url": "",
+        "location": "Online",
+        "start_date": "2021-06-25",
+        "end_date": "2021-06-25",
+        "time_zone": "America/New_York",
+    }
+    page = chair_client.post(f"{URL}edit/venue/", venue)
+    assert text(page, id="zone-count") == "13"  # 5 important dates and the track's 8 milestones
+    assert [
+        "Paper submission deadline",
+        "Mon 15 March 2021, 5pm Pacific Time (PDT)",
+        "Mon 15 March 2021, 8pm Eastern Time (EDT)",
+    ] in table(page, id="zone-dates")
+    ws.refresh_from_db()
+    assert ws.time_zone == "America/Los_Angeles"  # nothing before the confirmation
+    confirm = element(page, id="zone-confirm")
+    posted = {i.attrs["name"]: i.attrs["value"] for i in confirm.parent.find_all("input")}
+    assert posted.pop("csrfmiddlewaretoken")
+    assert posted == venue
+    chair_client.post(f"{URL}edit/venue/", {**posted, "action": confirm.attrs["value"]})
+    ws.refresh_from_db()
+    assert ws.time_zone == "America/New_York"
+    deadline = ws.dates.get(kind="paper_deadline")
+    assert deadline.at == pacific(2021, 3, 15)  # the same instant, read in the new zone

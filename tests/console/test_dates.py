@@ -218,6 +218,9 @@ def test_a_new_row_with_a_kind_but_no_time_or_a_time_but_no_kind_is_refused(sour
     )
     page = chair_client.post(URL, _form(ws, new=[("", "2021-03-30T17:00")]))
     assert text(element(page, id="date-row-5"), "ul", class_="errorlist") == "Choose what this date is."
+    assert text(page, id="dates-rows-invalid") == (
+        "Nothing was saved: 1 entry needs your attention in the rows marked below."
+    )
     assert ws.dates.count() == 5
     # An untouched new row offers no kind: it is not taken for a date.
     page = chair_client.get(URL)

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from conference.models import Membership, Workshop
-from tests.html import text
+from tests.html import element, text
 
 pytestmark = pytest.mark.django_db
 
@@ -60,3 +60,54 @@ def test_only_superusers_and_chairs_may_create_and_the_page_says_so(source):
         "Superusers and chairs of any edition may create editions; whoever creates one becomes its chair."
     )
     assert text(home, id="console-no-create").startswith("You chair no edition yet")
+
+
+def _errors(page, form_id: str) -> list[str]:
+    return [ul.text for ul in element(page, id=form_id).find_all("ul", class_="errorlist")]
+
+
+def test_an_address_of_the_site_or_a_short_name_in_use_is_refused_everywhere(source):
+    """/admin/, /accounts/, /console/… would hide the edition; two editions with one short name would
+    share the "[short name]" of their mails (and their outbox on the dashboard)."""
+    client = Client()
+    client.force_login(source["users"]["chair"])
+    for slug in ("admin", "accounts", "api", "console", "static"):
+        page = client.post("/console/new/", {**FORM, "slug": slug})
+        assert _errors(page, "edition-new-form") == [
+            f"The address /{slug}/ is used by the site itself: choose another one."
+        ]
+    page = client.post("/console/new/", {**FORM, "short_name": "mai 2021"})
+    assert _errors(page, "edition-new-form") == ["Another edition is already called “mai 2021”."]
+    clone = {
+        "source": source["workshop"].pk,
+        "name": "Mobile AI Workshop 2022",
+        "short_name": "MAI 2021",
+        "slug": "admin",
+        "day_offset": "364",
+    }
+    page = client.post("/console/clone/", clone)
+    assert _errors(page, "edition-clone-form") == [
+        "Another edition is already called “MAI 2021”.",
+        "The address /admin/ is used by the site itself: choose another one.",
+    ]
+    assert Workshop.objects.count() == 1
+    # Renaming an edition to another's short name, from its call-for-papers page.
+    client.post("/console/new/", FORM)
+    ws = Workshop.objects.get(slug="mai-2027")
+    page = client.post(
+        "/mai-2027/manage/edit/cfp/", {"name": ws.name, "short_name": "MAI 2021", "call_for_papers": ""}
+    )
+    assert _errors(page, "edit-cfp-form") == ["Another edition is already called “MAI 2021”."]
+    ws.refresh_from_db()
+    assert ws.short_name == "MAI 2027"
+
+
+def test_a_topic_too_long_is_refused_with_its_line(source):
+    client = Client()
+    client.force_login(source["users"]["chair"])
+    page = client.post(
+        "/mai-2021/manage/topics/",
+        {"topics": "Quantization\nSuper-resolution\nDepth estimation\n" + "x" * 201},
+    )
+    assert _errors(page, "topics-form") == ["A topic has at most 200 characters: shorten line(s) 4."]
+    assert source["workshop"].topics.count() == 3

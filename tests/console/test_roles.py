@@ -86,6 +86,10 @@ def test_a_device_operator_invitation_adds_the_user_to_the_host(source, make_use
 
 def test_anyone_with_the_link_may_decline_and_then_it_is_dead(source, make_user):
     invitation = _invite(source, "dan@x.edu", RoleInvitation.Role.CO_CHAIR)
+    # Signed out, the link offers to decline; accepting needs an account (log in or sign up first).
+    page = Client().get(f"/console/invitations/{invitation.token}/")
+    assert element(page, id="invitation-accept") is None
+    assert element(page, id="invitation-decline").text == "Decline"
     page = _answer(Client(), invitation, "decline")
     assert text(page, id="invitation-state") == "State: Declined."
     dan = make_user("dan@x.edu")
@@ -113,7 +117,12 @@ def test_chairs_invite_from_the_roles_page_and_revoke_through_a_confirmation(sou
         {"role": "device_operator", "email": "tia@x.edu", "device_host": source["host"].pk},
     )
     invitation = RoleInvitation.objects.get()
-    row = element(client.get("/mai-2021/manage/roles/"), id=f"role-invitation-{invitation.pk}")
+    source["host"].operators.add(source["users"]["organiser"])
+    page = client.get("/mai-2021/manage/roles/")
+    assert [li.text for li in element(page, id="host-operators").find_all("li")] == [
+        "lab-phones: olga@organisers.edu"
+    ]
+    row = element(page, id=f"role-invitation-{invitation.pk}")
     assert row.text.startswith("tia@x.edu Device operator of host lab-phones Pending")
     confirm = client.get(f"/mai-2021/manage/roles/{invitation.pk}/revoke/")
     assert text(confirm, id="revoke-count") == "1"
