@@ -6,12 +6,15 @@ The live edition's tracks sit in different phases, so each can be seen without t
 most in the validation phase, "Video Super-Resolution" in the final phase and "Quantized Image
 Super-Resolution" with its final results released. Those two and "Learned Smartphone ISP" get demo
 teams whose validation results (noisy copies of the ground truth, scored here by `scoring`) are on the
-leaderboard; `finalphase.seed` seeds them (`seed_demo_teams`) with their final-phase submissions, so
+leaderboard (and, on "Learned Smartphone ISP", one failed try with the scorer's own reason);
+`finalphase.seed` seeds them (`seed_demo_teams`) with their final-phase submissions, so
 `manage.py seed_demo` has them and this module's `seed_demo` alone (the challenge tests' fixture) does
 not. Tracks the tests use for a fresh validation phase (denoising, depth, scenes) get no demo teams."""
 
 import datetime as dt
 import hashlib
+import io
+import zipfile
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
@@ -301,6 +304,49 @@ def _seed_teams(challenge: Challenge, now: dt.datetime) -> None:
         submission.file.save(submission.original_name, ContentFile(results), save=False)
         submission.save()
         Submission.objects.filter(pk=submission.pk).update(created_at=submitted_at)
+    if challenge.slug not in LIVE_PHASES and challenge.result_format == "images_zip":
+        _seed_failed_submission(challenge, team, results, truth, now)
+
+
+def _seed_failed_submission(
+    challenge: Challenge, team: Team, results: bytes, truth: bytes, now: dt.datetime
+) -> None:
+    """On a track still in its validation phase, the last team's second try failed: one output zipped
+    as JPEG bytes under a .png name. The reason is the scorer's own message on that file, so the
+    dashboard's "Scoring failures" table and its "Score again" button have something real to show."""
+    with zipfile.ZipFile(io.BytesIO(results)) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    first = sorted(files)[0]
+    files[first] = b"\xff\xd8\xff\xe0" + b"\0" * 60  # a JPEG header where a PNG belongs
+    broken = demo_data.zip_bytes(files)
+    try:
+        scoring.score(
+            result_format=challenge.result_format,
+            submission=broken,
+            ground_truth=truth,
+            max_uncompressed=challenge.max_uncompressed_mb * 1024 * 1024,
+        )
+    except scoring.ScoringError as exc:
+        error = str(exc)
+    else:  # pragma: no cover - the scorer accepted a JPEG as a PNG: seed no failure rather than a fake one
+        return
+    at = now - dt.timedelta(hours=20)
+    submission = Submission(
+        challenge=challenge,
+        team=team,
+        submitted_by=team.created_by,
+        original_name="results.zip",
+        size=len(broken),
+        method_name=f"{team.name} net v2 (demo data)",
+        status=Submission.Status.FAILED,
+        attempts=1,
+        error=error,
+        started_at=at,
+        finished_at=at,
+    )
+    submission.file.save(submission.original_name, ContentFile(broken), save=False)
+    submission.save()
+    Submission.objects.filter(pk=submission.pk).update(created_at=at)
 
 
 @transaction.atomic

@@ -26,6 +26,7 @@ urlpatterns = [
     path("<slug:challenge>/leaderboard.csv", views.leaderboard_csv, name="leaderboard-csv"),
     path("<slug:challenge>/manage/", views.manage, name="manage"),
     path("<slug:challenge>/manage/registrations/<int:pk>/", views.registration_approve, name="approve"),
+    path("<slug:challenge>/manage/rescore-failed/", console.failed_rescore, name="console-rescore-failed"),
     path("<slug:challenge>/manage/track/", console.track_edit, name="console-track"),
     path("<slug:challenge>/manage/track/preview/", console.formula_preview, name="console-formula-preview"),
     path("<slug:challenge>/manage/track/delete/", console.track_delete, name="console-track-delete"),

@@ -12,6 +12,8 @@ from .. import timeline
 
 WIDTH = 720
 PHASE_COLOURS = {"validation": "#cfe3ff", "final": "#ffe2b8"}
+# A white outline painted under each label's letters: readable where a label crosses the "now" line.
+HALO = mark_safe(' stroke="#fff" stroke-width="3" stroke-linejoin="round" paint-order="stroke"')  # noqa: S308 - a constant
 
 
 def _x(at: dt.datetime, start: dt.datetime, end: dt.datetime, left: int, right: int) -> float:
@@ -53,7 +55,8 @@ def timeline_svg(
         "final": (timeline.K_TEST_DATA, timeline.K_FINAL_DEADLINE),
     }.items():
         a, b = tl.at(opens), tl.at(closes)
-        if a and b and b > a:
+        # A phase without its closing milestone stays open: its band runs to the picture's edge.
+        if a and (b is None or b > a):
             parts.append(
                 format_html(
                     '<rect class="phase-{}" x="{}" y="{}" width="{}" height="24" fill="{}">'
@@ -61,11 +64,21 @@ def timeline_svg(
                     phase,
                     x(a),
                     axis_y - 12,
-                    round(x(b) - x(a), 1),
+                    round((x(b) if b else right) - x(a), 1),
                     PHASE_COLOURS[phase],
                     phase.capitalize(),
                 )
             )
+    parts.append(
+        format_html(
+            '<g id="timeline-now"><line x1="{}" y1="12" x2="{}" y2="{}" stroke="#c01c28" stroke-width="2"/>'
+            '<text x="{}" y="10" font-size="11" text-anchor="middle" fill="#c01c28">now</text></g>',
+            x(now),
+            x(now),
+            height - 8,
+            x(now),
+        )
+    )
     for index, (kind, at) in enumerate(points):
         # Each milestone on a level of its own: even ones above the axis, odd ones below.
         above, level = index % 2 == 0, index // 2
@@ -76,8 +89,8 @@ def timeline_svg(
             format_html(
                 '<g class="milestone{}" data-kind="{}"><circle cx="{}" cy="{}" r="6" fill="{}"/>'
                 '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#999"/>'
-                '<text x="{}" y="{}" font-size="11" text-anchor="{}">{}</text>'
-                '<text x="{}" y="{}" font-size="10" text-anchor="{}" fill="#555">{}</text></g>',
+                '<text x="{}" y="{}" font-size="11" text-anchor="{}"{}>{}</text>'
+                '<text x="{}" y="{}" font-size="10" text-anchor="{}" fill="#555"{}>{}</text></g>',
                 " past" if at <= now else "",
                 kind,
                 x(at),
@@ -90,23 +103,15 @@ def timeline_svg(
                 x(at),
                 text_y - 12,
                 anchor,
+                HALO,
                 label(kind),
                 x(at),
                 text_y,
                 anchor,
+                HALO,
                 short_date(at),
             )
         )
-    parts.append(
-        format_html(
-            '<g id="timeline-now"><line x1="{}" y1="12" x2="{}" y2="{}" stroke="#c01c28" stroke-width="2"/>'
-            '<text x="{}" y="10" font-size="11" text-anchor="middle" fill="#c01c28">now</text></g>',
-            x(now),
-            x(now),
-            height - 8,
-            x(now),
-        )
-    )
     return format_html(
         '<svg id="timeline-svg" role="img" aria-labelledby="timeline-svg-title" viewBox="0 0 {} {}" '
         'width="100%" preserveAspectRatio="xMidYMid meet"><title id="timeline-svg-title">Timeline of the '

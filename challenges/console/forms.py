@@ -112,14 +112,23 @@ class ScoringForm(forms.Form):
     device_slug = forms.ChoiceField(label="Target device", help_text="Runtime is measured on this device.")
     accelerator = forms.ChoiceField(choices=[(a, Accelerator.LABELS[a]) for a in Accelerator.ALL])
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, current: tuple[str, str] | None = None, **kwargs):
+        """`current`: the track's (device slug, accelerator) now, offered even while that device has
+        not registered (a device host registers when its worker first starts)."""
         super().__init__(*args, **kwargs)
         devices = list(Device.objects.filter(enabled=True).order_by("name"))
-        self.fields["device_slug"].choices = [(d.slug, f"{d.name} ({d.slug})") for d in devices]
+        choices = [(d.slug, f"{d.name} ({d.slug})") for d in devices]
+        offered = [f"{d.slug}:{','.join(d.accelerators or [])}" for d in devices]
+        if current and current[0] and current[0] not in {d.slug for d in devices}:
+            choices.append((current[0], f"{current[0]} (not registered yet)"))
+            offered.append(f"{current[0]}:{current[1]}")
+            self.fields["device_slug"].help_text = (
+                f"Runtime is measured on this device. “{current[0]}” has not registered yet: its runtime "
+                "jobs wait until its host's worker starts."
+            )
+        self.fields["device_slug"].choices = choices
         # The accelerator select offers the chosen device's accelerators (static/js/console_track.js).
-        self.fields["device_slug"].widget.attrs["data-accelerators"] = "|".join(
-            f"{d.slug}:{','.join(d.accelerators or [])}" for d in devices
-        )
+        self.fields["device_slug"].widget.attrs["data-accelerators"] = "|".join(offered)
 
 
 class ShapeField(forms.CharField):
@@ -170,6 +179,7 @@ class MilestonesForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.zone = zoneinfo.ZoneInfo(workshop.time_zone or "UTC")
         self.zone_name = workshop.time_zone or "UTC"
+        self.initial_times = initial_times
         for kind in milestone_rules.MILESTONE_ORDER:
             at = initial_times.get(kind)
             self.fields[kind] = forms.DateTimeField(
@@ -198,6 +208,11 @@ class MilestonesForm(forms.Form):
                     f"{naive:%H:%M} on {naive:%d %B %Y} does not exist in {self.zone_name} (clocks change).",
                 )
                 continue
+            # The field shows minutes: a milestone stored with seconds that was left as shown is kept
+            # as stored, not moved by the rounding.
+            stored = self.initial_times.get(kind)
+            if stored is not None and stored.astimezone(self.zone).replace(second=0, microsecond=0) == aware:
+                aware = stored
             result[kind] = aware
         self.milestones = result
         return data

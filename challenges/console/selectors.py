@@ -59,6 +59,32 @@ def milestones_of(*, challenge: Challenge) -> dict[str, dt.datetime]:
     return dict(Milestone.objects.filter(challenge=challenge).values_list("kind", "at"))
 
 
+@dataclass
+class MilestoneMove:
+    """A published (already set) milestone that a change moves, or removes (`new` None)."""
+
+    kind: str
+    label: str
+    old: dt.datetime
+    new: dt.datetime | None
+
+
+def milestone_moves(*, challenge: Challenge, values: dict[str, dt.datetime | None]) -> list[MilestoneMove]:
+    """What of the published timeline these values change (adding a milestone moves nothing)."""
+    current = milestones_of(challenge=challenge)
+    return [
+        MilestoneMove(kind=kind, label=milestone_label(kind), old=current[kind], new=at)
+        for kind, at in values.items()
+        if kind in current and at != current[kind]
+    ]
+
+
+def milestones_fingerprint(*, challenge: Challenge) -> str:
+    """Of the milestones as they are: a confirmation made from other milestones is refused."""
+    current = sorted((kind, at.isoformat()) for kind, at in milestones_of(challenge=challenge).items())
+    return _fingerprint([challenge.pk, current])
+
+
 # --- Score formula preview --------------------------------------------------------------------------
 
 # The values `formula_validate` tries a formula on; the preview shows what the formula gives for them.
@@ -214,7 +240,11 @@ def dashboard(*, challenge: Challenge, now: dt.datetime | None = None, days: int
         registrations=registrations.count(),
         teams=list(
             Team.objects.filter(challenge=challenge)
-            .annotate(members=Count("memberships", distinct=True), subs=Count("submissions", distinct=True))
+            .annotate(
+                members=Count("memberships", distinct=True),
+                subs=Count("submissions", distinct=True),
+                finals=Count("model_submissions", distinct=True),
+            )
             .order_by("name")
         ),
         per_day=_per_day(challenge, now, days),

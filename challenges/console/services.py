@@ -21,8 +21,9 @@ from evaluation.tflite import ModelRejected, format_shape, inspect_model
 from .. import scoring
 from ..finalphase.services.base import FinalPhaseRefused
 from ..finalphase.services.scores import final_settings_get, final_settings_update
-from ..models import Challenge, DataFile, Milestone
+from ..models import Challenge, DataFile, Milestone, Submission
 from ..services.base import ChallengeError
+from ..services.submissions import submissions_rescore
 from . import milestones as milestone_rules
 from . import selectors
 
@@ -160,8 +161,15 @@ def track_scoring_set(
     and accelerator that measure runtime (the accelerator must be one the device offers)."""
     device = evaluation_selectors.device_get(slug=device_slug)
     if device is None:
-        raise ChallengeError(f"No device “{device_slug}” is registered.")
-    if accelerator not in (device.accelerators or []):
+        # A target set before its device host first registered (the demo's host-cpu, say) may stay as
+        # it is, so the formula can be changed meanwhile; a new choice must be a registered device.
+        current = selectors.final_settings(challenge=challenge)
+        if (device_slug, accelerator) != (current.device_slug, current.accelerator):
+            raise ChallengeError(
+                f"No device “{device_slug}” is registered: choose a registered device, or keep the "
+                "current target until its host registers."
+            )
+    elif accelerator not in (device.accelerators or []):
         offered = ", ".join(device.accelerators or []) or "none"
         raise ChallengeError(f"{device.name} offers {offered}, not {accelerator}.")
     try:
@@ -265,26 +273,50 @@ def contract_from_reference_model(*, data: bytes) -> ReferenceContract:
     return ReferenceContract(values=values, notes=notes, free_dimensions=free)
 
 
-@transaction.atomic
-def milestones_set(*, challenge: Challenge, values: dict[str, dt.datetime | None]) -> list[str]:
-    """Sets, moves or clears (None) milestones; the resulting timeline must keep the milestones' order.
-    Returns the kinds that changed. Naive datetimes are refused (the form gives the workshop's zone)."""
+def milestones_check(*, challenge: Challenge, values: dict[str, dt.datetime | None]) -> None:
+    """Raises `ChallengeError` (every problem, in words) unless these values, merged into the track's
+    milestones, give a timeline in order; checked before a move is offered for confirmation too."""
     for kind, at in values.items():
         if kind not in Milestone.Kind.values:
             raise ChallengeError(f"Unknown milestone “{kind}”.")
         if at is not None and (at.tzinfo is None or at.utcoffset() is None):
             raise ChallengeError("Give each milestone with its time zone.")
-    current = {m.kind: m for m in Milestone.objects.select_for_update().filter(challenge=challenge)}
-    merged = {k: m.at for k, m in current.items()}
-    merged.update(values)
-    merged = {k: v for k, v in merged.items() if v is not None}
+    merged = {**selectors.milestones_of(challenge=challenge), **values}
     errors = milestone_rules.order_errors(
-        merged,
+        {k: v for k, v in merged.items() if v is not None},
         label=selectors.milestone_label,
         show=lambda at: selectors.in_workshop_zone(at, challenge.workshop),
     )
     if errors:
         raise ChallengeError(list(errors.values()))
+
+
+@transaction.atomic
+def milestones_set(
+    *,
+    challenge: Challenge,
+    values: dict[str, dt.datetime | None],
+    by=None,
+    confirmed_fingerprint: str | None = None,
+) -> list[str]:
+    """Sets, moves or clears (None) milestones; the resulting timeline must keep the milestones' order.
+    Returns the kinds that changed. Naive datetimes are refused (the form gives the workshop's zone).
+
+    A milestone is published once set (the track's page shows it): moving or removing one needs the
+    fingerprint of the milestones the organiser confirmed the change on (`selectors.milestones_fingerprint`,
+    shown on the confirmation page; refused if someone changed them meanwhile), and each such change is
+    written to the edition's date log (`console.DateChangeLog`, which the chairs read) with who did it.
+    Adding a milestone needs no confirmation."""
+    current = {m.kind: m for m in Milestone.objects.select_for_update().filter(challenge=challenge)}
+    milestones_check(challenge=challenge, values=values)
+    moves = selectors.milestone_moves(challenge=challenge, values=values)
+    if moves and confirmed_fingerprint is None:
+        raise ChallengeError("Moving or removing a published milestone needs your confirmation.")
+    if moves and confirmed_fingerprint != selectors.milestones_fingerprint(challenge=challenge):
+        raise ChallengeError(
+            "The milestones were changed by someone else since you made this change: check them again."
+        )
+    _log_moves(challenge=challenge, moves=moves, by=by)
     changed = []
     for kind, at in values.items():
         existing = current.get(kind)
@@ -300,6 +332,23 @@ def milestones_set(*, challenge: Challenge, values: dict[str, dt.datetime | None
             existing.save(update_fields=["at"])
             changed.append(kind)
     return changed
+
+
+def _log_moves(*, challenge: Challenge, moves: list, by) -> None:
+    """Each move in the edition's date log, named after the track (the chairs' dates page lists it)."""
+    from console.models import DateChangeLog  # the chair side's log; imported here, not at load time
+
+    DateChangeLog.objects.bulk_create(
+        DateChangeLog(
+            workshop=challenge.workshop,
+            important_date=None,
+            title=f"{challenge.title}: {move.label}"[:200],
+            old_at=move.old,
+            new_at=move.new,
+            changed_by=by if by is not None and by.is_authenticated else None,
+        )
+        for move in moves
+    )
 
 
 @transaction.atomic
@@ -331,3 +380,12 @@ def track_delete(*, challenge: Challenge, fingerprint: str) -> None:
     except ProtectedError:
         raise ChallengeError("Something new refers to this track: review the confirmation again.") from None
     transaction.on_commit(lambda: [storage.delete(name) for storage, name in stored])
+
+
+def failed_submissions_rescore(*, challenge: Challenge) -> int:
+    """The way out of "failed" for a track's validation submissions (e.g. the ground truth was missing
+    or wrong and has been replaced): every failed one is queued and scored again, through the outbox.
+    Returns how many. Final-phase models that failed are not re-run: teams submit again (failed ones
+    do not count against their limit)."""
+    failed = Submission.objects.filter(challenge=challenge, status=Submission.Status.FAILED)
+    return submissions_rescore(submission_ids=list(failed.values_list("pk", flat=True)))

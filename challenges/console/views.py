@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from common.uploads import upload_limited, upload_refused
 from conference.selectors import workshop_get
@@ -88,6 +89,7 @@ def track_edit(request, workshop, challenge):
     scoring_form = forms.ScoringForm(
         request.POST if action == "scoring" else None,
         prefix="scoring",
+        current=(fp.device_slug, fp.accelerator),
         initial={
             "score_formula": fp.score_formula,
             "constants": fp.constants,
@@ -249,8 +251,26 @@ def milestones_edit(request, workshop, challenge):
     current = selectors.milestones_of(challenge=ch)
     form = forms.MilestonesForm(request.POST or None, workshop=ch.workshop, initial_times=current)
     if request.method == "POST" and form.is_valid():
+        confirmed = request.POST.get("fingerprint") if request.POST.get("confirm") else None
         try:
-            changed = services.milestones_set(challenge=ch, values=form.milestones)
+            services.milestones_check(challenge=ch, values=form.milestones)
+            moves = selectors.milestone_moves(challenge=ch, values=form.milestones)
+            if moves and confirmed is None:
+                # A published milestone moves or goes: show what changes, and ask.
+                return render(
+                    request,
+                    "console/organiser/milestones_confirm.html",
+                    _ctx(
+                        ch,
+                        "milestones",
+                        moves=moves,
+                        fingerprint=selectors.milestones_fingerprint(challenge=ch),
+                        carried=[(name, request.POST.get(name, "")) for name in form.fields],
+                    ),
+                )
+            changed = services.milestones_set(
+                challenge=ch, values=form.milestones, by=request.user, confirmed_fingerprint=confirmed
+            )
         except ChallengeError as exc:
             for message in _error_list(exc):
                 form.add_error(None, message)
@@ -388,6 +408,19 @@ def track_delete(request, workshop, challenge):
 
 
 # --- Dashboard (the track's manage page) ------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def failed_rescore(request, workshop, challenge):
+    """The dashboard's "Score the failed submissions again" button."""
+    ch = _managed(request, workshop, challenge)
+    count = services.failed_submissions_rescore(challenge=ch)
+    if count:
+        messages.success(request, f"{count} failed validation submission(s) queued to be scored again.")
+    else:
+        messages.info(request, "No validation submission of this track has failed.")
+    return redirect("challenges:manage", workshop=ch.workshop.slug, challenge=ch.slug)
 
 
 def dashboard_context(ch: Challenge) -> dict:

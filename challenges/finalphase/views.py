@@ -328,6 +328,8 @@ def leaderboard(request, workshop, challenge):
     ch = _challenge(request, workshop, challenge)
     ctx = _context(request, ch)
     if not request.user.has_perm("finalphase.view_leaderboard", ch):
+        released_at = ctx["results_released_at"]
+        ctx["released"] = released_at is not None and released_at <= timezone.now()
         return render(request, "finalphase/leaderboard_hidden.html", ctx, status=403)
     board = selectors.final_leaderboard(challenge=ch)
     team = team_for(request.user, ch)

@@ -1,5 +1,6 @@
 // Organiser console, track page: "Add a metric" clones the formset's empty row; the accelerator select
-// offers only what the chosen target device has (data-accelerators on the device select).
+// offers only what the chosen target device has (data-accelerators on the device select). Milestones
+// page: on a narrow screen the timeline picture scrolls sideways, and starts scrolled to "now".
 (function () {
   "use strict";
   function metrics() {
@@ -38,5 +39,12 @@
     device.addEventListener("change", update);
     update();
   }
-  document.addEventListener("DOMContentLoaded", function () { metrics(); accelerators(); });
+  function timelineToNow() {
+    var now = document.getElementById("timeline-now");
+    var box = now && now.closest(".chart-scroll");
+    if (!box || box.scrollWidth <= box.clientWidth) return;
+    var offset = now.getBoundingClientRect().left - box.getBoundingClientRect().left;
+    box.scrollLeft = Math.max(0, offset - box.clientWidth / 2);
+  }
+  document.addEventListener("DOMContentLoaded", function () { metrics(); accelerators(); timelineToNow(); });
 })();

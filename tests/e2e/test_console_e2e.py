@@ -1,8 +1,10 @@
 """End to end in chromium: a chair runs a new edition without the admin. They clone MAI 2021 into
 "MAI 2027" with every date shifted, move the paper deadline to 5pm Pacific, create a track whose model
 contract is read from a reference model (a real .tflite made by TensorFlow), upload its validation
-ground truth and open the validation phase; a participant registers, makes a team and submits results,
-which a real Celery worker scores. Every request of both browsers is recorded: none went to /admin/."""
+ground truth (first the wrong one) and open the validation phase; a participant registers, makes a
+team and submits results, which a real Celery worker scores: failed against the wrong ground truth, the
+organiser replaces it and has the failed submission scored again, done. On a phone the timeline scrolls
+in its box. Every request of both browsers is recorded: none went to /admin/."""
 
 import datetime as dt
 import re
@@ -109,20 +111,22 @@ def test_chair_clones_an_edition_and_opens_a_track_a_participant_submits_to(
         3,
     ]
 
-    # Validation data: the inputs and the hidden ground truth, streamed to private storage.
+    # Validation data: the inputs and the hidden ground truth, streamed to private storage. By mistake
+    # the organiser uploads the ground truth of half-size images first.
     data = demo_data.image_track(7, in_size=(32, 48), out_size=(32, 48), kind="denoise")
-    for split, label in (
-        ("validation_input", "Validation inputs"),
-        ("validation_gt", "Validation ground truth"),
-    ):
-        name, content = data[split]
-        (tmp_path / name).write_bytes(content)
+    wrong = demo_data.image_track(7, in_size=(32, 48), out_size=(16, 24), kind="denoise")
+
+    def store(split, label, content):
+        (tmp_path / f"{split}.zip").write_bytes(content)
         page.get_by_role("link", name="Data files").click()
         page.get_by_label("Split").select_option(split)
         page.get_by_label("Title").fill(label)
-        page.get_by_label("File (stored privately)").set_input_files(str(tmp_path / name))
+        page.get_by_label("File (stored privately)").set_input_files(str(tmp_path / f"{split}.zip"))
         page.get_by_role("button", name="Store the data file").click()
         assert "The data file was stored." in page.inner_text("main")
+
+    store("validation_input", "Validation inputs", data["validation_input"][1])
+    store("validation_gt", "Validation ground truth", wrong["validation_gt"][1])
 
     # Open the validation phase: milestones typed in Pacific time; the timeline marks "now".
     page.get_by_role("link", name="Milestones").click()
@@ -161,12 +165,39 @@ def test_chair_clones_an_edition_and_opens_a_track_a_participant_submits_to(
     other.get_by_label("Result file").set_input_files(str(results))
     other.get_by_role("button", name="Submit results").click()
     other.wait_for_url(re.compile(r".*/submissions/[0-9a-f-]+/$"))
+    submission_url = other.url
+    # Scored by the worker against the wrong ground truth: failed, with the scorer's reason.
+    other.locator("#status", has_text="Failed").wait_for(timeout=60_000)
+
+    # The organiser's dashboard counts it and shows why it failed; the ground truth is replaced (its
+    # deletion confirmed) and the failed submission scored again, without the admin.
+    page.goto(base + track_path + "manage/")
+    assert page.locator("#per-day-chart g.day").last.get_attribute("data-count") == "1"
+    failure = page.locator("#failures tbody tr").first
+    assert failure.locator("td").nth(1).inner_text() == "Quiet Pixels"
+    assert failure.locator("td").nth(3).inner_text() == "“val_0001.png” is 48×32 pixels; expected 24×16."
+    page.get_by_role("link", name="Data files").click()
+    page.locator("#data-files tr", has_text="Validation ground truth").get_by_role(
+        "link", name="Delete…"
+    ).click()
+    page.get_by_role("button", name="Delete the file").click()
+    assert "“Validation ground truth” was deleted." in page.inner_text("main")
+    store("validation_gt", "Validation ground truth", data["validation_gt"][1])
+    page.get_by_role("link", name="Dashboard").click()
+    page.get_by_role("button", name="Score the failed validation submissions again").click()
+    assert "1 failed validation submission(s) queued to be scored again." in page.inner_text("main")
+    other.goto(submission_url)
     other.locator("#status", has_text="Done").wait_for(timeout=60_000)
     assert Submission.objects.get(challenge=track).status == "done"
 
-    # The organiser's dashboard counts it; nobody ever went through the admin.
-    page.goto(base + track_path + "manage/")
-    assert page.locator("#per-day-chart g.day").last.get_attribute("data-count") == "1"
+    # On a phone the timeline keeps readable labels: the picture scrolls sideways inside its box, the
+    # page itself does not, and "now" is in view.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(base + track_path + "manage/milestones/")
+    assert page.evaluate("document.documentElement.scrollWidth") == 390
+    assert page.locator("#timeline-svg").bounding_box()["width"] >= 720
+    box, now = page.locator(".chart-scroll").bounding_box(), page.locator("#timeline-now line").bounding_box()
+    assert box["x"] <= now["x"] <= box["x"] + box["width"]
     assert visited and not [url for url in visited if "/admin/" in url]
     chair_context.close()
     participant_context.close()

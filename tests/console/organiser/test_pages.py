@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from challenges.console import selectors
 from challenges.finalphase.models import ModelSubmission
 from challenges.models import Challenge, DataFile, Milestone
 from conference.models import Membership
@@ -267,8 +268,23 @@ def test_milestones_are_typed_in_the_workshops_zone_and_drawn(client, track):
         )
         if k != "csrfmiddlewaretoken"
     }
+    old = Milestone.objects.get(challenge=track, kind="challenge_papers").at
     form["challenge_papers"] = "2031-06-01T17:00"
-    client.post(url, form)
+    # A published milestone moves only once the organiser has seen the change and confirmed it.
+    page = client.post(url, form)
+    assert table(page, id="milestone-moves") == [
+        [
+            "Challenge paper submission deadline",
+            selectors.in_workshop_zone(old, track.workshop),
+            "Sun 1 June 2031, 5pm Pacific Time (PDT)",
+        ]
+    ]
+    assert Milestone.objects.get(challenge=track, kind="challenge_papers").at == old
+    confirm = {
+        i.attrs["name"]: i.attrs.get("value", "")
+        for i in element(page, data_testid="milestones-confirm-form").find_all("input")
+    }
+    client.post(url, confirm)
     papers = Milestone.objects.get(challenge=track, kind="challenge_papers").at
     assert papers == dt.datetime(2031, 6, 1, 17, 0, tzinfo=PACIFIC)
     form["test_data"] = "2000-01-01T17:00"
@@ -297,6 +313,86 @@ def test_dashboard_shows_pending_registrations_failures_and_devices(client, trac
     assert table(page, id="devices") == [["Host CPU this track's target", "Online", "0", "0"]]
     bars = element(page, id="per-day-chart").find_all("g")
     assert bars[-1].attrs["data-count"] == "1"
+    assert table(page, id="teams") == [["Broken Pipes", "0", "1", "0"]]
+
+
+def test_failed_validation_submissions_are_scored_again_from_the_dashboard(client, track, make_user):
+    from common.models import Dispatch
+    from tests.factories import SubmissionFactory
+
+    team = TeamFactory(challenge=track, name="Broken Pipes")
+    failed = SubmissionFactory(team=team, status="failed", error="The ground truth was wrong")
+    done = SubmissionFactory(team=team, status="done", scores={"psnr": 30.0})
+    # A participant of the track may not ask for it.
+    participant = make_user(email="solver@uni.example")
+    RegistrationFactory(challenge=track, user=participant)
+    client.force_login(participant)
+    assert client.post(base(track) + "manage/rescore-failed/").status_code == 403
+    failed.refresh_from_db()
+    assert failed.status == "failed"
+    client.force_login(track.organiser)
+    page = client.get(base(track) + "manage/")
+    button = element(page, data_testid="rescore-failed")
+    assert text(button, "button") == "Score the failed validation submissions again"
+    page = client.post(button.attrs["action"], follow=True)
+    assert text(page, "div", **{"class": "messages"}) == (
+        "1 failed validation submission(s) queued to be scored again."
+    )
+    assert table(page, id="failures") == [["No failures."]]
+    assert element(page, data_testid="rescore-failed") is None
+    failed.refresh_from_db()
+    done.refresh_from_db()
+    assert (failed.status, failed.error, done.status) == ("queued", "", "done")
+    assert Dispatch.objects.filter(ref__endswith=f":{failed.pk}", sent_at=None).count() == 1
+    # Nothing failed any more: the button says so instead of queuing anything.
+    page = client.post(button.attrs["action"], follow=True)
+    assert text(page, "div", **{"class": "messages"}) == "No validation submission of this track has failed."
+    # A GET changes nothing.
+    assert client.get(button.attrs["action"]).status_code == 405
+
+
+def test_the_scoring_form_keeps_a_target_device_that_has_not_registered_yet(client, track, device):
+    from challenges.finalphase.models import FinalPhaseSettings
+
+    FinalPhaseSettings.objects.create(
+        challenge=track, score_formula="psnr", constants={}, device_slug="pi-4-lab", accelerator="cpu"
+    )
+    client.force_login(track.organiser)
+    url = base(track) + "manage/track/"
+    page = client.get(url)
+    chosen = element(page, id="id_scoring-device_slug").find_all("option")
+    assert [(o.text, "selected" in o.attrs) for o in chosen] == [
+        ("Host CPU (host-cpu)", False),
+        ("pi-4-lab (not registered yet)", True),
+    ]
+    form = {
+        "action": "scoring",
+        "scoring-score_formula": "2 ** (2 * psnr)",
+        "scoring-constants": "",
+        "scoring-device_slug": "pi-4-lab",
+        "scoring-accelerator": "cpu",
+    }
+    client.post(url, form)
+    settings = FinalPhaseSettings.objects.get(challenge=track)
+    assert (settings.score_formula, settings.device_slug) == ("2 ** (2 * psnr)", "pi-4-lab")
+    # Another accelerator on the unregistered device is refused: nobody knows what it offers.
+    page = client.post(url, {**form, "scoring-accelerator": "gpu"})
+    assert text(page, data_testid="scoring-errors") == (
+        "No device “pi-4-lab” is registered: choose a registered device, or keep the current target "
+        "until its host registers."
+    )
+    client.post(url, {**form, "scoring-device_slug": "host-cpu", "scoring-accelerator": "xnnpack"})
+    assert FinalPhaseSettings.objects.get(challenge=track).device_slug == "host-cpu"
+
+
+def test_a_phase_without_its_closing_milestone_is_drawn_open_to_the_edge(client, track):
+    Milestone.objects.filter(challenge=track, kind="test_data").delete()
+    client.force_login(track.organiser)
+    page = client.get(base(track) + "manage/milestones/")
+    band = element(page, "rect", **{"class": "phase-validation"})
+    assert float(band.attrs["x"]) + float(band.attrs["width"]) == 700  # the axis ends at 720 − 20
+    assert element(page, "rect", **{"class": "phase-final"}) is None
+    assert "The validation phase accepts results." in text(page, id="open-now")
 
 
 def test_data_file_deletion_goes_through_its_confirmation(client, track):

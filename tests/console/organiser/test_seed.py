@@ -3,6 +3,7 @@ the final phase and with results released, each with seeded, scored submissions;
 submitted, under review, decided and released; seeding twice adds nothing."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
@@ -10,7 +11,7 @@ from challenges import timeline
 from challenges.finalphase.models import ModelSubmission
 from challenges.models import Challenge, Submission
 from challenges.selectors import timeline_for
-from tests.html import table
+from tests.html import element, table, text
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +62,33 @@ def test_live_tracks_and_papers_sit_in_every_phase_and_state():
     assert len(table(validation, id="leaderboard")) == 2
     # The same demo participant's final board of the track still in its final phase stays hidden.
     assert client.get("/mai-live/challenges/video-sr/final/leaderboard/").status_code == 403
+    # Someone not registered on the released track is told the results went to its participants.
+    outsider = Client()
+    outsider.force_login(get_user_model().objects.get(email="participant@example.com"))
+    hidden = outsider.get("/mai-live/challenges/quantized-sr/final/leaderboard/")
+    assert hidden.status_code == 403
+    assert "to this track's registered participants only; you are not one of them." in text(
+        hidden, data_testid="leaderboard-hidden"
+    )
+
+    # A seeded final submission has demo figures and no model file: no download link to a 404.
+    organiser = Client()
+    organiser.force_login(get_user_model().objects.get(email="chair@example.com"))
+    final = finals.filter(challenge=tracks["video-sr"]).first()
+    page = organiser.get(f"/mai-live/challenges/video-sr/final/submissions/{final.public_id}/")
+    assert text(page, data_testid="no-model-stored") == "demo figures, no model stored"
+    assert (
+        element(page, "a", href=f"/mai-live/challenges/video-sr/final/submissions/{final.public_id}/model/")
+        is None
+    )
+    # The track in its validation phase has one failed try, with the scorer's own reason and a way out.
+    dashboard = organiser.get("/mai-live/challenges/learned-isp/manage/")
+    assert table(dashboard, id="failures")[0][1:] == [
+        "Edge Lords",
+        "Validation",
+        "“val_0001.png” is not a readable PNG image (corrupt or truncated).",
+    ]
+    assert element(dashboard, data_testid="rescore-failed") is not None
 
     # The live papers, one in each state.
     papers = {p.number: p for p in Paper.objects.filter(workshop__slug="mai-live")}

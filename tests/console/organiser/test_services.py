@@ -146,12 +146,36 @@ def test_milestones_keep_their_order_with_clear_errors(track):
         + ") must come at or after “Website online” (Fri 15 March 2030, 5pm Pacific Time (PDT))."
     ]
     assert Milestone.objects.get(challenge=track, kind="website_online").at == at["website_online"]
-    # Equal instants are fine where no phase is squeezed to nothing; clearing one skips it.
+    # Equal instants are fine where no phase is squeezed to nothing; clearing one skips it. Moving or
+    # removing a published milestone needs the fingerprint of the milestones the change was confirmed
+    # on, and is logged in the edition's dates log.
+    values = {"factsheet_deadline": at["final_deadline"], "preliminary_results": None}
+    with pytest.raises(ChallengeError) as refused:
+        services.milestones_set(challenge=track, values=values)
+    assert refused.value.messages == ["Moving or removing a published milestone needs your confirmation."]
+    with pytest.raises(ChallengeError) as refused:
+        services.milestones_set(challenge=track, values=values, confirmed_fingerprint="made on other dates")
+    assert refused.value.messages == [
+        "The milestones were changed by someone else since you made this change: check them again."
+    ]
+    fingerprint = selectors.milestones_fingerprint(challenge=track)
     changed = services.milestones_set(
-        challenge=track, values={"factsheet_deadline": at["final_deadline"], "preliminary_results": None}
+        challenge=track, values=values, by=track.organiser, confirmed_fingerprint=fingerprint
     )
     assert changed == ["preliminary_results"]
     assert not Milestone.objects.filter(challenge=track, kind="preliminary_results").exists()
+    from console.models import DateChangeLog
+
+    log = DateChangeLog.objects.get(workshop=track.workshop)
+    assert (log.title, log.old_at, log.new_at, log.changed_by) == (
+        "Denoising: Preliminary test results released to participants",
+        at["preliminary_results"],
+        None,
+        track.organiser,
+    )
+    # Adding a milestone publishes it: no confirmation, nothing logged.
+    services.milestones_set(challenge=track, values={"preliminary_results": at["preliminary_results"]})
+    assert DateChangeLog.objects.count() == 1
     with pytest.raises(ChallengeError) as refused:
         services.milestones_set(challenge=track, values={"test_data": dt.datetime(2030, 3, 15, 17, 0)})
     assert refused.value.messages == ["Give each milestone with its time zone."]
