@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml client/pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -e '.[test]'
+	$(PIP) install -q -e '.[test,convert]'
 	$(PIP) install -q -e client/
 	touch $@
 

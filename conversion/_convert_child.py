@@ -3,8 +3,8 @@ model with the converter its format needs, converts it to TFLite and runs the or
 model side by side on the same samples, so the parent can tell what conversion cost in fidelity.
 
 Called as `run_sandboxed("conversion._convert_child:convert", request, …)`; imports only the standard
-library, numpy, TensorFlow/Keras (and litert-torch or onnx2tf where they are installed) and LiteRT: no
-Django, no database, no network. Keras models load with `safe_mode=True`: a Lambda layer (Python code in
+library, numpy, TensorFlow/Keras and LiteRT (PyTorch exported programs go to `_torch_child`, which
+imports torch and litert-torch): no Django, no database, no network. Keras models load with `safe_mode=True`: a Lambda layer (Python code in
 the file) is refused. A refusal the user can act on is raised as `ConversionRefused`, whose text the
 parent shows as is; anything else the converter raises is reported with its first line.
 
@@ -255,6 +255,10 @@ def convert(request: dict) -> dict:
         low, high = request.get("input_range") or [0.0, 255.0]
         rng = np.random.default_rng(0)
         samples = [rng.uniform(low, high, shape[1:]).astype(np.float32) for _ in range(fidelity_n)]
+    if request["source_format"] == "pt2":
+        from conversion import _torch_child  # torch is imported here, in the sandboxed child only
+
+        return _torch_child.convert_pt2(request, samples, seconds, started, _run_tflite, _peak_mb)
     serve, owner = _serving_function(request, work_dir, shape)
     seconds["load"] = time.monotonic() - started
 

@@ -37,15 +37,22 @@ def _installed(module: str) -> bool:
 ONNX_WHY_NOT = (
     "ONNX models are not converted on this site: onnx2tf, the converter for them, needs numpy 1.26, "
     "TensorFlow 2.19 and ai-edge-litert 2.1, which do not install next to this site's numpy 2.4, "
-    "TensorFlow 2.21 and LiteRT 2.3. Convert it to a SavedModel on your own machine "
-    "(onnx2tf -i model.onnx -osd) and upload that folder zipped."
+    "TensorFlow 2.21 and LiteRT 2.3. Export the model from PyTorch as an exported program (.pt2) instead, "
+    "or convert it to a SavedModel on your own machine (onnx2tf -i model.onnx -osd) and upload that "
+    "folder zipped."
 )
 PT2_WHY_NOT = (
-    "PyTorch models are not converted on this site yet: Google's litert-torch converter (with torch 2.13) "
-    "is not installed here, because installing it would downgrade packages this site runs on "
-    "(typing_extensions, anyio). Export the model to a Keras model or a SavedModel on your machine "
-    "(for example with litert-torch or onnx2tf there) and upload that."
+    "PyTorch models are not converted on this site right now: its optional PyTorch converter (torch 2.13 "
+    "with Google's litert-torch and ai-edge-quantizer, the “convert” extra) is not installed here. Export "
+    "the model to a Keras model or a SavedModel on your machine and upload that."
 )
+# The modules the `.pt2` branch of the sandboxed child imports (found, never imported here).
+PT2_MODULES = ("torch", "litert_torch", "ai_edge_quantizer")
+
+
+def pt2_available() -> bool:
+    """Whether the optional PyTorch converter is installed (checked at run time, without importing it)."""
+    return all(_installed(m) for m in PT2_MODULES)
 
 
 def source_formats() -> list[SourceFormat]:
@@ -65,9 +72,16 @@ def source_formats() -> list[SourceFormat]:
             "TensorFlow's TFLiteConverter",
             _installed("tensorflow"),
         ),
-        # litert-torch resolves with this stack only by downgrading typing_extensions and anyio (see
-        # docs/architecture.md), so it is not installed and the format is refused with a message.
-        SourceFormat("pt2", "PyTorch exported program", (".pt2",), "litert-torch", False, PT2_WHY_NOT),
+        # litert-torch is the optional "convert" extra (it downgrades typing_extensions and anyio, see
+        # docs/architecture.md): accepted where it is installed, refused with a message where not.
+        SourceFormat(
+            "pt2",
+            "PyTorch exported program (torch.export.save)",
+            (".pt2",),
+            "Google's litert-torch and ai-edge-quantizer",
+            pt2_available(),
+            "" if pt2_available() else PT2_WHY_NOT,
+        ),
         SourceFormat("onnx", "ONNX", (".onnx",), "onnx2tf", False, ONNX_WHY_NOT),
     ]
 

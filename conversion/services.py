@@ -169,6 +169,14 @@ def conversion_create(
     name = Path(getattr(upload, "name", "") or "model").name[-200:]
     data = _read(upload)
     fmt = _detect_format(name, data[:16])
+    if fmt == "pt2" and dynamic_copy:
+        raise ConversionRefused(
+            [
+                "A dynamic-size copy is made from Keras models and SavedModels only; convert the PyTorch "
+                "model without it."
+            ],
+            code="shape",
+        )
     contract: dict = {}
     if challenge is not None:
         if not challenge.input_shape:
@@ -480,6 +488,7 @@ def _store_result(conversion: Conversion, outcome: dict) -> None:
     conversion.fidelity = {
         **fidelity_report(outcome["outputs"], data_range=span or 255.0),
         "calibration_samples": outcome["result"].get("calibration_samples", 0),
+        **({"source_layout": outcome["result"]["layout"]} if outcome["result"].get("layout") else {}),
     }
     conversion.timings = {**outcome["result"].get("seconds", {}), "peak_mb": outcome["result"].get("peak_mb")}
     conversion.log = outcome["log"][-20000:]

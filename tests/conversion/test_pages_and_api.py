@@ -5,6 +5,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from conversion import selectors
 from conversion.models import Conversion
 from tests import html
 from tests.conversion.conftest import SR_IN, npz_bytes, smooth_images
@@ -17,11 +18,14 @@ def test_the_page_lists_the_formats_accepted_now(client, make_user):
     page = client.get("/conversion/").content
     assert html.text(page, **{"data-testid": "format-keras"}) == "accepted"
     assert html.text(page, **{"data-testid": "format-savedmodel"}) == "accepted"
-    assert html.text(page, **{"data-testid": "format-pt2"}) == "not accepted"
+    # PyTorch depends on the optional "convert" extra: tests/conversion/test_pytorch.py covers both cases.
+    pt2 = selectors.pt2_available()
+    assert html.text(page, **{"data-testid": "format-pt2"}) == ("accepted" if pt2 else "not accepted")
     assert html.text(page, **{"data-testid": "format-onnx"}) == "not accepted"
     onnx = html.text(page, tag="li", **{"data-format": "onnx"})
     assert "onnx2tf, the converter for them, needs numpy 1.26" in onnx
-    assert html.element(page, tag="input", id="id_model").attrs["accept"] == ".keras,.h5,.zip"
+    accept = ".keras,.h5,.zip,.pt2" if pt2 else ".keras,.h5,.zip"
+    assert html.element(page, tag="input", id="id_model").attrs["accept"] == accept
 
 
 def test_a_pickled_checkpoint_on_the_page_gets_the_export_instructions(client, make_user):
@@ -100,9 +104,8 @@ def test_the_api_queues_a_conversion_and_only_its_owner_sees_it(client, make_use
 def test_the_api_names_the_formats(client, make_user):
     client.force_login(make_user())
     formats = {f["code"]: f for f in client.get("/api/conversion/formats/").json()}
-    assert (
-        formats["keras"]["available"] and not formats["onnx"]["available"] and not formats["pt2"]["available"]
-    )
+    assert formats["keras"]["available"] and not formats["onnx"]["available"]
+    assert formats["pt2"]["available"] == selectors.pt2_available()
 
 
 def test_a_finished_conversion_shows_its_report(client, make_user, sr_track):
