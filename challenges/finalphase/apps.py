@@ -1,6 +1,7 @@
 """App configuration of `challenges.finalphase` (label `finalphase`): connects the receiver of
 `evaluation.signals.runtime_job_finished` that records a final-phase model's runtime, declares its
-periodic sweep (scheduled by `config.beat`), and seeds the demo tracks' final-phase settings."""
+periodic sweep (scheduled by `config.beat`), seeds the demo tracks' final-phase settings, and offers
+other apps a challenge's winners (`challenge_winners`, read by the workshop programme)."""
 
 from django.apps import AppConfig
 
@@ -26,6 +27,12 @@ class FinalPhaseConfig(AppConfig):
         from .seed import seed_demo
 
         return seed_demo(stdout=stdout)
+
+    def challenge_winners(self, *, challenge, user, limit: int):
+        """The hook `conference.proceedings` looks up by name: see `winners.challenge_winners`."""
+        from .winners import challenge_winners
+
+        return challenge_winners(challenge=challenge, user=user, limit=limit)
 
     def ready(self):
         from evaluation.signals import runtime_job_finished

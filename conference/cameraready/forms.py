@@ -76,3 +76,11 @@ class RemindForm(forms.Form):
     @staticmethod
     def initial_now() -> dict:
         return {"shown_at": timezone.now().isoformat()}
+
+
+class AgreementVoidForm(forms.Form):
+    reason = forms.CharField(
+        label="Why the signature is voided (sent to the authors)",
+        max_length=500,
+        widget=forms.TextInput(attrs={"size": 60}),
+    )

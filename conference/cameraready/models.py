@@ -78,7 +78,10 @@ def final_pdf_path(instance: "FinalVersion", filename: str) -> str:
 
 
 def receipt_path(instance: "CopyrightAgreement", filename: str) -> str:
-    return f"camera-ready/{instance.paper.workshop_id}/{instance.paper_id}/agreement-receipt.pdf"
+    # One file per agreement: a voided signature keeps its receipt beside the new one.
+    return (
+        f"camera-ready/{instance.paper.workshop_id}/{instance.paper_id}/agreement-{instance.pk}-receipt.pdf"
+    )
 
 
 class FinalVersion(models.Model):
@@ -119,13 +122,14 @@ class FinalVersion(models.Model):
 
 class CopyrightAgreement(models.Model):
     """The copyright transfer or licence one author signed for a paper: who, on whose behalf, when,
-    and the exact text with its version id. One per paper (a constraint); never edited."""
+    and the exact text with its version id. At most one standing per paper (a constraint); never edited.
+    A chair may void a signature given by mistake (who, when, why kept); the authors then sign again."""
 
     class OnBehalfOf(models.TextChoices):
         AUTHORS = "authors", "All the authors"
         EMPLOYER = "employer", "My employer (work made for hire)"
 
-    paper = models.OneToOneField(Paper, on_delete=models.PROTECT, related_name="copyright_agreement")
+    paper = models.ForeignKey(Paper, on_delete=models.PROTECT, related_name="copyright_agreements")
     licence = models.CharField(max_length=20, choices=Licence.choices)
     text = models.TextField()
     text_version = models.CharField(max_length=40)
@@ -135,9 +139,21 @@ class CopyrightAgreement(models.Model):
     employer = models.CharField(max_length=300, blank=True)
     signed_at = models.DateTimeField()
     receipt = models.FileField(storage=private_storage, upload_to=receipt_path, max_length=300, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    void_reason = models.CharField(max_length=500, blank=True)
 
     class Meta:
-        ordering = ["paper"]
+        ordering = ["paper", "-signed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["paper"],
+                condition=models.Q(voided_at__isnull=True),
+                name="one_standing_agreement_per_paper",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_licence_display()} for paper #{self.paper.number} by {self.signer_name}"

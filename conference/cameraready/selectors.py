@@ -126,7 +126,12 @@ def final_metadata(paper: Paper) -> dict:
 
 
 def agreement_get(paper: Paper) -> CopyrightAgreement | None:
-    return CopyrightAgreement.objects.filter(paper=paper).select_related("signer").first()
+    """The standing (not voided) agreement of the paper, or None."""
+    return (
+        CopyrightAgreement.objects.filter(paper=paper, voided_at__isnull=True)
+        .select_related("signer")
+        .first()
+    )
 
 
 def licence(paper: Paper) -> str:
@@ -175,7 +180,9 @@ def camera_ready_status(workshop: Workshop) -> list[CameraReadyStatus]:
     queries whatever the count)."""
     papers = list(accepted_papers(workshop))
     tasks = {t.paper_id: t for t in CameraReady.objects.filter(paper__in=papers)}
-    agreements = {a.paper_id: a for a in CopyrightAgreement.objects.filter(paper__in=papers)}
+    agreements = {
+        a.paper_id: a for a in CopyrightAgreement.objects.filter(paper__in=papers, voided_at__isnull=True)
+    }
     newest: dict[int, str] = {}
     checked: set[int] = set()
     for paper_id, state in (

@@ -361,6 +361,40 @@ def agreement_sign(
     return agreement
 
 
+def agreement_void(*, paper: Paper, user, reason: str, now: dt.datetime | None = None) -> CopyrightAgreement:
+    """A chair's way out of a signature given by mistake (the wrong form, the wrong person, an employer
+    missing): the agreement is kept with who voided it, when and why, no longer counts, and the authors
+    are told to sign again. Refused without a reason or when nothing is signed."""
+    now = now or timezone.now()
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ValidationError("Say why the signature is voided; the authors receive the reason.")
+    with transaction.atomic():
+        agreement = (
+            CopyrightAgreement.objects.select_for_update().filter(paper=paper, voided_at__isnull=True).first()
+        )
+        if agreement is None:
+            raise ValidationError(f"Paper #{paper.number} has no signed form to void; nothing was changed.")
+        agreement.voided_at, agreement.voided_by, agreement.void_reason = now, user, reason[:500]
+        agreement.save(update_fields=["voided_at", "voided_by", "void_reason"])
+        _log(
+            paper,
+            user=user,
+            summary=f"Voided the {agreement.get_licence_display()} form signed by {agreement.signer_name}",
+            details={"reason": agreement.void_reason},
+        )
+        _notify_authors(
+            paper,
+            subject=f"{agreement.get_licence_display()} form: please sign again",
+            template="agreement_voided.txt",
+            context={
+                "agreement": agreement,
+                "deadline": _deadline_text(paper, selectors.camera_ready_deadline(paper)),
+            },
+        )
+    return agreement
+
+
 def _already_signed(paper: Paper, agreement: CopyrightAgreement | None) -> str:
     if agreement is None:
         return "The form of this paper is already signed."
@@ -399,12 +433,17 @@ def receipt_pdf(*, agreement: CopyrightAgreement) -> bytes:
 
 
 def extension_set(*, paper: Paper, until: dt.datetime | None, user) -> CameraReady:
-    """A chair's per-paper extension (None removes it); the authors are told."""
+    """A chair's per-paper extension (None removes it); the authors are told. A later deadline gets its
+    own reminders a week and a day before it (the stamps of the earlier deadline are cleared)."""
     with transaction.atomic():
         task = camera_ready_ensure(paper=paper)
+        task = CameraReady.objects.select_for_update().get(pk=task.pk)
+        before = selectors.camera_ready_deadline(paper, task)
         task.deadline_extended_until = until
-        task.save(update_fields=["deadline_extended_until"])
         deadline = selectors.camera_ready_deadline(paper, task)
+        if deadline is not None and (before is None or deadline > before):
+            task.reminded_week_at = task.reminded_day_at = None
+        task.save(update_fields=["deadline_extended_until", "reminded_week_at", "reminded_day_at"])
         _log(paper, user=user, summary=f"Camera-ready deadline set to {_deadline_text(paper, deadline)}")
         _notify_authors(
             paper,

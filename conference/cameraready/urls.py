@@ -16,5 +16,6 @@ urlpatterns = [
     path("<int:number>/sign/", views.agreement_sign, name="sign"),
     path("<int:number>/receipt/", views.receipt, name="receipt"),
     path("<int:number>/extend/", views.extend, name="extend"),
+    path("<int:number>/void-agreement/", views.agreement_void, name="void-agreement"),
     path("<int:number>/v<int:version>/pdf/", views.final_file, name="file"),
 ]

@@ -25,6 +25,7 @@ from config.middleware import arrived_at
 from . import selectors, services
 from .forms import (
     AgreementForm,
+    AgreementVoidForm,
     CameraReadyExtensionForm,
     FinalAuthorFormSet,
     FinalPdfForm,
@@ -90,6 +91,7 @@ def _task_context(request, paper: Paper, **forms) -> dict:
             }
         ),
         "extension_form": CameraReadyExtensionForm(workshop=paper.workshop),
+        "void_form": AgreementVoidForm(),
     }
 
 
@@ -237,6 +239,31 @@ def extend(request, workshop, number):
         messages.success(request, f"The camera-ready deadline of paper #{paper.number} was extended.")
     else:
         messages.error(request, "Enter the date and time the extension ends.")
+    return redirect("cameraready:paper", workshop=workshop, number=number)
+
+
+@login_required
+@require_POST
+def agreement_void(request, workshop, number):
+    """A chair voids a signature given by mistake; the authors sign again."""
+    paper = _paper_for(request, workshop, number, "cameraready.extend")
+    form = AgreementVoidForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request, "Say why the signature is voided; the authors receive the reason. Nothing was changed."
+        )
+        return redirect("cameraready:paper", workshop=workshop, number=number)
+    try:
+        agreement = services.agreement_void(
+            paper=paper, user=request.user, reason=form.cleaned_data["reason"]
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("cameraready:paper", workshop=workshop, number=number)
+    note = f"The form signed by {agreement.signer_name} is void; the authors were asked to sign again."
+    if not selectors.camera_ready_is_open(paper):
+        note += " The deadline has passed: extend it for this paper so that they can."
+    messages.success(request, note)
     return redirect("cameraready:paper", workshop=workshop, number=number)
 
 

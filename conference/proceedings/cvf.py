@@ -1,11 +1,14 @@
 """The CVF open-access conventions, as plain functions (no Django): file names of papers, BibTeX
 entries, page ranges.
 
-- File names as on openaccess.thecvf.com: the first author's last name, then the title's first words
-  (at most `TITLE_WORDS`, cut at the first `:`/`,`/`;`/`?`/`!`, so a subtitle like ", Mobile AI 2021
-  Challenge: Report" is dropped), then `<CONF>W_<year>_paper.pdf`, all ASCII-folded ("Müller" →
-  "Muller"), words joined by `_`, hyphens kept, other punctuation dropped:
-  `Ignatov_Fast_Camera_Image_Denoising_on_Mobile_GPUs_With_Deep_Learning_CVPRW_2021_paper.pdf`.
+- File names as on openaccess.thecvf.com: the first author's last name, then the first `TITLE_WORDS`
+  (10) words of the whole title, then `<CONF>W_<year>_paper.pdf`, all ASCII-folded ("Müller" →
+  "Muller"), words joined by `_`, hyphens kept, other punctuation dropped. A colon or comma does not
+  end the title: CVF's own files run across it, e.g. (CVPR 2021 workshops)
+  `Choi_MobileHumanPose_Toward_Real-Time_3D_Human_Pose_Estimation_in_Mobile_Devices_CVPRW_2021_paper.pdf`
+  ("MobileHumanPose: Toward Real-Time 3D Human Pose Estimation in Mobile Devices"),
+  `Abuolaim_NTIRE_2021_Challenge_for_Defocus_Deblurring_Using_Dual-Pixel_Images_Methods_CVPRW_2021_paper.pdf`
+  ("…Using Dual-Pixel Images: Methods and Results", cut after ten words).
 - BibTeX as CVF publishes it: `@InProceedings{Ignatov_2021_CVPR, author = {Ignatov, Andrey and
   Timofte, Radu}, title = {…}, booktitle = {Proceedings of the IEEE/CVF Conference on Computer Vision
   and Pattern Recognition (CVPR) Workshops}, month = {June}, year = {2021}, pages = {1-8}}`.
@@ -18,10 +21,12 @@ import unicodedata
 from dataclasses import dataclass
 
 TITLE_WORDS = 10
-BOOKTITLE = (
-    "Proceedings of the IEEE/CVF Conference on Computer Vision and Pattern Recognition (CVPR) Workshops"
-)
-_SUBTITLE_BREAK = re.compile(r"[:,;?!]")
+BOOKTITLES = {  # as CVF's open-access BibTeX writes them for each host's workshops
+    "CVPR": "Proceedings of the IEEE/CVF Conference on Computer Vision and Pattern Recognition (CVPR) Workshops",
+    "ICCV": "Proceedings of the IEEE/CVF International Conference on Computer Vision (ICCV) Workshops",
+    "WACV": "Proceedings of the IEEE/CVF Winter Conference on Applications of Computer Vision (WACV) Workshops",
+}
+BOOKTITLE = BOOKTITLES["CVPR"]
 _KEEP = re.compile(r"[^A-Za-z0-9-]+")
 _BIBTEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_"}
 _BIBTEX_SPECIAL_RE = re.compile(r"[\\&%$#_]")
@@ -59,9 +64,13 @@ def conference_tag(host_conference: str) -> str:
     return (letters.group(0).upper() if letters else "CVPR") + "W"
 
 
+def booktitle(host_conference: str) -> str:
+    """ "CVPR 2021" → CVPR's workshop booktitle; ICCV and WACV have their own; others get CVPR's."""
+    return BOOKTITLES.get(conference_tag(host_conference)[:-1], BOOKTITLE)
+
+
 def paper_file_name(*, first_author: str, title: str, host_conference: str, year: int) -> str:
-    main_title = _SUBTITLE_BREAK.split(title, maxsplit=1)[0]
-    words = _words(last_name(first_author))[:1] + _words(main_title)[:TITLE_WORDS]
+    words = _words(last_name(first_author))[:1] + _words(title)[:TITLE_WORDS]
     return "_".join([*(words or ["Paper"]), conference_tag(host_conference), str(year), "paper.pdf"])
 
 
@@ -132,13 +141,20 @@ def bibtex_keys(first_authors: list[str], *, year: int, host_conference: str) ->
 
 
 def bibtex_entry(
-    *, key: str, authors: list[str], title: str, month: str, year: int, pages: PageRange | None
+    *,
+    key: str,
+    authors: list[str],
+    title: str,
+    month: str,
+    year: int,
+    pages: PageRange | None,
+    booktitle: str = BOOKTITLE,
 ) -> str:
     """One entry; without `pages` (no proceedings built yet) the field is left out, never made up."""
     fields = [
         ("author", " and ".join(bibtex_escape(bibtex_author(a)) for a in authors)),
         ("title", bibtex_escape(title)),
-        ("booktitle", BOOKTITLE),
+        ("booktitle", booktitle),
         ("month", month),
         ("year", str(year)),
     ]

@@ -115,7 +115,7 @@ def front_matter_pdf(*, workshop: Workshop, papers: list[ExportedPaper], preface
             "committee": selectors.committee(workshop=workshop),
             "sessions": sessions,
             "authors": author_index(papers),
-            "booktitle": cvf.BOOKTITLE,
+            "booktitle": cvf.booktitle(workshop.host_conference),
         },
     )
     css = weasyprint.CSS(string=FRONT_MATTER_CSS.read_text())
@@ -182,6 +182,7 @@ def build_proceedings(
                 month=proceedings.month,
                 year=year,
                 pages=pages,
+                booktitle=cvf.booktitle(workshop.host_conference),
             )
         progress("Rendering the front matter", len(papers) + 2, total)
         front = front_matter_pdf(workshop=workshop, papers=items, preface=proceedings.preface)
@@ -197,7 +198,12 @@ def build_proceedings(
                 f"{root}/index.html",
                 render_to_string(
                     "proceedings/export/index.html",
-                    {"workshop": workshop, "papers": items, "booktitle": cvf.BOOKTITLE, "year": year},
+                    {
+                        "workshop": workshop,
+                        "papers": items,
+                        "booktitle": cvf.booktitle(workshop.host_conference),
+                        "year": year,
+                    },
                 ),
             )
             archive.writestr(f"{root}/style.css", STYLE_CSS.read_text())

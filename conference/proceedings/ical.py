@@ -1,5 +1,5 @@
 """The iCalendar feed of a workshop's programme: one event per slot (paper talks, invited talks,
-challenge sessions, breaks), in the workshop's time zone."""
+challenge sessions, breaks), in the workshop's time zone, which the feed defines (VTIMEZONE)."""
 
 from icalendar import Calendar, Event
 
@@ -12,7 +12,7 @@ from .models import Slot
 
 def slot_summary(slot: Slot) -> str:
     if slot.kind == Slot.Kind.PAPER and slot.paper_id:
-        return f"Paper talk: {slot.paper.title}"
+        return f"Paper talk: {selectors.paper_talk(paper=slot.paper).title}"
     if slot.kind == Slot.Kind.INVITED and slot.talk_id:
         return f"Invited talk: {slot.talk.title} ({slot.talk.speaker})"
     if slot.kind == Slot.Kind.CHALLENGE and slot.challenge_id:
@@ -41,4 +41,6 @@ def programme_calendar(*, workshop: Workshop) -> bytes:
             item.add("description", session.title)
             item.add("url", url)
             calendar.add_component(item)
+    # RFC 5545 wants a VTIMEZONE for every TZID the events use (Outlook refuses the feed without it).
+    calendar.add_missing_timezones()
     return calendar.to_ical()

@@ -22,10 +22,17 @@ from .models import InvitedTalk, Partner, ProceedingsExport, ProceedingsSettings
 WINNERS_SHOWN = 3
 
 
+MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+
 def proceedings_settings_for(*, workshop: Workshop) -> ProceedingsSettings:
-    """The stored settings, or unsaved defaults (PDFs not published) until a chair saves them."""
+    """The stored settings, or unsaved defaults until a chair saves them: PDFs not published, the
+    BibTeX month the workshop's own (a CVPR workshop in June, an ICCV one in October)."""
     found = ProceedingsSettings.objects.filter(workshop=workshop).first()
-    return found or ProceedingsSettings(workshop=workshop)
+    return found or ProceedingsSettings(workshop=workshop, month=MONTHS[workshop.start_date.month - 1])
 
 
 def accepted_papers(*, workshop: Workshop) -> QuerySet[Paper]:
@@ -148,6 +155,7 @@ def bibtex_for(entry: PaperEntry, *, key: str, workshop: Workshop, month: str) -
         month=month,
         year=workshop.start_date.year,
         pages=cvf.PageRange(int(first), int(last)) if first and last else None,
+        booktitle=cvf.booktitle(workshop.host_conference),
     )
 
 
@@ -218,17 +226,31 @@ class Winners:
 
 
 def challenge_winners(*, challenge, user) -> Winners:
-    """The top of the challenge's final leaderboard, for a viewer who may see that leaderboard
-    (the final phase's own visibility rule: organisers at once, others once results are released)."""
-    # Read through the final phase's selectors, imported here so `conference` keeps no import-time
-    # dependency on `challenges` (the slot's link to its challenge is a lazy reference too).
-    from challenges.finalphase import selectors as finalphase
+    """The top of the challenge's final leaderboard, for a viewer who may see that leaderboard (the
+    final phase's own visibility rule: organisers at once, others once results are released).
 
-    if not finalphase.leaderboard_visible_to(user, challenge):
-        return Winners(visible=False)
-    board = finalphase.final_leaderboard(challenge=challenge)
-    ranked = [(s.rank, s.team.name) for s in board.standings if s.ranked][:WINNERS_SHOWN]
-    return Winners(visible=True, teams=ranked)
+    Asked of whichever installed app offers a `challenge_winners` hook on its AppConfig (the final
+    phase does), so `conference` keeps no dependency on `challenges`; none installed → not shown."""
+    for config in apps.get_app_configs():
+        hook = getattr(config, "challenge_winners", None)
+        if hook is None:
+            continue
+        teams = hook(challenge=challenge, user=user, limit=WINNERS_SHOWN)
+        return Winners(visible=False) if teams is None else Winners(visible=True, teams=list(teams))
+    return Winners(visible=False)
+
+
+@dataclass
+class PaperTalk:
+    title: str
+    authors: str  # "Alice Martin, Bruno Keller"
+
+
+def paper_talk(*, paper: Paper) -> PaperTalk:
+    """A scheduled paper as the programme shows it: the confirmed camera-ready title and authors (the
+    submission's until the authors confirm), the same the accepted-papers page and the proceedings use."""
+    metadata = cameraready.final_metadata(paper)
+    return PaperTalk(title=metadata["title"], authors=", ".join(a["name"] for a in metadata["authors"]))
 
 
 def programme_days(*, workshop: Workshop) -> list[dt.date]:

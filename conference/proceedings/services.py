@@ -38,7 +38,7 @@ def proceedings_settings_update(
     row, _ = ProceedingsSettings.objects.get_or_create(workshop=workshop)
     row.pdfs_published = pdfs_published
     row.preface = preface
-    row.month = month.strip() or "June"
+    row.month = month.strip() or selectors.MONTHS[workshop.start_date.month - 1]
     row.save()
     return row
 

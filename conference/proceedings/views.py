@@ -80,7 +80,9 @@ def programme(request, workshop):
     ws = workshop_get(slug=workshop, user=request.user)
     sessions = selectors.programme_sessions(workshop=ws)
     for session in sessions:
-        for slot in session.slots.all():  # prefetched: the template reads `slot.winners`
+        for slot in session.slots.all():  # prefetched: the template reads `slot.winners`, `slot.paper_talk`
+            if slot.paper_id:
+                slot.paper_talk = selectors.paper_talk(paper=slot.paper)
             if slot.challenge_id:
                 slot.winners = selectors.challenge_winners(challenge=slot.challenge, user=request.user)
     return render(

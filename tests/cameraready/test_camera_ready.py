@@ -11,6 +11,7 @@ import io
 import pypdf
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.utils import timezone
 
 from common.dispatch import ref_for
@@ -81,6 +82,16 @@ def test_the_review_version_is_refused_with_its_reason_and_the_good_one_stays(as
     assert cells(page, data_testid="check-review_ruler")[1] == "Error"
     assert text(page, id="checklist-pdf") == "Final PDF: checked (version 1)"
     assert selectors.final_version_current(accepted).number == 1
+    # The versions table keeps each refused version's reasons, also once a later version is uploaded.
+    as_alice.post(TASK + "upload/", {"pdf": _pdf(final_pdfs["final_paper"].read_bytes())})
+    services.final_version_check(version_id=FinalVersion.objects.get(number=3).pk)
+    reasons = element(as_alice.get(TASK), data_testid="version-2-reasons")
+    assert reasons.find("summary").text == "Refused"
+    assert [li.text.split(":", 1)[0] for li in reasons.find_all("li")] == [
+        "Review ruler",
+        "Review header",
+        "Authors named",
+    ]
 
 
 def test_an_encrypted_pdf_is_refused_at_once_and_nothing_is_stored(as_alice, final_pdfs):
@@ -223,6 +234,50 @@ def test_the_copyright_form_is_signed_once_with_a_receipt(as_alice, accepted, ed
         )
 
 
+def test_a_chair_voids_a_mistaken_signature_and_the_authors_sign_again(as_alice, accepted, edition, chair):
+    _sign(as_alice, workshop=edition, signer_name="Alice Martn")  # a typo in the signature
+    # Neither an author nor a chair without a reason can void it.
+    assert as_alice.post(TASK + "void-agreement/", {"reason": "typo"}).status_code in (403, 404)
+    chair_client = Client()
+    chair_client.force_login(chair)
+    page = chair_client.get(TASK)
+    assert element(page, id="agreement-void").find("summary").text.startswith("Void this signature")
+    refused = chair_client.post(TASK + "void-agreement/", {"reason": "  "}, follow=True)
+    assert _messages(refused) == (
+        "Say why the signature is voided; the authors receive the reason. Nothing was changed."
+    )
+    assert selectors.licence(accepted) == "IEEE copyright"
+    voided = chair_client.post(TASK + "void-agreement/", {"reason": "The name is misspelt."}, follow=True)
+    assert _messages(voided) == (
+        "The form signed by Alice Martn is void; the authors were asked to sign again."
+    )
+    assert text(voided, id="checklist-copyright") == "IEEE copyright form: not signed"
+    mail = OutgoingMail.objects.get(subject="[MAI CR #1] IEEE copyright form: please sign again")
+    assert "Their reason: The name is misspelt." in mail.body
+    # The authors sign again; the voided agreement is kept with who voided it and why.
+    signed = _sign(as_alice, workshop=edition)
+    assert text(signed, id="agreement-signed").startswith(
+        "Signed by Alice Martin on behalf of all the authors"
+    )
+    old, new = CopyrightAgreement.objects.order_by("signed_at", "pk")
+    assert (old.signer_name, old.voided_by, old.void_reason) == (
+        "Alice Martn",
+        chair,
+        "The name is misspelt.",
+    )
+    assert (new.signer_name, new.voided_at) == ("Alice Martin", None)
+    assert old.receipt.name != new.receipt.name and old.receipt.storage.exists(old.receipt.name)
+    receipt = as_alice.get(TASK + "receipt/")
+    document = "\n".join(
+        page.extract_text() for page in pypdf.PdfReader(io.BytesIO(b"".join(receipt.streaming_content))).pages
+    )
+    assert line_with(document, "Signed by") == "Signed by Alice Martin"
+    # Nothing left to void twice.
+    chair_client.post(TASK + "void-agreement/", {"reason": "Signed for the wrong employer."}, follow=True)
+    again = chair_client.post(TASK + "void-agreement/", {"reason": "again"}, follow=True)
+    assert _messages(again) == "Paper #1 has no signed form to void; nothing was changed."
+
+
 def test_signing_needs_the_box_ticked_and_the_current_text(as_alice, accepted, edition, chair):
     refused = _sign(as_alice, workshop=edition, agreed="")
     assert "This field is required." in text(refused, id="agreement-form")
@@ -257,6 +312,24 @@ def test_reminders_go_once_a_week_and_once_a_day_before_the_deadline(accepted, r
     ]
     assert "Still missing: final PDF, metadata, copyright form." in mails[0].body
     assert not OutgoingMail.objects.filter(subject__startswith="[MAI CR #2]").exists()
+
+
+def test_an_extended_deadline_gets_its_own_reminders(accepted, edition, chair):
+    deadline = ImportantDate.objects.get(workshop=edition, kind="camera_ready").at
+    assert services.reminders_send(now=deadline - dt.timedelta(days=6)) == {"week": 1, "day": 0}
+    extended = deadline + dt.timedelta(days=10)
+    services.extension_set(paper=accepted, until=extended, user=chair)
+    assert services.reminders_send(now=deadline - dt.timedelta(hours=20)) == {"week": 0, "day": 0}
+    assert services.reminders_send(now=extended - dt.timedelta(days=6)) == {"week": 1, "day": 0}
+    assert services.reminders_send(now=extended - dt.timedelta(hours=20)) == {"week": 0, "day": 1}
+    subjects = OutgoingMail.objects.filter(subject__startswith="[MAI CR #1] Camera-ready due").order_by(
+        "created_at"
+    )
+    assert [m.subject for m in subjects] == [
+        "[MAI CR #1] Camera-ready due in a week",
+        "[MAI CR #1] Camera-ready due in a week",
+        "[MAI CR #1] Camera-ready due in a day",
+    ]
 
 
 def test_an_extension_moves_the_deadline_of_one_paper(client, chair, accepted, edition):
@@ -336,15 +409,20 @@ def test_every_page_as_every_role(
         now=timezone.now(),
     )
     dan = rejected.authors.get().user
-    # role: (the paper's pages, the chair's pages, the author's metadata form posted)
+    # role: (the paper's pages, the chair's pages, the author's metadata form posted, the signature voided)
     expected = {
-        None: (302, 302, 302),  # visitors are sent to log in
-        reviewer: (404, 404, 404),
-        dan: (404, 404, 404),  # an author of another (rejected) paper
-        alice: (200, 404, 302),
-        chair: (200, 200, 403),  # the chair sees and extends, never confirms or signs for the authors
+        None: (302, 302, 302, 302),  # visitors are sent to log in
+        reviewer: (404, 404, 404, 404),
+        dan: (404, 404, 404, 404),  # an author of another (rejected) paper
+        alice: (200, 404, 302, 403),
+        chair: (
+            200,
+            200,
+            403,
+            302,
+        ),  # the chair sees, extends, voids; never confirms or signs for the authors
     }
-    for user, (paper_status, chair_status, post_status) in expected.items():
+    for user, (paper_status, chair_status, post_status, void_status) in expected.items():
         client.logout()
         if user:
             client.force_login(user)
@@ -354,6 +432,8 @@ def test_every_page_as_every_role(
             assert client.get(url).status_code == chair_status, (user, url)
         post = client.post(TASK + "metadata/", _metadata_post("X", [("A", "B", "a@b.example")]))
         assert post.status_code == post_status, user
+        assert client.post(TASK + "void-agreement/", {"reason": "x"}).status_code == void_status, user
+        assert selectors.licence(accepted) == ("" if user == chair else "IEEE copyright"), user
     # A rejected paper has no camera-ready, even for its own author.
     client.force_login(dan)
     assert client.get("/mai-cr/camera-ready/2/").status_code == 404

@@ -187,6 +187,7 @@ def test_camera_ready_programme_export_and_the_public_pages(
         time = session.locator(".session-meta")
         expect(time.locator("time")).to_have_text("Fri 25 June 2021, 8am Pacific Time (PDT)")
         expect(time.locator(".local-time")).to_have_text("(your time: Fri, 25 June 2021 at 17:00 CEST)")
+        expect(session.locator(".paper-authors")).to_have_text("Alice Martin, Bruno Keller, Chiara Rossi")
         assert view.evaluate("document.documentElement.scrollWidth") <= 390
     finally:
         visitor.close()

@@ -2,6 +2,7 @@
 copy, the PDF only once the chair publishes it, challenge papers marked and linked), the chairs'
 pages closed to everyone else, and a crawl of every page of the app as each role."""
 
+import datetime as dt
 import re
 from collections import deque
 
@@ -141,3 +142,17 @@ def test_every_page_of_the_app_answers_each_role(edition, programme, chair, revi
         assert len([u for u in pages if u.startswith("/mai-proc/proceedings/programme/sessions/")]) == 2
     else:
         assert {pages[u] for u in CHAIR_PAGES} == ({302} if role == "visitor" else {403})
+
+
+def test_the_bibtex_month_is_the_workshops_until_the_chair_sets_another(client, edition, chair, accepted):
+    edition.start_date = edition.end_date = dt.date(2021, 10, 11)  # an ICCV workshop
+    edition.save()
+    card = html.element(client.get("/mai-proc/accepted-papers/"), data_testid="paper-1")
+    assert bibtexparser.parse_string(card.find(data_testid="bibtex").text).entries[0]["month"] == "October"
+    chair_client = Client()
+    chair_client.force_login(chair)
+    form = html.element(chair_client.get("/mai-proc/proceedings/"), id="id_month")
+    assert form.attrs["value"] == "October"
+    chair_client.post("/mai-proc/proceedings/", {"month": "Oct.", "preface": ""})
+    card = html.element(client.get("/mai-proc/accepted-papers/"), data_testid="paper-1")
+    assert bibtexparser.parse_string(card.find(data_testid="bibtex").text).entries[0]["month"] == "Oct."

@@ -1,8 +1,11 @@
 """Partner logos and speaker photos: decoded only in the sandbox, shrunk to fit, stored as PNG in our
 own storage and served from it; a file that is not an image, or one of 50 MB, gets a clear message and
-nothing is stored (an existing partner keeps its logo)."""
+nothing is stored (an existing partner keeps its logo); an image of more than 40 megapixels (a
+decompression bomb) is refused from its header, before it is decoded."""
 
 import io
+import struct
+import zlib
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -110,3 +113,41 @@ def test_speaker_photo_is_resized_and_shown_with_the_talk(chair_client, edition)
     talk = InvitedTalk.objects.get()
     with talk.photo.open("rb") as handle:
         assert Image.open(handle).size == (300, 400)
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims `width`×`height` pixels (one black row of data follows): what a
+    decompression bomb looks like before it is decoded."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit greyscale
+    row = b"\x00" + bytes((width + 7) // 8)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize(
+    ("width", "height"),
+    [
+        (8000, 6000),  # 48 Mpx: above the cap, below the 80 Mpx where Pillow itself would stop
+        (100_000, 100_000),  # 10 gigapixels in a file of a few kB
+    ],
+)
+def test_an_image_of_more_than_40_megapixels_is_refused_before_it_is_decoded(
+    chair_client, edition, width, height
+):
+    bomb = png_claiming(width, height)
+    assert len(bomb) < 20_000
+    response = post_partner(chair_client, bomb, name="bomb.png")
+    assert response.status_code == 200
+    assert html.text(response, data_testid="form-errors") == (
+        f"Logo (PNG, JPEG, GIF or WebP): “bomb.png” was refused: The file is an image of {width}×{height} "
+        "pixels; at most 40 million pixels are accepted. Nothing was saved."
+    )
+    assert not Partner.objects.exists()

@@ -1,12 +1,15 @@
 """The programme: slots overlapping in one room refused with a clear message (nothing stored), the
-public page in the workshop's zone with the viewer's local time beside, challenge sessions naming the
+public page in the workshop's zone with the viewer's local time beside, paper talks under their
+confirmed camera-ready title and authors, challenge sessions naming the
 winners only to those who may see the final leaderboard, and the iCalendar feed parsed back."""
 
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 from icalendar import Calendar
 
+from conference.cameraready.models import CameraReady
 from conference.proceedings import services
 from conference.proceedings.models import Slot
 from tests import html
@@ -101,6 +104,21 @@ def test_public_programme_in_the_workshops_zone_with_local_time(client, edition,
         "Coffee break",
         "Fast Camera Image Denoising on Mobile GPUs With Deep Learning, Mobile AI 2021 Challenge: Report",
     ]
+    talk = second.slots.get(kind="paper")
+    assert html.text(response, data_testid=f"paper-authors-{talk.pk}") == "Jörg Müller, Alex Author"
+
+
+def test_a_paper_talk_shows_the_confirmed_camera_ready_title_and_authors(client, programme, accepted):
+    CameraReady.objects.filter(paper=accepted[1]).update(
+        title="Fast Image Denoising on Mobile GPUs",
+        abstract="Final abstract.",
+        authors=[{"name": "Jörg Müller", "affiliation": "TU München", "email": "jorg@tum.example"}],
+        metadata_confirmed_at=timezone.now(),
+    )
+    talk = Slot.objects.get(paper=accepted[1])
+    slot = html.element(client.get("/mai-proc/programme/"), data_testid=f"slot-{talk.pk}")
+    assert slot.find("p", class_="slot-title").text == "Fast Image Denoising on Mobile GPUs"
+    assert html.text(slot, data_testid=f"paper-authors-{talk.pk}") == "Jörg Müller"
 
 
 def test_challenge_session_names_winners_only_to_who_may_see_the_leaderboard(
@@ -150,6 +168,7 @@ def test_icalendar_feed_parses_back(client, edition, programme):
     response = client.get("/mai-proc/programme.ics")
     assert response["Content-Type"] == "text/calendar; charset=utf-8"
     calendar = Calendar.from_ical(response.content)
+    assert [str(zone["tzid"]) for zone in calendar.walk("VTIMEZONE")] == ["America/Los_Angeles"]
     events = sorted(calendar.walk("VEVENT"), key=lambda e: e.decoded("dtstart"))
     assert [str(e["summary"]) for e in events] == [
         "MAI 2021: Paper talk: Quantized Super-Resolution & Its 8-bit Friends",

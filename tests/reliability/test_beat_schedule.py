@@ -56,7 +56,8 @@ def test_the_beat_process_sends_every_periodic_task(tmp_path):
     try:
         deadline = time.monotonic() + 60
         sent: set[str] = set()
-        wanted = EXPECTED - {"reviewing.send_review_reminders"}  # hourly: its entry is checked below
+        # Hourly reminders: their entries are checked below.
+        wanted = EXPECTED - {"reviewing.send_review_reminders", "cameraready.send_camera_ready_reminders"}
         while time.monotonic() < deadline and not wanted <= sent:
             time.sleep(0.5)
             assert beat.poll() is None, log_file.read_text()
@@ -69,4 +70,7 @@ def test_the_beat_process_sends_every_periodic_task(tmp_path):
     assert wanted <= sent, log[-3000:]
     # The hourly reminder is in the schedule beat loaded (listed at start), due later.
     assert re.search(r"<ScheduleEntry: reviewing-reminders reviewing\.send_review_reminders", log), log[:3000]
+    assert re.search(
+        r"<ScheduleEntry: cameraready-reminders cameraready\.send_camera_ready_reminders", log
+    ), log[:3000]
     assert schedule_files
