@@ -194,8 +194,25 @@ def paper_detail(request, workshop, number):
             and paper.status in (Paper.Status.DRAFT, Paper.Status.SUBMITTED),
             "is_chair": request.user.has_perm("conference.paper_extend", paper),
             "extension_form": ExtensionForm(workshop=paper.workshop),
+            **_camera_ready_link(request, paper),
         },
     )
+
+
+def _camera_ready_link(request, paper: Paper) -> dict:
+    """An accepted paper's camera-ready task (conference.cameraready), for its authors and chairs."""
+    if not request.user.has_perm("cameraready.see", paper):
+        return {}
+    from django.urls import reverse
+
+    from .cameraready.selectors import camera_ready_deadline
+
+    return {
+        "camera_ready_url": reverse(
+            "cameraready:paper", kwargs={"workshop": paper.workshop.slug, "number": paper.number}
+        ),
+        "camera_ready_deadline": camera_ready_deadline(paper),
+    }
 
 
 @login_required
