@@ -26,7 +26,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         try:
             secret = header[1].decode("ascii")
         except UnicodeDecodeError:
-            raise exceptions.AuthenticationFailed("Invalid API token.", "token_invalid") from None
+            raise exceptions.AuthenticationFailed(services.invalid_token_message(), "token_invalid") from None
         try:
             token = services.api_token_authenticate(secret=secret)
         except services.TokenRefused as exc:

@@ -11,7 +11,10 @@ import secrets
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
+
+from common.urls import absolute_url
 
 from .models import ApiToken
 
@@ -73,6 +76,14 @@ def api_token_revoke(*, token: ApiToken, now: dt.datetime | None = None) -> ApiT
     return token
 
 
+def _tokens_page() -> str:
+    return absolute_url(reverse("apitokens:list"))
+
+
+def invalid_token_message() -> str:
+    return f"Invalid API token: check that it was copied whole, or create a new one at {_tokens_page()}"
+
+
 def api_token_authenticate(*, secret: str, now: dt.datetime | None = None) -> ApiToken:
     """The active token with this secret, its last use recorded; raises TokenRefused otherwise."""
     key_id = _parse(secret)
@@ -82,10 +93,10 @@ def api_token_authenticate(*, secret: str, now: dt.datetime | None = None) -> Ap
     # Compared even when no row was found, so timing does not tell which ids exist.
     matches = hmac.compare_digest(token.digest if token else "0" * 64, _digest(secret))
     if token is None or not matches:
-        raise TokenRefused("Invalid API token.", "token_invalid")
+        raise TokenRefused(invalid_token_message(), "token_invalid")
     if token.revoked_at is not None:
         raise TokenRefused(
-            "This API token was revoked. Create a new one at /account/tokens/.", "token_revoked"
+            f"This API token was revoked. Create a new one at {_tokens_page()}", "token_revoked"
         )
     if not token.user.is_active:
         raise TokenRefused("This account is disabled.", "user_inactive")

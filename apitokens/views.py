@@ -9,6 +9,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from common.urls import absolute_url
+
 from . import selectors, services
 from .forms import ApiTokenCreateForm
 
@@ -40,6 +42,7 @@ def token_list(request):
             "tokens": selectors.api_token_list_for_user(user=request.user),
             "created": created,
             "secret": secret,
+            "site_url": absolute_url("/").rstrip("/"),
         },
     )
 

@@ -26,6 +26,7 @@ from rest_framework.views import APIView
 
 from common import csv_export
 from common.uploads import UploadLimitedMixin
+from common.urls import absolute_url
 from conference.selectors import workshop_get, workshop_list_public
 from config.api_errors import error_response
 from config.middleware import arrived_at
@@ -65,7 +66,7 @@ class SubmissionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_url(self, sub) -> str:
-        return self.context["request"].build_absolute_uri(sub.get_absolute_url())
+        return absolute_url(sub.get_absolute_url())
 
     def get_per_file(self, sub) -> list[dict]:
         """Empty when the challenge hides per-file scores (they would reveal hidden labels)."""
@@ -78,6 +79,18 @@ class UploadSerializer(serializers.Serializer):
     method_description = serializers.CharField(required=False, default="", allow_blank=True)
 
 
+def refusal_messages(exc, challenge: Challenge, user) -> list[str]:
+    """A refusal's messages; to a caller with no team, also where to register and form one (the API
+    has no registration: it is done once, on the challenge's page, accepting its terms)."""
+    messages = list(exc.messages)
+    if selectors.team_for(user, challenge) is None:
+        messages.append(
+            f"Registration (accepting the terms) and teams are on the challenge's page: "
+            f"{absolute_url(challenge.get_absolute_url())}"
+        )
+    return messages
+
+
 def _challenge(workshop: str, challenge: str, user) -> Challenge:
     ws = workshop_get(slug=workshop, user=user)
     ch = selectors.challenge_get(workshop=ws, slug=challenge)
@@ -87,6 +100,10 @@ def _challenge(workshop: str, challenge: str, user) -> Challenge:
 
 
 class ChallengeSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField(
+        source="pk",
+        help_text="The challenge's id: a challenge paper names it (`challenge` of the papers API).",
+    )
     workshop = serializers.CharField(source="workshop.slug")
     slug = serializers.CharField()
     title = serializers.CharField()
@@ -98,7 +115,7 @@ class ChallengeSummarySerializer(serializers.Serializer):
         return timeline.phase_open(selectors.timeline_for(ch), timezone.now())
 
     def get_url(self, ch) -> str:
-        return self.context["request"].build_absolute_uri(ch.get_absolute_url())
+        return absolute_url(ch.get_absolute_url())
 
 
 class ChallengeListView(APIView):
@@ -125,6 +142,7 @@ class ChallengeView(APIView):
         responses=inline_serializer(
             "Challenge",
             fields={
+                "id": serializers.IntegerField(help_text="A challenge paper names it (`challenge`)."),
                 "slug": serializers.CharField(),
                 "title": serializers.CharField(),
                 "target_platform": serializers.CharField(),
@@ -144,6 +162,7 @@ class ChallengeView(APIView):
         limits = selectors.submission_limits(team=team, challenge=ch) if team else None
         return Response(
             {
+                "id": ch.pk,
                 "slug": ch.slug,
                 "title": ch.title,
                 "target_platform": ch.target_platform,
@@ -201,7 +220,7 @@ class SubmissionListView(UploadLimitedMixin, APIView):
                 now=arrived_at(request),
             )
         except ChallengeError as exc:
-            raise exceptions.ValidationError({"detail": exc.messages}) from exc
+            raise exceptions.ValidationError({"detail": refusal_messages(exc, ch, request.user)}) from exc
         return Response(
             SubmissionSerializer(sub, context={"request": request}).data, status=status.HTTP_201_CREATED
         )

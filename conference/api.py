@@ -5,6 +5,8 @@
   released decision and reviews, reviewers shown as "Reviewer n"), `POST` a new paper (multipart, the
   fields of the submit page; `authors` a JSON list of {name, email, affiliation}), `GET`/`PATCH`
   `<workshop>/<number>/` one paper (a new PDF version and/or metadata, as the edit page);
+- anyone, `GET /api/conference/workshops/<workshop>/topics/`: the topics of the call (public, as the
+  call for papers), ids and names, for `topics` of a submission;
 - reviewers, `GET /api/conference/workshops/<workshop>/reviewing/assignments/`: their committed,
   non-conflicted assignments — anonymous (no author identity, as on the reviewing pages);
 - chairs, `GET /api/conference/workshops/<workshop>/export/<papers|reviews|decisions|assignments>.<csv|json>`.
@@ -27,12 +29,13 @@ from drf_spectacular.utils import (
     extend_schema_field,
     inline_serializer,
 )
-from rest_framework import exceptions, parsers, serializers, status
+from rest_framework import exceptions, parsers, permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.csv_export import csv_text
 from common.uploads import UploadLimitedMixin
+from common.urls import absolute_url
 from config.api_errors import error_response, errors
 from config.middleware import arrived_at
 
@@ -41,6 +44,7 @@ from .forms import AuthorFormSet, PaperForm
 from .models import Membership, Paper
 from .reviewing import export_selectors
 from .reviewing import selectors as reviewing_selectors
+from .services.submission import PaperConflict
 
 app_name = "conference-api"
 
@@ -145,7 +149,7 @@ class PaperSerializer(serializers.Serializer):
     reviews = serializers.SerializerMethodField()
 
     def get_url(self, paper) -> str:
-        return self.context["request"].build_absolute_uri(paper.get_absolute_url())
+        return absolute_url(paper.get_absolute_url())
 
     @extend_schema_field_list(TopicSerializer)
     def get_topics(self, paper):
@@ -197,9 +201,14 @@ class PaperWriteSerializer(serializers.Serializer):
     workshop = serializers.SlugField(help_text="The edition's slug (POST only).")
     title = serializers.CharField(max_length=300)
     abstract = serializers.CharField(max_length=5000)
-    topics = serializers.ListField(child=serializers.IntegerField(), help_text="Topic ids; repeat the field.")
+    topics = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="Topic ids (GET /api/conference/workshops/<workshop>/topics/ lists them); repeat the field.",
+    )
     kind = serializers.ChoiceField(choices=Paper.Kind.choices, required=False)
-    challenge = serializers.IntegerField(required=False, help_text="Challenge papers: the challenge's id.")
+    challenge = serializers.IntegerField(
+        required=False, help_text="Challenge papers: the challenge's `id` (as GET /api/challenges/ gives it)."
+    )
     authors = serializers.CharField(
         help_text='JSON list, in order: [{"name": …, "email": …, "affiliation": …}]; you are one of them.'
     )
@@ -269,6 +278,13 @@ def _form_errors(form, authors) -> exceptions.ValidationError:
                 fields.setdefault("authors", []).extend(f"author {i + 1}, {field}: {m}" for m in msgs)
         messages += [str(m) for m in authors.non_form_errors()]
     return _invalid(fields, messages)
+
+
+STALE_REVISION = (
+    "The paper was changed (by a co-author, another client or the web page) after revision {sent} that "
+    "you sent; it is now at revision {current}. Nothing was saved: fetch the paper again "
+    "(GET {path}), check its current values and send your change with revision {current}."
+)
 
 
 def _service_errors(exc: ValidationError) -> exceptions.ValidationError:
@@ -428,10 +444,31 @@ class PaperDetailView(UploadLimitedMixin, APIView):
                 now=now,
                 **_paper_fields(data, authors.authors()),
             )
+        except PaperConflict as exc:
+            paper.refresh_from_db()
+            message = STALE_REVISION.format(
+                sent=data.get("revision"), current=paper.revision, path=request.path
+            )
+            raise _invalid({"revision": [message]}) from exc
         except ValidationError as exc:
             raise _service_errors(exc) from exc
         paper.refresh_from_db()
         return Response(PaperSerializer(paper, context={"request": request}).data)
+
+
+# --- Topics of the call (public) ------------------------------------------------------------------------
+
+
+class TopicListView(APIView):
+    permission_classes = [permissions.AllowAny]  # public, as the call for papers that lists them
+
+    @extend_schema(
+        responses={200: TopicSerializer(many=True), 404: error_response(404, "No such workshop edition.")},
+        summary="The topics of an edition's call for papers (ids and names, for a submission's topics)",
+    )
+    def get(self, request, workshop):
+        ws = selectors.workshop_get(slug=workshop, user=request.user)
+        return Response(TopicSerializer(selectors.workshop_topics(workshop=ws), many=True).data)
 
 
 # --- Reviewing: reviewers' assignments, anonymous --------------------------------------------------------
@@ -558,6 +595,7 @@ class ExportView(APIView):
 urlpatterns = [
     path("papers/", PaperListView.as_view(), name="papers"),
     path("papers/<slug:workshop>/<int:number>/", PaperDetailView.as_view(), name="paper"),
+    path("workshops/<slug:workshop>/topics/", TopicListView.as_view(), name="topics"),
     path(
         "workshops/<slug:workshop>/reviewing/assignments/",
         ReviewerAssignmentsView.as_view(),

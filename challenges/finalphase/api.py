@@ -22,8 +22,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from challenges import selectors as ch_selectors
+from challenges.api import refusal_messages
 from challenges.models import Challenge
 from common.uploads import UploadLimitedMixin
+from common.urls import absolute_url
 from conference.selectors import workshop_get
 from config.api_errors import error_payload, error_response, errors
 from config.middleware import arrived_at
@@ -78,7 +80,7 @@ class FinalSubmissionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_url(self, obj) -> str:
-        return obj.get_absolute_url()
+        return absolute_url(obj.get_absolute_url())
 
     def get_results(self, obj) -> dict | None:
         if obj.status != ModelSubmission.Status.DONE or not self.context.get("own_visible"):
@@ -142,8 +144,9 @@ class SubmissionListCreate(UploadLimitedMixin, APIView):
                 now=arrived_at(request),
             )
         except FinalPhaseRefused as exc:
+            messages = refusal_messages(exc, ch, request.user)
             return Response(
-                {**error_payload(exc.messages, code=exc.reason), "reason": exc.reason},
+                {**error_payload(messages, code=exc.reason), "reason": exc.reason},
                 status=status.HTTP_400_BAD_REQUEST,
             )
         return Response(
@@ -257,13 +260,12 @@ class FactSheetView(APIView):
                 challenge=ch, user=request.user, data=data, members=members, now=arrived_at(request)
             )
         except FinalPhaseRefused as exc:
+            messages = refusal_messages(exc, ch, request.user)
             return Response(
-                {**error_payload(exc.messages, code=exc.reason), "reason": exc.reason},
+                {**error_payload(messages, code=exc.reason), "reason": exc.reason},
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        url = request.build_absolute_uri(
-            reverse("finalphase:factsheet-pdf", args=[ch.workshop.slug, ch.slug])
-        )
+        url = absolute_url(reverse("finalphase:factsheet-pdf", args=[ch.workshop.slug, ch.slug]))
         return Response({"team": sheet.team.name, "url": url})
 
 

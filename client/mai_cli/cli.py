@@ -13,7 +13,7 @@ from .base import MaiGroup, json_option, print_plain, with_client
 from .challenges import challenge, challenges, leaderboard, submission, submissions, submit
 from .exports import export
 from .output import emit, key_values, stderr_console, table
-from .papers import paper, papers
+from .papers import paper, papers, topics
 from .runtime import device, devices, job, jobs, runtime
 
 
@@ -127,6 +127,7 @@ for command in (
     device,
     papers,
     paper,
+    topics,
     export,
 ):
     cli.add_command(command)

@@ -12,9 +12,9 @@ import click
 from .api import ApiClient, Upload
 from .base import EXISTING_FILE, MaiGroup, exit_failed, json_option, wait_options, with_client
 from .output import LiveStatus, emit, fmt_number, key_values, table, upload_progress
-from .parsing import AUTHOR_TYPE, PAPER_TYPE, PaperRef
+from .parsing import AUTHOR_TYPE, PAPER_TYPE, PaperRef, Track, parse_track
 
-CHECK_STATE = {"pending": "being checked", "passed": "passed", "failed": "failed"}
+CHECK_STATE = {"pending": "running", "passed": "passed", "failed": "failed"}
 
 
 def _current_version(p: dict) -> dict:
@@ -72,7 +72,7 @@ def _show_paper(console, p: dict) -> None:
                 ("Kind", p.get("kind")),
                 ("Status", p.get("status")),
                 ("Decision", p.get("decision")),
-                ("Topics", ", ".join(f"{t.get('name')} ({t.get('id')})" for t in p.get("topics") or [])),
+                ("Topics", "; ".join(str(t.get("name")) for t in p.get("topics") or [])),
                 (
                     "Authors",
                     "; ".join(
@@ -180,6 +180,61 @@ def paper_show(api: ApiClient, ref: PaperRef, as_json: bool):
     emit(data, as_json, lambda c: _show_paper(c, data))
 
 
+def topics_path(workshop: str) -> str:
+    return f"/api/conference/workshops/{workshop}/topics/"
+
+
+@click.command()
+@click.argument("workshop")
+@json_option
+@with_client
+def topics(api: ApiClient, workshop: str, as_json: bool):
+    """The topics of an edition's call for papers (WORKSHOP is its slug, e.g. mai-2021): the names
+    `mai paper submit --topic` takes."""
+    rows = api.get(topics_path(workshop))
+    emit(rows, as_json, lambda c: c.print(table(None, ["Topic", "Id"], [(t["name"], t["id"]) for t in rows])))
+
+
+def topic_ids(api: ApiClient, workshop: str, wanted: tuple[str, ...]) -> list[int]:
+    """Topics as the user names them → the ids the API takes, from the edition's list: a topic's full
+    name or any part of it that names one topic only (any case), or its id. What names no topic, or
+    several, is a usage error that says which topics there are."""
+    if not wanted:
+        return []
+    known = api.get(topics_path(workshop))
+    found: list[int] = []
+    problems: list[str] = []
+    for name in wanted:
+        key = name.strip().casefold()
+        exact = [t for t in known if t["name"].casefold() == key or str(t["id"]) == key]
+        matches = exact or [t for t in known if key and key in t["name"].casefold()]
+        if len(matches) == 1:
+            if matches[0]["id"] not in found:
+                found.append(matches[0]["id"])
+        elif matches:
+            names = "; ".join(t["name"] for t in matches)
+            problems.append(f"{name!r} names several topics of {workshop} ({names}): say which")
+        else:
+            names = "; ".join(t["name"] for t in known) or "none"
+            problems.append(f"{name!r} is not a topic of {workshop} (its topics: {names})")
+    if problems:
+        raise click.BadParameter(". ".join(problems) + ".", param_hint="--topic")
+    return found
+
+
+def challenge_id(api: ApiClient, workshop: str, text: str | None) -> int | None:
+    """A challenge paper's challenge, named as the site names it (its slug, or WORKSHOP/CHALLENGE as
+    `mai challenges` lists it) → the id the papers API takes."""
+    if not text:
+        return None
+    track = parse_track(text) if "/" in text else Track(workshop, text.strip())
+    if track.workshop != workshop:
+        raise click.BadParameter(
+            f"{track} is a challenge of {track.workshop}, not of {workshop}.", param_hint="--challenge"
+        )
+    return int(api.get(track.api)["id"])
+
+
 def _abstract(text: str | None, path: Path | None) -> str | None:
     if path is not None:
         return path.read_text(encoding="utf-8").strip()
@@ -233,9 +288,8 @@ def paper_fields(func):
         click.option(
             "--topic",
             "topics",
-            type=int,
             multiple=True,
-            help="A topic of the call by its id (`mai paper show` lists a paper's; repeat for several).",
+            help="A topic of the call: its name or a part of it naming one topic (`mai topics WORKSHOP` lists them); repeat for several.",
         ),
         click.option(
             "--author",
@@ -270,7 +324,11 @@ def _files(pdf: Path | None, supplementary: Path | None) -> list[Upload]:
 @paper.command("submit")
 @click.option("--workshop", required=True, help="The edition's slug, e.g. mai-2021.")
 @click.option("--kind", type=click.Choice(["regular", "challenge"]), default="regular", show_default=True)
-@click.option("--challenge", "challenge_id", type=int, help="For a challenge paper: the challenge's id.")
+@click.option(
+    "--challenge",
+    "challenge_name",
+    help="For a challenge paper: its challenge, e.g. image-denoising or mai-2021/image-denoising.",
+)
 @paper_fields
 @wait_options
 @json_option
@@ -279,7 +337,7 @@ def paper_submit(
     api: ApiClient,
     workshop: str,
     kind: str,
-    challenge_id: str | None,
+    challenge_name: str | None,
     title,
     abstract,
     abstract_file,
@@ -306,10 +364,10 @@ def paper_submit(
     form = {"workshop": workshop, "submission_token": str(uuid.uuid4())} | _paper_form(
         title=title,
         abstract=abstract,
-        topics=topics,
+        topics=topic_ids(api, workshop, topics),
         authors=authors,
         kind=kind,
-        challenge_id=challenge_id,
+        challenge_id=challenge_id(api, workshop, challenge_name),
         dual_submission=dual_submission,
         dual_submission_id=dual_submission_id,
     )
@@ -348,7 +406,7 @@ def paper_update(
     form = _paper_form(
         title=title,
         abstract=_abstract(abstract, abstract_file),
-        topics=topics,
+        topics=topic_ids(api, ref.workshop, topics),
         authors=authors,
         dual_submission=dual_submission,
         dual_submission_id=dual_submission_id,

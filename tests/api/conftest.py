@@ -1,5 +1,5 @@
 """Fixtures of the API tests: one edition with a paper under review and a challenge, and a person for
-every role the API knows (each with an API token), plus a device host."""
+every role the API knows (each with an API token), plus a device host whose device an operator runs."""
 
 import datetime as dt
 from dataclasses import dataclass, field
@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import pytest
 from django.utils import timezone
 
+from evaluation.models import DeviceHost
 from evaluation.tokens import device_host_token
 from tests.factories import (
     AssignmentFactory,
@@ -35,6 +36,7 @@ ROLES = [
     "participant",
     "organiser",
     "chair",
+    "operator",
     "device_host",
 ]
 
@@ -65,6 +67,7 @@ def world(make_user) -> World:
         "participant": make_user(email="pat@team.example", full_name="Pat Participant"),
         "organiser": make_user(email="olga@org.example", full_name="Olga Organiser"),
         "chair": make_user(email="chad@chairs.example", full_name="Chad Chair"),
+        "operator": make_user(email="opal@lab.example", full_name="Opal Operator"),
     }
     paper = make_paper(
         ws,
@@ -89,7 +92,11 @@ def world(make_user) -> World:
     MilestoneFactory(challenge=challenge, kind="validation_server", at=now - dt.timedelta(days=5))
     team = TeamFactory(challenge=challenge, name="Night Owls", members=[users["participant"]])
     submission = SubmissionFactory(team=team, submitted_by=users["participant"])
-    job = RuntimeJobFactory(owner=users["participant"], device=DeviceFactory(slug="api-cpu"))
+    host = DeviceHost.objects.create(name="api-test-host")
+    host.operators.add(users["operator"])
+    job = RuntimeJobFactory(
+        owner=users["participant"], device=DeviceFactory(slug="api-cpu", device_host=host)
+    )
     headers = {role: f"Token {api_token(user)}" for role, user in users.items()}
     headers["anonymous"] = ""
     headers["device_host"] = f"Device {device_host_token('api-test-host')}"

@@ -80,6 +80,13 @@ def test_an_author_submits_reads_the_check_and_edits_through_the_api(api, editio
     assert edited.json()["abstract"] == "We make ISPs fast."  # what the PATCH did not name is kept
     stale = patch(api, f"{PAPERS}mai-test/1/", {"title": "Stale", "revision": checked["revision"]})
     assert stale.status_code == 400 and stale.json()["code"] == "invalid"
+    current = edited.json()["revision"]
+    assert stale.json()["fields"]["revision"] == [
+        f"The paper was changed (by a co-author, another client or the web page) after revision "
+        f"{checked['revision']} that you sent; it is now at revision {current}. Nothing was saved: fetch "
+        f"the paper again (GET /api/conference/papers/mai-test/1/), check its current values and send "
+        f"your change with revision {current}."
+    ]
     assert Paper.objects.get().title == "Faster ISP on phones"
 
 
@@ -178,3 +185,26 @@ def test_a_server_error_under_api_is_json(settings):
     assert response.status_code == 500 and response["Content-Type"] == "application/json"
     assert response.json()["code"] == "server_error"
     assert "a bug in a view" not in response.content.decode()  # nothing of the exception leaks
+
+
+def test_topics_and_challenge_ids_for_a_submission_come_from_the_api(api, edition, author):
+    visitor = Client()
+    topics = visitor.get(f"/api/conference/workshops/{edition.slug}/topics/")
+    assert topics.status_code == 200
+    assert [t["name"] for t in topics.json()] == ["Efficient models", "Image enhancement", "Quantization"]
+    challenges = visitor.get("/api/challenges/", {"workshop": edition.slug})
+    (isp,) = [c for c in challenges.json() if c["slug"] == "isp"]
+    assert visitor.get(f"/api/challenges/{edition.slug}/isp/").json()["id"] == isp["id"]
+
+    quantization = topics.json()[2]["id"]
+    created = api.post(
+        PAPERS, submission(edition, author, kind="challenge", challenge=isp["id"], topics=[quantization])
+    )
+    assert created.status_code == 201, created.content
+    paper = Paper.objects.get()
+    assert (paper.kind, paper.challenge.slug) == ("challenge", "isp")
+    assert created.json()["challenge"] == isp["id"]
+    assert [t.name for t in paper.topics.all()] == ["Quantization"]
+
+    unknown = visitor.get("/api/conference/workshops/no-such-edition/topics/")
+    assert (unknown.status_code, unknown.json()["detail"]) == (404, "No such workshop edition.")

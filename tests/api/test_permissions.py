@@ -1,6 +1,6 @@
 """The API's permission matrix — every endpoint × every role — equals the pages': for each pair, what the
-API answers (allowed: 2xx; refused: 401/403/404) is what the app's `rules` predicates say, and, where a
-page shows the same thing, what that page answers (allowed: 200; refused: login redirect, 403, 404).
+API answers (allowed: 2xx, or 400 for a write sent empty; refused: 401/403/404) is what the app's `rules`
+predicates say, and, where a page shows the same thing, what that page answers (allowed: 200; refused: login redirect, 403, 404).
 Also: reviewers never see an author's identity through the API, authors never a reviewer's."""
 
 from collections.abc import Callable
@@ -8,10 +8,12 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
 from challenges.selectors import leaderboard_visible
+from common.urls import absolute_url
 from tests.api.conftest import ROLES, World
 from tests.factories import DecisionFactory
 
@@ -72,6 +74,13 @@ ENDPOINTS = [
         lambda w: f"/api/conference/workshops/{_ws(w)}/export/decisions.json",
         lambda u, w: u.has_perm("reviewing.chair_workshop", w.workshop),
         lambda w: f"/{_ws(w)}/review/decisions/",
+    ),
+    Endpoint(
+        "topics of the call",
+        "get",
+        lambda w: f"/api/conference/workshops/{_ws(w)}/topics/",
+        lambda u, w: True,
+        lambda w: f"/{_ws(w)}/call-for-papers/",
     ),
     Endpoint(
         "reviews export",
@@ -170,27 +179,127 @@ ENDPOINTS = [
         lambda u, w: False,
         device_host_only=True,
     ),
+    Endpoint(
+        "assignments export",
+        "get",
+        lambda w: f"/api/conference/workshops/{_ws(w)}/export/assignments.json",
+        lambda u, w: u.has_perm("conference.manage_workshop", w.workshop),
+    ),
+    Endpoint(
+        "final results TeX",
+        "get",
+        lambda w: f"/api/final/{_ch(w)}/results.tex",
+        lambda u, w: u.has_perm("finalphase.view_leaderboard", w.challenge),
+    ),
+    Endpoint(
+        "team's final submissions",
+        "get",
+        lambda w: f"/api/final/{_ch(w)}/submissions/",
+        lambda u, w: u.is_authenticated,
+    ),
+    Endpoint(
+        "conversion formats", "get", lambda w: "/api/conversion/formats/", lambda u, w: u.is_authenticated
+    ),
+    Endpoint(
+        "my conversions",
+        "get",
+        lambda w: "/api/conversion/conversions/",
+        lambda u, w: u.is_authenticated,
+        lambda w: "/conversion/",
+    ),
+    Endpoint(
+        "job's model without a signed link",
+        "get",
+        lambda w: f"/api/evaluation/jobs/{w.job.uid}/model/",
+        lambda u, w: False,
+    ),
+    # Writes, sent empty: allowed means past authentication and permissions (2xx, or 400 naming what the
+    # body lacks); refused is 401/403/404 as for reads. Who may then do what (a team, an open phase) is
+    # the services' answer, the same for page and API.
+    Endpoint(
+        "submit a paper",
+        "post-form",
+        lambda w: "/api/conference/papers/",
+        lambda u, w: u.is_authenticated,
+        lambda w: f"/{_ws(w)}/papers/submit/",
+    ),
+    Endpoint(
+        "submit validation results",
+        "post-form",
+        lambda w: f"/api/challenges/{_ch(w)}/submissions/",
+        lambda u, w: u.is_authenticated,
+    ),
+    Endpoint(
+        "submit a final model",
+        "post-form",
+        lambda w: f"/api/final/{_ch(w)}/submissions/",
+        lambda u, w: u.is_authenticated,
+    ),
+    Endpoint(
+        "save the fact sheet",
+        "put",
+        lambda w: f"/api/final/{_ch(w)}/factsheet/",
+        lambda u, w: u.is_authenticated,
+    ),
+    Endpoint(
+        "start a runtime job",
+        "post-form",
+        lambda w: "/api/evaluation/jobs/",
+        lambda u, w: u.has_perm("evaluation.run_runtime_check"),
+        lambda w: "/evaluation/check-runtime/",
+    ),
+    Endpoint(
+        "start a conversion",
+        "post-form",
+        lambda w: "/api/conversion/conversions/",
+        lambda u, w: u.is_authenticated,
+    ),
+    Endpoint(
+        "resume a device",
+        "post",
+        lambda w: f"/api/evaluation/devices/{w.job.device.slug}/resume/",
+        lambda u, w: u.has_perm("evaluation.operate_device", w.job.device),
+    ),
+    Endpoint(
+        "device host registers",
+        "post",
+        lambda w: "/api/evaluation/hosts/register/",
+        lambda u, w: False,
+        device_host_only=True,
+    ),
+    Endpoint(
+        "device host reports a job",
+        "post",
+        lambda w: f"/api/evaluation/hosts/jobs/{w.job.uid}/report/",
+        lambda u, w: False,
+        device_host_only=True,
+    ),
 ]
 
 
 def _api_allows(endpoint: Endpoint, world: World, role: str) -> bool:
     client = Client()
     headers = {"HTTP_AUTHORIZATION": world.headers[role]} if world.headers[role] else {}
+    url, empty_form = endpoint.api(world), "multipart/form-data; boundary=x"
     if endpoint.method == "get":
-        response = client.get(endpoint.api(world), **headers)
+        response = client.get(url, **headers)
     elif endpoint.method == "patch":  # an edit that changes nothing: allowed or not is all it shows
-        response = client.patch(
-            endpoint.api(world), b"", content_type="multipart/form-data; boundary=x", **headers
-        )
+        response = client.patch(url, b"", content_type=empty_form, **headers)
+    elif endpoint.method == "post-form":
+        response = client.post(url, b"", content_type=empty_form, **headers)
+    elif endpoint.method == "put":
+        response = client.put(url, {}, content_type="application/json", **headers)
     else:
-        response = client.post(
-            endpoint.api(world), {"devices": []}, content_type="application/json", **headers
-        )
-    assert response.status_code in (200, 201, 401, 403, 404), (endpoint.name, role, response.content)
-    assert response["Content-Type"].startswith(("application/json", "text/csv")), (endpoint.name, role)
+        response = client.post(url, {"devices": []}, content_type="application/json", **headers)
+    allowed = (200, 201) if endpoint.method == "get" else (200, 201, 400)
+    assert response.status_code in (*allowed, 401, 403, 404), (endpoint.name, role, response.content)
+    assert response["Content-Type"].startswith(("application/json", "text/csv", "application/x-tex")), (
+        endpoint.name,
+        role,
+    )
     if response.status_code >= 400:
         assert response.json()["detail"], (endpoint.name, role)
-    return response.status_code < 300
+    return response.status_code in allowed
 
 
 def _page_allows(endpoint: Endpoint, world: World, role: str) -> bool:
@@ -235,6 +344,8 @@ def test_every_endpoint_for_every_role_answers_as_the_rules_and_the_pages(world)
     assert [r for r in ROLES if expected[("final results CSV", r)]] == ["organiser", "chair"]
     assert all(expected[("validation leaderboard", r)] for r in ROLES)  # public since validation opened
     assert [r for r in ROLES if not expected[("my runtime jobs", r)]] == ["anonymous", "device_host"]
+    assert [r for r in ROLES if expected[("resume a device", r)]] == ["operator"]
+    assert [r for r in ROLES if api[("device host reports a job", r)]] == ["device_host"]
 
 
 def test_whoami_lists_roles_per_edition(world):
@@ -278,3 +389,18 @@ def test_reviewers_never_see_authors_and_authors_never_see_reviewers(world):
     ]
     for identity in ("Rita", "rita@review.example", "review.example"):
         assert identity not in after.content.decode()
+
+
+def test_a_caller_without_a_team_is_told_where_to_register(world):
+    """The API has no registration (terms are accepted on the page): a submission without a team is
+    refused with the page's address."""
+    author = Client(HTTP_AUTHORIZATION=world.headers["author"])
+    results = SimpleUploadedFile("results.zip", b"PK\x05\x06" + b"\0" * 18, content_type="application/zip")
+    answer = author.post(f"/api/challenges/{_ch(world)}/submissions/", {"file": results})
+    page = absolute_url(f"/{world.workshop.slug}/challenges/{world.challenge.slug}/")
+    assert answer.status_code == 400
+    assert answer.json()["errors"] == [
+        "Register for this challenge first.",
+        f"Registration (accepting the terms) and teams are on the challenge's page: {page}",
+    ]
+    assert not world.challenge.submissions.filter(team__memberships__user=world.users["author"]).exists()

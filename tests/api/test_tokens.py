@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 
 from apitokens.models import ApiToken
+from common.urls import absolute_url
 from tests import html
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +40,9 @@ def test_token_made_on_the_page_is_shown_once_and_stored_hashed(browser, person)
     secret, page = _create(browser, "laptop", "submit")
     token = ApiToken.objects.get(user=person)
     assert html.cells(page, **{"data-testid": f"token-{token.pk}"})[:2] == ["laptop", "Read and submit"]
+    # The ready command line names the site's public address (SITE_URL), not the request's Host.
+    site = absolute_url("/").rstrip("/")
+    assert html.text(page, **{"data-testid": "token-login"}) == f"mai login --url {site} --token {secret}"
     # Only the SHA-256 of the secret is stored; no column holds the secret.
     assert token.digest == hashlib.sha256(secret.encode()).hexdigest()
     assert all(secret not in str(getattr(token, f.attname)) for f in ApiToken._meta.fields)
@@ -83,11 +87,12 @@ def test_revoked_and_unknown_tokens_are_refused_with_a_clear_message(browser, pe
     answer = Client().get("/api/me/", HTTP_AUTHORIZATION=f"Token {secret}")
     assert answer.status_code == 401 and answer["Content-Type"] == "application/json"
     assert answer.json()["code"] == "token_revoked"
-    assert answer.json()["detail"].startswith("This API token was revoked.")
+    page = absolute_url("/account/tokens/")
+    assert answer.json()["detail"] == f"This API token was revoked. Create a new one at {page}"
     forged = secret[:-4] + ("aaaa" if not secret.endswith("aaaa") else "bbbb")
     assert Client().get("/api/me/", HTTP_AUTHORIZATION=f"Token {forged}").json()["code"] == "token_invalid"
-    assert (
-        Client().get("/api/me/", HTTP_AUTHORIZATION="Token nonsense").json()["detail"] == "Invalid API token."
+    assert Client().get("/api/me/", HTTP_AUTHORIZATION="Token nonsense").json()["detail"] == (
+        f"Invalid API token: check that it was copied whole, or create a new one at {page}"
     )
 
 

@@ -237,41 +237,58 @@ def test_author_submits_a_paper_and_waits_for_its_check_then_the_chair_exports_i
     pdf.write_bytes(pdf_factory.paper_pdf(title="Tiny Nets on Phones"))
     topic = edition.topics.get(name="Quantization")
     env = {"MAI_URL": live_server.url, "MAI_TOKEN": token_from_page(author, scope="submit")[0]}
+    listed = mai("topics", "mai-test", "--json", env=env)
+    assert [t["name"] for t in listed.json()] == ["Efficient models", "Image enhancement", "Quantization"]
 
-    submitted = mai(
-        "paper",
-        "submit",
-        "--workshop",
-        "mai-test",
-        "--title",
-        "Tiny Nets on Phones",
-        "--abstract",
-        "Small networks, measured on real phones.",
-        "--topic",
-        str(topic.pk),
-        "--author",
-        "Alex Author <alex@mobile.example>, Institute of Mobile Vision",
-        "--author",
-        "Bo Coauthor <bo@lab.example>, Lab of Examples",
-        "--pdf",
-        str(pdf),
-        "--wait",
-        "--json",
-        env=env,
+    def submit(*topics: str):
+        return mai(
+            "paper",
+            "submit",
+            "--workshop",
+            "mai-test",
+            "--kind",
+            "challenge",
+            "--challenge",
+            "isp",
+            "--title",
+            "Tiny Nets on Phones",
+            "--abstract",
+            "Small networks, measured on real phones.",
+            *[arg for t in topics for arg in ("--topic", t)],
+            "--author",
+            "Alex Author <alex@mobile.example>, Institute of Mobile Vision",
+            "--author",
+            "Bo Coauthor <bo@lab.example>, Lab of Examples",
+            "--pdf",
+            str(pdf),
+            "--wait",
+            "--json",
+            env=env,
+        )
+
+    # A topic is named as the call lists it, or by a part naming one topic only; others are refused
+    # before anything is uploaded, with the edition's topics.
+    unknown = submit("Quantisation")
+    assert unknown.returncode == 2 and not Paper.objects.exists()
+    assert " ".join(unknown.stderr.split()).endswith(
+        "Error: Invalid value for --topic: 'Quantisation' is not a topic of mai-test (its topics: "
+        "Efficient models; Image enhancement; Quantization)."
     )
+    submitted = submit("quantiz")
     assert submitted.returncode == 0, submitted.stderr
     body = submitted.json()
     stored = Paper.objects.get(workshop=edition, number=body["number"])
     assert stored.title == "Tiny Nets on Phones" and stored.status == "submitted"
     assert [a["email"] for a in body["authors"]] == ["alex@mobile.example", "bo@lab.example"]
     assert body["topics"] == [{"id": topic.pk, "name": "Quantization"}]
+    assert (body["kind"], body["challenge"]) == ("challenge", edition.challenges.get(slug="isp").pk)
     # --wait returned once the worker had checked the PDF: the answer carries the verdict.
     version = stored.versions.get()
     assert body["versions"][0]["check_state"] == version.check_state == "passed"
 
     mine = mai("papers", env=env)
     row = re.split(r"\s{2,}", html.line_with(mine.stdout, "Tiny Nets on Phones"))
-    assert row[:5] == [f"mai-test/{stored.number}", "Tiny Nets on Phones", "regular", "submitted", "passed"]
+    assert row[:5] == [f"mai-test/{stored.number}", "Tiny Nets on Phones", "challenge", "submitted", "passed"]
 
     # Chairs export; the author may not.
     refused = mai("export", "papers", "mai-test", env=env)
