@@ -16,7 +16,10 @@ job's, from alternating pairs of jobs (target ≤ 1.03: a dynamic batch runs at 
 intake per file (the sandboxed
 inspection a job's upload goes through, median over the four models × 3; target ≤ 0.3 CPU-s); and ends
 with one JSON line {"ratio", "ratio_vs_litert_benchmark", "e2e_overhead_s", "cv", "dynamic_batch_ratio",
-"intake_cpu_s_median"}.
+"intake_cpu_s_median", "profiling_ratio", "cv_repetitions"}. Jobs run with profiling off for the ratios;
+`profiling_ratio` is the job wall time with the per-operator profile on over off (alternating pairs on the
+float MobileNetV2; the mean inference must not move, the profile runs after the timed runs), and
+`cv_repetitions` the coefficient of variation of the repetition means of one job with 5 repetitions.
 
 Run: `.venv/bin/python benchmarks/runtime_overhead.py`. Redis at 127.0.0.1:6379 db 13 is used when it
 answers (`BENCH_BROKER_URL` overrides), else the embedded SQLite broker; the database is a scratch SQLite.
@@ -66,6 +69,8 @@ os.environ.update(
         "TF_CPP_MIN_LOG_LEVEL": "2",
         # One user uploads every job of the benchmark (45): above the default 30 checks per hour.
         "EVALUATION_RATE_LIMIT": "1000",
+        # The job pages are polled every 20 ms while a job runs: above the API token's default 600/minute.
+        "API_TOKEN_RATE": "100000/minute",
     }
 )
 os.environ.pop("DATABASE_URL", None)
@@ -186,12 +191,12 @@ class Site:
 
         call_command("migrate", verbosity=0)
         from django.contrib.auth import get_user_model
-        from rest_framework.authtoken.models import Token
 
+        from apitokens.services import api_token_create
         from evaluation.tokens import device_host_token
 
         user = get_user_model().objects.create_user(username="bench", email="bench@example.org")
-        self.token = Token.objects.create(user=user).key
+        self.token = api_token_create(user=user, name="benchmark", scope="submit")[1]
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(VAR / "site.log", "w")  # noqa: SIM115 - stays open: handed to a child process (or the caller) for its lifetime
@@ -251,7 +256,9 @@ class Site:
         with urllib.request.urlopen(request, timeout=120) as response:
             return json.loads(response.read())
 
-    def job(self, path: Path, runs: int, expected_s: float = 0.0) -> dict:
+    def job(
+        self, path: Path, runs: int, expected_s: float = 0.0, *, profile: bool = False, repetitions: int = 1
+    ) -> dict:
         """Uploads, then waits for the results. No polling during the first 90% of `expected_s` (the
         model's own run time, known from the bare loop): polling the site every 20 ms would take CPU
         from the measurement on a small machine."""
@@ -262,6 +269,9 @@ class Site:
             "threads": str(THREADS),
             "warmup_runs": str(WARMUP),
             "timed_runs": str(runs),
+            "repetitions": str(repetitions),
+            # Profiling off unless asked: the ratios above compare the measurement itself.
+            "profile": "true" if profile else "false",
         }
         body = b"".join(
             f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
@@ -274,7 +284,7 @@ class Site:
         body += f"\r\n--{boundary}--\r\n".encode()
         job = self.api("POST", "/api/evaluation/jobs/", body, f"multipart/form-data; boundary={boundary}")
         accepted = time.perf_counter()
-        time.sleep(expected_s * 0.9)
+        time.sleep(expected_s * repetitions * 0.9)
         while True:
             job = self.api("GET", f"/api/evaluation/jobs/{job['uid']}/")
             if job["state"] in ("done", "failed"):
@@ -287,6 +297,7 @@ class Site:
             job["first_inference_ms"] + job["mean_ms"] * (WARMUP - 1) + job["mean_ms"] * job["runs"]
         ) / 1000
         job["e2e_overhead_s"] = (shown - accepted) - own_s
+        job["e2e_s"] = shown - accepted
         return job
 
     def close(self):
@@ -400,8 +411,31 @@ def main() -> None:
                 job = site.job(models[name], RUNS[name], expected)
                 assert job["input_shape"] == "1×224×224×3", job["input_shape"]
                 paired[name].append(job["mean_ms"])
+        # Profiling on against off, alternating pairs of jobs on the float MobileNetV2: the job's wall time
+        # (upload accepted → results shown) grows by the per-operator profile; its mean must not move.
+        profiled = {False: [], True: []}
+        for _ in range(ROUNDS):
+            for flag in (False, True):
+                profiled[flag].append(
+                    site.job(models["mobilenet_v2_float"], RUNS["mobilenet_v2_float"], expected, profile=flag)
+                )
+        # One job with 5 repetitions (fixed cool-down pause here: this host has no thermal sensor).
+        repeated_job = site.job(
+            models["mobilenet_v2_float"], RUNS["mobilenet_v2_float"], expected, repetitions=5
+        )
     finally:
         site.close()
+    profiling_ratio = statistics.median(j["e2e_s"] for j in profiled[True]) / statistics.median(
+        j["e2e_s"] for j in profiled[False]
+    )
+    profiled_mean_ratio = min(j["mean_ms"] for j in profiled[True]) / min(
+        j["mean_ms"] for j in profiled[False]
+    )
+    profile_sums = [
+        j["profile"]["total_min_ms"] / j["min_ms"] for j in profiled[True] if j["profile"].get("nodes")
+    ]
+    repetition_means = [r["mean_ms"] for r in repeated_job["repetitions"]]
+    cv_repetitions = statistics.pstdev(repetition_means) / statistics.mean(repetition_means)
     cv = statistics.pstdev(repeated) / statistics.mean(repeated)
     dynamic_ratio = min(paired["mobilenet_v2_keras_default"]) / min(paired["mobilenet_v2_float"])
     print(
@@ -436,6 +470,17 @@ def main() -> None:
         f"target ≤ 1.03  {'OK' if dynamic_ratio <= 1.03 else 'MISSED'}"
     )
     print(
+        f"profiling on / off, job wall time (median of {ROUNDS} alternating pairs): {profiling_ratio:.3f}; "
+        f"mean inference on / off: {profiled_mean_ratio:.3f} (the profile runs after the timed runs); "
+        "sum of operators' best times / fastest inference: " + ", ".join(f"{r:.3f}" for r in profile_sums)
+    )
+    print(
+        "5 repetitions of one job on mobilenet_v2_float (means): "
+        + ", ".join(f"{m:.3f}" for m in repetition_means)
+        + f" ms; CV across repetitions {cv_repetitions * 100:.2f}%; "
+        f"95% CI of the mean {repeated_job['ci95_low_ms']:.3f}–{repeated_job['ci95_high_ms']:.3f} ms"
+    )
+    print(
         f"intake CPU per file (median of {len(intake)}): {intake_median:.3f} s   target ≤ 0.3 s  "
         f"{'OK' if intake_median <= 0.3 else 'MISSED'}"
     )
@@ -456,6 +501,8 @@ def main() -> None:
                 "cv": round(cv, 4),
                 "dynamic_batch_ratio": round(dynamic_ratio, 4),
                 "intake_cpu_s_median": round(intake_median, 3),
+                "profiling_ratio": round(profiling_ratio, 4),
+                "cv_repetitions": round(cv_repetitions, 4),
             }
         )
     )

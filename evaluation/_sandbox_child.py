@@ -1,15 +1,21 @@
 """The code that runs inside the sandbox (`common.sandbox`) on an untrusted .tflite: `inspect(request)`
-describes it, `benchmark(request)` measures it, each returning a plain dict.
+describes it, `benchmark(request)` measures it (repetitions with thermal readings and power samples from
+`evaluation.sysfs`), `profile(request)` times each operator (`evaluation.profiling`), each returning a
+plain dict.
 
 Called as `run_sandboxed("evaluation._sandbox_child:inspect", request, …)`; imports only the standard
-library, numpy and ai-edge-litert: no Django, no database, no network. A crash (SIGSEGV in LiteRT, out of
+library, numpy, ai-edge-litert and the stdlib-only helpers `evaluation.sysfs`/`evaluation.profiling`: no
+Django, no database, no network. A crash (SIGSEGV in LiteRT, out of
 memory under RLIMIT_AS) leaves no result and the parent turns the signal into a verdict.
 """
 
+import contextlib
 import math
 import os
 import resource
 import time
+
+from evaluation import sysfs
 
 DTYPE_BYTES = {
     "float32": 4,
@@ -506,6 +512,9 @@ def benchmark(request: dict) -> dict:
         interp.set_tensor(
             detail["index"], _random_input(rng, detail["shape"], _dtype_name(detail["dtype"]), value_range)
         )
+    root = request.get("sysfs_root") or ""
+    power_source = next(iter(sysfs.power_sources(root)), None)
+    baseline = sysfs.idle_power(power_source, seconds=0.5) if power_source else []
     invoke = interp.invoke
     perf = time.perf_counter
     warmup = []
@@ -513,12 +522,44 @@ def benchmark(request: dict) -> dict:
         t = perf()
         invoke()
         warmup.append((perf() - t) * 1000)
-    timings = []
-    for _ in range(int(request["timed_runs"])):
-        t = perf()
-        invoke()
-        timings.append((perf() - t) * 1000)
+    timings, repetitions, during = [], [], []
+    for repetition in range(max(1, int(request.get("repetitions") or 1))):
+        cooldown = None
+        if repetition:
+            cooldown = sysfs.cool_down(
+                root,
+                threshold_c=float(request.get("cooldown_threshold_c") or 45.0),
+                pause_s=float(request.get("cooldown_pause_s") or 0.0),
+                max_wait_s=float(request.get("cooldown_max_s") or 60.0),
+            )
+        before = sysfs.read_thermal(root)
+        sampler = sysfs.PowerSampler(power_source) if power_source else contextlib.nullcontext()
+        these = []
+        with sampler:
+            for _ in range(int(request["timed_runs"])):
+                t = perf()
+                invoke()
+                these.append((perf() - t) * 1000)
+        if power_source:
+            during.extend(sampler.samples)
+        timings.extend(these)
+        part = np.array(these, dtype=float)
+        repetitions.append(
+            {
+                "index": repetition + 1,
+                "n": len(these),
+                "mean_ms": float(part.mean()),
+                "median_ms": float(np.median(part)),
+                "std_ms": float(part.std(ddof=1)) if len(these) > 1 else 0.0,
+                "min_ms": float(part.min()),
+                "max_ms": float(part.max()),
+                "thermal_before": before,
+                "thermal_after": sysfs.read_thermal(root),
+                "cooldown": cooldown,
+            }
+        )
     arr = np.array(timings, dtype=float)
+    power = sysfs.power_summary(power_source, baseline, during, float(arr.mean())) if power_source else None
     peak = _peak_mb()
     log = [
         f"LiteRT {ai_edge_litert.__version__}, accelerator {request['accelerator']}, {request['threads']} thread(s)",
@@ -546,6 +587,56 @@ def benchmark(request: dict) -> dict:
         "peak_memory_mb": round(max(peak - baseline_mb, 0.0), 2),
         "process_peak_memory_mb": round(peak, 2),
         "runtime_version": f"LiteRT {ai_edge_litert.__version__}",
+        "litert_version": ai_edge_litert.__version__,
         "count": len(timings),
+        "p5_ms": float(np.percentile(arr, 5)),
+        "p95_ms": float(np.percentile(arr, 95)),
+        "repetitions": repetitions,
+        "power": power,
+        "thermal_source": repetitions[0]["thermal_before"]["source"],
+        "input_shapes_run": [[int(d) for d in detail["shape"]] for detail in interp.get_input_details()],
         "raw_log": "\n".join(log),
     }
+
+
+def profile(request: dict) -> dict:
+    """The per-operator profile of the model with the job's kernels, threads and input shapes
+    (`evaluation.profiling.profile_model`)."""
+    import numpy as np
+
+    from evaluation.profiling import profile_model
+
+    with open(request["model_path"], "rb") as fh:
+        data = fh.read()
+    threads, accelerator = int(request["threads"]), request["accelerator"]
+    input_shapes = request.get("input_shapes") or {}
+    value_range = request.get("input_range")
+
+    def make_interpreter(content: bytes, preserve: bool):
+        from ai_edge_litert import interpreter as litert
+
+        resolver = (
+            litert.OpResolverType.AUTO
+            if accelerator == "xnnpack" and not preserve
+            else litert.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+        )
+        return litert.Interpreter(
+            model_content=bytes(content),
+            num_threads=threads,
+            experimental_op_resolver_type=resolver,
+            experimental_preserve_all_tensors=preserve,
+        )
+
+    def feed(interp) -> None:
+        _resize(interp, input_shapes)
+        interp.allocate_tensors()
+        rng = np.random.default_rng(0)
+        for detail in interp.get_input_details():
+            interp.set_tensor(
+                detail["index"],
+                _random_input(rng, detail["shape"], _dtype_name(detail["dtype"]), value_range),
+            )
+
+    return profile_model(
+        data, make_interpreter=make_interpreter, feed=feed, rounds=int(request.get("rounds") or 10)
+    )

@@ -1,4 +1,5 @@
-"""Admin of evaluation: devices (group twins, enable/disable), device hosts (revoke), runtime jobs."""
+"""Admin of evaluation: devices (group twins, enable/disable), device hosts (revoke, operators), runtime
+jobs."""
 
 from django.contrib import admin
 
@@ -10,6 +11,7 @@ class DeviceHostAdmin(admin.ModelAdmin):
     list_display = ["name", "enabled", "last_seen", "address"]
     list_filter = ["enabled"]
     readonly_fields = ["created_at", "last_seen", "address"]
+    filter_horizontal = ["operators"]
 
 
 @admin.register(Device)
@@ -23,13 +25,21 @@ class DeviceAdmin(admin.ModelAdmin):
         "host",
         "group",
         "status",
+        "operator_state",
         "last_heartbeat",
         "enabled",
     ]
-    list_filter = ["platform", "transport", "status", "enabled"]
+    list_filter = ["platform", "transport", "status", "operator_state", "enabled"]
     list_editable = ["group", "enabled"]
     search_fields = ["slug", "name", "soc", "host"]
-    readonly_fields = ["last_heartbeat", "details", "created_at"]
+    # Pause, drain and resume go through the service (a drain settles itself): the lab page and the API.
+    readonly_fields = [
+        "last_heartbeat",
+        "details",
+        "created_at",
+        "operator_state",
+        "operator_state_changed_at",
+    ]
 
 
 @admin.register(RuntimeJob)

@@ -1,11 +1,14 @@
 """REST API of evaluation, under /api/evaluation/ (documented at /api/schema/ and /api/docs/).
 
 Participants (token or session auth): `GET devices/`, `GET/POST jobs/`, `GET jobs/<uid>/`.
+Device operators (their host's devices) and superusers: `POST devices/<slug>/pause|drain|resume/`.
 Device hosts (`Authorization: Device <token>`): `POST hosts/register/`, `POST hosts/heartbeat/`,
 `POST hosts/jobs/<uid>/claim/` (takes, or with `renew` extends, the device's lease),
 `POST hosts/jobs/<uid>/report/`, `POST hosts/jobs/<uid>/release/`.
 Model download for a device: `GET jobs/<uid>/model/?t=…&s=…` (a signed, expiring URL; no other auth).
 """
+
+import json
 
 from django.contrib.auth.models import AnonymousUser
 from django.http import FileResponse, Http404
@@ -17,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.uploads import UploadLimitedMixin
+from config.api_errors import error_payload, error_response, errors
 
 from . import selectors, services
 from .models import Device, DeviceHost, RuntimeJob
@@ -32,6 +36,11 @@ app_name = "evaluation-api"
 class DeviceSerializer(serializers.ModelSerializer):
     status = serializers.SerializerMethodField()
     queue_length = serializers.SerializerMethodField()
+    operator_state = serializers.ChoiceField(
+        choices=Device.OperatorState.choices,
+        read_only=True,
+        help_text="active; paused (takes no job); draining (runs what was queued before, then pauses).",
+    )
 
     class Meta:
         model = Device
@@ -46,6 +55,8 @@ class DeviceSerializer(serializers.ModelSerializer):
             "status",
             "last_heartbeat",
             "queue_length",
+            "operator_state",
+            "operator_state_changed_at",
         ]
 
     def get_status(self, device) -> str:
@@ -88,6 +99,17 @@ class RuntimeJobSerializer(serializers.ModelSerializer):
             "peak_memory_mb",
             "fully_delegated",
             "runs",
+            "p5_ms",
+            "p95_ms",
+            "ci95_low_ms",
+            "ci95_high_ms",
+            "throttled",
+            "power_w",
+            "energy_mj",
+            "repetitions",
+            "profile",
+            "power",
+            "reproducibility",
             "runtime_version",
             "error_message",
             "raw_log",
@@ -114,6 +136,15 @@ class RuntimeJobCreateSerializer(serializers.Serializer):
     threads = serializers.IntegerField(required=False, min_value=1, max_value=8)
     warmup_runs = serializers.IntegerField(required=False, min_value=1, max_value=100)
     timed_runs = serializers.IntegerField(required=False, min_value=1, max_value=1000)
+    repetitions = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=10,
+        help_text="How many times the timed runs are repeated, with a cool-down between (default 1).",
+    )
+    profile = serializers.BooleanField(
+        required=False, default=True, help_text="Time each operator after the timed runs (default true)."
+    )
     input_shape = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -127,6 +158,8 @@ class RuntimeJobCreateSerializer(serializers.Serializer):
 
 
 class DeviceListView(APIView):
+    permission_classes = [permissions.AllowAny]  # public, as the devices page
+
     @extend_schema(responses=DeviceSerializer(many=True), summary="Devices and what each can run")
     def get(self, request):
         return Response(DeviceSerializer(selectors.device_list(), many=True).data)
@@ -151,11 +184,8 @@ class RuntimeJobListView(UploadLimitedMixin, APIView):
         request={"multipart/form-data": RuntimeJobCreateSerializer},
         responses={
             201: RuntimeJobSerializer,
-            400: inline_serializer(
-                "RuntimeJobErrors", {"errors": serializers.ListField(child=serializers.CharField())}
-            ),
-            413: None,
-            429: None,
+            400: error_response(400, "The model or options were refused: `errors` says why."),
+            429: error_response(429, "Too many runtime checks: the limit and when to retry are in `detail`."),
         },
         summary="Check a model's runtime on a device",
     )
@@ -164,7 +194,7 @@ class RuntimeJobListView(UploadLimitedMixin, APIView):
         form = RuntimeJobCreateSerializer(data=request.data)
         if not form.is_valid():
             return Response(
-                {"errors": [f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items()]},
+                error_payload([f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items()]),
                 status=status.HTTP_400_BAD_REQUEST,
             )
         data = form.validated_data
@@ -175,13 +205,17 @@ class RuntimeJobListView(UploadLimitedMixin, APIView):
                 device=data["device"],
                 accelerator=data["accelerator"],
                 options={
-                    k: data[k] for k in ("threads", "warmup_runs", "timed_runs", "input_shape") if k in data
+                    k: data[k]
+                    for k in ("threads", "warmup_runs", "timed_runs", "repetitions", "profile", "input_shape")
+                    if k in data
                 },
             )
         except services.RateLimited as exc:
-            return Response({"errors": exc.messages}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+            return Response(
+                error_payload(exc.messages, code="throttled"), status=status.HTTP_429_TOO_MANY_REQUESTS
+            )
         except services.RuntimeJobRefused as exc:
-            return Response({"errors": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
+            return Response(error_payload(exc.messages), status=status.HTTP_400_BAD_REQUEST)
         return Response(
             RuntimeJobSerializer(job, context={"request": request}).data, status=status.HTTP_201_CREATED
         )
@@ -189,13 +223,65 @@ class RuntimeJobListView(UploadLimitedMixin, APIView):
 
 class RuntimeJobDetailView(APIView):
     @extend_schema(
-        responses=RuntimeJobSerializer, summary="One runtime check: state, queue position, results"
+        responses={200: RuntimeJobSerializer, **errors(404)},
+        summary="One runtime check: state, queue position, results",
     )
     def get(self, request, uid):
         job = selectors.runtime_job_get(uid=uid)
         if job is None or not request.user.has_perm("evaluation.view_runtimejob", job):
             raise Http404
         return Response(RuntimeJobSerializer(job, context={"request": request}).data)
+
+
+# --- Device operators ------------------------------------------------------------------------------
+
+
+class DeviceOperatorStateView(APIView):
+    """`POST devices/<slug>/pause|drain|resume/`: operators of the device's host and superusers; the
+    answer is the device as `GET devices/` shows it, with its new `operator_state`."""
+
+    target_state = ""
+
+    @extend_schema(request=None, responses={200: DeviceSerializer, **errors(404)})
+    def post(self, request, slug):
+        device = selectors.device_get(slug=slug)
+        if device is None or not request.user.has_perm("evaluation.operate_device", device):
+            raise Http404
+        try:
+            services.device_operator_state_set(device=device, state=self.target_state)
+        except services.DeviceOperatorRefused as exc:
+            return Response(error_payload(exc.messages), status=status.HTTP_400_BAD_REQUEST)
+        return Response(DeviceSerializer(selectors.device_list_item(slug=slug)).data)
+
+
+class DevicePauseView(DeviceOperatorStateView):
+    target_state = Device.OperatorState.PAUSED
+
+    @extend_schema(request=None, responses={200: DeviceSerializer, **errors(404)}, summary="Pause a device")
+    def post(self, request, slug):
+        return super().post(request, slug)
+
+
+class DeviceDrainView(DeviceOperatorStateView):
+    target_state = Device.OperatorState.DRAINING
+
+    @extend_schema(
+        request=None,
+        responses={200: DeviceSerializer, **errors(404)},
+        summary="Drain a device: finish the jobs already queued, take no new one, then pause",
+    )
+    def post(self, request, slug):
+        return super().post(request, slug)
+
+
+class DeviceResumeView(DeviceOperatorStateView):
+    target_state = Device.OperatorState.ACTIVE
+
+    @extend_schema(
+        request=None, responses={200: DeviceSerializer, **errors(404)}, summary="Resume a paused device"
+    )
+    def post(self, request, slug):
+        return super().post(request, slug)
 
 
 # --- Device hosts ----------------------------------------------------------------------------------
@@ -234,6 +320,41 @@ class DeviceTokenScheme(OpenApiAuthenticationExtension):
         }
 
 
+def _text(value) -> str:
+    """A device host's string as the database can hold it: no NUL, no lone surrogate."""
+    return str(value if value is not None else "").replace("\x00", "").encode("utf-8", "replace").decode()
+
+
+def _json_safe(value, key: str):
+    """A JSON value the database can store (PostgreSQL's jsonb takes no NUL and no lone surrogate)."""
+    if "\\u0000" in json.dumps(value):
+        raise exceptions.ValidationError({key: "must not contain NUL characters"})
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise exceptions.ValidationError({key: "must be valid Unicode text"}) from None
+    return value
+
+
+def _json_object(request) -> dict:
+    """A device host's request body, which is a JSON object (400 otherwise)."""
+    if not isinstance(request.data, dict):
+        raise exceptions.ValidationError("Send a JSON object.")
+    return request.data
+
+
+def _optional_int(data: dict, key: str) -> int | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise exceptions.ValidationError({key: "must be a whole number"})
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise exceptions.ValidationError({key: "must be a whole number"}) from None
+
+
 class IsDeviceHost(permissions.BasePermission):
     def has_permission(self, request, view):
         return isinstance(request.auth, DeviceHost)
@@ -242,6 +363,12 @@ class IsDeviceHost(permissions.BasePermission):
 class DeviceHostView(APIView):
     authentication_classes = [DeviceTokenAuthentication]
     permission_classes = [IsDeviceHost]
+    parser_classes = [parsers.JSONParser]  # device hosts send JSON objects (evaluation/device_client.py)
+    # Said (401) to a request without a device token, e.g. one with a person's API token.
+    not_authenticated_message = (
+        "This endpoint needs a device-host token: send `Authorization: Device <token>` (the token "
+        "`manage.py device_token HOST` prints); a person's API token or session is not accepted here."
+    )
 
     def address(self, request) -> str:
         return request.META.get("REMOTE_ADDR", "")
@@ -250,11 +377,14 @@ class DeviceHostView(APIView):
 class DeviceInfoSerializer(serializers.Serializer):
     slug = serializers.SlugField()
     name = serializers.CharField(max_length=200)
-    platform = serializers.CharField(max_length=20)
+    platform = serializers.ChoiceField(choices=Device.Platform.choices)
     soc = serializers.CharField(max_length=200, allow_blank=True)
     transport = serializers.ChoiceField(choices=Device.Transport.choices)
     accelerators = serializers.ListField(child=serializers.CharField())
     details = serializers.DictField(required=False)
+
+    def validate_details(self, value):
+        return _json_safe(value, "details")
 
 
 class RegisterView(DeviceHostView):
@@ -264,7 +394,7 @@ class RegisterView(DeviceHostView):
         summary="A device host registers its devices",
     )
     def post(self, request):
-        form = DeviceInfoSerializer(data=request.data.get("devices", []), many=True)
+        form = DeviceInfoSerializer(data=_json_object(request).get("devices", []), many=True)
         form.is_valid(raise_exception=True)
         devices = [
             services.device_register(host=request.auth, info=info, address=self.address(request))
@@ -282,7 +412,10 @@ class HeartbeatView(DeviceHostView):
         summary="A device host says its devices are alive",
     )
     def post(self, request):
-        slugs = [str(s) for s in request.data.get("devices", [])][:100]
+        devices = _json_object(request).get("devices") or []
+        if not isinstance(devices, list):
+            raise exceptions.ValidationError({"devices": "a list of device slugs"})
+        slugs = [_text(s) for s in devices][:100]
         seen = services.device_heartbeat(host=request.auth, slugs=slugs, address=self.address(request))
         return Response({"seen": seen})
 
@@ -305,25 +438,23 @@ class ClaimView(DeviceHostView):
         responses=inline_serializer(
             "ClaimAnswer",
             {
-                "run": serializers.BooleanField(),
-                "attempt": serializers.IntegerField(),
-                "model_url": serializers.CharField(),
-                "lease_s": serializers.FloatField(),
-                "busy": serializers.BooleanField(),
-                "retry_in": serializers.FloatField(),
-                "holder": serializers.CharField(),
-                "renewed": serializers.BooleanField(),
+                "run": serializers.BooleanField(required=False),
+                "attempt": serializers.IntegerField(required=False),
+                "model_url": serializers.CharField(required=False),
+                "lease_s": serializers.FloatField(required=False),
+                "busy": serializers.BooleanField(required=False),
+                "retry_in": serializers.FloatField(required=False),
+                "holder": serializers.CharField(required=False),
+                "renewed": serializers.BooleanField(required=False),
             },
         ),
         summary="A device starts a job (takes the device's lease); returns a signed model URL, or run=false",
     )
     def post(self, request, uid):
-        device = str(request.data.get("device", ""))
-        if request.data.get("renew") is not None:
-            try:
-                attempt = int(request.data["renew"])
-            except (TypeError, ValueError):
-                raise exceptions.ValidationError({"renew": "must be the attempt number"}) from None
+        data = _json_object(request)
+        device = _text(data.get("device", ""))
+        if data.get("renew") is not None:
+            attempt = _optional_int(data, "renew")
             renewed = services.runtime_job_lease_renew(
                 uid=uid, host=request.auth, device_slug=device, attempt=attempt
             )
@@ -332,9 +463,9 @@ class ClaimView(DeviceHostView):
             uid=uid,
             host=request.auth,
             device_slug=device,
-            worker=str(request.data.get("worker", "")),
-            holder=str(request.data.get("holder", "")),
-            dead_holder=str(request.data.get("dead_holder", "")),
+            worker=_text(data.get("worker", "")),
+            holder=_text(data.get("holder", "")),
+            dead_holder=_text(data.get("dead_holder", "")),
         )
         return Response(answer)
 
@@ -354,17 +485,18 @@ class ReportView(DeviceHostView):
         summary="A device reports a job's result or error (idempotent)",
     )
     def post(self, request, uid):
-        data = request.data
+        data = _json_object(request)
         result = data.get("result")
         if result is not None and not isinstance(result, dict):
             raise exceptions.ValidationError({"result": "must be an object"})
+        _json_safe(result, "result")
         recorded = services.runtime_job_report(
             uid=uid,
             host=request.auth,
-            attempt=data.get("attempt"),
+            attempt=_optional_int(data, "attempt"),
             result=result,
-            error=str(data.get("error") or ""),
-            log=str(data.get("log") or ""),
+            error=_text(data.get("error") or ""),
+            log=_text(data.get("log") or ""),
         )
         return Response({"recorded": recorded})
 
@@ -382,11 +514,12 @@ class ReleaseView(DeviceHostView):
         summary="A device gives a job back (the device went away); it will be retried",
     )
     def post(self, request, uid):
-        attempt = request.data.get("attempt")
+        data = _json_object(request)
+        attempt = data.get("attempt")
         released = services.runtime_job_release(
             uid=uid,
             host=request.auth,
-            reason=str(request.data.get("reason", "")),
+            reason=_text(data.get("reason", "")),
             attempt=int(attempt) if str(attempt or "").isdigit() else None,
         )
         return Response({"released": released})
@@ -398,14 +531,15 @@ class ModelDownloadView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("t", str), OpenApiParameter("s", str)],
-        responses={(200, "application/octet-stream"): bytes},
+        responses={
+            (200, "application/octet-stream"): bytes,
+            403: error_response(403, "The download link is invalid or has expired."),
+        },
         summary="Signed model download",
     )
     def get(self, request, uid):
         if not model_download_valid(str(uid), request.GET.get("t", ""), request.GET.get("s", "")):
-            return Response(
-                {"detail": "This download link is invalid or has expired."}, status=status.HTTP_403_FORBIDDEN
-            )
+            raise exceptions.PermissionDenied("This download link is invalid or has expired.")
         job = selectors.runtime_job_get(uid=uid, with_device=False)
         if job is None:
             raise Http404
@@ -419,6 +553,9 @@ class ModelDownloadView(APIView):
 
 urlpatterns = [
     path("devices/", DeviceListView.as_view(), name="device-list"),
+    path("devices/<slug:slug>/pause/", DevicePauseView.as_view(), name="device-pause"),
+    path("devices/<slug:slug>/drain/", DeviceDrainView.as_view(), name="device-drain"),
+    path("devices/<slug:slug>/resume/", DeviceResumeView.as_view(), name="device-resume"),
     path("jobs/", RuntimeJobListView.as_view(), name="job-list"),
     path("jobs/<uuid:uid>/", RuntimeJobDetailView.as_view(), name="job-detail"),
     path("jobs/<uuid:uid>/model/", ModelDownloadView.as_view(), name="job-model"),

@@ -30,8 +30,8 @@ SIGKILL leaves no worker consuming its device queues.
 Environment: `CELERY_BROKER_URL`, `SITE_URL`, `DEVICE_TOKEN`; optional `DEVICE_HEARTBEAT_S` (10),
 `DEVICE_SITE_PATIENCE_S` (120: how long a job rides out a site outage), `DEVICE_LEASE_WAIT_S` (60) and
 `DEVICE_LEASE_POLL_S` (1): how long and how often a worker asks for a busy device, `DEVICE_ORPHAN_GRACE_S`
-(10); for the per-device Celery processes also `DEVICE_SPEC` and `DEVICE_WORKER_PARENT_PID` (set by the
-parent).
+(10); `DEVICE_SYSFS_ROOT` ("": where the local runner reads /sys for temperatures and power); for the
+per-device Celery processes also `DEVICE_SPEC` and `DEVICE_WORKER_PARENT_PID` (set by the parent).
 """
 
 from __future__ import annotations
@@ -169,6 +169,15 @@ class DeviceBusy(Exception):
     """Another attempt holds the device's lease; the job goes back on the queue for later."""
 
 
+class DeviceHeldBack(Exception):
+    """The device's operator paused it (or it drains and this job came after): the job goes back on the
+    queue and is claimed again after `retry_in` seconds."""
+
+    def __init__(self, message: str, retry_in: float):
+        super().__init__(message)
+        self.retry_in = retry_in
+
+
 def claim_device(client: SiteClient, uid: str, *, device: str, worker: str) -> dict:
     """Claims the job and the device's lease, waiting while another attempt holds it (polling every
     `DEVICE_LEASE_POLL_S`); raises `DeviceBusy` after `DEVICE_LEASE_WAIT_S`."""
@@ -179,6 +188,8 @@ def claim_device(client: SiteClient, uid: str, *, device: str, worker: str) -> d
     dead = ""
     while True:
         claim = patiently(client.claim, uid, device=device, worker=worker, holder=me, dead_holder=dead)
+        if claim.get("paused"):
+            raise DeviceHeldBack(str(claim.get("reason") or "paused"), float(claim.get("retry_in") or 10))
         if not claim.get("busy"):
             return claim
         holder = str(claim.get("holder") or "")
@@ -286,7 +297,8 @@ def patiently(call, *args, patience_s: float | None = None, **kwargs):
 def execute_job(payload: dict, *, client: SiteClient, worker: str) -> str:
     """Claims (with the device's lease, kept while the job runs), downloads, runs and reports one job.
     Returns what happened (for the log). Raises `SiteUnavailable` (retry later), `DeviceUnavailable`
-    (the job was released; retry) and `DeviceBusy` (another attempt holds the device; retry later)."""
+    (the job was released; retry), `DeviceBusy` (another attempt holds the device; retry later) and
+    `DeviceHeldBack` (the operator paused the device; retry later)."""
     uid, slug = payload["job"], payload["device"]
     runner = _runner_for(slug)
     if runner is None:
@@ -354,6 +366,9 @@ def run_on_device(self, payload: dict) -> str:
     except DeviceBusy as exc:
         logger.info("job %s waits for its device: %s", payload.get("job"), exc)
         raise self.retry(countdown=2) from None
+    except DeviceHeldBack as exc:
+        logger.info("job %s held back: %s", payload.get("job"), exc)
+        raise self.retry(countdown=exc.retry_in) from None
 
 
 # --- The host process: register, heartbeat, supervise one Celery worker per device ----------------

@@ -34,6 +34,12 @@ class DeviceHost(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_seen = models.DateTimeField(null=True, blank=True)
     address = models.CharField(max_length=200, blank=True, help_text="Where the host last reported from.")
+    operators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="operated_device_hosts",
+        help_text="Device operators: they may pause, drain and resume this host's devices.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -60,6 +66,14 @@ class Device(models.Model):
         LINUX = "linux", "Linux"
         ANDROID = "android", "Android"
 
+    class OperatorState(models.TextChoices):
+        """What the device's operator allows: `paused` takes no job; `draining` finishes the jobs already
+        queued for it, takes no new one, and pauses itself once its queue is empty."""
+
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        DRAINING = "draining", "Draining"
+
     slug = models.SlugField(max_length=100, unique=True)
     name = models.CharField(max_length=200)
     platform = models.CharField(max_length=20, choices=Platform.choices, default=Platform.LINUX)
@@ -79,6 +93,13 @@ class Device(models.Model):
     last_heartbeat = models.DateTimeField(null=True, blank=True)
     details = models.JSONField(default=dict, blank=True)
     enabled = models.BooleanField(default=True, help_text="Disabled devices are hidden and take no jobs.")
+    operator_state = models.CharField(
+        max_length=10,
+        choices=OperatorState.choices,
+        default=OperatorState.ACTIVE,
+        help_text="Paused: takes no job. Draining: runs the jobs already queued, then pauses.",
+    )
+    operator_state_changed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # The lease: the one job (and attempt) this device runs now, taken by `runtime_job_claim`, renewed by
     # the running worker, released by the report; free once it expires or its job has finished.
@@ -168,6 +189,27 @@ class RuntimeJob(models.Model):
     fully_delegated = models.BooleanField(null=True, blank=True)
     runs = models.PositiveIntegerField(null=True, blank=True)
     power_w = models.FloatField(null=True, blank=True)
+    # Measurement depth: the distribution over every timed run of every repetition, the 95% confidence
+    # interval of the mean (Student t), energy, throttling, and the detail as JSON (profile, repetitions
+    # with temperatures, power samples, the reproducibility record).
+    p5_ms = models.FloatField(null=True, blank=True)
+    p95_ms = models.FloatField(null=True, blank=True)
+    ci95_low_ms = models.FloatField(null=True, blank=True)
+    ci95_high_ms = models.FloatField(null=True, blank=True)
+    energy_mj = models.FloatField(
+        null=True, blank=True, help_text="Energy per inference (mJ), estimated from the battery gauge."
+    )
+    throttled = models.BooleanField(null=True, blank=True)
+    profile = models.JSONField(
+        default=dict, blank=True, help_text="Per-operator profile (evaluation.profiling)."
+    )
+    repetitions = models.JSONField(
+        default=list, blank=True, help_text="One entry per repetition: latencies summary and temperatures."
+    )
+    power = models.JSONField(
+        default=dict, blank=True, help_text="Power measurement: baseline, samples, source."
+    )
+    reproducibility = models.JSONField(default=dict, blank=True)
     runtime_version = models.CharField(max_length=200, blank=True)
     raw_log = models.TextField(blank=True)
     error_message = models.TextField(blank=True)

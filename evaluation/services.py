@@ -24,10 +24,19 @@ from django.utils import timezone
 
 from common.dispatch import dispatch, dispatch_history, ref_for
 
+from . import stats
 from .models import Device, DeviceHost, RuntimeJob
 from .runners.base import Accelerator, DeviceInfo, RunOptions
-from .selectors import device_get, device_pick, max_model_bytes, offline_after, too_big_message
+from .selectors import (
+    device_get,
+    device_pick,
+    device_takes_jobs,
+    max_model_bytes,
+    offline_after,
+    too_big_message,
+)
 from .signals import runtime_job_finished
+from .sysfs import hottest
 from .tflite import (
     Contract,
     ModelRejected,
@@ -44,7 +53,12 @@ logger = logging.getLogger(__name__)
 
 RUN_TASK = "evaluation.run_on_device"
 
-OPTION_LIMITS = {"threads": (1, 8), "warmup_runs": (1, 100), "timed_runs": (1, 1000)}
+OPTION_LIMITS = {
+    "threads": (1, 8),
+    "warmup_runs": (1, 100),
+    "timed_runs": (1, 1000),
+    "repetitions": (1, 10),
+}
 
 
 class RuntimeJobRefused(ValidationError):
@@ -53,6 +67,15 @@ class RuntimeJobRefused(ValidationError):
 
 class RateLimited(RuntimeJobRefused):
     pass
+
+
+class DeviceOperatorRefused(ValidationError):
+    """A pause/drain/resume that cannot be done; `messages` say why."""
+
+
+# How soon a worker asks again for a job its paused or draining device holds back (seconds).
+PAUSED_RETRY_S = 10.0
+ACTIVE_STATES = (RuntimeJob.State.QUEUED, RuntimeJob.State.RUNNING)
 
 
 # --- Devices ---------------------------------------------------------------------------------------
@@ -166,6 +189,8 @@ def runtime_job_options(options: dict | None) -> RunOptions:
     for key in ("input_shapes", "input_range", "require_full_delegation"):
         if options.get(key) is not None:
             setattr(run, key, options[key])
+    # Every job is profiled per operator unless asked not to (the benchmark measures the cost).
+    run.profile = str(options.get("profile", True)).lower() not in ("false", "0", "off", "no")
     if typed_shapes:
         run.input_shapes = typed_shapes
     return run
@@ -227,12 +252,14 @@ def runtime_job_create(
     run_options = runtime_job_options(options)
     if check_rate and purpose == "check":
         runtime_job_check_rate(owner=owner)
+    _job_check_operator(device_pick(device=device, accelerator=accelerator), purpose=purpose)
     data, name = _job_model_bytes(model_file, model_name=model_name)
     contract = Contract.from_dict(contract) if isinstance(contract, dict) else contract
     if contract is not None and contract.input_range and run_options.input_range is None:
         run_options.input_range = list(contract.input_range)  # generated inputs in the track's range
     info = _job_intake(data, run_options=run_options, contract=contract, accelerator=accelerator)
-    target = device_pick(device=device, accelerator=accelerator)
+    target = device_pick(device=device, accelerator=accelerator)  # again: time passed during intake
+    _job_check_operator(target, purpose=purpose)
     with transaction.atomic():
         if check_rate and purpose == "check" and owner is not None:
             # The check that counts, under a lock on the user's row: concurrent uploads of one user are
@@ -257,6 +284,19 @@ def runtime_job_create(
         job.save()
         runtime_job_send(job_id=job.pk)  # the outbox row commits with the job; sent after commit
     return job
+
+
+def _job_check_operator(target: Device, *, purpose: str) -> None:
+    """A participant's check is refused while its device (and every twin) is paused or draining; a job
+    another app asks for (a final-phase measurement) is queued and waits for the device."""
+    if purpose == "check" and not device_takes_jobs(target):
+        raise RuntimeJobRefused(
+            [
+                f"{target.name} is {target.get_operator_state_display().lower()} by its operator and takes "
+                "no new jobs right now. Choose another device, or try again later."
+            ],
+            code="device_paused",
+        )
 
 
 def _job_device(*, device: Device | str, accelerator: str) -> Device:
@@ -400,6 +440,9 @@ def runtime_job_claim(
         device = Device.objects.select_for_update().filter(slug=device_slug, device_host=host).first()
         if device is None:
             return {"run": False, "reason": "device not registered by this host"}
+        paused = _operator_refusal(device, job=job, now=now)
+        if paused is not None:
+            return paused
         if _lease_held(device, now=now):
             if not (dead_holder and dead_holder == device.lease_holder):
                 return {
@@ -428,6 +471,88 @@ def runtime_job_claim(
         "options": job.options,
         "lease_s": lease_s,
     }
+
+
+def _operator_refusal(device: Device, *, job: RuntimeJob, now: dt.datetime) -> dict | None:
+    """The claim's answer when the device's operator holds the job back (device row locked): a paused
+    device runs nothing; a draining one runs the jobs queued before the drain began and pauses itself once
+    they are done. The worker retries later (`retry_in`): the job waits, it is never dropped."""
+    state = device.operator_state
+    if state == Device.OperatorState.ACTIVE:
+        return None
+    if state == Device.OperatorState.DRAINING:
+        if _drain_eligible(device, job):
+            return None
+        _drain_settle(device, now=now)
+    return {
+        "run": False,
+        "paused": True,
+        "busy": False,
+        "reason": f"the device is {device.get_operator_state_display().lower()} by its operator",
+        "retry_in": PAUSED_RETRY_S,
+    }
+
+
+def _drain_eligible(device: Device, job: RuntimeJob) -> bool:
+    """Whether a draining device still runs this job: it was queued before the drain began."""
+    began = device.operator_state_changed_at
+    return began is None or job.created_at <= began
+
+
+def _drain_settle(device: Device, *, now: dt.datetime | None = None) -> bool:
+    """A draining device with none of its pre-drain jobs left queued or running becomes paused (call with
+    the device row locked, or on a fresh row inside a transaction). Returns whether it paused."""
+    if device.operator_state != Device.OperatorState.DRAINING:
+        return False
+    jobs = RuntimeJob.objects.filter(device_id=device.pk, state__in=ACTIVE_STATES)
+    if device.operator_state_changed_at is not None:
+        jobs = jobs.filter(created_at__lte=device.operator_state_changed_at)
+    if jobs.exists():
+        return False
+    device.operator_state = Device.OperatorState.PAUSED
+    device.operator_state_changed_at = now or timezone.now()
+    device.save(update_fields=["operator_state", "operator_state_changed_at"])
+    logger.info("device %s drained its queue and is now paused", device.slug)
+    return True
+
+
+def _drain_settle_by_pk(device_id: int) -> None:
+    """After a job on the device ended (inside the caller's transaction)."""
+    device = (
+        Device.objects.select_for_update()
+        .filter(pk=device_id, operator_state=Device.OperatorState.DRAINING)
+        .first()
+    )
+    if device is not None:
+        _drain_settle(device)
+
+
+def device_operator_state_set(*, device: Device | str, state: str) -> Device:
+    """The operator pauses, drains or resumes a device (permission checked by the caller with
+    `evaluation.operate_device`). State machine: active → paused | draining; draining → paused (by
+    itself once the jobs queued before the drain are done, or at once by the operator); paused |
+    draining → active (resume: the waiting jobs are claimed again by the device's worker, which retries
+    a held-back claim every PAUSED_RETRY_S). Raises `DeviceOperatorRefused` for an unknown state or
+    device."""
+    if state not in Device.OperatorState.values:
+        raise DeviceOperatorRefused(
+            [f"“{state}” is not a device state; use one of {', '.join(Device.OperatorState.values)}."],
+            code="bad_state",
+        )
+    slug = device if isinstance(device, str) else device.slug
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Device.objects.select_for_update().filter(slug=slug).first()
+        if locked is None:
+            raise DeviceOperatorRefused([f"There is no device “{slug}”."], code="unknown_device")
+        if locked.operator_state != state:
+            locked.operator_state = state
+            locked.operator_state_changed_at = now
+            locked.save(update_fields=["operator_state", "operator_state_changed_at"])
+            logger.info("device %s is now %s", locked.slug, state)
+        if state == Device.OperatorState.DRAINING:
+            _drain_settle(locked, now=now)
+    return locked
 
 
 def _job_start(job: RuntimeJob, *, device: Device, worker: str, now: dt.datetime) -> None:
@@ -519,6 +644,7 @@ def runtime_job_report(
                 value = result.get(name)
                 setattr(job, name, value)
             job.runs = result.get("count")
+            _record_depth(job, result)
             job.runtime_version = str(result.get("runtime_version") or "")[:200]
             job.raw_log = str(result.get("raw_log") or log)[:200000]
             job.state = RuntimeJob.State.DONE
@@ -533,11 +659,54 @@ def runtime_job_report(
         Device.objects.filter(pk=job.device_id, status=Device.Status.BUSY).update(
             status=Device.Status.ONLINE, last_heartbeat=now
         )
+        _drain_settle_by_pk(job.device_id)
         succeeded = job.state == RuntimeJob.State.DONE
         transaction.on_commit(
             lambda: runtime_job_finished.send(sender=RuntimeJob, job=job, succeeded=succeeded)
         )
     return True
+
+
+MAX_PROFILE_NODES = 5000
+
+
+def _record_depth(job: RuntimeJob, result: dict) -> None:
+    """The measurement's depth on the job: distribution and 95% CI of the mean over every timed run (or
+    pooled from the repetitions' summaries when a tool reports no single runs), throttling, the
+    per-operator profile, power and the reproducibility record."""
+    timings = [float(t) for t in result.get("timings_ms") or [] if t is not None]
+    repetitions = [
+        {k: v for k, v in dict(r).items() if k != "timings_ms"}
+        for r in (result.get("repetitions") or [])
+        if isinstance(r, dict)
+    ]
+    for repetition in repetitions:
+        repetition["hottest_before_c"] = hottest(repetition.get("thermal_before"))
+        repetition["hottest_after_c"] = hottest(repetition.get("thermal_after"))
+    summary = stats.summarize(timings) if timings else stats.pooled(repetitions)
+    if summary:
+        job.ci95_low_ms, job.ci95_high_ms = summary.get("ci_low"), summary.get("ci_high")
+    job.p5_ms = _number(result.get("p5_ms"), (summary or {}).get("p5"))
+    job.p95_ms = _number(result.get("p95_ms"), (summary or {}).get("p95"))
+    job.repetitions = repetitions
+    job.throttled = stats.throttling(repetitions)
+    profile = result.get("profile") if isinstance(result.get("profile"), dict) else {}
+    if profile.get("nodes"):
+        profile = dict(profile, nodes=profile["nodes"][:MAX_PROFILE_NODES])
+    job.profile = profile
+    power = result.get("power") if isinstance(result.get("power"), dict) else {}
+    job.power = power
+    job.energy_mj = _number(result.get("energy_mj"), power.get("energy_mj"))
+    record = dict(result.get("reproducibility") or {})
+    record.setdefault("thermal_source", result.get("thermal_source") or "")
+    job.reproducibility = record
+
+
+def _number(*values) -> float | None:
+    for value in values:
+        if isinstance(value, int | float) and value == value:  # not NaN
+            return float(value)
+    return None
 
 
 def runtime_job_release(*, uid, host: DeviceHost, reason: str = "", attempt: int | None = None) -> bool:
@@ -565,6 +734,7 @@ def _job_fail(job: RuntimeJob, message: str) -> None:
     job.finished_at = timezone.now()
     job.save()
     Device.objects.filter(pk=job.device_id, status=Device.Status.BUSY).update(status=Device.Status.ONLINE)
+    _drain_settle_by_pk(job.device_id)
     transaction.on_commit(lambda: runtime_job_finished.send(sender=RuntimeJob, job=job, succeeded=False))
 
 
@@ -627,6 +797,11 @@ def _recover_queued(*, now: dt.datetime, limit_attempts: int, counts: dict) -> N
             continue
         if RuntimeJob.objects.filter(device_id=job.device_id, state=RuntimeJob.State.RUNNING).exists():
             continue  # the device is working through its queue
+        if job.device.operator_state == Device.OperatorState.PAUSED or (
+            job.device.operator_state == Device.OperatorState.DRAINING
+            and not _drain_eligible(job.device, job)
+        ):
+            continue  # held back by the device's operator: its worker asks again, nothing is lost
         with transaction.atomic():
             locked = RuntimeJob.objects.select_for_update().select_related("device").get(pk=job.pk)
             if locked.state != RuntimeJob.State.QUEUED:

@@ -11,4 +11,7 @@ urlpatterns = [
     path("devices/", views.device_list, name="device-list"),
     path("jobs/<uuid:uid>/", views.job_detail, name="job-detail"),
     path("jobs/<uuid:uid>/status/", views.job_status, name="job-status"),
+    path("compare/", views.job_compare, name="job-compare"),
+    path("lab/", views.device_lab, name="device-lab"),
+    path("lab/<slug:slug>/<str:action>/", views.device_operate, name="device-operate"),
 ]

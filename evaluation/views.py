@@ -1,15 +1,22 @@
 """Evaluation pages: the device list and "Check my runtime" (upload, queue position and live status
-through htmx polling, results, history). Thin: the work is in `services`/`selectors`."""
+through htmx polling, results with their distribution, profile, power and reproducibility record,
+history), "compare two jobs", and the device lab (operators pause, drain and resume devices). Thin: the
+work is in `services`/`selectors`."""
+
+import uuid
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from common.uploads import upload_limited, upload_refused
 
 from . import selectors, services
-from .models import RuntimeJob
+from .models import Device, RuntimeJob
+from .profiling import delegation_summary
 from .runners.base import Accelerator
 from .tflite import ShapeError, format_shape, parse_shapes
 
@@ -53,6 +60,14 @@ class RuntimeCheckForm(forms.Form):
     threads = forms.IntegerField(min_value=1, max_value=8, initial=1, label="CPU threads")
     warmup_runs = forms.IntegerField(min_value=1, max_value=100, initial=1, label="Warm-up runs")
     timed_runs = forms.IntegerField(min_value=1, max_value=1000, initial=20, label="Timed runs")
+    repetitions = forms.IntegerField(
+        min_value=1,
+        max_value=10,
+        initial=3,
+        required=False,
+        label="Repetitions",
+        help_text="The timed runs are repeated this many times, with a cool-down between repetitions.",
+    )
 
     def __init__(self, *args, devices=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -142,7 +157,11 @@ def check_runtime(request):
             model_file=data["model"],
             device=data["device"],
             accelerator=data["accelerator"],
-            options={k: data[k] for k in ("threads", "warmup_runs", "timed_runs", "input_shape")},
+            options={
+                k: data[k]
+                for k in ("threads", "warmup_runs", "timed_runs", "repetitions", "input_shape")
+                if data.get(k) is not None
+            },
         )
     except services.RateLimited as exc:
         return _page(request, form=form, status=429, errors=exc.messages)
@@ -170,7 +189,24 @@ def _job_context(job: RuntimeJob) -> dict:
             {**t, "declared": format_shape(t.get("shape_signature") or t.get("shape"))}
             for t in info.get(role) or []
         ]
-    return {"job": job, "position": selectors.runtime_job_queue_position(job=job), "info": info}
+    profile = job.profile or {}
+    return {
+        "job": job,
+        "position": selectors.runtime_job_queue_position(job=job),
+        "info": info,
+        "profile": profile,
+        "chart": selectors.profile_chart(profile),
+        "agreement": selectors.profile_agreement(job),
+        "delegation": delegation_summary(profile, model_nodes=_operator_count(info))
+        if profile.get("nodes")
+        else "",
+    }
+
+
+def _operator_count(info: dict) -> int | None:
+    """The model's operator count from intake (its operators by type), when known."""
+    operators = info.get("operators") or {}
+    return sum(int(c) for c in operators.values()) if isinstance(operators, dict) and operators else None
 
 
 @login_required
@@ -182,3 +218,71 @@ def job_detail(request, uid):
 def job_status(request, uid):
     """The live part of a job, polled by htmx every second until the job finishes."""
     return render(request, "evaluation/_job_status.html", _job_context(_job_for(request, uid)))
+
+
+@login_required
+def job_compare(request):
+    """Two of the user's jobs side by side: the difference in mean latency with its 95% interval."""
+    first = _job_for_compare(request, request.GET.get("a"))
+    second = _job_for_compare(request, request.GET.get("b"))
+    error = ""
+    if first is None or second is None:
+        error = "Choose two of your finished runtime checks to compare."
+    comparison = selectors.runtime_job_compare(first=first, second=second) if not error else None
+    if not error and comparison is None:
+        error = "Both jobs need a result with at least two timed runs to be compared."
+    return render(
+        request,
+        "evaluation/job_compare.html",
+        {
+            "first": first,
+            "second": second,
+            "comparison": comparison,
+            "error": error,
+            "jobs": selectors.runtime_job_list_for_user(user=request.user, purpose=None).filter(
+                state=RuntimeJob.State.DONE
+            )[:50],
+        },
+        status=400 if error and (request.GET.get("a") or request.GET.get("b")) else 200,
+    )
+
+
+def _job_for_compare(request, uid) -> RuntimeJob | None:
+    try:
+        job = selectors.runtime_job_get(uid=uuid.UUID(str(uid)))
+    except ValueError:
+        return None
+    if job is None or not request.user.has_perm("evaluation.view_runtimejob", job):
+        return None
+    return job
+
+
+@login_required
+def device_lab(request):
+    """Every device by host: status, operator state, thermal state, queue, jobs and utilisation over the
+    last day, last error. Operators of a host (and superusers) pause, drain and resume its devices."""
+    groups = selectors.device_lab()
+    for group in groups:
+        for device in group["devices"]:
+            device.may_operate = request.user.has_perm("evaluation.operate_device", device)
+    return render(request, "evaluation/device_lab.html", {"groups": groups})
+
+
+@login_required
+@require_POST
+def device_operate(request, slug, action):
+    """POST from the lab page: pause, drain or resume one device."""
+    device = selectors.device_get_for_operator(slug=slug)
+    state = OPERATOR_ACTIONS.get(action)
+    if device is None or state is None or not request.user.has_perm("evaluation.operate_device", device):
+        raise Http404
+    services.device_operator_state_set(device=device, state=state)
+    messages.success(request, f"{device.name} is now {Device.OperatorState(state).label.lower()}.")
+    return redirect("evaluation:device-lab")
+
+
+OPERATOR_ACTIONS = {
+    "pause": Device.OperatorState.PAUSED,
+    "drain": Device.OperatorState.DRAINING,
+    "resume": Device.OperatorState.ACTIVE,
+}

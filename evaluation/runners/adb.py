@@ -21,6 +21,7 @@ from `ANDROID_ADB_SERVER_PORT` (adb's own convention) unless given; a server tha
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import os
@@ -34,6 +35,7 @@ import time
 import uuid
 from pathlib import Path
 
+from evaluation import sysfs
 from evaluation.benchmark_output import parse_benchmark_output
 from evaluation.runners.base import (
     Accelerator,
@@ -45,6 +47,12 @@ from evaluation.runners.base import (
     RunResult,
 )
 from evaluation.runners.hostconfig import check_device_settings, device_settings
+from evaluation.runners.remote_sensors import (
+    DeviceSensors,
+    combine_repetitions,
+    repetition_entry,
+    sampler_script,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -154,8 +162,11 @@ class AdbRunner:
         adb_path: str | None = None,
         work_root: str = f"{DEVICE_TMP}/mai",
         tcp: bool | None = None,
+        sysfs_root: str = "",
     ):
         self.serial = serial
+        # Where the device's /sys is read from (thermal zones, battery gauge): "" on a phone.
+        self.sysfs_root = sysfs_root
         self.benchmark_model = Path(benchmark_model)
         self.accelerators = list(accelerators or [Accelerator.CPU, Accelerator.XNNPACK])
         self.slug, self.name, self.tool_version = slug, name, tool_version
@@ -365,6 +376,8 @@ class AdbRunner:
             f"--max_secs={int(options.time_limit_s)}",
             "--report_peak_memory_footprint=true",
         ]
+        if options.profile:
+            flags.append("--enable_op_profiling=true")
         if options.accelerator == Accelerator.NPU:
             flags.append(f"--external_delegate_path={self.external_delegate_path}")
             if self.external_delegate_options:
@@ -388,8 +401,6 @@ class AdbRunner:
         return " ".join(shlex.quote(p) for p in parts + flags)
 
     def run(self, model_path: Path, options: RunOptions) -> RunResult:
-        import adbutils  # only device hosts with phones need it: imported when a phone is used
-
         model_path = Path(model_path)
         if options.accelerator not in self.accelerators:
             raise ModelError(
@@ -414,35 +425,97 @@ class AdbRunner:
             self._push(device, model_path, graph)
             mask = self._big_core_mask(device) if options.pin_big_cores else ""
             command = self.command_for(graph, options, input_names=input_names, big_core_mask=mask)
-            started = time.monotonic()
-            try:
-                status, output = self._shell(
-                    device,
-                    f"cd {shlex.quote(job_dir)} && {command} 2>&1",
-                    timeout=options.time_limit_s + HOST_MARGIN_S,
+            sensors = DeviceSensors(
+                lambda cmd, timeout=30: self._shell(device, cmd, timeout=timeout), self.sysfs_root
+            )
+            power_source = sensors.power_source()
+            baseline = sensors.idle_power(power_source) if power_source else []
+            repetitions, outputs, during = [], [], []
+            for index in range(max(1, int(options.repetitions))):
+                cooldown = sensors.cool_down(options) if index else None
+                before = sensors.thermal()
+                status, output, log = self._run_once(device, job_dir, command, options, power_source)
+                after = sensors.thermal()
+                result = self._result(status, output, log, options)
+                if power_source:
+                    during += sensors.read_samples(f"{job_dir}/power.txt", power_source)
+                outputs.append((result, log, output))
+                repetitions.append(
+                    repetition_entry(index, result, before=before, after=after, cooldown=cooldown)
                 )
-            except adbutils.AdbTimeout:
-                self._kill_job(job_dir)
-                raise JobTimeout(
-                    f"the benchmark did not finish within {options.time_limit_s:g} s and was "
-                    f"stopped on the device"
-                ) from None
-            except DeviceUnavailable as exc:
-                raise DeviceUnavailable(
-                    f"device {self.serial} went away during the job ({self.state()}): the job will be retried",
-                    log=exc.log,
-                ) from None
-            log = f"$ {command}\n{output}"
-            if status in (124, 137) and time.monotonic() - started >= options.time_limit_s * 0.9:
-                self._kill_job(job_dir)
-                raise JobTimeout(
-                    f"the benchmark did not finish within {options.time_limit_s:g} s and was "
-                    f"stopped on the device",
-                    log=log,
-                )
-            return self._result(status, output, log, options)
+            return combine_repetitions(
+                outputs,
+                repetitions,
+                power=sysfs.power_summary(power_source, baseline, during, None) if power_source else None,
+                reproducibility=self._reproducibility(device, model_path, options),
+            )
         finally:
             self._cleanup(job_dir)
+
+    def _run_once(self, device, job_dir: str, command: str, options: RunOptions, power_source) -> tuple:
+        """One run of the tool (one repetition), with the power sampler running beside it on the device."""
+        import adbutils  # only device hosts with phones need it: imported when a phone is used
+
+        started = time.monotonic()
+        script = f"cd {shlex.quote(job_dir)} && {command} 2>&1"
+        if power_source:
+            script = sampler_script(power_source, f"{job_dir}/power.txt", script)
+        try:
+            status, output = self._shell(device, script, timeout=options.time_limit_s + HOST_MARGIN_S)
+        except adbutils.AdbTimeout:
+            self._kill_job(job_dir)
+            raise JobTimeout(
+                f"the benchmark did not finish within {options.time_limit_s:g} s and was stopped on the device"
+            ) from None
+        except DeviceUnavailable as exc:
+            raise DeviceUnavailable(
+                f"device {self.serial} went away during the job ({self.state()}): the job will be retried",
+                log=exc.log,
+            ) from None
+        log = f"$ {command}\n{output}"
+        if status in (124, 137) and time.monotonic() - started >= options.time_limit_s * 0.9:
+            self._kill_job(job_dir)
+            raise JobTimeout(
+                f"the benchmark did not finish within {options.time_limit_s:g} s and was stopped on the device",
+                log=log,
+            )
+        return status, output, log
+
+    def _reproducibility(self, device, model_path: Path, options: RunOptions) -> dict:
+        props = {}
+        try:
+            _, out = self._shell(
+                device,
+                "getprop ro.product.model; getprop ro.build.fingerprint; getprop ro.soc.model",
+                timeout=15,
+            )
+            props = dict(
+                zip(("model", "fingerprint", "soc"), (out.splitlines() + ["", "", ""])[:3], strict=True)
+            )
+        except DeviceUnavailable:
+            pass
+        return {
+            "device": props.get("model") or self.name or self.serial,
+            "soc": props.get("soc") or "",
+            "os_build": props.get("fingerprint") or "",
+            "tool": "TFLite benchmark_model",
+            "tool_version": self.tool_version or f"sha256:{self._tool_sha[:12]}",
+            "litert_version": self.tool_version or "",
+            "delegate": Accelerator.LABELS.get(options.accelerator, options.accelerator),
+            "delegate_options": {"external_delegate_options": self.external_delegate_options}
+            if options.accelerator == Accelerator.NPU and self.external_delegate_options
+            else {},
+            "threads": options.threads,
+            "warmup_runs": options.warmup_runs,
+            "timed_runs": options.timed_runs,
+            "repetitions": options.repetitions,
+            "input_shapes": [
+                list(map(int, s))
+                for _, s in sorted((int(k), v) for k, v in (options.input_shapes or {}).items())
+            ],
+            "model_sha256": _sha256(model_path),
+            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
 
     def _result(self, status: int, output: str, log: str, options: RunOptions) -> RunResult:
         parsed = parse_benchmark_output(output)
@@ -527,6 +600,7 @@ ADB_SETTINGS = {
     "adb_port",
     "work_root",
     "tcp",
+    "sysfs_root",
 }
 
 

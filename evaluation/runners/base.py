@@ -45,6 +45,16 @@ class RunOptions:
     # Real values generated inputs are drawn from (the track's declared range); None: [0, 255] for
     # float inputs, the dtype's full range for integer ones.
     input_range: list[float] | None = None
+    # The repeatable protocol: warm-up, then `timed_runs` timed runs, repeated `repetitions` times with a
+    # cool-down between repetitions (until the hottest thermal zone is under `cooldown_threshold_c`, at
+    # most `cooldown_max_s`; a fixed `cooldown_pause_s` where the device has no thermal sensor).
+    repetitions: int = 1
+    cooldown_pause_s: float = 1.0
+    cooldown_threshold_c: float = 45.0
+    cooldown_max_s: float = 60.0
+    # A per-operator profile after the timed runs (evaluation.profiling); it does not change the timings.
+    profile: bool = False
+    profile_rounds: int = 10
 
 
 @dataclass
@@ -63,6 +73,16 @@ class RunResult:
     fully_delegated: bool | None = None
     delegate_kernels: int | None = None
     power_w: float | None = None
+    # Measurement depth (all optional: a runner fills what its device can tell).
+    p5_ms: float | None = None
+    p95_ms: float | None = None
+    timings_ms: list[float] | None = None  # every timed run of every repetition, in order
+    repetitions: list[dict] | None = None  # per repetition: n, mean/median/std/min/max, thermal, cool-down
+    profile: dict | None = None  # evaluation.profiling
+    power: dict | None = None  # evaluation.sysfs.power_summary
+    energy_mj: float | None = None
+    thermal_source: str | None = None  # "thermal_zone", "hwmon" or "" (no sensor)
+    reproducibility: dict | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)

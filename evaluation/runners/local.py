@@ -9,6 +9,8 @@ the TFLite benchmark tool's (see `_sandbox_child.benchmark`). No Django here.
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import os
 import platform
 from pathlib import Path
@@ -44,10 +46,14 @@ class LocalRunner:
         *,
         memory_limit_mb: int = 4096,
         max_tensor_bytes: int = DEFAULT_MAX_TENSOR_BYTES,
+        sysfs_root: str | None = None,
     ):
         self.slug = slug
         self.memory_limit_mb = memory_limit_mb
         self.max_tensor_bytes = max_tensor_bytes
+        # Where /sys is read from (thermal zones, power sensors): "" on a real host; tests point it at a
+        # fake tree. `DEVICE_SYSFS_ROOT` when not given.
+        self.sysfs_root = os.environ.get("DEVICE_SYSFS_ROOT", "") if sysfs_root is None else sysfs_root
 
     def probe(self) -> DeviceInfo:
         cpu = cpu_model_name()
@@ -82,6 +88,11 @@ class LocalRunner:
             "max_tensor_bytes": self.max_tensor_bytes,
             "input_shapes": {str(k): v for k, v in (options.input_shapes or {}).items()},
             "input_range": options.input_range,
+            "repetitions": options.repetitions,
+            "cooldown_pause_s": options.cooldown_pause_s,
+            "cooldown_threshold_c": options.cooldown_threshold_c,
+            "cooldown_max_s": options.cooldown_max_s,
+            "sysfs_root": self.sysfs_root,
         }
         try:
             result, log = run_sandboxed(
@@ -111,6 +122,8 @@ class LocalRunner:
         if result.get("refusal"):
             raise ModelError(explain_memory_refusal(result["refusal"], self.max_tensor_bytes))
         raw_log = result["raw_log"] + ("\n\n" + log.strip() if log.strip() else "")
+        profile = self._profile(request, options) if options.profile else None
+        power = result.get("power") or None
         return RunResult(
             init_ms=result["init_ms"],
             first_inference_ms=result["first_inference_ms"],
@@ -125,7 +138,65 @@ class LocalRunner:
             raw_log=raw_log,
             count=result["count"],
             fully_delegated=None,
+            p5_ms=result["p5_ms"],
+            p95_ms=result["p95_ms"],
+            timings_ms=result["timings_ms"],
+            repetitions=result["repetitions"],
+            profile=profile,
+            power=power,
+            power_w=(power or {}).get("power_w"),
+            energy_mj=(power or {}).get("energy_mj"),
+            thermal_source=result["thermal_source"],
+            reproducibility=self._reproducibility(model_path, options, result),
         )
+
+    def _profile(self, request: dict, options: RunOptions) -> dict:
+        """The per-operator profile, in its own sandboxed run after the timed runs: a model that the
+        profiler cannot take apart (or that crashes it) keeps its measurement, with the reason."""
+        try:
+            profile, _ = run_sandboxed(
+                "evaluation._sandbox_child:profile",
+                dict(request, rounds=options.profile_rounds),
+                time_limit_s=options.time_limit_s,
+                memory_limit_mb=LITERT_ADDRESS_SPACE_MB + self.memory_limit_mb,
+            )
+        except SandboxTimeout:
+            return {"error": f"The profile did not finish within {options.time_limit_s:g} s."}
+        except SandboxCrash as exc:
+            return {"error": f"LiteRT crashed while profiling this model ({exc.signal_name})."}
+        except SandboxError as exc:
+            return {"error": f"This model could not be profiled one operator at a time: {exc.message}"}
+        return profile
+
+    def _reproducibility(self, model_path: Path, options: RunOptions, result: dict) -> dict:
+        """What another person needs to reproduce the measurement."""
+        info = self.probe()
+        return {
+            "device": info.name,
+            "soc": info.soc,
+            "os_build": f"{platform.system()} {platform.release()} ({platform.version()})",
+            "tool": "LiteRT Interpreter (mai local runner, TFLite benchmark protocol)",
+            "litert_version": result.get("litert_version", ""),
+            "delegate": "XNNPACK"
+            if options.accelerator == Accelerator.XNNPACK
+            else "none (built-in kernels)",
+            "delegate_options": {},
+            "threads": options.threads,
+            "warmup_runs": options.warmup_runs,
+            "timed_runs": options.timed_runs,
+            "repetitions": options.repetitions,
+            "input_shapes": result.get("input_shapes_run") or [],
+            "model_sha256": file_sha256(model_path),
+            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def runner_from_spec(target: str) -> LocalRunner:

@@ -20,6 +20,8 @@ model → `ModelError` with its own error lines.
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import json
 import logging
 import re
@@ -29,6 +31,7 @@ import time
 import uuid
 from pathlib import Path
 
+from evaluation import sysfs
 from evaluation.runners.base import (
     Accelerator,
     DeviceInfo,
@@ -39,6 +42,12 @@ from evaluation.runners.base import (
     RunResult,
 )
 from evaluation.runners.hostconfig import check_device_settings, device_settings
+from evaluation.runners.remote_sensors import (
+    DeviceSensors,
+    combine_repetitions,
+    repetition_entry,
+    sampler_script,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +83,7 @@ class SshRunner:
         dispatch_library_path: str = "",
         work_root: str = "/tmp/mai-jobs",
         connect_timeout: float = 10.0,
+        sysfs_root: str = "",
     ):
         self.host, self.port, self.username = host, port, username
         self.key_path = Path(key_path)
@@ -84,6 +94,8 @@ class SshRunner:
         self.dispatch_library_path = dispatch_library_path
         self.work_root = work_root.rstrip("/")
         self.connect_timeout = connect_timeout
+        # Where the board's /sys is read from (thermal zones, hwmon/INA power sensors): "" on a board.
+        self.sysfs_root = sysfs_root
         self._python = ""  # the interpreter behind litert-benchmark on the board
         self._litert_version = ""
 
@@ -306,42 +318,104 @@ class SshRunner:
             remote_model, result_json = f"{job_dir}/model.tflite", f"{job_dir}/result.json"
             self._upload(client, model_path, remote_model)
             command = self.command_for(remote_model, result_json, options)
-            started = time.monotonic()
-            try:
-                status, out, err = self._exec(
-                    client,
-                    f"cd {shlex.quote(job_dir)} && {command}",
-                    timeout=options.time_limit_s + HOST_MARGIN_S,
-                    timeout_error=True,
+
+            def shell(text, timeout=30):
+                status, out, err = self._exec(client, text, timeout=timeout)
+                return status, out + err
+
+            sensors = DeviceSensors(shell, self.sysfs_root)
+            power_source = sensors.power_source()
+            baseline = sensors.idle_power(power_source) if power_source else []
+            repetitions, outputs, during = [], [], []
+            for index in range(max(1, int(options.repetitions))):
+                cooldown = sensors.cool_down(options) if index else None
+                before = sensors.thermal()
+                result, log = self._run_once(client, job_dir, command, result_json, options, power_source)
+                after = sensors.thermal()
+                if power_source:
+                    during += sensors.read_samples(f"{job_dir}/power.txt", power_source)
+                outputs.append((result, log, ""))
+                repetitions.append(
+                    repetition_entry(index, result, before=before, after=after, cooldown=cooldown)
                 )
-            except TimeoutError:
-                if self.state() == "offline":
-                    raise DeviceUnavailable(
-                        f"board {self.address} stopped answering during the job"
-                    ) from None
-                self._kill(job_dir)
-                raise JobTimeout(
-                    f"the benchmark did not finish within {options.time_limit_s:g} s and was "
-                    f"stopped on the board"
-                ) from None
-            except DeviceUnavailable:
-                raise DeviceUnavailable(
-                    f"board {self.address} went away during the job: the job will be retried"
-                ) from None
-            log = f"$ {command}\n{out}{err}"
-            if status in (124, 137) and time.monotonic() - started >= options.time_limit_s * 0.9:
-                raise JobTimeout(
-                    f"the benchmark did not finish within {options.time_limit_s:g} s and was "
-                    f"stopped on the board",
-                    log=log,
-                )
-            return self._result(client, status, out, err, log, result_json, options)
+            combined = combine_repetitions(
+                outputs,
+                repetitions,
+                power=sysfs.power_summary(power_source, baseline, during, None) if power_source else None,
+                reproducibility=self._reproducibility(client, model_path, options),
+            )
+            combined.profile = {
+                "error": "litert-benchmark, the tool on this board, reports no per-operator times (it has no "
+                "op-profiling option), so this job has no per-operator profile."
+            }
+            if len(outputs) == 1:
+                combined.p5_ms, combined.p95_ms = outputs[0][0].p5_ms, outputs[0][0].p95_ms
+            return combined
         finally:
             try:
                 self._exec(client, f"rm -rf {shlex.quote(job_dir)}", timeout=30)
             except Exception:  # noqa: BLE001 - a board that went away keeps the folder
                 logger.info("could not remove %s on %s", job_dir, self.address)
             client.close()
+
+    def _run_once(
+        self, client, job_dir, command, result_json, options, power_source
+    ) -> tuple[RunResult, str]:
+        """One run of litert-benchmark (one repetition), the power sampler beside it on the board."""
+        started = time.monotonic()
+        script = f"cd {shlex.quote(job_dir)} && {command}"
+        if power_source:
+            script = sampler_script(power_source, f"{job_dir}/power.txt", script)
+        try:
+            status, out, err = self._exec(
+                client, script, timeout=options.time_limit_s + HOST_MARGIN_S, timeout_error=True
+            )
+        except TimeoutError:
+            if self.state() == "offline":
+                raise DeviceUnavailable(f"board {self.address} stopped answering during the job") from None
+            self._kill(job_dir)
+            raise JobTimeout(
+                f"the benchmark did not finish within {options.time_limit_s:g} s and was stopped on the board"
+            ) from None
+        except DeviceUnavailable:
+            raise DeviceUnavailable(
+                f"board {self.address} went away during the job: the job will be retried"
+            ) from None
+        log = f"$ {command}\n{out}{err}"
+        if status in (124, 137) and time.monotonic() - started >= options.time_limit_s * 0.9:
+            raise JobTimeout(
+                f"the benchmark did not finish within {options.time_limit_s:g} s and was stopped on the board",
+                log=log,
+            )
+        return self._result(client, status, out, err, log, result_json, options), log
+
+    def _reproducibility(self, client, model_path: Path, options: RunOptions) -> dict:
+        status, out, _ = self._exec(
+            client,
+            "uname -srvm; (tr -d '\\0' < /proc/device-tree/model) 2>/dev/null; echo; "
+            "grep -m1 -E '^(Hardware|model name)' /proc/cpuinfo 2>/dev/null | cut -d: -f2",
+            timeout=15,
+        )
+        lines = [line.strip() for line in out.splitlines()] + ["", "", ""]
+        return {
+            "device": lines[1] or self.name or self.address,
+            "soc": lines[2],
+            "os_build": lines[0],
+            "tool": "litert-benchmark",
+            "tool_version": self._litert_version,
+            "litert_version": self._litert_version,
+            "delegate": Accelerator.LABELS.get(options.accelerator, options.accelerator),
+            "delegate_options": {"dispatch_library_path": self.dispatch_library_path}
+            if options.accelerator == Accelerator.NPU and self.dispatch_library_path
+            else {},
+            "threads": options.threads,
+            "warmup_runs": options.warmup_runs,
+            "timed_runs": options.timed_runs,
+            "repetitions": options.repetitions,
+            "input_shapes": [],
+            "model_sha256": hashlib.sha256(model_path.read_bytes()).hexdigest(),
+            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
 
     def _check_space(self, client, size: int) -> None:
         status, out, _ = self._exec(client, f"df -Pk {shlex.quote(self.work_root)}")
@@ -412,6 +486,8 @@ class SshRunner:
             raw_log=log,
             count=latency.get("num_runs"),
             fully_delegated=None if options.accelerator in (Accelerator.CPU, Accelerator.XNNPACK) else fully,
+            p5_ms=latency.get("p5_ms"),
+            p95_ms=latency.get("p95_ms"),
         )
 
     @staticmethod
@@ -475,6 +551,7 @@ SSH_SETTINGS = {
     "dispatch_library_path",
     "work_root",
     "connect_timeout",
+    "sysfs_root",
 }
 
 

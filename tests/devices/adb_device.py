@@ -61,6 +61,7 @@ DEFAULT_PROPS = {
     "ro.board.platform": "kona",
     "ro.build.version.release": "13",
     "ro.build.version.sdk": "33",
+    "ro.build.fingerprint": "OPPO/CPH2025EEA/OP4A89:13/TP1A.220905.001/R.1234567:user/release-keys",
     "ro.product.cpu.abi": "arm64-v8a",
     "ro.serialno": "MAITEST0001",
 }

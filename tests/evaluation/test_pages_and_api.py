@@ -7,9 +7,9 @@ from urllib.parse import urlparse
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from rest_framework.authtoken.models import Token
 
 from evaluation.models import RuntimeJob
+from tests.factories import api_token
 
 pytestmark = pytest.mark.django_db
 
@@ -147,8 +147,7 @@ def test_device_list_shows_what_each_device_runs(client, host_cpu):
 @pytest.fixture
 def api(client, make_user):
     user = make_user(email="script@uni.example")
-    token = Token.objects.create(user=user)
-    client.defaults["HTTP_AUTHORIZATION"] = f"Token {token.key}"
+    client.defaults["HTTP_AUTHORIZATION"] = f"Token {api_token(user)}"
     return client
 
 
@@ -179,10 +178,10 @@ def test_api_errors_are_readable(api, host_cpu, bad_models, tflite_models):
     assert response.json()["errors"][0].startswith("This is not a TensorFlow Lite model")
     with tflite_models["conv_float"].open("rb") as fh:
         response = api.post("/api/evaluation/jobs/", {"model": fh, "device": "nowhere", "accelerator": "cpu"})
-    assert response.json() == {"errors": ["There is no device “nowhere”. Choose one from the device list."]}
+    assert response.json()["errors"] == ["There is no device “nowhere”. Choose one from the device list."]
     response = api.post("/api/evaluation/jobs/", {}, CONTENT_LENGTH=str(600 * 1024 * 1024))
     assert response.status_code == 413
-    assert response.json() == {"errors": ["The file is 600.0 MB; the largest model accepted is 200.0 MB."]}
+    assert response.json()["errors"] == ["The file is 600.0 MB; the largest model accepted is 200.0 MB."]
 
 
 def test_jobs_are_private_to_their_owner(api, client, host_cpu, tflite_models, make_user):
@@ -191,8 +190,8 @@ def test_jobs_are_private_to_their_owner(api, client, host_cpu, tflite_models, m
             "/api/evaluation/jobs/", {"model": fh, "device": "host-cpu", "accelerator": "cpu"}
         ).json()["uid"]
     other = make_user(email="other@uni.example")
-    token = Token.objects.create(user=other)
-    assert api.get(f"/api/evaluation/jobs/{uid}/", HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 404
+    token = api_token(other)
+    assert api.get(f"/api/evaluation/jobs/{uid}/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 404
     from django.test import Client
 
     browser = Client()
