@@ -121,7 +121,7 @@ def runtime_job_get_by_pk(*, pk: int | None) -> RuntimeJob | None:
 
 # --- Measurement depth: the profile chart, the comparison of two jobs, the device lab --------------
 
-CHART_BAR_WIDTH = 300  # px of the longest bar in the operator chart
+CHART_BAR_WIDTH = 160  # px of a bar taking all the time; the chart is 360 px wide, a phone's width
 
 
 def profile_chart(profile: dict | None, *, limit: int = 10) -> dict | None:
@@ -130,7 +130,7 @@ def profile_chart(profile: dict | None, *, limit: int = 10) -> dict | None:
     rows = top_operator_types(profile or {}, limit=limit)
     if not rows:
         return None
-    bar_height, gap, label_width = 18, 6, 190
+    bar_height, gap, label_width = 18, 6, 130
     bars = []
     for position, row in enumerate(rows):
         y = position * (bar_height + gap)
@@ -147,7 +147,7 @@ def profile_chart(profile: dict | None, *, limit: int = 10) -> dict | None:
         "bars": bars,
         "label_width": label_width,
         "bar_height": bar_height,
-        "width": label_width + CHART_BAR_WIDTH + 90,
+        "width": label_width + CHART_BAR_WIDTH + 70,
         "height": len(rows) * (bar_height + gap),
     }
 

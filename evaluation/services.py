@@ -250,6 +250,7 @@ def runtime_job_create(
     whose `.messages` say what to fix; nothing is stored then."""
     device = _job_device(device=device, accelerator=accelerator)
     run_options = runtime_job_options(options)
+    run_options.accelerator = accelerator  # the stored options say what ran (not RunOptions' default)
     if check_rate and purpose == "check":
         runtime_job_check_rate(owner=owner)
     _job_check_operator(device_pick(device=device, accelerator=accelerator), purpose=purpose)

@@ -106,7 +106,7 @@ class ScoringForm(forms.Form):
         label="Score formula (computed)",
         widget=forms.TextInput(attrs={"spellcheck": "false", "autocomplete": "off"}),
         help_text="Over psnr, ssim, accuracy_top1, accuracy_top3, si_rmse, rmse, runtime_ms, memory_mb, "
-        "power_w and your constants; + - * / ** log exp sqrt min max.",
+        "power_w, energy_mj and your constants; + - * / ** log exp sqrt min max.",
     )
     constants = ConstantsField(required=False, help_text="One per line, e.g. C = 1.5")
     device_slug = forms.ChoiceField(label="Target device", help_text="Runtime is measured on this device.")

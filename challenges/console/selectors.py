@@ -98,6 +98,7 @@ SAMPLE_VALUES = {
     "runtime_ms": 50.0,
     "memory_mb": 100.0,
     "power_w": 2.0,
+    "energy_mj": 20.0,
 }
 
 

@@ -28,6 +28,7 @@ QUANTITIES: dict[str, str] = {
     "runtime_ms": "Runtime (ms)",
     "memory_mb": "Peak memory (MB)",
     "power_w": "Power (W)",
+    "energy_mj": "Energy per inference (mJ)",
 }
 
 
@@ -281,6 +282,7 @@ def formula_validate(
         "runtime_ms": 50.0,
         "memory_mb": 100.0,
         "power_w": 2.0,
+        "energy_mj": 100.0,
     }
     values.update(sample or {})
     formula.evaluate(values)

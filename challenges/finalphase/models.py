@@ -62,7 +62,7 @@ class FinalPhaseSettings(models.Model):
         max_length=500,
         default="2 ** (2 * psnr) / (C * runtime_ms)",
         help_text="An expression over psnr, ssim, accuracy_top1, accuracy_top3, si_rmse, rmse, runtime_ms, "
-        "memory_mb, power_w and the constants below; + - * / ** and log, exp, sqrt, min, max.",
+        "memory_mb, power_w, energy_mj and the constants below; + - * / ** and log, exp, sqrt, min, max.",
     )
     constants = models.JSONField(default=dict, blank=True, help_text='Named constants, e.g. {"C": 1.0}.')
     counting_policy = models.CharField(
@@ -161,6 +161,11 @@ class ModelSubmission(models.Model):
     runtime_ms = models.FloatField(null=True, blank=True)
     memory_mb = models.FloatField(null=True, blank=True)
     power_w = models.FloatField(null=True, blank=True)
+    energy_mj = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Energy per inference above idle (mJ), where the device measures power.",
+    )
     device_name = models.CharField(max_length=200, blank=True)
     score = models.FloatField(null=True, blank=True)
     score_error = models.CharField(max_length=300, blank=True)
@@ -195,7 +200,12 @@ class ModelSubmission(models.Model):
         for short, name in (("top1", "accuracy_top1"), ("top3", "accuracy_top3")):
             if short in values:
                 values.setdefault(name, values[short])
-        values.update(runtime_ms=self.runtime_ms, memory_mb=self.memory_mb, power_w=self.power_w)
+        values.update(
+            runtime_ms=self.runtime_ms,
+            memory_mb=self.memory_mb,
+            power_w=self.power_w,
+            energy_mj=self.energy_mj,
+        )
         return values
 
 

@@ -42,6 +42,8 @@ def test_job_is_created_with_intake_and_options(host_cpu, make_user, upload):
     assert job.state == RuntimeJob.State.QUEUED and job.device == host_cpu
     assert job.model_name == "conv_int8.tflite" and job.model_info["kind"] == "full-integer"
     assert job.options["threads"] == 2 and job.options["timed_runs"] == 50 and job.options["warmup_runs"] == 1
+    # The stored options name the accelerator asked for (they said "cpu", RunOptions' default, before).
+    assert job.accelerator == "xnnpack" and job.options["accelerator"] == "xnnpack"
     assert job.model_file.read()[4:8] == b"TFL3"
 
 

@@ -438,6 +438,7 @@ def model_submission_record_runtime(*, job, succeeded: bool) -> None:
             runtime_ms=job.mean_ms,
             memory_mb=job.peak_memory_mb,
             power_w=job.power_w,
+            energy_mj=job.energy_mj,
             device_name=measured_on_label(challenge=submission.challenge, device=job.device),
         )
     else:

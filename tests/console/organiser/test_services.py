@@ -109,7 +109,7 @@ def test_formula_preview_on_current_results_and_a_bad_formula(track):
     )
     assert bad.rows == []
     assert bad.error == (
-        "Unknown name “runtime”; use one of: accuracy_top1, accuracy_top3, memory_mb, power_w, psnr, rmse, "
+        "Unknown name “runtime”; use one of: accuracy_top1, accuracy_top3, energy_mj, memory_mb, power_w, psnr, rmse, "
         "runtime_ms, si_rmse, ssim, C."
     )
     never = selectors.formula_preview(challenge=track, source="psnr / (C - 1)", constants={"C": 1})
