@@ -100,9 +100,11 @@ def challenge_detail(request, ch):
     ctx["registration_open"] = timeline.registration_open(tl, now)
     ctx["data_files"] = selectors.data_files_for(challenge=ch, user=request.user, now=now)
     ctx["leaderboard_visible"] = selectors.leaderboard_visible(challenge=ch, user=request.user, now=now)
-    ctx["final_leaderboard_visible"] = selectors.leaderboard_visible(
-        challenge=ch, user=request.user, phase=timeline.Phase.FINAL, now=now
-    )
+    # The same rules predicate as the final leaderboard page: after the release it shows the board to the
+    # track's registered participants (and organisers), not to every visitor.
+    ctx["final_leaderboard_visible"] = request.user.has_perm("finalphase.view_leaderboard", ch)
+    released_at = tl.at(timeline.K_PRELIMINARY)
+    ctx["final_results_released"] = released_at is not None and released_at <= now
     if ctx["team"]:
         ctx["limits"] = selectors.submission_limits(team=ctx["team"], challenge=ch, now=now)
     return render(request, "challenges/detail.html", ctx)

@@ -146,7 +146,7 @@ def calibration_sources(*, challenge: Challenge, now=None) -> list[tuple[str, st
     files = DataFile.objects.filter(challenge=challenge, split=DataFile.Split.VALIDATION_INPUT).exclude(
         file=""
     )
-    return [(f"released validation inputs {f.title}", f.file.name) for f in files]
+    return [(f"released validation file “{f.title}”", f.file.name) for f in files]
 
 
 def target_device_for(*, challenge: Challenge | None):

@@ -92,7 +92,12 @@ def table(
     *,
     right: Sequence[str] = (),
     caption: str | None = None,
+    empty: str = "Nothing to show yet.",
 ) -> Table:
+    """A table of rows; with no rows, `empty` says so under the headings instead of an empty grid."""
+    rows = list(rows)
+    if not rows:
+        caption = f"{empty} {caption}" if caption else empty
     tab = Table(title=title, box=box.SIMPLE_HEAD, caption=caption, title_justify="left")
     for name in columns:
         tab.add_column(name, justify="right" if name in right else "left", overflow="fold")

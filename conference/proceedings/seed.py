@@ -81,9 +81,10 @@ def _seed_edition(workshop: Workshop) -> None:
     if selectors.programme_sessions(workshop=workshop):
         return
     talks = list(selectors.invited_talks(workshop=workshop))
+    papers = list(selectors.accepted_papers(workshop=workshop)[:3])
     first = services.session_save(
         workshop=workshop,
-        title="Session 1: Keynote and papers",
+        title="Session 1: Keynote and papers" if papers else "Session 1: Keynote",
         room="Main hall",
         chair_name="Chris Chair",
         starts_at=_at(workshop, 8),
@@ -93,7 +94,7 @@ def _seed_edition(workshop: Workshop) -> None:
         session=first, kind="invited", starts_at=_at(workshop, 8), ends_at=_at(workshop, 8, 45), talk=talks[0]
     )
     start = _at(workshop, 8, 45)
-    for paper in selectors.accepted_papers(workshop=workshop)[:3]:
+    for paper in papers:
         services.slot_save(
             session=first,
             kind="paper",

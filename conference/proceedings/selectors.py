@@ -45,6 +45,11 @@ def accepted_papers(*, workshop: Workshop) -> QuerySet[Paper]:
     )
 
 
+def camera_ready_count(*, workshop: Workshop) -> int:
+    """Accepted papers whose checked camera-ready PDF the proceedings export can take now."""
+    return sum(1 for paper in accepted_papers(workshop=workshop) if cameraready.final_pdf(paper) is not None)
+
+
 def paper_slots(*, workshop: Workshop) -> QuerySet[Slot]:
     return (
         Slot.objects.filter(session__workshop=workshop, kind=Slot.Kind.PAPER, paper__isnull=False)

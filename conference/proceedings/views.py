@@ -153,6 +153,7 @@ def manage(request, ws):
             "form": form,
             "exports": selectors.exports_of(workshop=ws),
             "accepted_count": selectors.accepted_papers(workshop=ws).count(),
+            "ready_count": selectors.camera_ready_count(workshop=ws),
         },
     )
 

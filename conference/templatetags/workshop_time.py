@@ -29,7 +29,9 @@ def format_in_zone(value, zone_key: str) -> str:
     hour = local.strftime("%I").lstrip("0")
     minute = local.strftime(":%M") if local.minute else ""
     ampm = local.strftime("%p").lower()
-    return f"{local:%a} {local.day} {local:%B %Y}, {hour}{minute}{ampm} {zone_label(zone_key)} ({local:%Z})"
+    label, abbreviation = zone_label(zone_key), local.strftime("%Z")
+    suffix = "" if abbreviation == label else f" ({abbreviation})"  # "UTC", not "UTC (UTC)"
+    return f"{local:%a} {local.day} {local:%B %Y}, {hour}{minute}{ampm} {label}{suffix}"
 
 
 @register.simple_tag

@@ -66,6 +66,8 @@ def test_a_token_authenticates_and_its_last_use_is_shown(browser, person):
     cell = html.element(browser.get("/account/tokens/"), **{"data-testid": "token-last-used"})
     # Shown in the site's zone (UTC here) with the viewer's local time beside, as every date.
     assert cell.find("time").attrs["datetime"].startswith(token.last_used_at.strftime("%Y-%m-%dT%H:%M"))
+    shown = cell.find("time").text
+    assert shown.endswith("m UTC") and "(UTC)" not in shown  # the zone named once, not "UTC (UTC)"
 
 
 def test_a_read_token_may_not_write(browser):

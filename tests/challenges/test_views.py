@@ -50,6 +50,29 @@ def test_detail_page_timeline_now_marker_and_countdown(client, denoising):
     assert "final leaderboard public once preliminary results are released" in html
 
 
+def test_final_leaderboard_link_only_for_those_the_leaderboard_page_admits(
+    client, denoising, participant, now
+):
+    """After the release the final board is for the track's registered participants: a visitor is told so
+    instead of being sent to a page that refuses them (a dead link on the track's page)."""
+    move(denoising, Milestone.Kind.PRELIMINARY_RESULTS, now - dt.timedelta(hours=1))
+    final_lb = url(denoising, "final/leaderboard/")
+
+    visitor_page = client.get(url(denoising))
+    line = page_html.element(visitor_page, "li", data_testid="final-phase-line")
+    assert [a.attrs["href"] for a in line.find_all("a")] == [url(denoising, "final/")]
+    assert line.text == (
+        "Final phase: models, fact sheets and code · final results released to the track's registered participants"
+    )
+    assert client.get(final_lb).status_code == 403
+
+    client.force_login(participant(denoising))
+    member_page = client.get(url(denoising))
+    line = page_html.element(member_page, "li", data_testid="final-phase-line")
+    assert [a.attrs["href"] for a in line.find_all("a")] == [url(denoising, "final/"), final_lb]
+    assert client.get(final_lb).status_code == 200
+
+
 def test_markdown_description_is_sanitised(client, denoising):
     denoising.description = '**bold** <script>alert(1)</script> <a href="javascript:alert(1)">x</a>'
     denoising.save()

@@ -15,8 +15,9 @@ import httpx
 import pytest
 from mai_cli import config
 from mai_cli.api import ApiClient, ApiError, body_messages, server_message
-from mai_cli.output import fmt_number
+from mai_cli.output import fmt_number, table
 from mai_cli.parsing import parse_author, parse_paper, parse_shape, parse_track
+from rich.console import Console
 
 
 @pytest.mark.parametrize(
@@ -99,6 +100,15 @@ def test_author():
 )
 def test_numbers_as_tables_show_them(value, precision, shown):
     assert fmt_number(value, precision) == shown
+
+
+def test_an_empty_table_says_there_is_nothing_rather_than_printing_an_empty_grid():
+    console = Console(width=100, record=True, color_system=None)
+    console.print(table("mai-live/image-denoising: validation submissions", ["Submission", "Status"], []))
+    lines = [line.strip() for line in console.export_text().splitlines() if line.strip()]
+    assert lines[-1] == "Nothing to show yet."
+    console.print(table(None, ["Submission", "Status"], [("7", "done")]))
+    assert "Nothing to show yet." not in console.export_text()
 
 
 def test_error_bodies_become_the_servers_lines():

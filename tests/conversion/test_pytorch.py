@@ -200,7 +200,7 @@ def test_a_pytorch_classifier_converts_to_int8_that_fits_the_scene_contract(
     assert info["inputs"][0]["shape"] == [1, *SCENE_IN] and info["outputs"][0]["shape"] == [1, 30]
     assert info["inputs"][0]["dtype"] == "uint8" and info["outputs"][0]["dtype"] == "uint8"
     assert conversion.contract_problems == []
-    assert conversion.calibration_source == "released validation inputs Validation inputs"
+    assert conversion.calibration_source == "released validation file “Validation inputs”"
     samples = smooth_images(10, SCENE_IN, seed=2)[:FIDELITY_SAMPLES]
     originals, converted = direct_outputs(torch_models["scene_module"], conversion, samples)
     agreeing = sum(int(np.argmax(a) == np.argmax(b)) for a, b in zip(originals, converted, strict=True))

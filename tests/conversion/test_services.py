@@ -120,7 +120,7 @@ def test_mobilenet_converts_to_each_kind_and_the_int8_one_fits_the_scene_contrac
     assert conversion.model_info["outputs"][0]["shape"] == [1, 30]
     if kind == "int8":
         assert conversion.contract_problems == []
-        assert conversion.calibration_source == "released validation inputs Validation inputs"
+        assert conversion.calibration_source == "released validation file “Validation inputs”"
     samples = smooth_images(10, SCENE_IN, seed=2)[:FIDELITY_SAMPLES]
     originals, converted = direct_outputs(keras_models["mobilenet_v2"], conversion, samples)
     agreeing = sum(int(np.argmax(a) == np.argmax(b)) for a, b in zip(originals, converted, strict=True))

@@ -86,6 +86,13 @@ def test_register_team_download_submit_and_see_score(
     cells = row.locator("td").all_inner_texts()  # rank, team, PSNR, SSIM, method, submitted
     assert cells[1:3] == ["Noise Busters", f"{expected:.2f}"] and cells[4] == "Identity"
     assert "higher is better" in page.inner_html("#leaderboard thead")
+    # On a phone the leaderboard, wider than the screen, scrolls inside its own box; the page does not.
+    size = page.viewport_size
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") == 390
+    board = page.locator("#leaderboard")
+    assert board.evaluate("t => t.scrollWidth > t.clientWidth && getComputedStyle(t).overflowX === 'auto'")
+    page.set_viewport_size(size)
 
     page.goto(base + "submissions/")
     assert "4 of 5 left today" in page.inner_text("#limits")

@@ -144,6 +144,32 @@ def test_every_page_of_the_app_answers_each_role(edition, programme, chair, revi
         assert {pages[u] for u in CHAIR_PAGES} == ({302} if role == "visitor" else {403})
 
 
+def test_the_export_button_waits_for_a_checked_camera_ready(edition, chair, make_user):
+    """A chair is told how many accepted papers the export can take, and gets no button that can only fail."""
+    chair_client = Client()
+    chair_client.force_login(chair)
+    accept(
+        edition,
+        1,
+        "Accepted, camera-ready still missing",
+        [("Alex Author", "alex@x.example", "X")],
+        with_pdf=False,
+    )
+    page = chair_client.get("/mai-proc/proceedings/")
+    assert html.text(page, data_testid="export-readiness") == (
+        "1 accepted paper, 0 with a checked camera-ready PDF. Nothing to build yet: the export needs at least "
+        "one checked camera-ready PDF (see camera-ready status)."
+    )
+    assert html.element(page, "form", action="/mai-proc/proceedings/exports/") is None
+    accept(edition, 2, "Accepted with its camera-ready", [("Bo Li", "bo@x.example", "Y")])
+    page = chair_client.get("/mai-proc/proceedings/")
+    assert (
+        html.text(page, data_testid="export-readiness")
+        == "2 accepted papers, 1 with a checked camera-ready PDF."
+    )
+    assert html.element(page, "form", action="/mai-proc/proceedings/exports/") is not None
+
+
 def test_the_bibtex_month_is_the_workshops_until_the_chair_sets_another(client, edition, chair, accepted):
     edition.start_date = edition.end_date = dt.date(2021, 10, 11)  # an ICCV workshop
     edition.save()

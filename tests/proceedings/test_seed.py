@@ -13,7 +13,11 @@ from tests import html
 def test_demo_editions_get_a_programme_talks_and_partners(seeded, client):
     mai2021 = seeded["mai-2021"]
     sessions = list(ProgrammeSession.objects.filter(workshop=mai2021))
-    assert [s.title for s in sessions] == ["Session 1: Keynote and papers", "Session 2: Challenges"]
+    # MAI 2021's demo has no accepted paper: its first session does not promise paper talks.
+    assert [s.title for s in sessions] == ["Session 1: Keynote", "Session 2: Challenges"]
+    live_first = ProgrammeSession.objects.filter(workshop=seeded["mai-live"]).first()
+    assert live_first.title == "Session 1: Keynote and papers"  # the live edition has an accepted paper
+    assert Slot.objects.filter(session=live_first, kind="paper").count() == 1
     kinds = list(Slot.objects.filter(session__workshop=mai2021).values_list("kind", flat=True))
     assert kinds == ["invited", "break", "invited", "challenge"]
     assert InvitedTalk.objects.filter(workshop=mai2021).count() == 2
