@@ -172,7 +172,11 @@ class PaperSerializer(serializers.Serializer):
     def get_decision(self, paper) -> str | None:
         """accept/reject once released to the authors (chairs: as recorded)."""
         user = self.context["request"].user
-        if user.has_perm("conference.manage_workshop", paper.workshop):
+        # As on the pages: a chair sees the recorded decision, except on a paper they are conflicted
+        # with or an author of (they learn it when it is released, like the other authors).
+        if user.has_perm("conference.manage_workshop", paper.workshop) and paper.pk not in (
+            reviewing_selectors.conflicted_paper_ids(workshop=paper.workshop, user=user)
+        ):
             decision = reviewing_selectors.decision_get(paper=paper)
         else:
             decision = reviewing_selectors.released_decision(paper=paper)

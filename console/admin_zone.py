@@ -62,7 +62,7 @@ class WorkshopZoneAdminMixin:
                 return _valid_zone(request.POST.get("time_zone"))
             first, *rest = self.workshop_path.split("__")
             related_id = request.POST.get(first)
-            if related_id and related_id.isdigit():
+            if related_id and related_id.isdecimal():
                 # The posted edition, or the edition of the posted paper, track, team…
                 related = self.model._meta.get_field(first).related_model
                 zone_path = "__".join([*rest, "time_zone"])

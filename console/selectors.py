@@ -231,13 +231,22 @@ def challenges_of(*, workshop: Workshop) -> QuerySet[Challenge]:
 
 def device_hosts_for(*, workshop: Workshop, user) -> QuerySet[DeviceHost]:
     """Hosts a chair may invite operators to: those driving a device the edition's tracks measure on
-    (their final-phase device); every host for a superuser."""
+    (their final-phase device) and no other edition's track does — a chair cannot reach a host that
+    other editions depend on by pointing a track at its device. Every host for a superuser."""
     if user.is_superuser:
         return DeviceHost.objects.order_by("name")
-    slugs = FinalPhaseSettings.objects.filter(challenge__workshop=workshop).values_list(
+    ours = FinalPhaseSettings.objects.filter(challenge__workshop=workshop).values_list(
         "device_slug", flat=True
     )
-    return DeviceHost.objects.filter(devices__slug__in=list(slugs)).distinct().order_by("name")
+    others = FinalPhaseSettings.objects.exclude(challenge__workshop=workshop).values_list(
+        "device_slug", flat=True
+    )
+    return (
+        DeviceHost.objects.filter(devices__slug__in=list(ours))
+        .exclude(devices__slug__in=list(others))
+        .distinct()
+        .order_by("name")
+    )
 
 
 def chairs_of(*, workshop: Workshop) -> QuerySet[Membership]:

@@ -104,6 +104,10 @@ def _save(challenge: Challenge) -> Challenge:
     return challenge
 
 
+# Fixed pages under /<workshop>/challenges/ that a track's address would hide (challenges/urls.py).
+RESERVED_TRACK_SLUGS = frozenset({"new"})
+
+
 @transaction.atomic
 def track_create(*, workshop, by, title: str, slug: str = "", **fields) -> Challenge:
     """A new track of `workshop`; `by` becomes one of its organisers. Milestones and data come later
@@ -111,6 +115,8 @@ def track_create(*, workshop, by, title: str, slug: str = "", **fields) -> Chall
     slug = slugify(slug or title)[:50]
     if not slug:
         raise ChallengeError("Give the track a title.")
+    if slug in RESERVED_TRACK_SLUGS:
+        raise ChallengeError(f"The address “{slug}” is one of the site's own pages; choose another.")
     if selectors.track_slug_taken(workshop=workshop, slug=slug):
         raise ChallengeError(f"Another track of this edition already has the address “{slug}”.")
     challenge = Challenge(workshop=workshop, slug=slug, title=title.strip())

@@ -26,6 +26,7 @@ from conference.models import Membership, Workshop
 from conference.reviewing.selectors import user_has_verified_email
 from evaluation.models import DeviceHost
 
+from .. import selectors
 from ..models import RoleInvitation
 
 Role = RoleInvitation.Role
@@ -62,6 +63,17 @@ def role_invitation_create(
         raise ValidationError("Choose the track of this edition the organiser is invited to.")
     if role == Role.DEVICE_OPERATOR and device_host is None:
         raise ValidationError("Choose the device host the operator is invited to run.")
+    if (
+        role == Role.DEVICE_OPERATOR
+        and invited_by is not None
+        and not selectors.device_hosts_for(workshop=workshop, user=invited_by)
+        .filter(pk=device_host.pk)
+        .exists()
+    ):
+        raise ValidationError(
+            "Chairs invite operators only to hosts whose devices measure this edition's tracks alone; "
+            "ask a site administrator for any other host."
+        )
     if role not in Role.values:
         raise ValidationError("Choose a role.")
     target = {

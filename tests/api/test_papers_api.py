@@ -208,3 +208,21 @@ def test_topics_and_challenge_ids_for_a_submission_come_from_the_api(api, editio
 
     unknown = visitor.get("/api/conference/workshops/no-such-edition/topics/")
     assert (unknown.status_code, unknown.json()["detail"]) == (404, "No such workshop edition.")
+
+
+def test_a_chair_who_wrote_a_paper_learns_its_decision_only_when_it_is_released(edition, chair):
+    """As on the pages: a chair reads the recorded decision of other papers, but of their own paper
+    only once it is released to its authors."""
+    from conference.reviewing.models import Decision
+    from tests.factories import DecisionFactory, PaperAuthorFactory, PaperFactory
+
+    own = PaperFactory(workshop=edition)
+    PaperAuthorFactory(paper=own, user=chair, email=chair.email)
+    other = PaperFactory(workshop=edition)
+    DecisionFactory(paper=own, outcome=Decision.Outcome.ACCEPT)
+    DecisionFactory(paper=other, outcome=Decision.Outcome.REJECT)
+    chairs = Client(HTTP_AUTHORIZATION=f"Token {api_token(chair)}")
+    assert chairs.get(f"{PAPERS}{edition.slug}/{other.number}/").json()["decision"] == "reject"
+    assert chairs.get(f"{PAPERS}{edition.slug}/{own.number}/").json()["decision"] is None
+    Decision.objects.filter(paper=own).update(released_at=timezone.now())
+    assert chairs.get(f"{PAPERS}{edition.slug}/{own.number}/").json()["decision"] == "accept"

@@ -3,6 +3,7 @@ granted as it should be, revocation through a confirmation page."""
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.core.exceptions import ValidationError
 from django.test import Client
 
 from conference.models import Membership, OutgoingMail
@@ -82,6 +83,37 @@ def test_a_device_operator_invitation_adds_the_user_to_the_host(source, make_use
     page = _answer(client, invitation, "accept")
     assert page.redirect_chain[-1][0] == "/evaluation/lab/"
     assert list(host.operators.all()) == [dora]
+
+
+def test_a_chair_cannot_make_anyone_operator_of_a_host_another_edition_measures_on(source):
+    """Pointing a track at another edition's device does not hand its host to this edition's chairs:
+    the roles page stops offering it and the service refuses it; a superuser still may."""
+    from challenges.finalphase.models import FinalPhaseSettings
+    from tests.factories import ChallengeFactory, UserFactory, WorkshopFactory
+
+    client = Client()
+    client.force_login(source["users"]["chair"])
+
+    def offered():
+        page = client.get("/mai-2021/manage/roles/")
+        return [o.text for o in element(page, id="role-invite-form").find_all("option")]
+
+    assert "lab-phones" in offered()
+    other_track = ChallengeFactory(workshop=WorkshopFactory(slug="mai-2022", short_name="MAI 2022"))
+    FinalPhaseSettings.objects.create(challenge=other_track, device_slug="dimensity-1000")
+    assert "lab-phones" not in offered()
+    with pytest.raises(ValidationError, match="ask a site administrator"):
+        _invite(source, "eve@x.edu", RoleInvitation.Role.DEVICE_OPERATOR, device_host=source["host"])
+    assert not RoleInvitation.objects.exists()
+    admin = UserFactory(is_superuser=True)
+    roles.role_invitation_create(
+        workshop=source["workshop"],
+        email="op@lab.edu",
+        role=RoleInvitation.Role.DEVICE_OPERATOR,
+        device_host=source["host"],
+        invited_by=admin,
+    )
+    assert RoleInvitation.objects.get().device_host == source["host"]
 
 
 def test_anyone_with_the_link_may_decline_and_then_it_is_dead(source, make_user):

@@ -40,6 +40,10 @@ def test_track_create_makes_the_creator_an_organiser_and_checks_metrics(edition,
     assert refused.value.messages == [
         "Another track of this edition already has the address “depth-on-the-pi”."
     ]
+    # "New" would be hidden behind the new-track page at /<workshop>/challenges/new/.
+    with pytest.raises(ChallengeError) as refused:
+        services.track_create(workshop=edition, by=chair, title="New")
+    assert refused.value.messages == ["The address “new” is one of the site's own pages; choose another."]
     with pytest.raises(ChallengeError) as refused:
         services.track_update(
             challenge=track,
