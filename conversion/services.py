@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import tempfile
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from challenges import metrics
-from challenges.finalphase.fidelity import FidelityError, load_arrays
+from challenges.finalphase.fidelity import FidelityError
 from challenges.models import Challenge
 from common.dispatch import dispatch, dispatch_history, ref_for
 from common.sandbox import SandboxCrash, SandboxError, SandboxTimeout, run_sandboxed
@@ -52,6 +51,10 @@ logger = logging.getLogger(__name__)
 
 RUN_TASK = "conversion.run"
 CHILD = "conversion._convert_child:convert"
+CALIBRATION_CHILD = "conversion._calibration_child:read"
+CALIBRATION_TIME_LIMIT_S = 120
+CALIBRATION_MEMORY_MB = 4096
+CALIBRATION_MAX_UNCOMPRESSED = 2 * 2**30  # a calibration set is a few hundred samples, not gigabytes
 PICKLE_MESSAGE = (
     "This is a pickled PyTorch checkpoint; loading one runs the Python code it carries, so this site "
     "never opens it. Export the model as an exported program instead: "
@@ -278,7 +281,8 @@ def _fail(conversion: Conversion, message: str, *, log: str = "") -> None:
 
 
 def _calibration_samples(conversion: Conversion) -> np.ndarray | None:
-    """The track's representative inputs as one float32 stack N×H×W×C, checked against the input shape."""
+    """The track's representative inputs as one float32 stack N×H×W×C, checked against the input shape
+    (read in the sandbox: the file is untrusted)."""
     if conversion.challenge is None:
         return None
     sources = selectors.calibration_sources(challenge=conversion.challenge)
@@ -288,28 +292,45 @@ def _calibration_samples(conversion: Conversion) -> np.ndarray | None:
     storage = storages["private"]
     with storage.open(name, "rb") as fh:
         data = fh.read()
-    arrays = list(load_arrays(name, data).values())
-    return _stack(arrays, conversion.input_shape, label=label)
+    return calibration_read(Path(name).name, data, list(conversion.input_shape), label=label)
 
 
-def _stack(arrays: list[np.ndarray], input_shape: list[int], *, label: str) -> np.ndarray:
-    want = tuple(int(d) for d in input_shape[1:])
-    samples = []
-    for array in arrays:
-        array = np.asarray(array)
-        if array.ndim == len(want) + 1 and array.shape[0] == 1:
-            array = array[0]
-        if array.ndim == len(want) - 1 and want[-1] == 1:
-            array = array[..., None]
-        if tuple(array.shape) != want:
-            raise FidelityError(
-                f"The {label} holds samples of {format_shape(array.shape)}; the track's input is "
-                f"{format_shape(input_shape)}, so each sample must be {format_shape(want)}."
+def calibration_read(name: str, data: bytes, input_shape: list[int], *, label: str) -> np.ndarray:
+    """The samples of a calibration file as one float32 stack N×H×W×C, unpacked, decoded and checked
+    against `input_shape` only in the sandbox (`_calibration_child`, under CALIBRATION_TIME_LIMIT_S and
+    CALIBRATION_MEMORY_MB). Raises `FidelityError` with the reason for whoever uploaded the file."""
+    with tempfile.TemporaryDirectory(prefix="mai-calibration-") as tmp:
+        source, out = Path(tmp) / "source", Path(tmp) / "samples.npy"
+        source.write_bytes(data)
+        request = {
+            "path": str(source),
+            "name": name,
+            "label": label,
+            "input_shape": [int(d) for d in input_shape],
+            "out_path": str(out),
+            "max_uncompressed_bytes": CALIBRATION_MAX_UNCOMPRESSED,
+        }
+        try:
+            result, _log = run_sandboxed(
+                CALIBRATION_CHILD,
+                request,
+                time_limit_s=CALIBRATION_TIME_LIMIT_S,
+                memory_limit_mb=CALIBRATION_MEMORY_MB,
             )
-        samples.append(array.astype(np.float32))
-    if not samples:
-        raise FidelityError(f"The {label} holds no samples (.npz/.npy arrays or images).")
-    return np.stack(samples)
+        except SandboxTimeout:
+            raise FidelityError(
+                f"The calibration file {name} could not be read within {CALIBRATION_TIME_LIMIT_S} s."
+            ) from None
+        except SandboxCrash:
+            raise FidelityError(
+                f"Reading the calibration file {name} needed more than {CALIBRATION_MEMORY_MB} MB of "
+                "memory or crashed the reader; upload fewer or smaller samples."
+            ) from None
+        except SandboxError as exc:
+            raise FidelityError(f"The calibration file {name} cannot be read ({exc.message}).") from None
+        if "refused" in result:
+            raise FidelityError(result["refused"])
+        return np.load(out, allow_pickle=False)
 
 
 def conversion_run(*, conversion_id: int) -> None:
@@ -566,16 +587,9 @@ def calibration_set_create(*, challenge: Challenge, user, upload) -> Calibration
     name = Path(getattr(upload, "name", "") or "calibration").name[-200:]
     data = _read(upload)
     try:
-        arrays = list(load_arrays(name, data).values())
-        stack = _stack(arrays, list(challenge.input_shape), label=f"calibration set {name}")
+        stack = calibration_read(name, data, list(challenge.input_shape), label=f"calibration set {name}")
     except FidelityError as exc:
-        raise ConversionRefused(
-            [exc.message.replace("hidden data file", "calibration file")], code="calibration"
-        ) from None
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise ConversionRefused(
-            [f"The calibration file {name} cannot be read ({exc})."], code="calibration"
-        ) from None
+        raise ConversionRefused([exc.message], code="calibration") from None
     calibration = CalibrationSet(
         challenge=challenge,
         original_name=name,
