@@ -368,6 +368,9 @@ PROCEEDINGS_IMAGE_MAX_BYTES = int(os.environ.get("PROCEEDINGS_IMAGE_MAX_BYTES", 
 ASSIGNMENT_RUN_TIME_LIMIT_S = float(os.environ.get("ASSIGNMENT_RUN_TIME_LIMIT_S", "3600"))
 ASSIGNMENT_RUN_HEARTBEAT_S = float(os.environ.get("ASSIGNMENT_RUN_HEARTBEAT_S", "3"))
 EVALUATION_QUEUED_RESEND_S = float(os.environ.get("EVALUATION_QUEUED_RESEND_S", "120"))
+# A job queued on a device its operator paused waits this long (seconds since the pause, or since the
+# job was queued if later), then moves to an active online twin or fails with the reason.
+RUNTIME_PAUSED_MAX_WAIT_S = float(os.environ.get("RUNTIME_PAUSED_MAX_WAIT_S", str(6 * 3600)))
 # Paper PDF checks: a version "Checking" this long since its last message is checked again; after
 # PAPERS_CHECK_MAX_ATTEMPTS messages it is refused with a reason (conference.services.versions).
 PAPERS_STALE_CHECK_S = float(os.environ.get("PAPERS_STALE_CHECK_S", "600"))

@@ -390,16 +390,26 @@ class DeviceInfoSerializer(serializers.Serializer):
 class RegisterView(DeviceHostView):
     @extend_schema(
         request=inline_serializer("DeviceRegistration", {"devices": DeviceInfoSerializer(many=True)}),
-        responses=DeviceSerializer(many=True),
+        responses={
+            200: DeviceSerializer(many=True),
+            409: error_response(
+                409, "A slug belongs to a device another host drives; nothing was registered."
+            ),
+        },
         summary="A device host registers its devices",
     )
     def post(self, request):
         form = DeviceInfoSerializer(data=_json_object(request).get("devices", []), many=True)
         form.is_valid(raise_exception=True)
-        devices = [
-            services.device_register(host=request.auth, info=info, address=self.address(request))
-            for info in form.validated_data
-        ]
+        try:
+            devices = services.devices_register(
+                host=request.auth, infos=list(form.validated_data), address=self.address(request)
+            )
+        except services.DeviceOwnedByAnotherHost as refused:
+            return Response(
+                error_payload(refused.messages, code="device_owned_by_another_host"),
+                status=status.HTTP_409_CONFLICT,
+            )
         return Response(DeviceSerializer(devices, many=True).data)
 
 
@@ -515,12 +525,11 @@ class ReleaseView(DeviceHostView):
     )
     def post(self, request, uid):
         data = _json_object(request)
-        attempt = data.get("attempt")
         released = services.runtime_job_release(
             uid=uid,
             host=request.auth,
             reason=_text(data.get("reason", "")),
-            attempt=int(attempt) if str(attempt or "").isdigit() else None,
+            attempt=_optional_int(data, "attempt"),  # "²" passes isdigit() but not int(): a clear 400
         )
         return Response({"released": released})
 

@@ -28,7 +28,16 @@ def operates_any_device(user) -> bool:
     return bool(user and user.is_authenticated and user.operated_device_hosts.exists())
 
 
+@rules.predicate
+def operates_job_device(user, job) -> bool:
+    """The user operates the host that drives the device the job ran (or waits) on."""
+    return bool(job is not None and is_device_operator(user, job.device))
+
+
 rules.add_perm("evaluation.view_runtimejob", is_job_owner | is_staff)
+# The text of a job's failure (tensor names, shapes of another team's model): its owner, the operators
+# of its device, superusers. The device lab shows everyone else only that the last job failed.
+rules.add_perm("evaluation.view_job_error", is_job_owner | operates_job_device | rules.is_superuser)
 rules.add_perm("evaluation.run_runtime_check", rules.is_authenticated)
 rules.add_perm("evaluation.operate_device", is_device_operator | rules.is_superuser)
 rules.add_perm("evaluation.view_device_lab", rules.is_authenticated)

@@ -182,7 +182,8 @@ def profile_agreement(job: RuntimeJob) -> float | None:
 
 def device_lab(*, now: dt.datetime | None = None) -> list[dict]:
     """The device lab: devices grouped by host, each with status, operator state, queue length, jobs
-    and utilisation over the last day, the last thermal reading and the last error."""
+    and utilisation over the last day, the last thermal reading and the last failed job (whose text the
+    template shows only to those with `evaluation.view_job_error` on it)."""
     now = now or timezone.now()
     since = now - dt.timedelta(days=1)
     groups: dict[str, dict] = {}
@@ -201,9 +202,11 @@ def device_lab(*, now: dt.datetime | None = None) -> list[dict]:
             RuntimeJob.objects.filter(device=device, state=RuntimeJob.State.FAILED)
             .exclude(error_message="")
             .order_by("-finished_at")
-            .only("error_message", "finished_at")
+            .only("error_message", "finished_at", "owner_id", "device_id")
             .first()
         )
+        if last_error is not None:
+            last_error.device = device  # the permission to read its text goes through the device's host
         device.jobs_last_day = len(recent)
         device.utilisation = max(0.0, min(1.0, busy_s / dt.timedelta(days=1).total_seconds()))
         device.last_error = last_error

@@ -95,9 +95,49 @@ def device_host_from_token(*, token: str) -> DeviceHost | None:
     return host if host.enabled else None
 
 
+class DeviceOwnedByAnotherHost(ValidationError):
+    """A host registered a device slug that another host drives; `messages` name the conflict."""
+
+
+def _device_owner_conflict(*, host: DeviceHost, slug: str) -> str | None:
+    """Why `host` may not register `slug`, or None. A device keeps the host that drives it: only that
+    host registers it again. A device with no host yet (made in the admin, or whose host was deleted)
+    may be claimed by the first host that registers it."""
+    owner = (
+        Device.objects.filter(slug=slug)
+        .exclude(device_host__isnull=True)
+        .exclude(device_host=host)
+        .values_list("device_host__name", flat=True)
+        .first()
+    )
+    if owner is None:
+        return None
+    return (
+        f"The device “{slug}” is driven by the device host “{owner}”, not by “{host.name}”; "
+        "nothing was registered. Give this device another slug in the host's configuration, or ask "
+        "the site's administrators to move the device to this host."
+    )
+
+
+def devices_register(*, host: DeviceHost, infos: list[DeviceInfo | dict], address: str = "") -> list[Device]:
+    """Registers all of a host's devices or none: raises `DeviceOwnedByAnotherHost` (every conflict
+    named) when any slug belongs to another host, before anything is written."""
+    with transaction.atomic():
+        slugs = [(asdict(i) if isinstance(i, DeviceInfo) else dict(i))["slug"] for i in infos]
+        list(Device.objects.select_for_update().filter(slug__in=slugs))
+        problems = [m for m in (_device_owner_conflict(host=host, slug=s) for s in slugs) if m]
+        if problems:
+            raise DeviceOwnedByAnotherHost(problems, code="device_owned_by_another_host")
+        return [device_register(host=host, info=info, address=address) for info in infos]
+
+
 def device_register(*, host: DeviceHost, info: DeviceInfo | dict, address: str = "") -> Device:
-    """Creates or updates a device from what its runner found (`DeviceInfo`); it comes online."""
+    """Creates or updates a device from what its runner found (`DeviceInfo`); it comes online. Raises
+    `DeviceOwnedByAnotherHost` when another host drives a device with this slug (nothing changes)."""
     data = asdict(info) if isinstance(info, DeviceInfo) else dict(info)
+    problem = _device_owner_conflict(host=host, slug=data["slug"])
+    if problem:
+        raise DeviceOwnedByAnotherHost([problem], code="device_owned_by_another_host")
     accelerators = [a for a in data.get("accelerators", []) if a in Accelerator.ALL]
     details = dict(data.get("details") or {})
     now = timezone.now()
@@ -441,6 +481,8 @@ def runtime_job_claim(
         device = Device.objects.select_for_update().filter(slug=device_slug, device_host=host).first()
         if device is None:
             return {"run": False, "reason": "device not registered by this host"}
+        if job.device_id != device.pk:  # moved to a twin while its device was paused
+            return {"run": False, "reason": "the job moved to another device"}
         paused = _operator_refusal(device, job=job, now=now)
         if paused is not None:
             return paused
@@ -749,6 +791,8 @@ def runtime_jobs_recover_stuck(*, now: dt.datetime | None = None) -> dict:
       nothing (the message was lost: a broker restart, a purged queue): sent again, and after
       EVALUATION_MAX_ATTEMPTS messages failed with a reason, so it stops counting against the owner's
       active jobs. A job whose message still waits in the outbox (broker down) belongs to the dispatcher.
+    - Queued on a device its operator paused, for RUNTIME_PAUSED_MAX_WAIT_S: moved to an active online
+      twin, else failed with a message that says the operator paused the device.
     A late original message then finds the job claimed or finished: nothing runs or counts twice."""
     now = now or timezone.now()
     limit_attempts = int(settings.EVALUATION_MAX_ATTEMPTS)
@@ -786,10 +830,52 @@ def _recover_running(*, now: dt.datetime, limit_attempts: int, counts: dict) -> 
             counts["requeued"] += 1
 
 
+def _paused_wait_text(seconds: float) -> str:
+    hours = seconds / 3600
+    if hours >= 1:
+        return f"{hours:g} hour{'' if hours == 1 else 's'}"
+    minutes = max(1, round(seconds / 60))
+    return f"{minutes} minute{'' if minutes == 1 else 's'}"
+
+
+def _recover_paused(job: RuntimeJob, *, now: dt.datetime, counts: dict) -> None:
+    """A job queued on a paused device waits RUNTIME_PAUSED_MAX_WAIT_S (from the pause, or from its
+    creation if later); then it moves to an active online twin, or fails with the operator's reason (a
+    final-phase submission shows that message as its runtime error)."""
+    max_wait = float(settings.RUNTIME_PAUSED_MAX_WAIT_S)
+    paused_at = job.device.operator_state_changed_at or job.created_at
+    if max(paused_at, job.created_at) + dt.timedelta(seconds=max_wait) > now:
+        return  # held back by the device's operator: its worker asks again, nothing is lost
+    with transaction.atomic():
+        locked = RuntimeJob.objects.select_for_update().select_related("device").get(pk=job.pk)
+        device = Device.objects.select_for_update().get(pk=locked.device_id)
+        if locked.state != RuntimeJob.State.QUEUED or device.operator_state != Device.OperatorState.PAUSED:
+            return
+        twin = device_pick(device=device, accelerator=locked.accelerator)
+        if twin.pk != device.pk:
+            locked.device = twin
+            locked.save(update_fields=["device"])
+            runtime_job_send(job_id=locked.pk)  # the old device's worker now finds it moved and drops it
+            logger.info("job %s moved from paused %s to its twin %s", locked.uid, device.slug, twin.slug)
+            counts["requeued"] += 1
+            return
+        _job_fail(
+            locked,
+            f"{device.name} was paused by its operator and did not measure this model within "
+            f"{_paused_wait_text(max_wait)}, and no twin device could take it. Submit it again once the "
+            "device is back (the device lab shows its state), or ask the organisers.",
+        )
+        counts["failed"] += 1
+
+
 def _recover_queued(*, now: dt.datetime, limit_attempts: int, counts: dict) -> None:
-    """Queued, its message lost while its device idles: sent again, or failed after the last message."""
+    """Queued, its message lost while its device idles: sent again, or failed after the last message.
+    Queued on a paused device: moved or failed after RUNTIME_PAUSED_MAX_WAIT_S (`_recover_paused`)."""
     resend_after = dt.timedelta(seconds=float(settings.EVALUATION_QUEUED_RESEND_S))
     for job in RuntimeJob.objects.filter(state=RuntimeJob.State.QUEUED).select_related("device"):
+        if job.device.operator_state == Device.OperatorState.PAUSED:
+            _recover_paused(job, now=now, counts=counts)
+            continue
         history = dispatch_history(ref_for(job), task=RUN_TASK)
         if history.pending:
             continue  # waiting for the broker: the outbox dispatcher owns it
@@ -798,11 +884,10 @@ def _recover_queued(*, now: dt.datetime, limit_attempts: int, counts: dict) -> N
             continue
         if RuntimeJob.objects.filter(device_id=job.device_id, state=RuntimeJob.State.RUNNING).exists():
             continue  # the device is working through its queue
-        if job.device.operator_state == Device.OperatorState.PAUSED or (
-            job.device.operator_state == Device.OperatorState.DRAINING
-            and not _drain_eligible(job.device, job)
+        if job.device.operator_state == Device.OperatorState.DRAINING and not _drain_eligible(
+            job.device, job
         ):
-            continue  # held back by the device's operator: its worker asks again, nothing is lost
+            continue  # held back by the device's operator: it pauses once its earlier jobs are done
         with transaction.atomic():
             locked = RuntimeJob.objects.select_for_update().select_related("device").get(pk=job.pk)
             if locked.state != RuntimeJob.State.QUEUED:

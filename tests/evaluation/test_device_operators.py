@@ -117,7 +117,7 @@ def test_lab_page_as_each_role(client, lab):
     page = client.get("/evaluation/lab/").content.decode()
     phone = html.element(page, **{"data-device": "pixel-9"})
     assert html.text(phone, **{"data-testid": "queue-length"}) == "1 job"
-    assert html.text(phone, **{"data-testid": "last-error"}).startswith("The device stopped answering.")
+    assert html.text(phone, **{"data-testid": "last-error"}).startswith("Last job failed (")  # not its text
     assert html.text(phone, **{"data-testid": "operator-state"}) == "Active"
     assert html.element(page, **{"data-testid": "operator-actions"}) is None  # read-only
     assert client.post("/evaluation/lab/pixel-9/pause/").status_code == 404
