@@ -4,8 +4,6 @@ datetimes are built and read in the workshop's zone (`timezone.override`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
@@ -16,7 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from conference.reviewing.domain.reviews import reviewers_remind
+from common.forms import add_refusal_to_messages
+from conference.reviewing.views import remind_from_post
 
 from . import selectors
 from .forms import (
@@ -40,11 +39,6 @@ SECTION_TITLES = {
 }
 CLONE_SALT = "console.edition-clone"
 DATES_SALT = "console.dates"
-
-
-def _messages_from(request, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 def _form_errors_from(form, exc: ValidationError) -> None:
@@ -153,7 +147,7 @@ def _edition_clone_confirmed(request, sources):
             by=request.user,
         )
     except ValidationError as exc:
-        _messages_from(request, exc)
+        add_refusal_to_messages(request, exc)
         return redirect("console:edition-clone")
     text = (
         f"{result.workshop.short_name} was created from {source.short_name}: {result.dates} dates, "
@@ -203,30 +197,7 @@ def remind(request, workshop):
     """ "Remind" on the dashboard: one late reviewer (`user`) or every late one; once per click (the
     reviewing app's reminder, noted on the assignments)."""
     ws = _chair_workshop(request, workshop)
-    try:
-        shown_at = datetime.fromisoformat(request.POST.get("shown_at", ""))
-    except ValueError:
-        shown_at = None
-    if shown_at is None or timezone.is_naive(shown_at):
-        shown_at = timezone.now()
-    user_id = request.POST.get("user", "")
-    try:
-        count = reviewers_remind(
-            workshop=ws,
-            chair=request.user,
-            user_ids=[int(user_id)] if user_id.isdigit() else None,
-            late_only=True,
-            shown_at=shown_at,
-        )
-    except ValidationError as exc:
-        _messages_from(request, exc)
-    else:
-        if count:
-            messages.success(request, f"Reminder sent to {count} reviewer(s).")
-        else:
-            messages.info(
-                request, "Nobody to remind: already reminded since this page was shown, or nothing pending."
-            )
+    remind_from_post(request, ws, late_only_when_named=True)
     return redirect("console:workshop", workshop=ws.slug)
 
 
@@ -470,7 +441,7 @@ def _dates_confirmed(request, ws):
     except signing.BadSignature:
         messages.error(request, "This confirmation is too old or was altered: make the change again.")
     except ValidationError as exc:
-        _messages_from(request, exc)
+        add_refusal_to_messages(request, exc)
     else:
         messages.success(request, f"Dates saved: {count} changed or added, each change logged.")
     return redirect("console:dates", workshop=ws.slug)
@@ -523,7 +494,7 @@ def role_revoke(request, workshop, pk):
         try:
             roles.role_invitation_revoke(invitation=invitation)
         except ValidationError as exc:
-            _messages_from(request, exc)
+            add_refusal_to_messages(request, exc)
         else:
             messages.success(
                 request, f"The invitation of {invitation.email} was revoked: its link no longer works."
@@ -542,7 +513,7 @@ def role_invitation(request, token):
         try:
             roles.role_invitation_respond(invitation=invitation, accept=accept, user=request.user)
         except ValidationError as exc:
-            _messages_from(request, exc)
+            add_refusal_to_messages(request, exc)
         else:
             if accept:
                 messages.success(request, f"Welcome: you are now {invitation.role_title}.")

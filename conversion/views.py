@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from common.forms import add_refusal_to_messages, form_error_messages
 from common.uploads import upload_limited, upload_refused
 from evaluation.tflite import format_bytes
 
@@ -61,11 +62,7 @@ def convert(request):
     tracks = selectors.conversion_tracks(user=request.user)
     form = ConversionForm(request.POST, request.FILES, tracks=tracks, accept=_accept())
     if not form.is_valid():
-        errors = [
-            f"{form.fields[name].label if name in form.fields else name}: {' '.join(msgs)}"
-            for name, msgs in form.errors.items()
-        ]
-        return _page(request, form=form, status=400, errors=errors)
+        return _page(request, form=form, status=400, errors=form_error_messages(form))
     data = form.cleaned_data
     try:
         conversion = services.conversion_create(
@@ -134,8 +131,7 @@ def check_runtime(request, uid):
     try:
         job = services.conversion_check_runtime(conversion=conversion, user=request.user)
     except (RuntimeJobRefused, services.ConversionRefused) as exc:
-        for message in exc.messages:
-            messages.error(request, message)
+        add_refusal_to_messages(request, exc)
         return redirect(conversion)
     return redirect(job)
 
@@ -153,8 +149,7 @@ def submit_final(request, uid):
             now=getattr(request, "arrived_at", None) or timezone.now(),
         )
     except (FinalPhaseRefused, services.ConversionRefused) as exc:
-        for message in exc.messages:
-            messages.error(request, message)
+        add_refusal_to_messages(request, exc)
         return redirect(conversion)
     return redirect(submission)
 

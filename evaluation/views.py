@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from common.forms import form_error_messages
 from common.uploads import upload_limited, upload_refused
 
 from . import selectors, services
@@ -145,11 +146,7 @@ def check_runtime(request):
         )
     form = RuntimeCheckForm(request.POST, request.FILES, devices=devices)
     if not form.is_valid():
-        errors = [
-            f"{form.fields[name].label if name in form.fields else name}: {' '.join(msgs)}"
-            for name, msgs in form.errors.items()
-        ]
-        return _page(request, form=form, status=400, errors=errors)
+        return _page(request, form=form, status=400, errors=form_error_messages(form))
     data = form.cleaned_data
     try:
         job = services.runtime_job_create(

@@ -19,7 +19,7 @@ from conference.templatetags.workshop_time import format_in_zone
 from evaluation import selectors as evaluation_selectors
 from evaluation.models import RuntimeJob
 
-from ..finalphase.formula import FormulaError, formula_validate
+from ..finalphase.formula import SAMPLE_VALUES, FormulaError, formula_validate
 from ..finalphase.models import ModelSubmission
 from ..finalphase.selectors import final_settings_for
 from ..models import Challenge, DataFile, Milestone, Registration, Submission, Team
@@ -86,20 +86,6 @@ def milestones_fingerprint(*, challenge: Challenge) -> str:
 
 
 # --- Score formula preview --------------------------------------------------------------------------
-
-# The values `formula_validate` tries a formula on; the preview shows what the formula gives for them.
-SAMPLE_VALUES = {
-    "psnr": 30.0,
-    "ssim": 0.9,
-    "accuracy_top1": 80.0,
-    "accuracy_top3": 90.0,
-    "si_rmse": 0.3,
-    "rmse": 3.0,
-    "runtime_ms": 50.0,
-    "memory_mb": 100.0,
-    "power_w": 2.0,
-    "energy_mj": 20.0,
-}
 
 
 @dataclass

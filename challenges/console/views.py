@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from common.forms import add_refusal_to_form, add_refusal_to_messages
 from common.uploads import upload_limited, upload_refused
 from conference.selectors import workshop_get
 from evaluation import selectors as evaluation_selectors
@@ -42,10 +43,6 @@ def _ctx(ch: Challenge, tab: str, **extra) -> dict:
     return {"workshop": ch.workshop, "challenge": ch, "tab": tab, **extra}
 
 
-def _error_list(exc: ChallengeError) -> list[str]:
-    return list(exc.messages)
-
-
 # --- A new track ------------------------------------------------------------------------------------
 
 
@@ -62,8 +59,7 @@ def track_new(request, workshop):
                 workshop=ws, by=request.user, title=data.pop("title"), slug=data.pop("slug"), **data
             )
         except ChallengeError as exc:
-            for message in _error_list(exc):
-                form.add_error(None, message)
+            add_refusal_to_form(form, exc)
         else:
             messages.success(
                 request, f"The track “{ch.title}” was created. Set its contract, milestones and data next."
@@ -103,8 +99,7 @@ def track_edit(request, workshop, challenge):
                 challenge=ch, metrics=forms.metrics_from(metric_formset), **track_form.cleaned_data
             )
         except ChallengeError as exc:
-            for message in _error_list(exc):
-                track_form.add_error(None, message)
+            add_refusal_to_form(track_form, exc)
         else:
             messages.success(request, "The track was saved.")
             return redirect("challenges:console-track", workshop=ch.workshop.slug, challenge=ch.slug)
@@ -112,8 +107,7 @@ def track_edit(request, workshop, challenge):
         try:
             services.track_scoring_set(challenge=ch, **scoring_form.cleaned_data)
         except ChallengeError as exc:
-            for message in _error_list(exc):
-                scoring_form.add_error(None, message)
+            add_refusal_to_form(scoring_form, exc)
         else:
             messages.success(request, "The score formula and target device were saved; scores recomputed.")
             return redirect("challenges:console-track", workshop=ch.workshop.slug, challenge=ch.slug)
@@ -207,8 +201,7 @@ def contract(request, workshop, challenge):
                     data=model_form.cleaned_data["reference_model"].read()
                 )
             except ChallengeError as exc:
-                for message in _error_list(exc):
-                    model_form.add_error("reference_model", message)
+                add_refusal_to_form(model_form, exc, field="reference_model")
             else:
                 initial = {**_contract_initial(ch), **read.values}
                 initial["input_shape"] = _shape_text(read.values["input_shape"])
@@ -219,8 +212,7 @@ def contract(request, workshop, challenge):
         try:
             services.track_contract_set(challenge=ch, **contract_form.cleaned_data)
         except ChallengeError as exc:
-            for message in _error_list(exc):
-                contract_form.add_error(None, message)
+            add_refusal_to_form(contract_form, exc)
         else:
             messages.success(request, "The model contract was saved.")
             return redirect("challenges:console-contract", workshop=ch.workshop.slug, challenge=ch.slug)
@@ -272,8 +264,7 @@ def milestones_edit(request, workshop, challenge):
                 challenge=ch, values=form.milestones, by=request.user, confirmed_fingerprint=confirmed
             )
         except ChallengeError as exc:
-            for message in _error_list(exc):
-                form.add_error(None, message)
+            add_refusal_to_form(form, exc)
         else:
             if changed:
                 names = ", ".join(selectors.milestone_label(k) for k in changed)
@@ -330,8 +321,7 @@ def data_files(request, workshop, challenge):
         try:
             data_services.data_file_create(challenge=ch, **form.cleaned_data)
         except ChallengeError as exc:
-            for message in _error_list(exc):
-                form.add_error(None, message)
+            add_refusal_to_form(form, exc)
         else:
             messages.success(request, "The data file was stored.")
             return redirect("challenges:console-data", workshop=ch.workshop.slug, challenge=ch.slug)
@@ -359,8 +349,7 @@ def data_file_delete(request, workshop, challenge, pk):
         try:
             services.data_file_delete(data_file=data_file, fingerprint=request.POST.get("fingerprint", ""))
         except ChallengeError as exc:
-            for message in _error_list(exc):
-                messages.error(request, message)
+            add_refusal_to_messages(request, exc)
         else:
             messages.success(request, f"“{data_file.title}” was deleted.")
             return redirect("challenges:console-data", workshop=ch.workshop.slug, challenge=ch.slug)
@@ -387,8 +376,7 @@ def track_delete(request, workshop, challenge):
         try:
             services.track_delete(challenge=ch, fingerprint=request.POST.get("fingerprint", ""))
         except ChallengeError as exc:
-            for message in _error_list(exc):
-                messages.error(request, message)
+            add_refusal_to_messages(request, exc)
         else:
             messages.success(request, f"The track “{ch.title}” was deleted.")
             return redirect("challenges:list", workshop=ch.workshop.slug)

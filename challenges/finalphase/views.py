@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from challenges import timeline
 from challenges.models import Challenge
 from challenges.selectors import challenge_get, team_for, team_members, timeline_for
+from common.forms import add_refusal_to_form, add_refusal_to_messages
 from common.uploads import upload_limited, upload_refused
 from conference.selectors import workshop_get
 from config.middleware import arrived_at
@@ -139,8 +140,7 @@ def submission_create(request, workshop, challenge):
                 now=arrived_at(request),
             )
         except FinalPhaseRefused as exc:
-            for m in exc.messages:
-                form.add_error(None, m)
+            add_refusal_to_form(form, exc)
         else:
             messages.success(request, "Model accepted: its fidelity and runtime are being measured.")
             return redirect(submission.get_absolute_url())
@@ -189,8 +189,7 @@ def submission_select(request, workshop, challenge, pk):
     try:
         submissions.model_submission_select(submission=submission, user=request.user, now=arrived_at(request))
     except FinalPhaseRefused as exc:
-        for m in exc.messages:
-            messages.error(request, m)
+        add_refusal_to_messages(request, exc)
     else:
         messages.success(request, "This submission now counts for your team.")
     return redirect(reverse("finalphase:home", args=[workshop, challenge]))
@@ -238,8 +237,7 @@ def factsheet_edit(request, workshop, challenge):
                     now=arrived_at(request),
                 )
             except FinalPhaseRefused as exc:
-                for m in exc.messages:
-                    form.add_error(None, m)
+                add_refusal_to_form(form, exc)
             else:
                 messages.success(request, "Fact sheet saved.")
                 return redirect(reverse("finalphase:home", args=[workshop, challenge]))
@@ -308,8 +306,7 @@ def code_edit(request, workshop, challenge):
                     now=arrived_at(request),
                 )
             except FinalPhaseRefused as exc:
-                for m in exc.messages:
-                    form.add_error(None, m)
+                add_refusal_to_form(form, exc)
             else:
                 messages.success(request, "Code saved.")
                 return redirect(reverse("finalphase:home", args=[workshop, challenge]))
@@ -451,8 +448,7 @@ def settings_edit(request, workshop, challenge):
             try:
                 scores.final_settings_update(challenge=ch, **fields)
             except FinalPhaseRefused as exc:
-                for m in exc.messages:
-                    form.add_error("score_formula" if exc.reason == "formula" else None, m)
+                add_refusal_to_form(form, exc, field="score_formula" if exc.reason == "formula" else None)
             else:
                 messages.success(request, "Settings saved; every score was recomputed.")
                 return redirect(reverse("finalphase:settings", args=[workshop, challenge]))

@@ -20,7 +20,7 @@ from .base import (
     wait_options,
     with_client,
 )
-from .output import LiveStatus, emit, fmt_number, fmt_size, fmt_time, key_values, table
+from .output import LiveStatus, emit, emit_table, fmt_number, fmt_size, fmt_time, key_values, table
 from .parsing import TRACK_TYPE, Track
 
 
@@ -31,18 +31,13 @@ from .parsing import TRACK_TYPE, Track
 def challenges(api: ApiClient, workshop: str | None, as_json: bool):
     """Every challenge track, with the phase open now. The TRACK column is what other commands take."""
     rows = api.get("/api/challenges/", workshop=workshop)
-    emit(
+    emit_table(
         rows,
         as_json,
-        lambda c: c.print(
-            table(
-                None,
-                ["TRACK", "Title", "Target platform", "Open phase"],
-                [
-                    (f"{r['workshop']}/{r['slug']}", r.get("title"), r.get("target_platform"), r.get("phase"))
-                    for r in rows
-                ],
-            )
+        ["TRACK", "Title", "Target platform", "Open phase"],
+        (
+            (f"{r['workshop']}/{r['slug']}", r.get("title"), r.get("target_platform"), r.get("phase"))
+            for r in rows
         ),
     )
 

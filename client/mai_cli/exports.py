@@ -13,6 +13,14 @@ from .base import MaiGroup, json_option, say, with_client
 from .output import fmt_size, print_json
 from .parsing import TRACK_TYPE, Track
 
+# Every export's --output: the file the download is streamed to (stdout without it).
+output_option = click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write to this file.",
+)
+
 
 @click.group(cls=MaiGroup)
 def export():
@@ -23,12 +31,7 @@ def export():
 
 def _export_edition(kind: str):
     @click.argument("workshop")
-    @click.option(
-        "--output",
-        "-o",
-        type=click.Path(dir_okay=False, writable=True, path_type=Path),
-        help="Write to this file.",
-    )
+    @output_option
     @json_option
     @with_client
     def command(api: ApiClient, workshop: str, output: Path | None, as_json: bool):
@@ -76,12 +79,7 @@ export.command("assignments", help="Who reviews which paper in WORKSHOP (CSV; --
     show_default=True,
     help="CSV, or the LaTeX table (booktabs) for the challenge report.",
 )
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Write to this file.",
-)
+@output_option
 @json_option
 @with_client
 def export_results(api: ApiClient, track: Track, fmt: str, output: Path | None, as_json: bool):

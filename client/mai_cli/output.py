@@ -177,3 +177,11 @@ def emit(data: Any, as_json: bool, render: Callable[[Console], None]) -> None:
         print_json(data)
     else:
         render(stdout_console())
+
+
+def emit_table(
+    data: Any, as_json: bool, columns: Sequence[str], rows: Iterable[Sequence[Any]], **options: Any
+) -> None:
+    """JSON of `data` for `--json`, otherwise the `table` of `rows` under `columns` (`options`: its
+    `right`, `caption` and `empty`). Pass `rows` as a generator: it is read only for the table."""
+    emit(data, as_json, lambda console: console.print(table(None, columns, rows, **options)))

@@ -11,7 +11,7 @@ import click
 
 from .api import ApiClient, Upload
 from .base import EXISTING_FILE, MaiGroup, exit_failed, json_option, wait_options, with_client
-from .output import LiveStatus, emit, fmt_number, key_values, table, upload_progress
+from .output import LiveStatus, emit, emit_table, fmt_number, key_values, table, upload_progress
 from .parsing import AUTHOR_TYPE, PAPER_TYPE, PaperRef, Track, parse_track
 
 CHECK_STATE = {"pending": "running", "passed": "passed", "failed": "failed"}
@@ -121,16 +121,11 @@ def _show_paper(console, p: dict) -> None:
 def papers(api: ApiClient, workshop: str | None, as_json: bool):
     """Your papers with their status and PDF check results."""
     rows = api.get("/api/conference/papers/", workshop=workshop)
-    emit(
+    emit_table(
         rows,
         as_json,
-        lambda c: c.print(
-            table(
-                None,
-                ["PAPER", "Title", "Kind", "Status", "PDF check", "Decision"],
-                [_paper_row(p) for p in rows],
-            )
-        ),
+        ["PAPER", "Title", "Kind", "Status", "PDF check", "Decision"],
+        (_paper_row(p) for p in rows),
     )
 
 

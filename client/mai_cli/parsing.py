@@ -93,53 +93,25 @@ def parse_author(text: str) -> dict:
     return {"name": match["name"], "email": match["email"], "affiliation": match["affiliation"] or ""}
 
 
-class TrackType(click.ParamType):
-    name = "TRACK"
+class ParsedType(click.ParamType):
+    """A click parameter type over one of the `parse_*` functions above: its message becomes click's
+    usage error; a value already parsed (of type `parsed`, e.g. a default) is passed through."""
+
+    def __init__(self, name: str, parse, parsed: type | None = None):
+        self.name = name
+        self.parse = parse
+        self.parsed = parsed
 
     def convert(self, value, param, ctx):
-        if isinstance(value, Track):
+        if self.parsed is not None and isinstance(value, self.parsed):
             return value
         try:
-            return parse_track(value)
+            return self.parse(value)
         except click.BadParameter as exc:
             self.fail(exc.message, param, ctx)
 
 
-class PaperType(click.ParamType):
-    name = "PAPER"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, PaperRef):
-            return value
-        try:
-            return parse_paper(value)
-        except click.BadParameter as exc:
-            self.fail(exc.message, param, ctx)
-
-
-class ShapeType(click.ParamType):
-    name = "SHAPE"
-
-    def convert(self, value, param, ctx):
-        try:
-            return parse_shape(value)
-        except click.BadParameter as exc:
-            self.fail(exc.message, param, ctx)
-
-
-class AuthorType(click.ParamType):
-    name = "AUTHOR"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, dict):
-            return value
-        try:
-            return parse_author(value)
-        except click.BadParameter as exc:
-            self.fail(exc.message, param, ctx)
-
-
-TRACK_TYPE = TrackType()
-PAPER_TYPE = PaperType()
-SHAPE_TYPE = ShapeType()
-AUTHOR_TYPE = AuthorType()
+TRACK_TYPE = ParsedType("TRACK", parse_track, Track)
+PAPER_TYPE = ParsedType("PAPER", parse_paper, PaperRef)
+SHAPE_TYPE = ParsedType("SHAPE", parse_shape)
+AUTHOR_TYPE = ParsedType("AUTHOR", parse_author, dict)

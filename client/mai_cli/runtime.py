@@ -18,7 +18,7 @@ from .base import (
     wait_options,
     with_client,
 )
-from .output import LiveStatus, emit, fmt_number, fmt_size, fmt_time, key_values, table
+from .output import LiveStatus, emit, emit_table, fmt_number, fmt_size, fmt_time, key_values, table
 from .parsing import SHAPE_TYPE
 
 JOB_DONE = {"done", "failed"}
@@ -154,29 +154,24 @@ def job(api: ApiClient, uid: str, wait: bool, timeout_s: float, as_json: bool):
 def devices(api: ApiClient, as_json: bool):
     """The devices that measure runtime, their accelerators, status and queue."""
     rows = api.get("/api/evaluation/devices/")
-    emit(
+    emit_table(
         rows,
         as_json,
-        lambda c: c.print(
-            table(
-                None,
-                ["Device", "Name", "SoC", "Accelerators", "Status", "Operator", "Queue", "Last seen"],
-                [
-                    (
-                        d.get("slug"),
-                        d.get("name"),
-                        d.get("soc"),
-                        ", ".join(d.get("accelerators") or []),
-                        d.get("status"),
-                        d.get("operator_state", ""),
-                        d.get("queue_length"),
-                        fmt_time(d.get("last_heartbeat")),
-                    )
-                    for d in rows
-                ],
-                right=["Queue"],
+        ["Device", "Name", "SoC", "Accelerators", "Status", "Operator", "Queue", "Last seen"],
+        (
+            (
+                d.get("slug"),
+                d.get("name"),
+                d.get("soc"),
+                ", ".join(d.get("accelerators") or []),
+                d.get("status"),
+                d.get("operator_state", ""),
+                d.get("queue_length"),
+                fmt_time(d.get("last_heartbeat")),
             )
+            for d in rows
         ),
+        right=["Queue"],
     )
 
 
@@ -186,28 +181,23 @@ def devices(api: ApiClient, as_json: bool):
 def jobs(api: ApiClient, as_json: bool):
     """Your runtime jobs, newest first."""
     rows = api.get("/api/evaluation/jobs/")
-    emit(
+    emit_table(
         rows,
         as_json,
-        lambda c: c.print(
-            table(
-                None,
-                ["Job", "Model", "Device", "Accelerator", "State", "Median (ms)", "Submitted"],
-                [
-                    (
-                        j.get("uid"),
-                        j.get("model_name"),
-                        j.get("device"),
-                        j.get("accelerator"),
-                        j.get("state"),
-                        fmt_number(j.get("median_ms")),
-                        fmt_time(j.get("created_at")),
-                    )
-                    for j in rows
-                ],
-                right=["Median (ms)"],
+        ["Job", "Model", "Device", "Accelerator", "State", "Median (ms)", "Submitted"],
+        (
+            (
+                j.get("uid"),
+                j.get("model_name"),
+                j.get("device"),
+                j.get("accelerator"),
+                j.get("state"),
+                fmt_number(j.get("median_ms")),
+                fmt_time(j.get("created_at")),
             )
+            for j in rows
         ),
+        right=["Median (ms)"],
     )
 
 

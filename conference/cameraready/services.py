@@ -31,12 +31,13 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from common.dispatch import dispatch, dispatch_history, ref_for
+from common.dispatch import dispatch, ref_for
 from common.urls import absolute_url
 from conference import pdfcheck
 from conference.mail import mail_enqueue
 from conference.models import Paper, PaperChange, Workshop
 from conference.selectors import paper_format_rules
+from conference.services.versions import pdf_checks_recheck_stale
 from conference.templatetags.workshop_time import format_in_zone
 
 from . import selectors
@@ -212,31 +213,13 @@ def _record_verdict(version: FinalVersion, report: pdfcheck.Report) -> None:
 def final_versions_recheck_stale(*, now: dt.datetime | None = None) -> dict:
     """The sweep: a final PDF "Checking" for PAPERS_STALE_CHECK_S since its last message is checked
     again; after PAPERS_CHECK_MAX_ATTEMPTS messages it is refused with a reason."""
-    now = now or timezone.now()
-    stale = dt.timedelta(seconds=float(settings.PAPERS_STALE_CHECK_S))
-    counts = {"rechecked": 0, "failed": 0}
-    with transaction.atomic():
-        pending = FinalVersion.objects.select_for_update(skip_locked=True).filter(
-            check_state=FinalVersion.CheckState.PENDING, created_at__lt=now - stale
-        )
-        for version in pending:
-            history = dispatch_history(ref_for(version), task=CHECK_TASK)
-            if history.pending or (history.last_sent_at and history.last_sent_at > now - stale):
-                continue
-            if history.count >= int(settings.PAPERS_CHECK_MAX_ATTEMPTS):
-                report = pdfcheck.Report()
-                report.add(
-                    "readable",
-                    pdfcheck.Level.ERROR,
-                    "Readable PDF",
-                    f"The check of this PDF did not finish after {history.count} attempts; upload it again.",
-                )
-                _record_verdict(version, report)
-                counts["failed"] += 1
-                continue
-            dispatch(CHECK_TASK, args=[version.pk], queue="scoring", ref=ref_for(version))
-            counts["rechecked"] += 1
-    return counts
+    return pdf_checks_recheck_stale(
+        FinalVersion,
+        task=CHECK_TASK,
+        failure_message="The check of this PDF did not finish after {attempts} attempts; upload it again.",
+        record_failure=_record_verdict,
+        now=now,
+    )
 
 
 # --- Metadata ------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from common.csv_export import csv_response
+from common.forms import add_refusal_to_form
 from common.uploads import upload_limited, upload_refused
 from conference import selectors as conference_selectors
 from conference.models import Paper
@@ -168,8 +169,7 @@ def metadata_confirm(request, workshop, number):
                 now=arrived_at(request),
             )
         except ValidationError as exc:
-            for message in exc.messages:
-                form.add_error(None, message)
+            add_refusal_to_form(form, exc)
         else:
             messages.success(request, "The final title, authors and abstract are confirmed.")
             return redirect("cameraready:paper", workshop=workshop, number=number)
@@ -196,8 +196,7 @@ def agreement_sign(request, workshop, number):
                 now=arrived_at(request),
             )
         except ValidationError as exc:
-            for message in exc.messages:
-                form.add_error(None, message)
+            add_refusal_to_form(form, exc)
         else:
             messages.success(request, "The form is signed; the receipt was e-mailed to every author.")
             return redirect("cameraready:paper", workshop=workshop, number=number)

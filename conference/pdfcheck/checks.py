@@ -8,6 +8,7 @@ submission; warnings are shown to the author and the chairs.
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,9 +39,22 @@ def check_pdf(
     max_pages: int = 60,
 ) -> Report:
     """Runs every check on the file at `path` and returns the report (never raises on bad PDFs)."""
-    started = time.perf_counter()
-    report = Report()
     path = Path(path)
+    return run_checks(
+        path,
+        Report(),
+        max_pages=max_pages,
+        started=time.perf_counter(),
+        check_contents=lambda report: _check_contents(path, report, rules, identity, double_blind),
+    )
+
+
+def run_checks(
+    path: Path, report: Report, *, max_pages: int, started: float, check_contents: Callable[[Report], None]
+) -> Report:
+    """The frame shared by the review and camera-ready checks: the quick inspection (a refusal is the
+    report's one error), "Readable PDF", then `check_contents(report)`; a damaged file the readers choke
+    on becomes an error, never an exception. The time since `started` goes into the report."""
     try:
         report.pages = quick_inspect(path, max_pages=max_pages).pages
     except PdfRefused as exc:
@@ -49,7 +63,7 @@ def check_pdf(
         return report
     report.add("readable", Level.OK, "Readable PDF", f"A PDF of {report.pages} pages, not encrypted.")
     try:
-        _check_contents(path, report, rules, identity, double_blind)
+        check_contents(report)
     except Exception as exc:  # noqa: BLE001 - PDFium/pypdf choke on some damaged files
         report.add(
             "readable",

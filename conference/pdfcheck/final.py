@@ -24,11 +24,12 @@ from .checks import (
     _check_text_block,
     _ranges,
     read_for_checks,
+    run_checks,
 )
-from .document import PAGE_SIZES_PT, Document, quick_inspect
+from .document import PAGE_SIZES_PT, Document
 from .identity import normalise
 from .layout import Segment, is_digits
-from .report import FormatRules, Level, PdfRefused, Report
+from .report import FormatRules, Level, Report
 
 # A review ruler: at least this many three-digit labels in the margins of one page.
 RULER_MIN_LABELS = 10
@@ -69,30 +70,17 @@ def check_final_pdf(
         )
         report.seconds = round(time.perf_counter() - started, 3)
         return report
-    try:
-        report.pages = quick_inspect(path, max_pages=max_pages).pages
-    except PdfRefused as exc:
-        report.add("readable", Level.ERROR, "Readable PDF", str(exc))
-        report.seconds = round(time.perf_counter() - started, 3)
-        return report
-    report.add("readable", Level.OK, "Readable PDF", f"A PDF of {report.pages} pages, not encrypted.")
-    report.add(
-        "file_size",
-        Level.OK,
-        "File size",
-        f"{size / 2**20:.1f} MB of at most {final.max_bytes / 2**20:.0f} MB.",
-    )
-    try:
-        _check_final_contents(path, report, rules, final)
-    except Exception as exc:  # noqa: BLE001 - PDFium chokes on some damaged files
+
+    def check_contents(report: Report) -> None:
         report.add(
-            "readable",
-            Level.ERROR,
-            "Readable PDF",
-            f"The PDF could not be read completely ({exc.__class__.__name__}); export it again.",
+            "file_size",
+            Level.OK,
+            "File size",
+            f"{size / 2**20:.1f} MB of at most {final.max_bytes / 2**20:.0f} MB.",
         )
-    report.seconds = round(time.perf_counter() - started, 3)
-    return report
+        _check_final_contents(path, report, rules, final)
+
+    return run_checks(path, report, max_pages=max_pages, started=started, check_contents=check_contents)
 
 
 def _check_final_contents(path: Path, report: Report, rules: FormatRules, final: FinalRules) -> None:

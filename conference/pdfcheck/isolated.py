@@ -45,6 +45,25 @@ def _run_child(target: str, request: dict, timeout: float, memory_bytes: int = C
     return result
 
 
+def _report_from_child(
+    target: str, request: dict, timeout: float, memory_bytes: int, started: float
+) -> Report:
+    """The report a checking child returned; a child that died gives a report with that reason as the
+    file's error (the time taken since `started` included)."""
+    result = _run_child(target, request, timeout, memory_bytes)
+    if "crash" in result:
+        report = Report()
+        report.add(
+            "readable",
+            Level.ERROR,
+            "Readable PDF",
+            f"The PDF could not be checked ({result['crash']}); export it again and upload it.",
+        )
+        report.seconds = round(time.perf_counter() - started, 3)
+        return report
+    return Report(**{k: result[k] for k in REPORT_FIELDS})
+
+
 def quick_inspect_isolated(path: str | Path, *, max_pages: int, timeout: float = 30) -> QuickInfo:
     """`quick_inspect` in the sandbox (raises PdfRefused the same way)."""
     path = Path(path)
@@ -78,18 +97,7 @@ def check_isolated(
         "double_blind": double_blind,
         "max_pages": max_pages,
     }
-    result = _run_child(CHECK_TARGET, request, timeout, memory_bytes)
-    if "crash" in result:
-        report = Report()
-        report.add(
-            "readable",
-            Level.ERROR,
-            "Readable PDF",
-            f"The PDF could not be checked ({result['crash']}); export it again and upload it.",
-        )
-        report.seconds = round(time.perf_counter() - started, 3)
-        return report
-    return Report(**{k: result[k] for k in REPORT_FIELDS})
+    return _report_from_child(CHECK_TARGET, request, timeout, memory_bytes, started)
 
 
 def check_final_isolated(
@@ -104,21 +112,16 @@ def check_final_isolated(
     """The camera-ready checks (`final.check_final_pdf`) in the sandbox."""
     started = time.perf_counter()
     request = {"path": str(path), "rules": asdict(rules), "final": asdict(final), "max_pages": max_pages}
-    result = _run_child(FINAL_TARGET, request, timeout, memory_bytes)
-    if "crash" in result:
-        report = Report()
-        report.add(
-            "readable",
-            Level.ERROR,
-            "Readable PDF",
-            f"The PDF could not be checked ({result['crash']}); export it again and upload it.",
-        )
-        report.seconds = round(time.perf_counter() - started, 3)
-        return report
-    return Report(**{k: result[k] for k in REPORT_FIELDS})
+    return _report_from_child(FINAL_TARGET, request, timeout, memory_bytes, started)
 
 
 # --- In the child ----------------------------------------------------------------------------------
+
+
+def _format_rules(request: dict) -> FormatRules:
+    """The edition's format rules as the parent sent them (JSON turned the tuple into a list)."""
+    rules = request["rules"]
+    return FormatRules(**{**rules, "text_block_in": tuple(rules["text_block_in"])})
 
 
 def quick_child(request: dict) -> dict:
@@ -131,12 +134,10 @@ def quick_child(request: dict) -> dict:
 
 def check_child(request: dict) -> dict:
     """In the sandbox: the full check, and the review copy when the file has no error."""
-    rules = request["rules"]
-    rules["text_block_in"] = tuple(rules["text_block_in"])
     identity = Identity(**{k: tuple(v) for k, v in request["identity"].items()})
     report = check_pdf(
         request["path"],
-        rules=FormatRules(**rules),
+        rules=_format_rules(request),
         identity=identity,
         double_blind=request["double_blind"],
         max_pages=request["max_pages"],
@@ -157,11 +158,12 @@ def check_child(request: dict) -> dict:
 
 def final_child(request: dict) -> dict:
     """In the sandbox: the camera-ready checks."""
-    rules = request["rules"]
-    rules["text_block_in"] = tuple(rules["text_block_in"])
     final = request["final"]
     final["author_names"] = tuple(final["author_names"])
     report = check_final_pdf(
-        request["path"], rules=FormatRules(**rules), final=FinalRules(**final), max_pages=request["max_pages"]
+        request["path"],
+        rules=_format_rules(request),
+        final=FinalRules(**final),
+        max_pages=request["max_pages"],
     )
     return report.as_dict()

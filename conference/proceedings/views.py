@@ -312,19 +312,20 @@ def _refusal(page, empty_form):
     return refuse
 
 
-def _talk_page(request, ws, form, talk, error="", status=200):
-    return render(
-        request,
-        "proceedings/talks.html",
-        {
-            "workshop": ws,
-            "form": form,
-            "refusal": error,
-            "talk": talk,
-            "talks": selectors.invited_talks(workshop=ws),
-        },
-        status=status,
-    )
+def _editor_page(template: str, item: str, listed):
+    """The page of a list the chairs edit (talks, partners): the form for one `item` (or a new one),
+    the refusal of an upload, and every item of the edition from the selector `listed`."""
+
+    def page(request, ws, form, obj, error="", status=200):
+        context = {"workshop": ws, "form": form, "refusal": error, item: obj, f"{item}s": listed(workshop=ws)}
+        return render(request, template, context, status=status)
+
+    return page
+
+
+_talk_page = _editor_page(
+    "proceedings/talks.html", "talk", lambda workshop: selectors.invited_talks(workshop=workshop)
+)
 
 
 @upload_limited(_image_limits, _refusal(lambda *a, **k: _talk_page(*a, **k), InvitedTalkForm))
@@ -355,19 +356,9 @@ def talks(request, ws, pk=None):
     return _talk_page(request, ws, form, talk)
 
 
-def _partner_page(request, ws, form, partner, error="", status=200):
-    return render(
-        request,
-        "proceedings/partners.html",
-        {
-            "workshop": ws,
-            "form": form,
-            "refusal": error,
-            "partner": partner,
-            "partners": selectors.partners(workshop=ws),
-        },
-        status=status,
-    )
+_partner_page = _editor_page(
+    "proceedings/partners.html", "partner", lambda workshop: selectors.partners(workshop=workshop)
+)
 
 
 @upload_limited(_image_limits, _refusal(lambda *a, **k: _partner_page(*a, **k), PartnerForm))

@@ -9,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from common.forms import add_refusal_to_messages
 from conference.selectors import workshop_get
 
 from . import assignment_selectors, assignment_services, selectors
@@ -69,8 +70,7 @@ def assignment_commit(request, workshop):
                 workshop=ws, fingerprint=request.POST.get("fingerprint", ""), user=request.user
             )
         except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
+            add_refusal_to_messages(request, exc)
             return redirect("reviewing:assignment-commit", workshop=ws.slug)
         messages.success(
             request, f"{count} assignment(s) committed; each reviewer gets one e-mail with their papers."

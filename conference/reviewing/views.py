@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from common.forms import add_refusal_to_messages
 from conference.adapters import INVITATION_SESSION_KEY
 from conference.models import Membership
 from conference.selectors import (
@@ -66,11 +67,6 @@ def _paper(workshop, number, user, perm):
     return paper
 
 
-def _errors(request, exc: ValidationError):
-    for message in exc.messages:
-        messages.error(request, message)
-
-
 # --- Home, invitations, profile ------------------------------------------------------------------
 
 
@@ -116,6 +112,14 @@ def _chair_progress(ws, user, config) -> dict:
 def remind(request, workshop):
     """ "Remind" on the chair's home: one reviewer (`user`) or every late one; once per click."""
     ws = _chair(request, workshop)
+    remind_from_post(request, ws, late_only_when_named=False)
+    return redirect("reviewing:home", workshop=ws.slug)
+
+
+def remind_from_post(request, ws, *, late_only_when_named: bool) -> None:
+    """The "Remind" button's POST, shared by the chair's home and the console's dashboard: the reviewer
+    named by `user` (only when late if `late_only_when_named`) or every late one, not those reminded
+    since the page was shown (`shown_at`); the outcome goes into the messages."""
     try:
         shown_at = datetime.fromisoformat(request.POST.get("shown_at", ""))
     except ValueError:
@@ -128,11 +132,11 @@ def remind(request, workshop):
             workshop=ws,
             chair=request.user,
             user_ids=[int(user_id)] if user_id.isdigit() else None,
-            late_only=not user_id.isdigit(),
+            late_only=late_only_when_named or not user_id.isdigit(),
             shown_at=shown_at,
         )
     except ValidationError as exc:
-        _errors(request, exc)
+        add_refusal_to_messages(request, exc)
     else:
         if count:
             messages.success(request, f"Reminder sent to {count} reviewer(s).")
@@ -140,7 +144,6 @@ def remind(request, workshop):
             messages.info(
                 request, "Nobody to remind: already reminded since this page was shown, or nothing pending."
             )
-    return redirect("reviewing:home", workshop=ws.slug)
 
 
 def invitation(request, workshop, token):
@@ -164,7 +167,7 @@ def invitation(request, workshop, token):
         try:
             invitation_respond(invitation=invite, accept=accept, user=request.user)
         except ValidationError as exc:
-            _errors(request, exc)
+            add_refusal_to_messages(request, exc)
         else:
             request.session.pop(INVITATION_SESSION_KEY, None)
             if accept:
@@ -232,7 +235,7 @@ def committee(request, workshop):
         try:
             invitation_revoke(invitation=invite, by=request.user)
         except ValidationError as exc:
-            _errors(request, exc)
+            add_refusal_to_messages(request, exc)
         else:
             messages.success(request, f"The invitation of {invite.email} was revoked: its link is dead.")
         return redirect("reviewing:committee", workshop=ws.slug)
@@ -310,7 +313,7 @@ def conflict_decide(request, workshop, pk):
             user=request.user,
         )
     except ValidationError as exc:
-        _errors(request, exc)
+        add_refusal_to_messages(request, exc)
     else:
         messages.success(
             request, f"Conflict on paper #{conflict.paper.number} {conflict.get_state_display().lower()}."
@@ -412,7 +415,7 @@ def _assignment_action(request, ws, config):
         elif action == "commit":  # through the confirmation page, with counts and warnings
             return redirect("reviewing:assignment-commit", workshop=ws.slug)
     except ValidationError as exc:
-        _errors(request, exc)
+        add_refusal_to_messages(request, exc)
     return redirect("reviewing:assignment", workshop=ws.slug)
 
 
@@ -517,7 +520,7 @@ def paper_supplementary(request, workshop, number):
     try:
         copy = supplementary_for_reviewers(paper=paper)
     except ValidationError as exc:
-        _errors(request, exc)
+        add_refusal_to_messages(request, exc)
         return redirect("reviewing:paper", workshop=ws.slug, number=number)
     if copy is None:
         raise Http404("This paper has no supplementary material.")
@@ -547,7 +550,7 @@ def review(request, workshop, number):
         try:
             review_save(assignment=mine, data=form.cleaned_data, submit=submit)
         except ValidationError as exc:
-            _errors(request, exc)
+            add_refusal_to_messages(request, exc)
             return redirect("reviewing:review", workshop=ws.slug, number=number)
         messages.success(request, "Your review was submitted." if submit else "Draft saved.")
         return redirect("reviewing:paper" if submit else "reviewing:review", workshop=ws.slug, number=number)
@@ -583,7 +586,7 @@ def discuss(request, workshop, number):
     try:
         comment_post(paper=paper, user=request.user, text=request.POST.get("text", ""), as_chair=as_chair)
     except ValidationError as exc:
-        _errors(request, exc)
+        add_refusal_to_messages(request, exc)
     return redirect("reviewing:paper", workshop=ws.slug, number=number)
 
 
@@ -597,7 +600,7 @@ def meta_review(request, workshop, number):
         try:
             decision_set(papers=[paper], outcome=request.POST["decision"], user=request.user)
         except ValidationError as exc:
-            _errors(request, exc)
+            add_refusal_to_messages(request, exc)
     messages.success(request, "Meta-review saved.")
     return redirect("reviewing:paper", workshop=ws.slug, number=number)
 
@@ -623,7 +626,7 @@ def decisions(request, workshop):
                 )
                 messages.success(request, f"Decision recorded for {count} paper(s).")
             except ValidationError as exc:
-                _errors(request, exc)
+                add_refusal_to_messages(request, exc)
         return redirect(f"{request.path}?sort={request.GET.get('sort', 'mean')}")
     sort = request.GET.get("sort", "mean")
     return render(
@@ -662,7 +665,7 @@ def _release_confirmed(request, ws, subject: str, body: str):
             fingerprint=request.POST.get("fingerprint", ""),
         )
     except ValidationError as exc:
-        _errors(request, exc)
+        add_refusal_to_messages(request, exc)
         return None
     messages.success(request, f"{count} decision(s) released; the authors are being notified.")
     return redirect("reviewing:release", workshop=ws.slug)

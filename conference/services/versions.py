@@ -69,20 +69,23 @@ def add_version(paper: Paper, *, user, pdf, supplementary) -> PaperVersion:
 CHECK_TASK = "conference.check_paper_version"
 
 
-def paper_versions_recheck_stale(*, now: dt.datetime | None = None) -> dict:
-    """The sweep (beat, every BEAT_SWEEP_EVERY_S): no uploaded PDF stays "Checking" forever. A version
-    pending for PAPERS_STALE_CHECK_S since its last message (lost, or its worker was killed) is checked
-    again; after PAPERS_CHECK_MAX_ATTEMPTS messages it is refused with a reason, so the authors know to
-    upload again. One whose message still waits for the broker is the outbox dispatcher's."""
+def pdf_checks_recheck_stale(
+    model, *, task: str, failure_message: str, record_failure, now: dt.datetime | None = None
+) -> dict:
+    """The stale-check sweep shared by submitted and camera-ready PDFs: a row of `model` pending for
+    PAPERS_STALE_CHECK_S since the last `task` message (lost, or its worker was killed) gets another
+    message; after PAPERS_CHECK_MAX_ATTEMPTS messages it is refused through `record_failure(row,
+    report)` with `failure_message` (formatted with `attempts`). One whose message still waits for
+    the broker is the outbox dispatcher's."""
     now = now or timezone.now()
     stale = dt.timedelta(seconds=float(settings.PAPERS_STALE_CHECK_S))
     counts = {"rechecked": 0, "failed": 0}
     with transaction.atomic():
-        pending = PaperVersion.objects.select_for_update(skip_locked=True).filter(
-            check_state=PaperVersion.CheckState.PENDING, created_at__lt=now - stale
+        pending = model.objects.select_for_update(skip_locked=True).filter(
+            check_state=model.CheckState.PENDING, created_at__lt=now - stale
         )
         for version in pending:
-            history = dispatch_history(ref_for(version), task=CHECK_TASK)
+            history = dispatch_history(ref_for(version), task=task)
             if history.pending or (history.last_sent_at and history.last_sent_at > now - stale):
                 continue
             if history.count >= int(settings.PAPERS_CHECK_MAX_ATTEMPTS):
@@ -91,15 +94,27 @@ def paper_versions_recheck_stale(*, now: dt.datetime | None = None) -> dict:
                     "readable",
                     pdfcheck.Level.ERROR,
                     "Readable PDF",
-                    f"The check of this PDF did not finish after {history.count} attempts; upload it again "
-                    "(e.g. exported anew). The chairs were told.",
+                    failure_message.format(attempts=history.count),
                 )
-                _record_verdict(version, report, None)
+                record_failure(version, report)
                 counts["failed"] += 1
                 continue
-            dispatch(CHECK_TASK, args=[version.pk], queue="scoring", ref=ref_for(version))
+            dispatch(task, args=[version.pk], queue="scoring", ref=ref_for(version))
             counts["rechecked"] += 1
     return counts
+
+
+def paper_versions_recheck_stale(*, now: dt.datetime | None = None) -> dict:
+    """The sweep (beat, every BEAT_SWEEP_EVERY_S): no uploaded PDF stays "Checking" forever (see
+    pdf_checks_recheck_stale); a refused one tells the authors to upload again."""
+    return pdf_checks_recheck_stale(
+        PaperVersion,
+        task=CHECK_TASK,
+        failure_message="The check of this PDF did not finish after {attempts} attempts; upload it again "
+        "(e.g. exported anew). The chairs were told.",
+        record_failure=lambda version, report: _record_verdict(version, report, None),
+        now=now,
+    )
 
 
 def paper_version_check(*, version_id: int, notify: bool = True) -> PaperVersion | None:

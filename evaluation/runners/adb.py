@@ -21,8 +21,6 @@ from `ANDROID_ADB_SERVER_PORT` (adb's own convention) unless given; a server tha
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import logging
 import os
 import re
@@ -45,6 +43,8 @@ from evaluation.runners.base import (
     ModelError,
     RunOptions,
     RunResult,
+    file_sha256,
+    reproducibility_record,
 )
 from evaluation.runners.hostconfig import check_device_settings, device_settings
 from evaluation.runners.remote_sensors import (
@@ -113,14 +113,6 @@ def list_adb_devices(host: str = "127.0.0.1", port: int | None = None) -> list[t
     ensure_adb_server(host, port)
     client = adbutils.AdbClient(host=host, port=port, socket_timeout=10)
     return [(info.serial, info.state) for info in client.list()]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _parse_getprop(text: str) -> dict[str, str]:
@@ -292,7 +284,7 @@ class AdbRunner:
             raise DeviceUnavailable(
                 f"benchmark_model binary not found on the device host: {self.benchmark_model}"
             )
-        self._tool_sha = _sha256(self.benchmark_model)
+        self._tool_sha = file_sha256(self.benchmark_model)
         _, out = self._shell(device, f"sha256sum {shlex.quote(self.tool_path)} 2>/dev/null")
         if not out.startswith(self._tool_sha):
             self._check_space(device, self.benchmark_model.stat().st_size)
@@ -494,28 +486,24 @@ class AdbRunner:
             )
         except DeviceUnavailable:
             pass
-        return {
-            "device": props.get("model") or self.name or self.serial,
-            "soc": props.get("soc") or "",
-            "os_build": props.get("fingerprint") or "",
-            "tool": "TFLite benchmark_model",
-            "tool_version": self.tool_version or f"sha256:{self._tool_sha[:12]}",
-            "litert_version": self.tool_version or "",
-            "delegate": Accelerator.LABELS.get(options.accelerator, options.accelerator),
-            "delegate_options": {"external_delegate_options": self.external_delegate_options}
+        return reproducibility_record(
+            model_path,
+            options,
+            device=props.get("model") or self.name or self.serial,
+            soc=props.get("soc") or "",
+            os_build=props.get("fingerprint") or "",
+            tool="TFLite benchmark_model",
+            tool_version=self.tool_version or f"sha256:{self._tool_sha[:12]}",
+            litert_version=self.tool_version or "",
+            delegate=Accelerator.LABELS.get(options.accelerator, options.accelerator),
+            delegate_options={"external_delegate_options": self.external_delegate_options}
             if options.accelerator == Accelerator.NPU and self.external_delegate_options
             else {},
-            "threads": options.threads,
-            "warmup_runs": options.warmup_runs,
-            "timed_runs": options.timed_runs,
-            "repetitions": options.repetitions,
-            "input_shapes": [
+            input_shapes=[
                 list(map(int, s))
                 for _, s in sorted((int(k), v) for k, v in (options.input_shapes or {}).items())
             ],
-            "model_sha256": _sha256(model_path),
-            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        }
+        )
 
     def _result(self, status: int, output: str, log: str, options: RunOptions) -> RunResult:
         parsed = parse_benchmark_output(output)

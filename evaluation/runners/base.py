@@ -7,6 +7,8 @@ device when it returns or on a twin, and never counted twice)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -126,3 +128,28 @@ class Runner(Protocol):
     def probe(self) -> DeviceInfo: ...
 
     def run(self, model_path: Path, options: RunOptions) -> RunResult: ...
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def reproducibility_record(model_path: Path, options: RunOptions, *, input_shapes: list, **setup) -> dict:
+    """What another person needs to reproduce a measurement: the runner's `setup` as it knows it
+    (device, SoC, OS build, tool and versions, delegate and its options), then the protocol of
+    `options`, the input shapes run, the model's SHA-256 and the date (UTC)."""
+    return {
+        **setup,
+        "threads": options.threads,
+        "warmup_runs": options.warmup_runs,
+        "timed_runs": options.timed_runs,
+        "repetitions": options.repetitions,
+        "input_shapes": input_shapes,
+        "model_sha256": file_sha256(model_path),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }

@@ -9,8 +9,6 @@ the TFLite benchmark tool's (see `_sandbox_child.benchmark`). No Django here.
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import os
 import platform
 from pathlib import Path
@@ -18,7 +16,15 @@ from pathlib import Path
 from common.sandbox import SandboxCrash, SandboxError, SandboxTimeout, run_sandboxed
 
 from ..tflite import LITERT_ADDRESS_SPACE_MB, explain_load_error, explain_memory_refusal
-from .base import Accelerator, DeviceInfo, JobTimeout, ModelError, RunOptions, RunResult
+from .base import (
+    Accelerator,
+    DeviceInfo,
+    JobTimeout,
+    ModelError,
+    RunOptions,
+    RunResult,
+    reproducibility_record,
+)
 
 DEFAULT_MAX_TENSOR_BYTES = 2 * 2**30
 
@@ -171,32 +177,18 @@ class LocalRunner:
     def _reproducibility(self, model_path: Path, options: RunOptions, result: dict) -> dict:
         """What another person needs to reproduce the measurement."""
         info = self.probe()
-        return {
-            "device": info.name,
-            "soc": info.soc,
-            "os_build": f"{platform.system()} {platform.release()} ({platform.version()})",
-            "tool": "LiteRT Interpreter (mai local runner, TFLite benchmark protocol)",
-            "litert_version": result.get("litert_version", ""),
-            "delegate": "XNNPACK"
-            if options.accelerator == Accelerator.XNNPACK
-            else "none (built-in kernels)",
-            "delegate_options": {},
-            "threads": options.threads,
-            "warmup_runs": options.warmup_runs,
-            "timed_runs": options.timed_runs,
-            "repetitions": options.repetitions,
-            "input_shapes": result.get("input_shapes_run") or [],
-            "model_sha256": file_sha256(model_path),
-            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        }
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return reproducibility_record(
+            model_path,
+            options,
+            device=info.name,
+            soc=info.soc,
+            os_build=f"{platform.system()} {platform.release()} ({platform.version()})",
+            tool="LiteRT Interpreter (mai local runner, TFLite benchmark protocol)",
+            litert_version=result.get("litert_version", ""),
+            delegate="XNNPACK" if options.accelerator == Accelerator.XNNPACK else "none (built-in kernels)",
+            delegate_options={},
+            input_shapes=result.get("input_shapes_run") or [],
+        )
 
 
 def runner_from_spec(target: str) -> LocalRunner:

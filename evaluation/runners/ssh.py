@@ -20,8 +20,6 @@ model → `ModelError` with its own error lines.
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import json
 import logging
 import re
@@ -40,6 +38,7 @@ from evaluation.runners.base import (
     ModelError,
     RunOptions,
     RunResult,
+    reproducibility_record,
 )
 from evaluation.runners.hostconfig import check_device_settings, device_settings
 from evaluation.runners.remote_sensors import (
@@ -397,25 +396,21 @@ class SshRunner:
             timeout=15,
         )
         lines = [line.strip() for line in out.splitlines()] + ["", "", ""]
-        return {
-            "device": lines[1] or self.name or self.address,
-            "soc": lines[2],
-            "os_build": lines[0],
-            "tool": "litert-benchmark",
-            "tool_version": self._litert_version,
-            "litert_version": self._litert_version,
-            "delegate": Accelerator.LABELS.get(options.accelerator, options.accelerator),
-            "delegate_options": {"dispatch_library_path": self.dispatch_library_path}
+        return reproducibility_record(
+            model_path,
+            options,
+            device=lines[1] or self.name or self.address,
+            soc=lines[2],
+            os_build=lines[0],
+            tool="litert-benchmark",
+            tool_version=self._litert_version,
+            litert_version=self._litert_version,
+            delegate=Accelerator.LABELS.get(options.accelerator, options.accelerator),
+            delegate_options={"dispatch_library_path": self.dispatch_library_path}
             if options.accelerator == Accelerator.NPU and self.dispatch_library_path
             else {},
-            "threads": options.threads,
-            "warmup_runs": options.warmup_runs,
-            "timed_runs": options.timed_runs,
-            "repetitions": options.repetitions,
-            "input_shapes": [],
-            "model_sha256": hashlib.sha256(model_path.read_bytes()).hexdigest(),
-            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        }
+            input_shapes=[],
+        )
 
     def _check_space(self, client, size: int) -> None:
         status, out, _ = self._exec(client, f"df -Pk {shlex.quote(self.work_root)}")

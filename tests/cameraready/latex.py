@@ -5,14 +5,10 @@ anonymous review version, a final copy with a figure whose font is not embedded 
 Helvetica without its font file, included as a form XObject), and one whose body font is mapped to
 Times without the font file (`\\pdfmapline`)."""
 
-import hashlib
-import os
-import subprocess
-import tempfile
 from pathlib import Path
 
 from tests.latex.papers import STYLE as REVIEW_STYLE
-from tests.latex.papers import cache_dir, paper_source
+from tests.latex.papers import compile_latex, paper_source
 
 HERE = Path(__file__).resolve().parent
 FINAL_STYLE = HERE / "mai-final.sty"
@@ -47,36 +43,7 @@ def _figure_without_embedded_font() -> bytes:
 
 def compile_with(source: str, files: dict[str, bytes] | None = None) -> bytes:
     """pdflatex on `source` with both styles and `files` beside it, cached by their hash."""
-    files = files or {}
-    digest = hashlib.sha256(
-        REVIEW_STYLE.read_bytes() + FINAL_STYLE.read_bytes() + source.encode() + b"".join(files.values())
-    ).hexdigest()[:24]
-    cached = cache_dir() / f"final-{digest}.pdf"
-    if cached.exists():
-        return cached.read_bytes()
-    with tempfile.TemporaryDirectory(prefix="mai-latex-") as tmp:
-        (Path(tmp) / "paper.tex").write_text(source)
-        for name, data in files.items():
-            (Path(tmp) / name).write_bytes(data)
-        env = {
-            **os.environ,
-            "TEXINPUTS": f"{HERE}//:{REVIEW_STYLE.parent}//:",
-            "SOURCE_DATE_EPOCH": "1614556800",
-        }
-        done = subprocess.run(
-            ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "paper.tex"],
-            cwd=tmp,
-            env=env,
-            capture_output=True,
-            timeout=120,
-        )
-        if done.returncode != 0:
-            raise RuntimeError("pdflatex failed:\n" + done.stdout.decode(errors="replace")[-3000:])
-        data = (Path(tmp) / "paper.pdf").read_bytes()
-    partial = cached.with_suffix(f".{os.getpid()}.tmp")
-    partial.write_bytes(data)
-    partial.replace(cached)
-    return data
+    return compile_latex(source, styles=(REVIEW_STYLE, FINAL_STYLE), files=files, cache_prefix="final-")
 
 
 def _source(

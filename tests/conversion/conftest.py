@@ -97,6 +97,58 @@ def smooth_images(n: int, shape, seed: int) -> np.ndarray:
     return np.stack(out)
 
 
+def converted_outputs(conversion, samples) -> list:
+    """The outputs of a conversion's stored .tflite (LiteRT, fed NHWC float samples, quantised for a
+    uint8 input), as float (dequantised from a uint8 output)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    from conversion import services
+
+    interp = Interpreter(model_content=services.conversion_result_bytes(conversion=conversion))
+    interp.allocate_tensors()
+    inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
+    converted = []
+    for sample in samples:
+        x = sample.astype(np.float32)[None]
+        scale, zero = inp["quantization"]
+        feed = np.clip(np.round(x / scale + zero), 0, 255) if inp["dtype"] == np.uint8 else x
+        interp.set_tensor(inp["index"], feed.astype(inp["dtype"]))
+        interp.invoke()
+        y = interp.get_tensor(out["index"]).astype(np.float32)
+        if out["dtype"] == np.uint8:
+            y = (y - out["quantization"][1]) * out["quantization"][0]
+        converted.append(y[0])
+    return converted
+
+
+def assert_image_fidelity(report: dict, originals, converted, *, kind: str, samples: int) -> None:
+    """A conversion's fidelity report against PSNR and SSIM computed here (scikit-image) between the
+    source model's outputs and the .tflite's on the same samples, with what each kind may cost."""
+    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+    psnrs = [peak_signal_noise_ratio(a, b, data_range=255) for a, b in zip(originals, converted, strict=True)]
+    ssims = [
+        structural_similarity(
+            a,
+            b,
+            data_range=255,
+            channel_axis=-1,
+            gaussian_weights=True,
+            sigma=1.5,
+            use_sample_covariance=False,
+        )
+        for a, b in zip(originals, converted, strict=True)
+    ]
+    assert report["kind"] == "image" and report["samples"] == samples
+    assert report["ssim"] == pytest.approx(np.mean(ssims), abs=1e-4)
+    if kind == "float32":
+        assert report["psnr"] is None or report["psnr"] > 80 and np.mean(psnrs) > 80
+    else:
+        assert report["psnr"] == pytest.approx(np.mean(psnrs), abs=0.05)
+    if kind == "int8":
+        assert 20 < report["psnr"] < 60  # what INT8 costs, in dB against the float model
+
+
 def npz_bytes(arrays: dict) -> bytes:
     out = io.BytesIO()
     np.savez(out, **arrays)

@@ -21,7 +21,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from conversion import selectors, services
 from conversion.models import Conversion
 from tests import html
-from tests.conversion.conftest import SCENE_IN, SR_IN, smooth_images
+from tests.conversion.conftest import SCENE_IN, SR_IN, assert_image_fidelity, converted_outputs, smooth_images
 
 pytestmark = pytest.mark.django_db
 
@@ -107,27 +107,14 @@ def direct_outputs(module, conversion, samples):
     """Original (torch in this process, fed NCHW, output moved to NHWC) and converted (LiteRT on the
     stored result, fed NHWC) outputs."""
     import torch
-    from ai_edge_litert.interpreter import Interpreter
 
-    interp = Interpreter(model_content=services.conversion_result_bytes(conversion=conversion))
-    interp.allocate_tensors()
-    inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
-    originals, converted = [], []
+    originals = []
     for sample in samples:
-        x = sample.astype(np.float32)[None]
         with torch.no_grad():
-            y = module(torch.from_numpy(x).permute(0, 3, 1, 2))
+            y = module(torch.from_numpy(sample.astype(np.float32)[None]).permute(0, 3, 1, 2))
         y = y.permute(0, 2, 3, 1) if y.ndim == 4 else y
         originals.append(y.numpy()[0])
-        scale, zero = inp["quantization"]
-        feed = np.clip(np.round(x / scale + zero), 0, 255) if inp["dtype"] == np.uint8 else x
-        interp.set_tensor(inp["index"], feed.astype(inp["dtype"]))
-        interp.invoke()
-        z = interp.get_tensor(out["index"]).astype(np.float32)
-        if out["dtype"] == np.uint8:
-            z = (z - out["quantization"][1]) * out["quantization"][0]
-        converted.append(z[0])
-    return originals, converted
+    return originals, converted_outputs(conversion, samples)
 
 
 @needs_converter
@@ -137,7 +124,6 @@ def direct_outputs(module, conversion, samples):
 def test_a_pytorch_super_resolution_net_converts_to_each_kind_and_the_int8_one_fits_the_sr_contract(
     client, make_user, torch_models, sr_track, kind
 ):
-    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
     conversion = convert(make_user(), torch_models["sr_x3"], kind, challenge=sr_track)
     assert conversion.state == "done", conversion.error_message
@@ -164,30 +150,9 @@ def test_a_pytorch_super_resolution_net_converts_to_each_kind_and_the_int8_one_f
 
     samples = smooth_images(12, SR_IN, seed=1)[:FIDELITY_SAMPLES]  # the calibration set, in its order
     originals, converted = direct_outputs(torch_models["sr_module"], conversion, samples)
-    psnrs = [peak_signal_noise_ratio(a, b, data_range=255) for a, b in zip(originals, converted, strict=True)]
-    ssims = [
-        structural_similarity(
-            a,
-            b,
-            data_range=255,
-            channel_axis=-1,
-            gaussian_weights=True,
-            sigma=1.5,
-            use_sample_covariance=False,
-        )
-        for a, b in zip(originals, converted, strict=True)
-    ]
-    report = conversion.fidelity
-    assert report["kind"] == "image" and report["samples"] == FIDELITY_SAMPLES
-    assert report["ssim"] == pytest.approx(np.mean(ssims), abs=1e-4)
-    if kind == "float32":
-        assert report["psnr"] is None or report["psnr"] > 80 and np.mean(psnrs) > 80
-    else:
-        assert report["psnr"] == pytest.approx(np.mean(psnrs), abs=0.05)
-    if kind == "int8":
-        assert 20 < report["psnr"] < 60  # what INT8 costs, in dB against the float model
+    assert_image_fidelity(conversion.fidelity, originals, converted, kind=kind, samples=FIDELITY_SAMPLES)
     if kind == "float16":
-        assert report["psnr"] > 50  # float16 weights cost little
+        assert conversion.fidelity["psnr"] > 50  # float16 weights cost little
 
 
 @needs_converter

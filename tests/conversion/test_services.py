@@ -10,7 +10,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from conversion import services
 from conversion.models import CalibrationSet, Conversion
-from tests.conversion.conftest import SCENE_IN, SR_IN, npz_bytes, smooth_images
+from tests.conversion.conftest import (
+    SCENE_IN,
+    SR_IN,
+    assert_image_fidelity,
+    converted_outputs,
+    npz_bytes,
+    smooth_images,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -36,32 +43,16 @@ def convert(owner, path, kind, **kwargs) -> Conversion:
 def direct_outputs(keras_path, conversion, samples):
     """Original (Keras, in this process) and converted (LiteRT on the stored result) outputs."""
     import keras
-    from ai_edge_litert.interpreter import Interpreter
 
     model = keras.saving.load_model(keras_path, compile=False)
-    interp = Interpreter(model_content=services.conversion_result_bytes(conversion=conversion))
-    interp.allocate_tensors()
-    inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
-    originals, converted = [], []
-    for sample in samples:
-        x = sample.astype(np.float32)[None]
-        originals.append(np.asarray(model(x, training=False))[0])
-        scale, zero = inp["quantization"]
-        feed = np.clip(np.round(x / scale + zero), 0, 255) if inp["dtype"] == np.uint8 else x
-        interp.set_tensor(inp["index"], feed.astype(inp["dtype"]))
-        interp.invoke()
-        y = interp.get_tensor(out["index"]).astype(np.float32)
-        if out["dtype"] == np.uint8:
-            y = (y - out["quantization"][1]) * out["quantization"][0]
-        converted.append(y[0])
-    return originals, converted
+    originals = [np.asarray(model(sample.astype(np.float32)[None], training=False))[0] for sample in samples]
+    return originals, converted_outputs(conversion, samples)
 
 
 @pytest.mark.parametrize("kind", ["float32", "float16", "dynamic_range", "int8"])
 def test_unet_converts_to_each_kind_and_the_int8_one_fits_the_sr_contract(
     make_user, keras_models, sr_track, kind
 ):
-    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
     conversion = convert(
         make_user(), keras_models["unet_x3"], kind, challenge=sr_track, dynamic_copy=kind == "int8"
@@ -86,28 +77,7 @@ def test_unet_converts_to_each_kind_and_the_int8_one_fits_the_sr_contract(
 
     samples = smooth_images(12, SR_IN, seed=1)[:FIDELITY_SAMPLES]  # the calibration set, in its order
     originals, converted = direct_outputs(keras_models["unet_x3"], conversion, samples)
-    psnrs = [peak_signal_noise_ratio(a, b, data_range=255) for a, b in zip(originals, converted, strict=True)]
-    ssims = [
-        structural_similarity(
-            a,
-            b,
-            data_range=255,
-            channel_axis=-1,
-            gaussian_weights=True,
-            sigma=1.5,
-            use_sample_covariance=False,
-        )
-        for a, b in zip(originals, converted, strict=True)
-    ]
-    report = conversion.fidelity
-    assert report["kind"] == "image" and report["samples"] == FIDELITY_SAMPLES
-    assert report["ssim"] == pytest.approx(np.mean(ssims), abs=1e-4)
-    if kind == "float32":
-        assert report["psnr"] is None or report["psnr"] > 80 and np.mean(psnrs) > 80
-    else:
-        assert report["psnr"] == pytest.approx(np.mean(psnrs), abs=0.05)
-    if kind == "int8":
-        assert 20 < report["psnr"] < 60  # what INT8 costs, in dB against the float model
+    assert_image_fidelity(conversion.fidelity, originals, converted, kind=kind, samples=FIDELITY_SAMPLES)
 
 
 # float16 and dynamic-range are covered on the U-Net above; MobileNetV2 takes ~4 s per conversion.

@@ -11,7 +11,14 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from challenges.models import DataFile, Milestone
-from tests.factories import ChallengeFactory, MembershipFactory, TeamFactory, WorkshopFactory
+from tests.factories import (
+    ChallengeFactory,
+    CodeSubmissionFactory,
+    FactSheetFactory,
+    MembershipFactory,
+    TeamFactory,
+    WorkshopFactory,
+)
 
 K = Milestone.Kind
 
@@ -156,3 +163,15 @@ def measured(
         s.created_at = created_at
     s.save()
     return s
+
+
+def complete_for_ranking(team):
+    """The fact sheet and the code that ranking requires."""
+    FactSheetFactory(
+        team=team,
+        members=[{"name": "Ada", "affiliation": "ETH"}],
+        contact_name="Ada",
+        method_title=f"{team.name} Net",
+        method_description="A small U-Net.",
+    )
+    CodeSubmissionFactory(team=team, repository_url="https://example.org/c")

@@ -9,8 +9,8 @@ from challenges.finalphase.formula import QUANTITIES, formula_validate
 from challenges.finalphase.models import ModelSubmission
 from challenges.finalphase.services import scores, submissions
 from evaluation.models import RuntimeJob
-from tests.factories import CodeSubmissionFactory, FactSheetFactory, RuntimeJobFactory
-from tests.finalphase.conftest import make_team, measured
+from tests.factories import RuntimeJobFactory
+from tests.finalphase.conftest import complete_for_ranking, make_team, measured
 
 
 def _runtime_finished(submission, *, mean_ms, power_w, energy_mj):
@@ -34,17 +34,6 @@ def _runtime_finished(submission, *, mean_ms, power_w, energy_mj):
     return submission
 
 
-def _complete(team):
-    FactSheetFactory(
-        team=team,
-        members=[{"name": "Ada", "affiliation": "ETH"}],
-        contact_name="Ada",
-        method_title=f"{team.name} Net",
-        method_description="A small U-Net.",
-    )
-    CodeSubmissionFactory(team=team, repository_url="https://example.org/c")
-
-
 def test_energy_formula_ranks_teams_by_energy_per_inference(challenge, team, make_user):
     assert QUANTITIES["energy_mj"] == "Energy per inference (mJ)"
     formula_validate("2 ** (2 * psnr) / energy_mj", constants={})
@@ -58,8 +47,8 @@ def test_energy_formula_ranks_teams_by_energy_per_inference(challenge, team, mak
     beta_sub = _runtime_finished(beta_sub, mean_ms=20.0, power_w=0.25, energy_mj=5.0)
     assert (alpha_sub.energy_mj, alpha_sub.power_w, alpha_sub.runtime_ms) == (20.0, 4.0, 5.0)
     assert (beta_sub.energy_mj, beta_sub.power_w, beta_sub.runtime_ms) == (5.0, 0.25, 20.0)
-    _complete(team)
-    _complete(beta)
+    complete_for_ranking(team)
+    complete_for_ranking(beta)
 
     # The default formula (runtime) puts the faster team first…
     board = selectors.final_leaderboard(challenge=challenge)

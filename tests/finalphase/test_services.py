@@ -17,8 +17,7 @@ from challenges.finalphase.models import CodeSubmission, FactSheet, ModelSubmiss
 from challenges.finalphase.services import factsheets, scores, submissions
 from challenges.finalphase.services.base import FinalPhaseRefused
 from tests import html
-from tests.factories import CodeSubmissionFactory, FactSheetFactory
-from tests.finalphase.conftest import make_team, measured, set_milestones
+from tests.finalphase.conftest import complete_for_ranking, make_team, measured, set_milestones
 
 
 def upload(path_or_bytes, name="model.tflite"):
@@ -207,18 +206,6 @@ def test_counting_policy_last_valid_or_team_selected(challenge, team, participan
     assert selectors.counted_submission(team=team, settings=settings) == old
 
 
-def _complete(challenge, team):
-    """The fact sheet and the code that ranking requires."""
-    FactSheetFactory(
-        team=team,
-        members=[{"name": "Ada", "affiliation": "ETH"}],
-        contact_name="Ada",
-        method_title=f"{team.name} Net",
-        method_description="A small U-Net.",
-    )
-    CodeSubmissionFactory(team=team, repository_url="https://example.org/c")
-
-
 def test_leaderboard_ranks_by_score_and_lists_incomplete_teams_unranked(challenge, team, make_user):
     beta = make_team(challenge, "Team Beta", make_user())
     gamma = make_team(challenge, "Team Gamma", make_user())
@@ -226,8 +213,8 @@ def test_leaderboard_ranks_by_score_and_lists_incomplete_teams_unranked(challeng
     measured(challenge, team, psnr=22.0, runtime_ms=10.0)  # 2^44/10
     measured(challenge, beta, psnr=23.0, runtime_ms=20.0)  # 2^46/20: best
     measured(challenge, gamma, psnr=30.0, runtime_ms=1.0)  # best of all, but no fact sheet/code
-    _complete(challenge, team)
-    _complete(challenge, beta)
+    complete_for_ranking(team)
+    complete_for_ranking(beta)
     board = selectors.final_leaderboard(challenge=challenge)
     assert [(s.team.name, s.rank, s.note) for s in board.standings] == [
         ("Team Beta", 1, ""),
@@ -322,8 +309,8 @@ def test_exports_and_merged_factsheets_read_back(client, challenge, team, organi
     beta = make_team(challenge, "Team Beta", make_user())
     measured(challenge, team, psnr=22.0, runtime_ms=10.0)
     measured(challenge, beta, psnr=23.0, runtime_ms=20.0)
-    _complete(challenge, team)
-    _complete(challenge, beta)
+    complete_for_ranking(team)
+    complete_for_ranking(beta)
     client.force_login(organiser)
     args = [challenge.workshop.slug, challenge.slug]
     pdf = client.get(reverse("finalphase:export", args=[*args, "pdf"]))

@@ -223,15 +223,28 @@ def cache_dir() -> Path:
     return path
 
 
-def compile_latex(source: str) -> bytes:
-    """pdflatex on `source` with the project's style, cached by the hash of source and style."""
-    digest = hashlib.sha256(STYLE.read_bytes() + source.encode()).hexdigest()[:24]
-    cached = cache_dir() / f"{digest}.pdf"
+def compile_latex(
+    source: str,
+    *,
+    styles: tuple[Path, ...] = (STYLE,),
+    files: dict[str, bytes] | None = None,
+    cache_prefix: str = "",
+) -> bytes:
+    """pdflatex on `source` with `styles` (the project's review style by default) on its search path
+    and `files` beside it, cached by the hash of all of them."""
+    files = files or {}
+    digest = hashlib.sha256(
+        b"".join(style.read_bytes() for style in styles) + source.encode() + b"".join(files.values())
+    ).hexdigest()[:24]
+    cached = cache_dir() / f"{cache_prefix}{digest}.pdf"
     if cached.exists():
         return cached.read_bytes()
     with tempfile.TemporaryDirectory(prefix="mai-latex-") as tmp:
         (Path(tmp) / "paper.tex").write_text(source)
-        env = {**os.environ, "TEXINPUTS": f"{HERE}//:", "SOURCE_DATE_EPOCH": "1614556800"}
+        for name, data in files.items():
+            (Path(tmp) / name).write_bytes(data)
+        search_path = "".join(f"{folder}//:" for folder in dict.fromkeys(style.parent for style in styles))
+        env = {**os.environ, "TEXINPUTS": search_path, "SOURCE_DATE_EPOCH": "1614556800"}
         done = subprocess.run(
             ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "paper.tex"],
             cwd=tmp,
