@@ -325,7 +325,7 @@ CSRF_PLACEHOLDER = "__leaderboard_csrf_token__"
 
 def _requested_page(request) -> int:
     raw = request.GET.get("page", "1")
-    return int(raw) if raw.isdigit() and len(raw) < 7 else 1
+    return int(raw) if raw.isdecimal() and len(raw) < 7 else 1
 
 
 def _plain_visitor(request) -> bool:

@@ -143,7 +143,7 @@ def _submit_initial(request) -> dict:
     initial = {"submission_token": uuid.uuid4()}
     if request.GET.get("kind") == Paper.Kind.CHALLENGE:
         initial["kind"] = Paper.Kind.CHALLENGE
-        if request.GET.get("challenge", "").isdigit():
+        if request.GET.get("challenge", "").isdecimal():
             initial["challenge"] = int(request.GET["challenge"])
     return initial
 

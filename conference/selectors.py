@@ -247,7 +247,7 @@ def paper_list_for_chairs(
             | Q(authors__email__icontains=q)
             | Q(authors__affiliation__icontains=q)
         )
-        if q.strip().lstrip("#").isdigit():
+        if q.strip().lstrip("#").isdecimal():
             match |= Q(number=int(q.strip().lstrip("#")))
         papers = papers.filter(match)
     if kind:

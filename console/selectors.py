@@ -220,7 +220,7 @@ def role_invitation_by_token(*, token: str) -> RoleInvitation | None:
 
 
 def role_invitation_get(*, workshop: Workshop, pk) -> RoleInvitation | None:
-    if not str(pk).isdigit():
+    if not str(pk).isdecimal():
         return None
     return role_invitations(workshop=workshop).filter(pk=pk).first()
 

@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from common.forms import add_refusal_to_messages
@@ -208,7 +209,7 @@ def outbox_retry(request, workshop):
     ws = _chair_workshop(request, workshop)
     failures = selectors.outbox_failures(workshop=ws, limit=1000)
     if request.method == "POST":
-        confirmed = [int(pk) for pk in request.POST.getlist("mail") if pk.isdigit()]
+        confirmed = [int(pk) for pk in request.POST.getlist("mail") if pk.isdecimal()]
         count = outbox.outbox_retry_failed(workshop=ws, mail_ids=confirmed)
         messages.success(request, f"{count} message(s) queued to be sent again.")
         if count < len(confirmed):
@@ -526,8 +527,10 @@ def role_invitation(request, token):
         {
             "invitation": invitation,
             "pending": invitation.state == RoleInvitation.State.PENDING,
-            "login_url": reverse("account_login") + "?next=" + request.path,
-            "signup_url": reverse("account_signup") + f"?email={invitation.email}&next={request.path}",
+            "login_url": reverse("account_login") + "?" + urlencode({"next": request.path}),
+            "signup_url": reverse("account_signup")
+            + "?"
+            + urlencode({"email": invitation.email, "next": request.path}),
         },
     )
 

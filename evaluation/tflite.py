@@ -211,7 +211,7 @@ def parse_shape(text: str) -> list[int]:
     if not cleaned:
         raise ShapeError(f"The input shape is empty. {example}")
     parts = SHAPE_SEPARATORS.split(cleaned)
-    if not all(p.isdigit() for p in parts):
+    if not all(p.isdecimal() for p in parts):
         raise ShapeError(f"“{text.strip()[:60]}” is not a shape. {example}")
     dims = [int(p) for p in parts]
     if len(dims) > 8:

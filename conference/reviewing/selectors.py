@@ -384,7 +384,7 @@ def user_has_verified_email(*, user, email: str) -> bool:
 
 
 def user_get(*, user_id) -> object | None:
-    return get_user_model().objects.filter(pk=user_id).first() if str(user_id).isdigit() else None
+    return get_user_model().objects.filter(pk=user_id).first() if str(user_id).isdecimal() else None
 
 
 def membership_list(*, workshop: Workshop) -> QuerySet[Membership]:
@@ -412,14 +412,14 @@ def invitation_get(*, workshop: Workshop, token: str | None = None, pk=None) -> 
     """One invitation of the edition, by its link's token or by id; None when there is none."""
     if token is not None:
         return Invitation.objects.filter(workshop=workshop, token=token).first()
-    return Invitation.objects.filter(workshop=workshop, pk=pk).first() if str(pk).isdigit() else None
+    return Invitation.objects.filter(workshop=workshop, pk=pk).first() if str(pk).isdecimal() else None
 
 
 # --- Papers --------------------------------------------------------------------------------------
 
 
 def paper_by_number(*, workshop: Workshop, number) -> Paper | None:
-    if not str(number).isdigit():
+    if not str(number).isdecimal():
         return None
     return Paper.objects.filter(workshop=workshop, number=number).first()
 
@@ -496,7 +496,7 @@ def conflict_list_for_chair(*, workshop: Workshop, user, state: str) -> QuerySet
 
 
 def conflict_get(*, workshop: Workshop, pk) -> Conflict | None:
-    return Conflict.objects.filter(pk=pk, paper__workshop=workshop).first() if str(pk).isdigit() else None
+    return Conflict.objects.filter(pk=pk, paper__workshop=workshop).first() if str(pk).isdecimal() else None
 
 
 def conflict_user_ids_declared_by_authors(*, paper: Paper) -> set[int]:
@@ -538,7 +538,7 @@ def assignments_by_paper(*, papers: list[Paper]) -> dict[int, list[Assignment]]:
 
 
 def assignment_get(*, workshop: Workshop, pk) -> Assignment | None:
-    if not str(pk).isdigit():
+    if not str(pk).isdecimal():
         return None
     return Assignment.objects.filter(pk=pk, paper__workshop=workshop).select_related("paper").first()
 

@@ -131,8 +131,8 @@ def remind_from_post(request, ws, *, late_only_when_named: bool) -> None:
         count = reviewers_remind(
             workshop=ws,
             chair=request.user,
-            user_ids=[int(user_id)] if user_id.isdigit() else None,
-            late_only=late_only_when_named or not user_id.isdigit(),
+            user_ids=[int(user_id)] if user_id.isdecimal() else None,
+            late_only=late_only_when_named or not user_id.isdecimal(),
             shown_at=shown_at,
         )
     except ValidationError as exc:
@@ -343,7 +343,7 @@ def bids(request, workshop):
     if not request.user.has_perm("reviewing.bid_in_workshop", ws):
         raise PermissionDenied("Only reviewers of this edition can bid.")
     topic = request.GET.get("topic")
-    topic = int(topic) if topic and topic.isdigit() else None
+    topic = int(topic) if topic and topic.isdecimal() else None
     query = request.GET.get("q", "").strip()
     papers = selectors.papers_for_bidding(workshop=ws, user=request.user, topic=topic, query=query)
     mine = selectors.bid_values_of_user(user=request.user, papers=papers)
@@ -441,7 +441,7 @@ def assignment(request, workshop):
     # A chair never sees who reviews a paper they are conflicted with (their own, say).
     all_papers = selectors.papers_to_assign(workshop=ws, user=request.user)
     page_no, per_page = request.GET.get("page", "1"), 200
-    page_no = int(page_no) if page_no.isdigit() and int(page_no) > 0 else 1
+    page_no = int(page_no) if page_no.isdecimal() and int(page_no) > 0 else 1
     n_papers = all_papers.count()
     papers = list(all_papers[(page_no - 1) * per_page : page_no * per_page])
     by_paper = selectors.assignments_by_paper(papers=papers)
@@ -612,7 +612,7 @@ def meta_review(request, workshop, number):
 def decisions(request, workshop):
     ws = _chair(request, workshop)
     if request.method == "POST":
-        numbers = [int(n) for n in request.POST.getlist("paper") if n.isdigit()]
+        numbers = [int(n) for n in request.POST.getlist("paper") if n.isdecimal()]
         visible = {
             s.paper.number: s.paper for s in selectors.decision_dashboard(workshop=ws, user=request.user)
         }
@@ -743,7 +743,7 @@ def author_conflicts(request, workshop, number):
     paper = _paper(ws, number, request.user, "reviewing.declare_conflicts")
     members = selectors.committee_users(workshop=ws, roles=list(Membership.Role.values))
     if request.method == "POST":
-        ids = {int(x) for x in request.POST.getlist("member") if x.isdigit()}
+        ids = {int(x) for x in request.POST.getlist("member") if x.isdecimal()}
         conflicts_set_by_author(paper=paper, user_ids=ids)
         messages.success(request, "Your conflicts of interest were saved.")
         return redirect("reviewing:author-conflicts", workshop=ws.slug, number=number)

@@ -72,6 +72,15 @@ def test_remind_mails_a_late_reviewer_once_per_click(source, under_review, chair
     )
 
 
+def test_crafted_ids_that_look_like_digits_are_refused_not_a_server_error(source, under_review, chair_client):
+    """ "²" passes str.isdigit() but not int(): ids posted by hand are read as decimal numbers only."""
+    shown_at = element(chair_client.get(URL), "input", name="shown_at").attrs["value"]
+    remind = chair_client.post(f"{URL}remind/", {"shown_at": shown_at, "user": "²"})
+    assert remind.status_code == 302
+    retry = chair_client.post(f"{URL}mail/retry/", {"mail": ["²"]})
+    assert retry.status_code in (200, 302)
+
+
 def test_the_outbox_shows_the_editions_failures_and_retries_them_after_confirmation(source, chair_client):
     failed = OutgoingMail.objects.create(
         to=["rita@reviewers.edu"],
