@@ -62,7 +62,9 @@ def test_participant_checks_runtime_and_sees_the_numbers(
     mean.wait_for(timeout=60000)
     job = RuntimeJob.objects.get(owner__email="runtime@uni.example")
     assert RuntimeJob.objects.get(model_name="slow.tflite").finished_at <= job.started_at
-    assert job.state == "done" and job.runs == 50
+    # 50 timed runs in each repetition (the form's default: 3), all counted.
+    assert job.state == "done" and job.options["repetitions"] == 3 and len(job.repetitions) == 3
+    assert job.runs == 50 * 3
     assert mean.inner_text() == f"{floatformat(job.mean_ms, 3)} ms"
     assert page.get_by_test_id("job-state").inner_text() == "Done"
     assert page.get_by_test_id("peak-memory").inner_text() == f"{floatformat(job.peak_memory_mb, 1)} MB"

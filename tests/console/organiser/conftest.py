@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from challenges.models import Milestone
 from conference.models import Membership
+from evaluation.models import Device
 from tests.factories import ChallengeFactory, DeviceFactory, MembershipFactory, WorkshopFactory
 
 
@@ -25,9 +26,19 @@ def chair(edition, make_user):
 
 @pytest.fixture
 def device(db):
-    return DeviceFactory(
-        slug="host-cpu", name="Host CPU", accelerators=["cpu", "xnnpack"], last_heartbeat=timezone.now()
-    )
+    """`host-cpu` as these tests describe it, also where the session's device worker registered it
+    already (under its probed name): get-or-create, then set."""
+    device = DeviceFactory(slug="host-cpu")
+    fields = {
+        "name": "Host CPU",
+        "accelerators": ["cpu", "xnnpack"],
+        "status": Device.Status.ONLINE,
+        "operator_state": Device.OperatorState.ACTIVE,
+        "last_heartbeat": timezone.now(),
+    }
+    Device.objects.filter(pk=device.pk).update(**fields)
+    device.refresh_from_db()
+    return device
 
 
 @pytest.fixture
