@@ -179,9 +179,11 @@ ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_ADAPTER = "conference.adapters.AccountAdapter"
 ACCOUNT_SIGNUP_FORM_CLASS = "conference.forms.SignupProfileForm"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[MAI] "
-# Failed sign-ins only (conference.adapters.AccountAdapter counts failures, never correct passwords):
-# 5 per account in 5 minutes, 30 per address (a lab or classroom shares one address behind NAT).
-ACCOUNT_RATE_LIMITS = {"login_failed": "30/5m/ip,5/5m/key", "signup": "20/m/ip"}
+# Failed sign-ins (conference.adapters.AccountAdapter counts failures, never correct passwords):
+# 5 per account in 5 minutes, 30 per address. Sign-in attempts of any kind: 60 a minute per address
+# (allauth's default, 30, turns away part of a lab or classroom signing in together behind one NAT
+# address: 20 students at once were refused with 429 now and then).
+ACCOUNT_RATE_LIMITS = {"login": "60/m/ip", "login_failed": "30/5m/ip,5/5m/key", "signup": "20/m/ip"}
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = os.environ.get("ACCOUNT_DEFAULT_HTTP_PROTOCOL", ACCOUNT_DEFAULT_HTTP_PROTOCOL)
 
